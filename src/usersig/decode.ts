@@ -69,6 +69,9 @@ export async function parseUserSig(userSig: string): Promise<ParsedUserSig> {
     }
     throw malformed("not a UserSig: not a zlib stream");
   }
+  // Some DecompressionStreams (Node's) ignore bytes after the end of the zlib stream and others
+  // (workerd's) refuse them; refuse them everywhere: the stream must end with its Adler-32.
+  if (!endsWithAdler32(compressed, inflated.bytes)) throw malformed("not a UserSig: data after the zlib stream");
   let doc: unknown;
   try {
     doc = JSON.parse(utf8.decode(inflated.bytes));
@@ -118,6 +121,30 @@ export async function parseUserSig(userSig: string): Promise<ParsedUserSig> {
     signed: { identifier, sdkAppId, time, expire, userBuf: rawUserBuf as string | undefined },
     signature,
   };
+}
+
+function endsWithAdler32(compressed: Uint8Array, inflated: Uint8Array): boolean {
+  let a = 1;
+  let b = 0;
+  // Inflated output is capped at a few KiB, so the sums stay far below 2^53 between reductions.
+  for (let i = 0; i < inflated.length; i++) {
+    a += inflated[i] as number;
+    b += a;
+    if ((i & 0xfff) === 0xfff) {
+      a %= 65521;
+      b %= 65521;
+    }
+  }
+  a %= 65521;
+  b %= 65521;
+  const n = compressed.length;
+  const tail =
+    (((compressed[n - 4] as number) << 24) |
+      ((compressed[n - 3] as number) << 16) |
+      ((compressed[n - 2] as number) << 8) |
+      (compressed[n - 1] as number)) >>>
+    0;
+  return n >= 4 && tail === ((b << 16) | a) >>> 0;
 }
 
 function u32Field(fields: Record<string, unknown>, name: string): number {

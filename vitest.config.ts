@@ -7,8 +7,26 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, main: "./src/index.ts" })],
-        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            main: "./src/index.ts",
+            miniflare: {
+              // Every outbound fetch of the worker under test goes to a local fake of the outside
+              // parties (an identity provider, Turnstile's siteverify): see test/fakes/internet.mjs.
+              outboundService: "fake-internet",
+              workers: [
+                {
+                  name: "fake-internet",
+                  modules: true,
+                  scriptPath: "./test/fakes/internet.mjs",
+                  compatibilityDate: "2026-04-01",
+                },
+              ],
+            },
+          }),
+        ],
+        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"], silent: "passed-only" },
       },
       {
         test: { name: "node", environment: "node", include: ["test/usersig/**/*.test.ts", "test/node/**/*.test.ts"] },

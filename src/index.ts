@@ -1,11 +1,13 @@
 /**
- * usersig-broker: the Worker entry. Builds the Hono app once per isolate.
+ * usersig-broker: the Worker entry. The app is built once per isolate; configuration is parsed on
+ * the first request and cached (see config/load.ts).
  */
 
-import { Hono } from "hono";
+import type { BrokerEnv } from "./env.js";
+import { createApp } from "./http/app.js";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = createApp();
 
-app.get("/healthz", (c) => c.json({ ok: true }));
-
-export default app satisfies ExportedHandler<Env>;
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<BrokerEnv>;

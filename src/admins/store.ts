@@ -1,0 +1,30 @@
+/**
+ * The one module that touches the ADMINS KV namespace.
+ *
+ * Key layout: `admins/v1/<sdkAppId>` -> JSON `{ "userIds": string[], "updatedAt": unix ms }`: the
+ * admin identities added at run time through the operator API. The config's `admins` are never
+ * stored here: they are admins whatever KV holds.
+ *
+ * KV facts this relies on: reads are cached at each location (about 60 s), a write can take 60 s or
+ * more to be seen elsewhere, there is no compare-and-set (two operators editing at once can lose
+ * one edit: the operator API is for people, not for scripts racing each other).
+ */
+
+const KEY_PREFIX = "admins/v1/";
+/** At most this many runtime admins per app: bounds the KV value and the isolate cache. */
+export const RUNTIME_ADMINS_MAX = 1000;
+
+export const kvStats = { reads: 0, writes: 0 };
+
+export async function readRuntimeAdmins(kv: KVNamespace, sdkAppId: number): Promise<string[]> {
+  kvStats.reads++;
+  const value = await kv.get<{ userIds?: unknown }>(KEY_PREFIX + sdkAppId, "json");
+  const ids = value?.userIds;
+  if (!Array.isArray(ids)) return [];
+  return ids.filter((id): id is string => typeof id === "string").slice(0, RUNTIME_ADMINS_MAX);
+}
+
+export async function writeRuntimeAdmins(kv: KVNamespace, sdkAppId: number, userIds: string[]): Promise<void> {
+  kvStats.writes++;
+  await kv.put(KEY_PREFIX + sdkAppId, JSON.stringify({ userIds, updatedAt: Date.now() }));
+}

@@ -1,0 +1,40 @@
+/**
+ * One structured audit line per decision (JSON on stdout, which Workers Logs index). It says who
+ * asked for what and what was decided. It never contains a UserSig, a key, a token or a secret:
+ * only the fields of AuditRecord, the route, the outcome and the refusal's code and log reason
+ * (which this codebase writes itself and keeps free of credentials).
+ */
+
+import type { AuditRecord } from "./http/context.js";
+import { Problem } from "./http/problem.js";
+
+export interface AuditLine extends AuditRecord {
+  event: "decision";
+  requestId: string;
+  route: string;
+  method: string;
+  status: number;
+  code?: string;
+  reason?: string;
+}
+
+export function auditLine(
+  base: { requestId: string; route: string; method: string; status: number },
+  record: AuditRecord,
+  error: unknown,
+): AuditLine {
+  const line: AuditLine = { event: "decision", ...base, ...record };
+  if (error instanceof Problem) {
+    line.outcome = "refused";
+    line.code = error.code;
+    if (error.logReason) line.reason = error.logReason;
+  } else if (error !== undefined) {
+    line.outcome = "error";
+    line.code = "INTERNAL";
+  }
+  return line;
+}
+
+export function writeAudit(line: AuditLine): void {
+  console.log(JSON.stringify(line));
+}

@@ -1,0 +1,233 @@
+/**
+ * The broker's whole policy: one JSON value in the `BROKER_CONFIG` variable, validated with zod.
+ *
+ * The same schema documents itself: README's Configuration reference mirrors it field by field.
+ * Nothing secret lives here: secret keys and tokens come from Worker secrets, API keys appear only
+ * as SHA-256 hashes.
+ */
+
+import { z } from "zod";
+
+const U32_MAX = 0xffff_ffff;
+const DAY_SECONDS = 86_400;
+
+/** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
+export const DEFAULT_USERID_PATTERN = "[A-Za-z0-9_-]{1,32}";
+
+/** Asymmetric algorithms only: an IdP's JWKS is public, so HS* would let anyone forge a token. */
+export const JWT_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+const userId = z
+  .string()
+  .min(1)
+  .refine((s) => new TextEncoder().encode(s).length <= 32, "must be at most 32 bytes of UTF-8");
+
+const httpsUrl = z.url().refine((u) => {
+  const url = new URL(u);
+  return (
+    url.protocol === "https:" ||
+    (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
+  );
+}, "must be an https URL (http only for localhost)");
+
+const lifetime = (defaults: { default: number; max: number }, ceiling: number) =>
+  z
+    .strictObject({
+      default: z.int().min(1).max(ceiling).default(defaults.default),
+      max: z.int().min(1).max(ceiling).default(defaults.max),
+    })
+    .refine((l) => l.default <= l.max, { message: "default must not exceed max", path: ["default"] })
+    .default(defaults);
+
+const issuer = z
+  .strictObject({
+    /** Must equal the token's `iss` exactly. */
+    issuer: z.string().min(1),
+    /** The token's `aud` must contain one of these. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Fetched and cached; refetched on an unknown `kid`, at most once per cool-down. */
+    jwksUri: httpsUrl.optional(),
+    /** Inline public keys, for IdPs without a JWKS endpoint or for tests. */
+    jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(["RS256"]),
+    /** The claim that holds the UserID (a string). */
+    userIdClaim: z.string().min(1).default("sub"),
+    /** Prepended to the claim's value, e.g. "auth0_", so IdP users cannot collide with other UserIDs. */
+    userIdPrefix: z.string().default(""),
+    /** A claim listing the rooms this user may get PrivateMapKeys for (see README). */
+    roomsClaim: z.string().min(1).optional(),
+    clockToleranceSeconds: z.int().min(0).max(300).default(30),
+  })
+  .refine((i) => (i.jwksUri === undefined) !== (i.jwks === undefined), {
+    message: "give exactly one of jwksUri and jwks",
+    path: ["jwksUri"],
+  });
+
+const apiKey = z.strictObject({
+  /** Shown in audit logs; never the key itself. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (1 to 64)"),
+  /** Lowercase hex SHA-256 of the key (`npx usersig-broker hash-api-key`). */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters")
+    .transform((s) => s.toLowerCase()),
+  /** May name the UserID it wants a sig for (within the app's UserID rule, never an admin). */
+  allowUserId: z.boolean().default(false),
+  /** May get admin identities' sigs from /v1/admin/usersig. */
+  allowAdmin: z.boolean().default(false),
+});
+
+const roomId = z.union([z.int().min(1).max(0xffff_fffe), z.string().min(1).max(64)]);
+
+const roomPolicy = (defaults: { enabled: boolean; rooms: "any" | (number | string)[]; maxPrivileges: number }) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(defaults.enabled),
+      /** "any", or the only rooms this caller kind may get keys for. */
+      rooms: z.union([z.literal("any"), z.array(roomId)]).default(defaults.rooms),
+      /** A bitmap: requested privileges must be a subset. */
+      maxPrivileges: z.int().min(1).max(255).default(defaults.maxPrivileges),
+    })
+    .default(defaults);
+
+const origin = z.string().refine((o) => {
+  try {
+    const url = new URL(o);
+    return url.origin === o && o !== "null";
+  } catch {
+    return false;
+  }
+}, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)");
+
+export const appSchema = z
+  .strictObject({
+    sdkAppId: z.int().min(1).max(U32_MAX),
+    /** A label for logs. */
+    name: z.string().max(64).optional(),
+    /** A regular expression every issued UserID must match in full (anchored for you). */
+    userIdPattern: z
+      .string()
+      .default(DEFAULT_USERID_PATTERN)
+      .refine((p) => {
+        try {
+          new RegExp(p, "u");
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be a valid regular expression"),
+    /** Admin identities: never issued on a public route; more can be added at run time. */
+    admins: z.array(userId).default([]),
+    lifetimes: z
+      .strictObject({
+        idp: lifetime({ default: DAY_SECONDS, max: 7 * DAY_SECONDS }, 180 * DAY_SECONDS),
+        apiKey: lifetime({ default: DAY_SECONDS, max: 30 * DAY_SECONDS }, 180 * DAY_SECONDS),
+        guest: lifetime({ default: 3600, max: 4 * 3600 }, 7 * DAY_SECONDS),
+        /** Admin sigs have this lifetime and are reused while more than half of it remains. */
+        adminSeconds: z
+          .int()
+          .min(600)
+          .max(180 * DAY_SECONDS)
+          .default(DAY_SECONDS),
+      })
+      .default({
+        idp: { default: DAY_SECONDS, max: 7 * DAY_SECONDS },
+        apiKey: { default: DAY_SECONDS, max: 30 * DAY_SECONDS },
+        guest: { default: 3600, max: 4 * 3600 },
+        adminSeconds: DAY_SECONDS,
+      }),
+    idp: z.strictObject({ issuers: z.array(issuer).min(1) }).optional(),
+    apiKeys: z.array(apiKey).default([]),
+    guests: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Guest UserIDs are this prefix plus 16 random characters. */
+        userIdPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{0,16}$/, "letters, digits, _ and - only, at most 16")
+          .default("guest_"),
+        /** How long a guest can renew its own identity without a new challenge. */
+        ticketLifetimeSeconds: z
+          .int()
+          .min(60)
+          .max(30 * DAY_SECONDS)
+          .default(DAY_SECONDS),
+        turnstile: z
+          .strictObject({
+            /** Public; shown to the browser widget. */
+            siteKey: z.string().min(1),
+            /** The Worker secret holding the Turnstile secret key. */
+            secretName: z
+              .string()
+              .regex(/^[A-Z][A-Z0-9_]*$/)
+              .default("TURNSTILE_SECRET_KEY"),
+            /** When set, siteverify's `hostname` must be one of these. */
+            hostnames: z.array(z.string().min(1)).optional(),
+            /** When set, siteverify's `action` must equal it. */
+            action: z.string().min(1).optional(),
+          })
+          .optional(),
+      })
+      .default({ enabled: false, userIdPrefix: "guest_", ticketLifetimeSeconds: DAY_SECONDS }),
+    privateMapKey: z
+      .strictObject({
+        idp: roomPolicy({ enabled: true, rooms: "any", maxPrivileges: 255 }),
+        apiKey: roomPolicy({ enabled: true, rooms: "any", maxPrivileges: 255 }),
+        guest: roomPolicy({ enabled: false, rooms: [], maxPrivileges: 255 }),
+      })
+      .default({
+        idp: { enabled: true, rooms: "any", maxPrivileges: 255 },
+        apiKey: { enabled: true, rooms: "any", maxPrivileges: 255 },
+        guest: { enabled: false, rooms: [], maxPrivileges: 255 },
+      }),
+    cors: z.strictObject({ origins: z.array(origin).default([]) }).default({ origins: [] }),
+  })
+  .superRefine((app, ctx) => {
+    const names = new Set<string>();
+    const hashes = new Set<string>();
+    app.apiKeys.forEach((key, i) => {
+      if (names.has(key.name))
+        ctx.addIssue({ code: "custom", message: "duplicate API key name", path: ["apiKeys", i, "name"] });
+      if (hashes.has(key.sha256))
+        ctx.addIssue({ code: "custom", message: "duplicate API key hash", path: ["apiKeys", i, "sha256"] });
+      names.add(key.name);
+      hashes.add(key.sha256);
+    });
+    const rule = new RegExp(`^(?:${app.userIdPattern})$`, "u");
+    app.admins.forEach((admin, i) => {
+      if (!rule.test(admin))
+        ctx.addIssue({ code: "custom", message: "does not match userIdPattern", path: ["admins", i] });
+    });
+  });
+
+export const configSchema = z.strictObject({
+  apps: z
+    .array(appSchema)
+    .min(1)
+    .superRefine((apps, ctx) => {
+      const seen = new Set<number>();
+      apps.forEach((app, i) => {
+        if (seen.has(app.sdkAppId))
+          ctx.addIssue({ code: "custom", message: "duplicate sdkAppId", path: [i, "sdkAppId"] });
+        seen.add(app.sdkAppId);
+      });
+    }),
+});
+
+export type BrokerConfig = z.output<typeof configSchema>;
+export type AppConfig = z.output<typeof appSchema>;
+export type IssuerConfig = z.output<typeof issuer>;
+export type ApiKeyConfig = z.output<typeof apiKey>;
+export type RoomPolicy = AppConfig["privateMapKey"]["idp"];
+export type CallerKind = "idp" | "apiKey" | "guest";

@@ -1,0 +1,119 @@
+/**
+ * The Hono app: middleware, routes, and the single place where errors become problem responses.
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { auditLine, writeAudit } from "../audit.js";
+import { loadConfig } from "../config/load.js";
+import { MAX_BODY_BYTES } from "./body.js";
+import type { BrokerHono } from "./context.js";
+import { publicCors } from "./cors.js";
+import { openApiDocument } from "./openapi.js";
+import { Problem, problemResponse } from "./problem.js";
+import { adminRoutes } from "./routes/admin.js";
+import { issueRoutes } from "./routes/issue.js";
+import { verifyRoutes } from "./routes/verify.js";
+
+/** Every route and its methods: unknown paths are 404, known paths with another method 405. */
+const ROUTES: [RegExp, string][] = [
+  [/^\/v1\/usersig$/, "POST, OPTIONS"],
+  [/^\/v1\/privatemapkey$/, "POST, OPTIONS"],
+  [/^\/v1\/verify$/, "POST"],
+  [/^\/v1\/admin\/usersig$/, "POST"],
+  [/^\/v1\/admin\/apps\/[^/]+\/admins$/, "GET, PUT"],
+  [/^\/v1\/admin\/apps\/[^/]+\/admins\/[^/]+$/, "PUT, DELETE"],
+  [/^\/healthz$/, "GET"],
+  [/^\/openapi\.json$/, "GET"],
+];
+
+export function createApp(): Hono<BrokerHono> {
+  const app = new Hono<BrokerHono>();
+
+  app.use(
+    requestId({
+      // Cloudflare's ray id ties our audit line to Cloudflare's own logs.
+      generator: (c) => c.req.header("CF-Ray") ?? crypto.randomUUID(),
+    }),
+  );
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+
+  app.use("*", async function config(c, next) {
+    const loaded = loadConfig(c.env);
+    if (!loaded.ok) throw loaded.problem;
+    c.set("config", loaded.config);
+    c.set("app", undefined);
+    c.set("audit", {});
+    await next();
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true as const }));
+
+  app.use("/v1/*", async function audit(c, next) {
+    await next();
+    if (c.req.method === "OPTIONS") return;
+    writeAudit(
+      auditLine(
+        { requestId: c.var.requestId, route: c.req.routePath, method: c.req.method, status: c.res.status },
+        c.var.audit,
+        c.error,
+      ),
+    );
+  });
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new Problem({
+          status: 413,
+          code: "BODY_TOO_LARGE",
+          title: "Body too large",
+          detail: `Request bodies are at most ${MAX_BODY_BYTES} bytes.`,
+        });
+      },
+    }),
+  );
+
+  app.use("/v1/usersig", publicCors());
+  app.use("/v1/privatemapkey", publicCors());
+
+  app.route("/", issueRoutes);
+  app.route("/", verifyRoutes);
+  app.route("/", adminRoutes);
+
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const known = ROUTES.find(([pattern]) => pattern.test(path));
+    const problem = known
+      ? new Problem({
+          status: 405,
+          code: "METHOD_NOT_ALLOWED",
+          title: "Method not allowed",
+          detail: `Use ${known[1]}.`,
+          headers: { Allow: known[1] },
+        })
+      : new Problem({ status: 404, code: "NOT_FOUND", title: "Not found", detail: "No such route." });
+    return problemResponse(problem, c.get("requestId"));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof Problem) return problemResponse(error, c.get("requestId"));
+    // Never log the error's message or stack verbatim: a library's message may quote its input.
+    console.error(JSON.stringify({ event: "internal_error", requestId: c.get("requestId"), name: error.name }));
+    return problemResponse(
+      new Problem({
+        status: 500,
+        code: "INTERNAL",
+        title: "Internal error",
+        detail: "Something went wrong on our side.",
+      }),
+      c.get("requestId"),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,166 @@
+/**
+ * GET /openapi.json: an OpenAPI 3.1 document generated from the zod schemas the routes validate
+ * with (zod's own JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses as is).
+ */
+
+import { z } from "zod";
+import * as s from "./schemas.js";
+
+type Json = Record<string, unknown>;
+
+function schema(zodSchema: z.ZodType, io: "input" | "output"): Json {
+  const { $schema: _drop, id: _id, ...rest } = z.toJSONSchema(zodSchema, { io, unrepresentable: "any" }) as Json;
+  return rest;
+}
+
+const problem = { $ref: "#/components/schemas/Problem" };
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: problem } },
+});
+const json = (ref: string) => ({ "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } });
+
+const commonErrors = {
+  "400": problemResponse("Malformed body, unknown field, or a value out of range."),
+  "401": problemResponse("Missing or invalid credentials (see WWW-Authenticate)."),
+  "403": problemResponse("Not allowed: an admin identity, a UserID or room you may not have, a disallowed origin."),
+  "404": problemResponse("Unknown sdkAppId."),
+  "413": problemResponse("Body over 8 KiB."),
+  "415": problemResponse("Body is not application/json."),
+  "429": problemResponse("Rate limited (see Retry-After)."),
+  "503": problemResponse("A dependency (KV, the identity provider, Turnstile) is unavailable (see Retry-After)."),
+};
+
+const apiKey = [{ apiKey: [] }];
+const publicSecurity = [{ idpBearer: [] }, { apiKey: [] }, {}];
+
+let cached: Json | undefined;
+
+export function openApiDocument(): Json {
+  cached ??= build();
+  return cached;
+}
+
+function build(): Json {
+  const op = (summary: string, requestRef: string, responseRef: string, security: unknown[], extra: Json = {}) => ({
+    summary,
+    security,
+    requestBody: { required: false, content: json(requestRef) },
+    responses: { "200": { description: "OK", content: json(responseRef) }, ...commonErrors },
+    ...extra,
+  });
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "usersig-broker",
+      version: "1",
+      description:
+        "Issues Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys to the right callers, never an admin identity's on a public route. Errors are RFC 9457 problem details with a stable `code`.",
+    },
+    paths: {
+      "/v1/usersig": {
+        post: op(
+          "A UserSig for the caller's identity (IdP user, API key, or guest).",
+          "UserSigRequest",
+          "UserSigResponse",
+          publicSecurity,
+        ),
+      },
+      "/v1/privatemapkey": {
+        post: op(
+          "A PrivateMapKey (room-scoped privileges) for the caller's identity.",
+          "PrivateMapKeyRequest",
+          "PrivateMapKeyResponse",
+          publicSecurity,
+        ),
+      },
+      "/v1/verify": {
+        post: op("Verify and decode a UserSig (trusted backends).", "VerifyRequest", "VerifyResponse", apiKey, {
+          responses: {
+            "200": { description: "Valid", content: json("VerifyResponse") },
+            "422": problemResponse("Not a valid UserSig for this app; `code` says why."),
+            ...commonErrors,
+          },
+        }),
+      },
+      "/v1/admin/usersig": {
+        post: op(
+          "An admin identity's UserSig (API keys allowed to).",
+          "AdminUserSigRequest",
+          "UserSigResponse",
+          apiKey,
+        ),
+      },
+      "/v1/admin/apps/{sdkAppId}/admins": {
+        parameters: [{ name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } }],
+        get: {
+          summary: "List admin identities.",
+          security: [{ operator: [] }],
+          responses: { "200": { description: "OK", content: json("AdminsResponse") }, ...commonErrors },
+        },
+        put: {
+          summary: "Replace the runtime admin identities.",
+          security: [{ operator: [] }],
+          requestBody: { required: true, content: json("AdminsReplaceRequest") },
+          responses: { "200": { description: "OK", content: json("AdminsResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/admins/{userId}": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        put: {
+          summary: "Add a runtime admin identity.",
+          security: [{ operator: [] }],
+          responses: {
+            "200": { description: "Already an admin", content: json("AdminsResponse") },
+            "201": { description: "Added", content: json("AdminsResponse") },
+            ...commonErrors,
+          },
+        },
+        delete: {
+          summary: "Remove a runtime admin identity.",
+          security: [{ operator: [] }],
+          responses: {
+            "204": { description: "Removed" },
+            "409": problemResponse("A config admin: remove it from BROKER_CONFIG."),
+            ...commonErrors,
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          summary: "Liveness.",
+          security: [],
+          responses: { "200": { description: "OK", content: json("Health") } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        idpBearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "A token from the app's identity provider.",
+        },
+        apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
+        operator: { type: "http", scheme: "bearer", description: "ADMIN_API_TOKEN." },
+      },
+      schemas: {
+        UserSigRequest: schema(s.usersigRequest, "input"),
+        PrivateMapKeyRequest: schema(s.privateMapKeyRequest, "input"),
+        VerifyRequest: schema(s.verifyRequest, "input"),
+        AdminUserSigRequest: schema(s.adminUsersigRequest, "input"),
+        AdminsReplaceRequest: schema(s.adminsReplaceRequest, "input"),
+        UserSigResponse: schema(s.usersigResponse, "output"),
+        PrivateMapKeyResponse: schema(s.privateMapKeyResponse, "output"),
+        VerifyResponse: schema(s.verifyResponse, "output"),
+        AdminsResponse: schema(s.adminsResponse, "output"),
+        Problem: schema(s.problemSchema, "output"),
+        Health: schema(s.healthResponse, "output"),
+      },
+    },
+  };
+}

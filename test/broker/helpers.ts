@@ -1,0 +1,120 @@
+// Helpers for the broker's route tests (run in workerd): build a BROKER_CONFIG, call the real
+// Worker with it, and play the identity provider through the local fake (test/fakes/internet.mjs).
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import worker from "../../src/index.js";
+import vectors from "../fixtures/vectors.json";
+
+export const SECRET_KEY = vectors.secretKey;
+export const TURNSTILE_PASS = "1x0000000000000000000000000000000AA";
+export const TURNSTILE_FAIL = "2x0000000000000000000000000000000AA";
+export const TURNSTILE_SPENT = "3x0000000000000000000000000000000AA";
+export const ISSUER = "https://idp.test/";
+export const JWKS_URI = "https://idp.test/.well-known/jwks.json";
+export const AUDIENCE = "usersig-broker-tests";
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export type Json = Record<string, unknown>;
+
+/** Calls the Worker's fetch handler in this isolate with the given config and secrets. */
+export async function call(
+  config: Json | string | undefined,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+  extraEnv: Json = {},
+): Promise<Response> {
+  const { json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (json !== undefined) headers.set("Content-Type", "application/json");
+  const request = new Request(`https://broker.test${path}`, {
+    method: json !== undefined ? "POST" : "GET",
+    ...rest,
+    headers,
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
+  const testEnv: Json = { ...env, ...extraEnv };
+  if (config !== undefined) testEnv.BROKER_CONFIG = typeof config === "string" ? config : JSON.stringify(config);
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv as never, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Secrets for every app id used in the tests. */
+export function secretsFor(...sdkAppIds: number[]): Json {
+  return Object.fromEntries(sdkAppIds.map((id) => [`SECRET_KEY_${id}`, SECRET_KEY]));
+}
+
+export async function problem(response: Response, status: number, code: string): Promise<Json> {
+  const body = (await response.json()) as Json;
+  if (response.status !== status || body.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(body)}`);
+  }
+  if (response.headers.get("Content-Type") !== "application/problem+json") {
+    throw new Error(`expected application/problem+json, got ${response.headers.get("Content-Type")}`);
+  }
+  for (const member of ["type", "title", "status", "detail", "code"]) {
+    if (!(member in body)) throw new Error(`problem without ${member}`);
+  }
+  return body;
+}
+
+/** A signing key of the fake identity provider, published in its JWKS. */
+export interface IdpKey {
+  kid: string;
+  alg: "RS256" | "ES256";
+  privateKey: CryptoKey;
+  publicJwk: Json;
+}
+
+export async function newIdpKey(alg: "RS256" | "ES256" = "RS256", kid = crypto.randomUUID()): Promise<IdpKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
+  return { kid, alg, privateKey, publicJwk };
+}
+
+/** Publishes exactly these keys at the fake IdP's JWKS URI. */
+export async function publishJwks(...keys: IdpKey[]): Promise<void> {
+  const response = await fetch("https://idp.test/__admin/jwks", {
+    method: "POST",
+    body: JSON.stringify({ keys: keys.map((k) => k.publicJwk) }),
+  });
+  if (response.status !== 204) throw new Error("fake IdP did not take the JWKS");
+}
+
+export async function idpStats(): Promise<{
+  jwksFetches: number;
+  siteverifyCalls: number;
+  lastSiteverify: Json | null;
+}> {
+  return (await (await fetch("https://idp.test/__admin/stats")).json()) as never;
+}
+
+export async function resetFakes(): Promise<void> {
+  await fetch("https://idp.test/__admin/reset", { method: "POST" });
+}
+
+export async function failJwks(count: number): Promise<void> {
+  await fetch("https://idp.test/__admin/fail", { method: "POST", body: JSON.stringify({ count }) });
+}
+
+/** A JWT as the IdP would issue it; override any claim or header. */
+export async function mintJwt(
+  key: IdpKey,
+  claims: JWTPayload = {},
+  options: { header?: Json; expiresIn?: string | number; issuer?: string; audience?: string } = {},
+): Promise<string> {
+  const jwt = new SignJWT({ sub: "alice", ...claims })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT", ...options.header })
+    .setIssuer(options.issuer ?? ISSUER)
+    .setAudience(options.audience ?? AUDIENCE)
+    .setIssuedAt();
+  if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
+  else if (!("exp" in claims)) jwt.setExpirationTime("10m");
+  return jwt.sign(key.privateKey);
+}

@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // UserSig core's tests run a second time under plain Node to prove the core is runtime-agnostic.
 export default defineConfig({
   test: {
+    // Audit lines are printed for every request; show them only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -26,7 +28,7 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"], silent: "passed-only" },
+        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
       },
       {
         test: { name: "node", environment: "node", include: ["test/usersig/**/*.test.ts", "test/node/**/*.test.ts"] },

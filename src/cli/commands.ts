@@ -1,0 +1,334 @@
+/** The five commands. Each returns its exit code or throws a CliError (exit 2 or 3). */
+
+import { createHash } from "node:crypto";
+import {
+  decodeUserSig,
+  limits,
+  privilegeNames,
+  signPrivateMapKey,
+  signUserSig,
+  UserSigError,
+  UserSigErrorCode,
+  verifyUserSig,
+} from "../usersig/index.js";
+import {
+  type CommandSpec,
+  checkStrRoomId,
+  checkUserId,
+  type ParsedArgs,
+  parseDuration,
+  parseInteger,
+  parsePrivileges,
+} from "./args.js";
+import { CliError, CliErrorCode, configError, ExitCode, inputError, usageError } from "./errors.js";
+import { decodedJson, decodedLines, duration, isoTime } from "./format.js";
+import { type Io, STDIN_MAX_BYTES } from "./io.js";
+
+export const SECRET_KEY_ENV = "TENCENT_SECRET_KEY";
+export const SDKAPPID_ENV = "TENCENT_SDKAPPID";
+
+export interface Command {
+  spec: CommandSpec;
+  run(args: ParsedArgs, io: Io): Promise<number>;
+}
+
+const SIGN_OPTIONS = {
+  "user-id": "string",
+  expire: "string",
+  sdkappid: "string",
+  now: "string",
+  "secret-key-stdin": "boolean",
+} as const;
+
+export const COMMANDS: Record<string, Command> = {
+  sign: { spec: { name: "sign", options: SIGN_OPTIONS, maxPositionals: 0 }, run: sign },
+  "sign-privatemapkey": {
+    spec: {
+      name: "sign-privatemapkey",
+      options: { ...SIGN_OPTIONS, room: "string", "str-room": "string", privileges: "string" },
+      maxPositionals: 0,
+    },
+    run: signPrivateMap,
+  },
+  verify: {
+    spec: {
+      name: "verify",
+      options: { sdkappid: "string", "user-id": "string", now: "string", "secret-key-stdin": "boolean" },
+      maxPositionals: 1,
+    },
+    run: verify,
+  },
+  decode: { spec: { name: "decode", options: { now: "string" }, maxPositionals: 1 }, run: decode },
+  "hash-api-key": { spec: { name: "hash-api-key", options: {}, maxPositionals: 0 }, run: hashApiKey },
+};
+
+async function sign(args: ParsedArgs, io: Io): Promise<number> {
+  const common = signInputs(args, "sign");
+  const sdkAppId = sdkAppIdFrom(args, io);
+  const secretKey = await secretKeyFrom(args, io);
+  const userSig = await core(() =>
+    signUserSig({ sdkAppId, userId: common.userId, expireSeconds: common.expireSeconds }, secretKey, {
+      now: common.issuedAt,
+    }),
+  );
+  if (args.json) {
+    writeJson(io, { userSig, sdkAppId, ...timesJson(common) });
+  } else {
+    io.stdout(`${userSig}\n`);
+  }
+  return ExitCode.Ok;
+}
+
+async function signPrivateMap(args: ParsedArgs, io: Io): Promise<number> {
+  const common = signInputs(args, "sign-privatemapkey");
+  const room = args.strings.get("room");
+  const strRoom = args.strings.get("str-room");
+  if ((room === undefined) === (strRoom === undefined)) {
+    throw usageError("sign-privatemapkey needs exactly one of --room <n> and --str-room <s>");
+  }
+  const roomId =
+    room !== undefined
+      ? parseInteger(room, "--room", 1, limits.ROOM_ID_MAX)
+      : checkStrRoomId(strRoom ?? "", "--str-room");
+  const privileges = parsePrivileges(required(args, "privileges", "sign-privatemapkey"), "--privileges");
+  const sdkAppId = sdkAppIdFrom(args, io);
+  const secretKey = await secretKeyFrom(args, io);
+  const privateMapKey = await core(() =>
+    signPrivateMapKey(
+      { sdkAppId, userId: common.userId, expireSeconds: common.expireSeconds, roomId, privileges },
+      secretKey,
+      { now: common.issuedAt },
+    ),
+  );
+  if (args.json) {
+    const { userId, ...times } = timesJson(common);
+    writeJson(io, {
+      privateMapKey,
+      sdkAppId,
+      userId,
+      ...(typeof roomId === "number" ? { roomId } : { strRoomId: roomId }),
+      privileges,
+      privilegeNames: privilegeNames(privileges),
+      ...times,
+    });
+  } else {
+    io.stdout(`${privateMapKey}\n`);
+  }
+  return ExitCode.Ok;
+}
+
+async function verify(args: ParsedArgs, io: Io): Promise<number> {
+  const expectedUserId = args.strings.get("user-id");
+  if (expectedUserId === "") throw usageError("--user-id must not be empty");
+  const now = nowFrom(args);
+  const tokenFromStdin = args.positionals.length === 0 || args.positionals[0] === "-";
+  if (tokenFromStdin && args.flags.has("secret-key-stdin")) {
+    throw usageError(
+      "the token and the secret key cannot both come from stdin: pass the token as an argument, or put the key in TENCENT_SECRET_KEY",
+    );
+  }
+  const sdkAppId = sdkAppIdFrom(args, io);
+  const secretKey = await secretKeyFrom(args, io);
+  const token = await tokenFrom(args, io);
+  let decoded: Awaited<ReturnType<typeof verifyUserSig>>;
+  try {
+    decoded = await verifyUserSig(token, {
+      sdkAppId,
+      secretKey,
+      now,
+      ...(expectedUserId !== undefined ? { userId: expectedUserId } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof UserSigError) || error.code === UserSigErrorCode.InvalidInput) throw asCliError(error);
+    if (args.json) {
+      writeJson(io, { valid: false, error: { code: error.code, message: error.message } });
+    } else {
+      let detail = "";
+      if (error.code === UserSigErrorCode.Expired) {
+        const { expiresAt } = await decodeUserSig(token);
+        detail = ` at ${isoTime(expiresAt)}, ${duration(now - expiresAt)} ago`;
+      }
+      io.stderr(`invalid: ${error.message}${detail} (${error.code})\n`);
+    }
+    return ExitCode.Invalid;
+  }
+  if (args.json) {
+    writeJson(io, { valid: true, ...decodedJson(decoded, now) });
+  } else {
+    const checks =
+      expectedUserId !== undefined ? "SDKAppID, signature, UserID and expiry" : "SDKAppID, signature and expiry";
+    io.stdout(
+      `valid: ${checks} check out${expectedUserId === undefined ? " (UserID not checked: --user-id)" : ""}\n${indent(
+        decodedLines(decoded, now),
+      )}`,
+    );
+  }
+  return ExitCode.Ok;
+}
+
+async function decode(args: ParsedArgs, io: Io): Promise<number> {
+  const now = nowFrom(args);
+  const token = await tokenFrom(args, io);
+  let decoded: Awaited<ReturnType<typeof decodeUserSig>>;
+  try {
+    decoded = await decodeUserSig(token);
+  } catch (error) {
+    if (!(error instanceof UserSigError)) throw error;
+    if (args.json) writeJson(io, { error: { code: error.code, message: error.message } });
+    else io.stderr(`usersig-broker: ${error.message} (${error.code})\n`);
+    return ExitCode.Invalid;
+  }
+  if (args.json) {
+    writeJson(io, decodedJson(decoded, now));
+  } else {
+    io.stdout(
+      `${indent(decodedLines(decoded, now), "")}signature:  not checked (decode needs no key; use verify to check it)\n`,
+    );
+  }
+  return ExitCode.Ok;
+}
+
+async function hashApiKey(args: ParsedArgs, io: Io): Promise<number> {
+  if (io.stdinIsTTY) {
+    throw inputError(
+      "hash-api-key reads the API key from stdin, not from a terminal (it would be shown): `usersig-broker hash-api-key < api-key.txt`",
+    );
+  }
+  const apiKey = withoutOneNewline(await io.readStdin(STDIN_MAX_BYTES));
+  if (apiKey === "") throw inputError("no API key on stdin");
+  const sha256 = createHash("sha256").update(apiKey, "utf8").digest("hex");
+  const warnings: string[] = [];
+  if (/^\s|\s$/.test(apiKey)) {
+    warnings.push(
+      "the API key starts or ends with whitespace; HTTP strips it from header values, so it may never match",
+    );
+  }
+  if (/[\r\n]/.test(apiKey)) warnings.push("the API key contains a line break (only one trailing newline is removed)");
+  if (args.json) {
+    writeJson(io, { sha256, warnings });
+  } else {
+    for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+    io.stdout(`${sha256}\n`);
+  }
+  return ExitCode.Ok;
+}
+
+interface SignInputs {
+  userId: string;
+  expireSeconds: number;
+  issuedAt: number;
+}
+
+function signInputs(args: ParsedArgs, command: string): SignInputs {
+  const userId = checkUserId(required(args, "user-id", command), "--user-id");
+  const expireSeconds = parseDuration(required(args, "expire", command), "--expire");
+  const issuedAt = nowFrom(args);
+  if (issuedAt + expireSeconds > limits.UNIX_SECONDS_MAX) {
+    throw usageError(
+      `the expiry (issue time + --expire) must be at most ${limits.UNIX_SECONDS_MAX} (${isoTime(limits.UNIX_SECONDS_MAX)})`,
+    );
+  }
+  return { userId, expireSeconds, issuedAt };
+}
+
+function timesJson(inputs: SignInputs) {
+  const expiresAt = inputs.issuedAt + inputs.expireSeconds;
+  return {
+    userId: inputs.userId,
+    issuedAt: inputs.issuedAt,
+    issuedAtIso: isoTime(inputs.issuedAt),
+    expireSeconds: inputs.expireSeconds,
+    expiresAt,
+    expiresAtIso: isoTime(expiresAt),
+  };
+}
+
+function required(args: ParsedArgs, option: string, command: string): string {
+  const value = args.strings.get(option);
+  if (value === undefined) throw usageError(`${command} needs --${option} (see \`usersig-broker ${command} --help\`)`);
+  return value;
+}
+
+/** `--now`, or the clock read once. */
+function nowFrom(args: ParsedArgs): number {
+  const now = args.strings.get("now");
+  return now !== undefined ? parseInteger(now, "--now", 0, limits.UNIX_SECONDS_MAX) : Math.floor(Date.now() / 1000);
+}
+
+function sdkAppIdFrom(args: ParsedArgs, io: Io): number {
+  const option = args.strings.get("sdkappid");
+  if (option !== undefined) return parseInteger(option, "--sdkappid", 1, limits.SDKAPPID_MAX);
+  const env = io.env[SDKAPPID_ENV];
+  if (env === undefined || env === "") throw configError(`no SDKAppID: pass --sdkappid or set ${SDKAPPID_ENV}`);
+  return parseInteger(env, SDKAPPID_ENV, 1, limits.SDKAPPID_MAX, ExitCode.Input);
+}
+
+async function secretKeyFrom(args: ParsedArgs, io: Io): Promise<string> {
+  let secretKey: string;
+  if (args.flags.has("secret-key-stdin")) {
+    if (io.stdinIsTTY) {
+      throw inputError(
+        "--secret-key-stdin reads the key from stdin, not from a terminal (it would be shown): redirect it, e.g. `< secret-key.txt`",
+      );
+    }
+    secretKey = withoutOneNewline(await io.readStdin(STDIN_MAX_BYTES));
+    if (secretKey === "") throw inputError("--secret-key-stdin: no secret key on stdin");
+  } else {
+    const env = io.env[SECRET_KEY_ENV];
+    if (env === undefined || env === "") {
+      throw configError(`no secret key: set ${SECRET_KEY_ENV}, or pass --secret-key-stdin and pipe the key in`);
+    }
+    secretKey = env;
+  }
+  if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
+    throw configError(`the secret key is over ${limits.SECRET_KEY_MAX_CHARS} characters`);
+  }
+  return secretKey;
+}
+
+/** The token argument, or stdin when there is none or it is "-"; surrounding whitespace is dropped. */
+async function tokenFrom(args: ParsedArgs, io: Io): Promise<string> {
+  const argument = args.positionals[0];
+  if (argument !== undefined && argument !== "-") {
+    const token = argument.trim();
+    if (token === "") throw inputError("the token argument is empty");
+    return token;
+  }
+  if (argument === undefined && io.stdinIsTTY) {
+    throw inputError('no token: pass it as an argument or pipe it on stdin (or pass "-" to paste it, then Ctrl-D)');
+  }
+  const token = (await io.readStdin(STDIN_MAX_BYTES)).trim();
+  if (token === "") throw inputError("no token on stdin");
+  return token;
+}
+
+/** Removes one trailing line ending (`\n` or `\r\n`) and nothing else. */
+export function withoutOneNewline(text: string): string {
+  if (text.endsWith("\r\n")) return text.slice(0, -2);
+  if (text.endsWith("\n")) return text.slice(0, -1);
+  return text;
+}
+
+/** Runs a core call; its InvalidInput (inputs are checked beforehand, so rare) is a usage error. */
+async function core<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asCliError(error);
+  }
+}
+
+function asCliError(error: unknown): unknown {
+  if (error instanceof UserSigError && error.code === UserSigErrorCode.InvalidInput) {
+    return new CliError(ExitCode.Usage, CliErrorCode.Usage, `invalid input: ${error.message}`);
+  }
+  return error;
+}
+
+function writeJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function indent(lines: string[], prefix = "  "): string {
+  return lines.map((line) => `${prefix}${line}\n`).join("");
+}

@@ -1,0 +1,163 @@
+/** `--help` texts. Keep docs/cli.md in step with these. */
+
+const EXIT_CODES = `Exit codes:
+  0   success (verify: the token is valid)
+  1   the token is invalid: not a UserSig, bad signature, other SDKAppID or UserID, expired
+  2   usage error: unknown command or option, missing or malformed option, a secret given as an argument
+  3   input or configuration error: no secret key or SDKAppID, nothing usable on stdin
+  70  internal error (a bug)`;
+
+const SECRETS = `The secret key is never a command-line argument (it would land in shell history and the
+process list). It comes from the environment variable TENCENT_SECRET_KEY, or from stdin with
+--secret-key-stdin (one trailing newline is removed; the rest is used exactly as given).`;
+
+const COMMON = `  --json               print one JSON object on stdout, also on failure (then {"error": {"code", "message"}})
+  -h, --help           show this help`;
+
+export const GENERAL_HELP = `usersig-broker: sign, verify and decode Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys
+
+Usage: usersig-broker <command> [options]
+
+Commands:
+  sign                 sign a UserSig for one UserID
+  sign-privatemapkey   sign a PrivateMapKey: a UserSig carrying one TRTC room and its privileges
+  verify [token]       check a UserSig's SDKAppID, signature, UserID and expiry (needs the key)
+  decode [token]       show what a UserSig claims, without checking it (no key needed)
+  hash-api-key         print the SHA-256 (hex) of an API key read from stdin, for the broker's config
+
+Run \`usersig-broker <command> --help\` (or \`usersig-broker help <command>\`) for a command's options.
+
+Environment:
+  TENCENT_SECRET_KEY   the application's secret key (or --secret-key-stdin)
+  TENCENT_SDKAPPID     the SDKAppID when --sdkappid is not given
+
+${SECRETS}
+
+Options of every command:
+${COMMON}
+
+\`usersig-broker --version\` prints the version.
+
+${EXIT_CODES}
+`;
+
+const SIGN_HELP = `Usage: usersig-broker sign --user-id <id> --expire <lifetime> [options]
+
+Signs a UserSig and prints it (only the token, on one line) on stdout.
+
+Options:
+  --user-id <id>       the UserID (1 to 32 bytes, no control characters)
+  --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d. A UserSig cannot be
+                       revoked: keep it short
+  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --now <unix>         issue time in unix seconds (default: the current time)
+  --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
+${COMMON}
+
+JSON: {"userSig", "sdkAppId", "userId", "issuedAt", "issuedAtIso", "expireSeconds", "expiresAt", "expiresAtIso"}
+
+Example:
+  TENCENT_SDKAPPID=1400000000 usersig-broker sign --user-id alice --expire 1h --secret-key-stdin < secret-key.txt
+
+${SECRETS}
+
+${EXIT_CODES}
+`;
+
+const SIGN_PRIVATEMAPKEY_HELP = `Usage: usersig-broker sign-privatemapkey --user-id <id> --expire <lifetime>
+         (--room <n> | --str-room <s>) --privileges <bits|names> [options]
+
+Signs a PrivateMapKey (TRTC room permissions) and prints it on stdout.
+
+Options:
+  --user-id <id>       the UserID (1 to 32 bytes, no control characters)
+  --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d
+  --room <n>           numeric room id, 1 to 4294967294
+  --str-room <s>       string room id, 1 to 64 bytes (give --room or --str-room, not both)
+  --privileges <p>     a bitmap, 1 to 255 (decimal or 0x hex), or names joined by commas:
+                       CreateRoom (1), EnterRoom (2), SendAudio (4), RecvAudio (8), SendVideo (16),
+                       RecvVideo (32), SendSubVideo (64), RecvSubVideo (128), All (255)
+  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --now <unix>         issue time in unix seconds (default: the current time)
+  --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
+${COMMON}
+
+JSON: {"privateMapKey", "sdkAppId", "userId", "roomId" or "strRoomId", "privileges", "privilegeNames",
+       "issuedAt", "issuedAtIso", "expireSeconds", "expiresAt", "expiresAtIso"}
+
+Example:
+  usersig-broker sign-privatemapkey --user-id alice --expire 10m --room 1234 --privileges EnterRoom,RecvAudio,RecvVideo
+
+${SECRETS}
+
+${EXIT_CODES}
+`;
+
+const VERIFY_HELP = `Usage: usersig-broker verify [token | -] [options]
+
+Checks a UserSig or PrivateMapKey, in this order: it names the expected SDKAppID, its signature
+matches the secret key, it names the expected UserID (with --user-id), it has not expired
+(expired when now > issue time + lifetime). The token is the argument, or stdin when there is no
+argument or it is "-". The token and the secret key cannot both come from stdin.
+
+Options:
+  --sdkappid <n>       the expected SDKAppID (default: TENCENT_SDKAPPID)
+  --user-id <id>       the expected UserID (default: any)
+  --now <unix>         check expiry at this time in unix seconds (default: the current time)
+  --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
+${COMMON}
+
+Human output: "valid" and the token's fields on stdout (exit 0), or "invalid: <reason>" on stderr (exit 1).
+JSON: {"valid": true, <the fields decode prints>} (exit 0), or
+      {"valid": false, "error": {"code", "message"}} (exit 1) with code one of ERR_MALFORMED,
+      ERR_TOO_LARGE, ERR_SDKAPPID_MISMATCH, ERR_SIGNATURE, ERR_USERID_MISMATCH, ERR_EXPIRED.
+
+Example:
+  usersig-broker verify --user-id alice < token.txt
+
+${SECRETS}
+
+${EXIT_CODES}
+`;
+
+const DECODE_HELP = `Usage: usersig-broker decode [token | -] [options]
+
+Shows what a UserSig or PrivateMapKey claims: SDKAppID, UserID, issue and expiry times (ISO 8601,
+UTC), whether it has expired, and for a PrivateMapKey its room and privileges by name. The
+signature is NOT checked (that needs the secret key: use verify). The token is the argument, or
+stdin when there is no argument or it is "-".
+
+Options:
+  --now <unix>         decide "expired" at this time in unix seconds (default: the current time)
+${COMMON}
+
+JSON: {"version", "sdkAppId", "userId", "issuedAt", "issuedAtIso", "expireSeconds", "expiresAt",
+       "expiresAtIso", "expired", ["userBuf" (base64)], ["privateMap": {"roomId" or "strRoomId",
+       "privileges", "privilegeNames", "expiresAt", "expiresAtIso"}]}
+
+${EXIT_CODES}
+`;
+
+const HASH_API_KEY_HELP = `Usage: usersig-broker hash-api-key < api-key.txt
+
+Reads an API key from stdin, removes one trailing newline (\\n or \\r\\n) and nothing else, and
+prints the lowercase hex SHA-256 of its UTF-8 bytes: the value to put in the broker's config
+instead of the key itself. The key is never taken as an argument and never printed.
+
+Options:
+${COMMON}
+
+JSON: {"sha256", "warnings": [...]}. A warning is given when the key starts or ends with
+whitespace (HTTP strips it from header values, so such a key could never match) or contains a
+line break.
+
+${EXIT_CODES}
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  sign: SIGN_HELP,
+  "sign-privatemapkey": SIGN_PRIVATEMAPKEY_HELP,
+  verify: VERIFY_HELP,
+  decode: DECODE_HELP,
+  "hash-api-key": HASH_API_KEY_HELP,
+};

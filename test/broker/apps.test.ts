@@ -1,0 +1,203 @@
+// GET /v1/apps (what a browser may know about the apps: never a hash, an admin, an issuer, a
+// lifetime, a room or an origin) and the inspector page it feeds (GET /, /inspector.js,
+// /inspector.css): strict headers, a CSP that allows Turnstile only when an app uses it, no inline
+// script, and a page that still loads while BROKER_CONFIG is broken.
+
+import { describe, expect, it } from "vitest";
+import { call, type Json, problem, sha256Hex } from "./helpers.js";
+
+const DEMO_HASH_OF = "a-backend-key-for-the-apps-test";
+
+async function appsConfig(): Promise<Json> {
+  return {
+    apps: [
+      {
+        sdkAppId: 1400000101,
+        name: "chat",
+        admins: ["root_admin"],
+        apiKeys: [{ name: "backend-one", sha256: await sha256Hex(DEMO_HASH_OF), allowAdmin: true }],
+        idp: {
+          issuers: [
+            { issuer: "https://idp.apps-test.example/", audience: "aud-apps-test", jwksUri: "https://idp.test/jwks" },
+          ],
+        },
+        guests: {
+          enabled: true,
+          userIdPrefix: "g_",
+          turnstile: { siteKey: "1x00000000000000000000AA", secretName: "APPS_TEST_TURNSTILE", action: "guest-login" },
+        },
+        lifetimes: { guest: { default: 600, max: 1200 } },
+        privateMapKey: { guest: { enabled: true, rooms: ["secret-room-name"], maxPrivileges: 3 } },
+        cors: { origins: ["https://app.apps-test.example"] },
+      },
+      { sdkAppId: 1400000102, guests: { enabled: true } },
+      // Turnstile configured but guests off: its site key is of no use to anyone and stays out.
+      {
+        sdkAppId: 1400000103,
+        name: "backend only",
+        guests: { enabled: false, turnstile: { siteKey: "0x4AAA-unused" } },
+      },
+    ],
+  };
+}
+
+const appsEnv = {
+  SECRET_KEY_1400000101: "k1",
+  SECRET_KEY_1400000102: "k2",
+  SECRET_KEY_1400000103: "k3",
+  APPS_TEST_TURNSTILE: "1x0000000000000000000000000000000AA",
+};
+
+const plainConfig = { apps: [{ sdkAppId: 1400000111, guests: { enabled: true } }] };
+const plainEnv = { SECRET_KEY_1400000111: "k" };
+
+describe("GET /v1/apps", () => {
+  it("lists each app with only what a browser needs", async () => {
+    const response = await call(await appsConfig(), "/v1/apps", {}, appsEnv);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=60");
+    expect(await response.json()).toEqual({
+      apps: [
+        {
+          sdkAppId: 1400000101,
+          name: "chat",
+          guests: { enabled: true, turnstileSiteKey: "1x00000000000000000000AA", turnstileAction: "guest-login" },
+        },
+        { sdkAppId: 1400000102, guests: { enabled: true } },
+        { sdkAppId: 1400000103, name: "backend only", guests: { enabled: false } },
+      ],
+    });
+  });
+
+  it("never shows a hash, an admin, an issuer, a lifetime, a room, an origin or a secret", async () => {
+    const text = await (await call(await appsConfig(), "/v1/apps", {}, appsEnv)).text();
+    for (const leak of [
+      await sha256Hex(DEMO_HASH_OF),
+      "backend-one",
+      "root_admin",
+      "idp.apps-test.example",
+      "aud-apps-test",
+      "secret-room-name",
+      "app.apps-test.example",
+      "APPS_TEST_TURNSTILE",
+      "0x4AAA-unused",
+      "g_",
+      "1200",
+      "k1",
+    ]) {
+      expect(text).not.toContain(leak);
+    }
+  });
+
+  it("needs no credentials and answers other methods with 405", async () => {
+    const post = await call(plainConfig, "/v1/apps", { method: "POST", json: {} }, plainEnv);
+    await problem(post, 405, "METHOD_NOT_ALLOWED");
+    expect(post.headers.get("Allow")).toBe("GET");
+  });
+
+  it("reports a broken configuration as the other API routes do", async () => {
+    await problem(await call('{"apps": []}', "/v1/apps"), 500, "CONFIG_ERROR");
+  });
+
+  it("is described in /openapi.json", async () => {
+    const doc = (await (await call(plainConfig, "/openapi.json", {}, plainEnv)).json()) as {
+      paths: Record<string, Json>;
+      components: { schemas: Record<string, Json> };
+    };
+    expect(doc.paths["/v1/apps"]).toHaveProperty("get");
+    expect(doc.paths["/"]).toHaveProperty("get");
+    expect(JSON.stringify(doc.components.schemas.AppsResponse)).toContain("turnstileSiteKey");
+  });
+});
+
+describe("inspector page", () => {
+  function directives(csp: string | null): Map<string, string> {
+    const map = new Map<string, string>();
+    for (const part of (csp ?? "").split(";")) {
+      const [name, ...values] = part.trim().split(/\s+/);
+      if (name) map.set(name, values.join(" "));
+    }
+    return map;
+  }
+
+  it("serves the page with strict headers and no inline script", async () => {
+    const response = await call(plainConfig, "/", {}, plainEnv);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+    expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+    const csp = directives(response.headers.get("Content-Security-Policy"));
+    expect(csp.get("default-src")).toBe("'none'");
+    expect(csp.get("script-src")).toBe("'self'");
+    expect(csp.get("style-src")).toBe("'self'");
+    expect(csp.get("connect-src")).toBe("'self'");
+    expect(csp.get("frame-src")).toBe("'none'");
+    expect(csp.get("frame-ancestors")).toBe("'none'");
+    expect(csp.get("base-uri")).toBe("'none'");
+    expect(response.headers.get("Content-Security-Policy")).not.toContain("challenges.cloudflare.com");
+    expect(response.headers.get("Content-Security-Policy")).not.toContain("unsafe");
+
+    const html = await response.text();
+    expect(html).toContain('<script type="module" src="/inspector.js"></script>');
+    expect(html).toContain('<link rel="stylesheet" href="/inspector.css" />');
+    for (const tag of html.match(/<script\b[^>]*>/gi) ?? []) expect(tag).toMatch(/\ssrc="\/[^"]+"/);
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    expect(html).not.toMatch(/\sstyle=/i);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).toContain('<label for="token">');
+    expect(html).toContain('role="alert"');
+  });
+
+  it("allows Cloudflare Turnstile's script and frame only when an app's guests use it", async () => {
+    const response = await call(await appsConfig(), "/", {}, appsEnv);
+    const csp = directives(response.headers.get("Content-Security-Policy"));
+    expect(csp.get("script-src")).toBe("'self' https://challenges.cloudflare.com");
+    expect(csp.get("frame-src")).toBe("https://challenges.cloudflare.com");
+    expect(csp.get("connect-src")).toBe("'self'");
+    expect(csp.get("style-src")).toBe("'self'");
+    expect(csp.get("frame-ancestors")).toBe("'none'");
+    // Another CSP means another validator: a cached page never keeps the wrong policy.
+    const plain = await call(plainConfig, "/", {}, plainEnv);
+    expect(response.headers.get("ETag")).not.toBe(plain.headers.get("ETag"));
+  });
+
+  it("serves the script and the stylesheet with their types, nosniff and ETags", async () => {
+    for (const [path, type] of [
+      ["/inspector.js", "text/javascript; charset=utf-8"],
+      ["/inspector.css", "text/css; charset=utf-8"],
+    ] as const) {
+      const response = await call(plainConfig, path, {}, plainEnv);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("Content-Type")).toBe(type);
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(response.headers.get("Cache-Control")).toBe("no-cache");
+      const etag = response.headers.get("ETag");
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expect((await response.text()).length).toBeGreaterThan(100);
+      const again = await call(plainConfig, path, { headers: { "If-None-Match": `W/${etag}` } }, plainEnv);
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe("");
+    }
+  });
+
+  it("bundles the real core and writes no markup from strings", async () => {
+    const js = await (await call(plainConfig, "/inspector.js", {}, plainEnv)).text();
+    expect(js).toContain("DecompressionStream");
+    expect(js).not.toMatch(/\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
+  });
+
+  it("still serves the page when BROKER_CONFIG is broken (decoding needs no broker)", async () => {
+    const response = await call("not json", "/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Security-Policy")).toContain("script-src 'self';");
+  });
+
+  it("answers other methods with 405 and unknown files with 404", async () => {
+    const post = await call(plainConfig, "/", { method: "POST", json: {} }, plainEnv);
+    await problem(post, 405, "METHOD_NOT_ALLOWED");
+    expect(post.headers.get("Allow")).toBe("GET");
+    await problem(await call(plainConfig, "/inspector.map", {}, plainEnv), 404, "NOT_FOUND");
+  });
+});

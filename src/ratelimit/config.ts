@@ -1,0 +1,130 @@
+/**
+ * The `rateLimits` member of an app in BROKER_CONFIG: who may call how often, and what happens when
+ * the counters cannot be read. Imported into config/schema.ts; every field has a default, so an app
+ * that says nothing gets the limits below.
+ *
+ * A policy is (route class, caller kind): its windows (limit per `seconds`, all enforced at once) and
+ * its failMode. `false` turns a policy, a whole route class, or (with `enabled: false`) everything off.
+ * The subject a policy counts per: the client IP for guests (IPv6 per /64), the UserID for IdP users,
+ * the key name for API keys. `newGuests` is app-wide: new guest identities per UTC day.
+ */
+
+import { z } from "zod";
+
+export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
+export type RouteClass = (typeof ROUTE_CLASSES)[number];
+export type FailMode = "open" | "closed";
+
+const MINUTE_SECONDS = 60;
+const DAY_SECONDS = 86_400;
+/** Longer windows make KV shards live that long (their TTL follows the window) for little gain. */
+export const WINDOW_SECONDS_MAX = 31 * DAY_SECONDS;
+/** Each window is one more count in every KV shard's metadata and one more header item. */
+export const WINDOWS_PER_POLICY_MAX = 4;
+/** Far above any sane limit; keeps counts well inside a safe integer and headers short. */
+const LIMIT_MAX = 1_000_000_000;
+
+export interface WindowPolicy {
+  seconds: number;
+  limit: number;
+}
+
+export interface Policy {
+  windows: WindowPolicy[];
+  failMode: FailMode;
+}
+
+const windowSchema = z.strictObject({
+  /** The window's length: counts reset when `floor(unix time / seconds)` changes (fixed windows). */
+  seconds: z.int().min(1).max(WINDOW_SECONDS_MAX),
+  /** Requests allowed per subject in one window. */
+  limit: z.int().min(1).max(LIMIT_MAX),
+});
+
+const failMode = z.enum(["open", "closed"]);
+
+/** A policy, or `false` for none. Omitted fields take this caller kind's defaults. */
+const policy = (defaults: Policy) =>
+  z
+    .union([
+      z.literal(false),
+      z
+        .strictObject({
+          windows: z.array(windowSchema).min(1).max(WINDOWS_PER_POLICY_MAX).default(defaults.windows),
+          /** When KV cannot be read in time: "closed" refuses (503), "open" allows and logs. */
+          failMode: failMode.default(defaults.failMode),
+        })
+        .refine((p) => new Set(p.windows.map((w) => w.seconds)).size === p.windows.length, {
+          message: "two windows with the same seconds",
+          path: ["windows"],
+        }),
+    ])
+    .prefault({});
+
+const perMinuteAndDay = (perMinute: number, perDay: number, mode: FailMode): Policy => ({
+  windows: [
+    { seconds: MINUTE_SECONDS, limit: perMinute },
+    { seconds: DAY_SECONDS, limit: perDay },
+  ],
+  failMode: mode,
+});
+
+/** The defaults, also shown in demo/config.json and docs/rate-limits.md. */
+export const DEFAULT_POLICIES = {
+  guest: perMinuteAndDay(10, 100, "closed"),
+  idp: perMinuteAndDay(30, 1000, "open"),
+  apiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
+  verifyApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
+  adminApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+};
+export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
+
+const issuing = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      guest: policy(DEFAULT_POLICIES.guest),
+      idp: policy(DEFAULT_POLICIES.idp),
+      apiKey: policy(DEFAULT_POLICIES.apiKey),
+    }),
+  ])
+  .prefault({});
+
+export const rateLimitsSchema = z
+  .strictObject({
+    /** `false`: no limits, no headers, no KV traffic for this app. */
+    enabled: z.boolean().default(true),
+    usersig: issuing,
+    privatemapkey: issuing,
+    verify: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]).prefault({}),
+    admin: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]).prefault({}),
+    /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
+    newGuests: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          perDay: z.int().min(1).max(LIMIT_MAX).default(DEFAULT_NEW_GUESTS_PER_DAY),
+          failMode: failMode.default("closed"),
+        }),
+      ])
+      .prefault({}),
+  })
+  .prefault({});
+
+export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
+export type CallerKind = "guest" | "idp" | "apiKey";
+
+/** The policy for this route class and caller kind, or undefined when it is off. */
+export function policyFor(config: RateLimitsConfig, routeClass: RouteClass, kind: CallerKind): Policy | undefined {
+  if (!config.enabled) return undefined;
+  const byKind = config[routeClass];
+  if (byKind === false) return undefined;
+  const found = (byKind as Partial<Record<CallerKind, Policy | false>>)[kind];
+  return found === false || found === undefined ? undefined : found;
+}
+
+/** The app-wide new-guest budget as a policy, or undefined when it is off. */
+export function newGuestPolicy(config: RateLimitsConfig): Policy | undefined {
+  if (!config.enabled || config.newGuests === false) return undefined;
+  return { windows: [{ seconds: DAY_SECONDS, limit: config.newGuests.perDay }], failMode: config.newGuests.failMode };
+}

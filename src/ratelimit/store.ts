@@ -1,0 +1,127 @@
+/**
+ * The one module that touches the RATE_LIMITS KV namespace, behind the small RateLimitStore
+ * interface (the limiter is tested against an in-memory one).
+ *
+ * KV facts this is built around, and why the layout is what it is:
+ * - No atomic increment or compare-and-set: concurrent read-modify-write of one counter loses
+ *   updates. So nothing here is ever read-modified-written: every isolate owns one key per counter
+ *   (its shard) and overwrites it blindly with its own counts; the total is the sum of the shards.
+ * - About one write per second per key: the limiter writes a shard at most once per second.
+ * - `expirationTtl` must be at least 60 s: enforced here whatever the caller asks for.
+ * - Eventually consistent: a write is usually visible at once in the location that made it, and
+ *   within about 60 s (sometimes more) elsewhere; `list` is as eventual as `get`.
+ * - `list` returns each key's metadata (up to 1024 bytes), so one `list` reads every shard of a
+ *   counter: the counts live in the metadata and the value is empty.
+ *
+ * Key layout (the only place it is defined):
+ *   rl/v1/<sdkAppId>/<routeClass>/<callerKind>/<subjectTag>/<isolateId>
+ *   metadata { "w": [[windowSeconds, windowIndex, count], ...] }, value "".
+ * <subjectTag> is a keyed hash of the subject (see http.ts): KV never holds a client IP or a UserID.
+ */
+
+import { KV_EXPIRATION_TTL_MIN_SECONDS } from "./policy.js";
+
+const KEY_PREFIX = "rl/v1/";
+/** A list page holds up to 1000 keys: one shard per isolate that counted this subject recently. */
+const LIST_PAGE_KEYS = 1000;
+/** Bounds a sync's cost: past 3000 shards, the rest are not counted (see docs/rate-limits.md). */
+const LIST_PAGES_MAX = 3;
+/** A count per window; metadata is capped at 1024 bytes by KV, four windows take under 100. */
+const WINDOWS_IN_METADATA_MAX = 8;
+
+export interface ShardCount {
+  seconds: number;
+  index: number;
+  count: number;
+}
+
+export interface Shard {
+  isolate: string;
+  counts: ShardCount[];
+}
+
+export interface RateLimitStore {
+  /** Every isolate's shard of this counter, as this location currently sees them. */
+  readShards(counter: string): Promise<Shard[]>;
+  /** Overwrites this isolate's shard of the counter: a blind put, never a read-modify-write. */
+  writeShard(counter: string, isolate: string, counts: readonly ShardCount[], ttlSeconds: number): Promise<void>;
+}
+
+/** KV operations made by this isolate (GET /v1/admin/stats, the bench). Nothing here does a `get`. */
+export const rateLimitKvStats = { gets: 0, lists: 0, puts: 0, errors: 0 };
+
+interface ShardMetadata {
+  w?: unknown;
+}
+
+const stores = new WeakMap<KVNamespace, RateLimitStore>();
+
+export function kvRateLimitStore(kv: KVNamespace | undefined): RateLimitStore {
+  if (!kv) return missingBinding;
+  let store = stores.get(kv);
+  if (!store) {
+    store = kvStore(kv);
+    stores.set(kv, store);
+  }
+  return store;
+}
+
+function kvStore(kv: KVNamespace): RateLimitStore {
+  return {
+    async readShards(counter) {
+      const prefix = `${KEY_PREFIX}${counter}/`;
+      const shards: Shard[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < LIST_PAGES_MAX; page++) {
+        rateLimitKvStats.lists++;
+        let result: KVNamespaceListResult<ShardMetadata, string>;
+        try {
+          result = await kv.list<ShardMetadata>({ prefix, limit: LIST_PAGE_KEYS, ...(cursor ? { cursor } : {}) });
+        } catch (error) {
+          rateLimitKvStats.errors++;
+          throw error;
+        }
+        for (const key of result.keys) {
+          const counts = parseCounts(key.metadata);
+          if (counts.length > 0) shards.push({ isolate: key.name.slice(prefix.length), counts });
+        }
+        if (result.list_complete) break;
+        cursor = result.cursor;
+      }
+      return shards;
+    },
+    async writeShard(counter, isolate, counts, ttlSeconds) {
+      rateLimitKvStats.puts++;
+      const metadata = { w: counts.slice(0, WINDOWS_IN_METADATA_MAX).map((c) => [c.seconds, c.index, c.count]) };
+      try {
+        await kv.put(`${KEY_PREFIX}${counter}/${isolate}`, "", {
+          expirationTtl: Math.max(KV_EXPIRATION_TTL_MIN_SECONDS, Math.ceil(ttlSeconds)),
+          metadata,
+        });
+      } catch (error) {
+        rateLimitKvStats.errors++;
+        throw error;
+      }
+    },
+  };
+}
+
+/** Shards written by another version, or tampered with, are ignored field by field. */
+function parseCounts(metadata: ShardMetadata | null | undefined): ShardCount[] {
+  const raw = metadata?.w;
+  if (!Array.isArray(raw)) return [];
+  const out: ShardCount[] = [];
+  for (const item of raw.slice(0, WINDOWS_IN_METADATA_MAX)) {
+    if (!Array.isArray(item) || item.length !== 3) continue;
+    const [seconds, index, count] = item as unknown[];
+    if (![seconds, index, count].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) continue;
+    out.push({ seconds: seconds as number, index: index as number, count: count as number });
+  }
+  return out;
+}
+
+/** No RATE_LIMITS binding (a deploy without it): every operation fails, so each policy's failMode applies. */
+const missingBinding: RateLimitStore = {
+  readShards: () => Promise.reject(new Error("the RATE_LIMITS KV binding is missing")),
+  writeShard: () => Promise.reject(new Error("the RATE_LIMITS KV binding is missing")),
+};

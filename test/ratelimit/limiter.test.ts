@@ -1,0 +1,316 @@
+// The isolate's counters against an in-memory store and a hand-driven clock: when KV is read and
+// written, what is decided from memory, how other isolates' shards count, and what KV failures do.
+// Imports nothing from cloudflare:*: runs in workerd and in plain Node.
+import { beforeEach, describe, expect, it } from "vitest";
+import type { FailMode, WindowPolicy } from "../../src/ratelimit/config.js";
+import {
+  type CounterSpec,
+  consume,
+  entryCount,
+  FAILURE_BACKOFF_MS,
+  isolateId,
+  type LimiterDeps,
+  MAX_ENTRIES,
+  MIN_PUT_INTERVAL_MS,
+  peek,
+  refund,
+  resetLimiter,
+  STALE_MS,
+  SYNC_INTERVAL_MS,
+} from "../../src/ratelimit/limiter.js";
+import type { RateLimitStore, Shard, ShardCount } from "../../src/ratelimit/store.js";
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const MINUTE_10: WindowPolicy[] = [{ seconds: 60, limit: 10 }];
+
+interface Put {
+  counter: string;
+  isolate: string;
+  counts: ShardCount[];
+  ttl: number;
+}
+
+/** Shards per counter, like KV with list metadata; every call is recorded; failures on demand. */
+class FakeStore implements RateLimitStore {
+  shards = new Map<string, Map<string, ShardCount[]>>();
+  reads = 0;
+  puts: Put[] = [];
+  mode: "ok" | "reject" | "hang" = "ok";
+
+  readShards(counter: string): Promise<Shard[]> {
+    this.reads++;
+    if (this.mode === "reject") return Promise.reject(new Error("KV down"));
+    if (this.mode === "hang") return new Promise(() => {});
+    const shards = [...(this.shards.get(counter) ?? new Map()).entries()].map(([isolate, counts]) => ({
+      isolate,
+      counts,
+    }));
+    return Promise.resolve(shards);
+  }
+
+  writeShard(counter: string, isolate: string, counts: readonly ShardCount[], ttl: number): Promise<void> {
+    this.puts.push({ counter, isolate, counts: [...counts], ttl });
+    if (this.mode === "reject") return Promise.reject(new Error("KV down"));
+    if (this.mode === "hang") return new Promise(() => {});
+    let byIsolate = this.shards.get(counter);
+    if (!byIsolate) {
+      byIsolate = new Map();
+      this.shards.set(counter, byIsolate);
+    }
+    byIsolate.set(isolate, [...counts]);
+    return Promise.resolve();
+  }
+
+  other(counter: string, isolate: string, counts: ShardCount[]): void {
+    let byIsolate = this.shards.get(counter);
+    if (!byIsolate) {
+      byIsolate = new Map();
+      this.shards.set(counter, byIsolate);
+    }
+    byIsolate.set(isolate, counts);
+  }
+}
+
+let store: FakeStore;
+let now: number;
+let background: Promise<unknown>[];
+let logs: Record<string, unknown>[];
+let deps: LimiterDeps;
+
+function spec(id = "app/usersig/guest/1.2.3.4", windows = MINUTE_10, failMode: FailMode = "closed"): CounterSpec {
+  return { id, kvName: async () => `kv:${id}`, windows, failMode };
+}
+
+async function settle(): Promise<void> {
+  while (background.length > 0) await Promise.all(background.splice(0));
+}
+
+beforeEach(() => {
+  resetLimiter();
+  store = new FakeStore();
+  now = T0;
+  background = [];
+  logs = [];
+  deps = {
+    store,
+    now: () => now,
+    waitUntil: (p) => background.push(p),
+    log: (line) => logs.push(line),
+  };
+});
+
+describe("limiter", () => {
+  it("reads KV once when cold, then decides from memory; refreshes in the background", async () => {
+    const s = spec();
+    expect((await consume(s, deps)).status).toBe("allowed");
+    expect(store.reads).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      now += 100;
+      await consume(s, deps);
+    }
+    expect(store.reads).toBe(1);
+    now = T0 + SYNC_INTERVAL_MS;
+    await consume(s, deps);
+    expect(store.reads).toBe(2); // in the background: the request did not wait for it
+    now += 100;
+    await consume(s, deps);
+    expect(store.reads).toBe(2);
+  });
+
+  it("lets exactly the limit through in one isolate, then refuses from memory", async () => {
+    const s = spec();
+    const statuses: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      now += 10;
+      statuses.push((await consume(s, deps)).status);
+    }
+    expect(statuses.filter((x) => x === "allowed")).toHaveLength(10);
+    expect(statuses.slice(10)).toEqual(Array(5).fill("refused"));
+    const readsBefore = store.reads;
+    const putsBefore = store.puts.length;
+    const refused = await consume(s, deps);
+    expect(refused.status).toBe("refused");
+    expect(refused.decision.retryAfterSeconds).toBe(60);
+    expect(store.reads).toBe(readsBefore);
+    expect(store.puts.length).toBe(putsBefore);
+  });
+
+  it("a burst on a cold counter shares one read and admits exactly the limit", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => consume(spec(), deps)));
+    expect(outcomes.filter((o) => o.status === "allowed")).toHaveLength(10);
+    expect(outcomes.filter((o) => o.status === "refused")).toHaveLength(40);
+    expect(store.reads).toBe(1);
+  });
+
+  it("counts what other isolates wrote", async () => {
+    const index = Math.floor(T0 / 60_000);
+    store.other("kv:app/usersig/guest/1.2.3.4", "other-isolate", [{ seconds: 60, index, count: 7 }]);
+    store.other("kv:app/usersig/guest/1.2.3.4", "older-window", [{ seconds: 60, index: index - 1, count: 50 }]);
+    const statuses: string[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await consume(spec(), deps)).status);
+    expect(statuses).toEqual(["allowed", "allowed", "allowed", "refused", "refused"]);
+  });
+
+  it("learns others' counts at the next background read", async () => {
+    const s = spec();
+    await consume(s, deps);
+    const index = Math.floor(T0 / 60_000);
+    store.other("kv:app/usersig/guest/1.2.3.4", "other-isolate", [{ seconds: 60, index, count: 8 }]);
+    now += SYNC_INTERVAL_MS;
+    expect((await consume(s, deps)).status).toBe("allowed"); // decided before the read lands
+    await settle();
+    now += 10;
+    expect((await consume(s, deps)).status).toBe("refused");
+  });
+
+  it("writes its own shard blindly, at most once a second, with the absolute count", async () => {
+    const s = spec("app/usersig/apiKey/backend", [{ seconds: 60, limit: 1000 }]);
+    for (let i = 0; i < 100; i++) {
+      now = T0 + i * 5; // 100 requests in half a second
+      await consume(s, deps);
+    }
+    await settle();
+    expect(store.puts).toHaveLength(1);
+    expect(store.puts[0]).toMatchObject({ isolate: isolateId(), counts: [{ seconds: 60, count: 1 }] });
+    now = T0 + MIN_PUT_INTERVAL_MS;
+    await consume(s, deps);
+    await settle();
+    expect(store.puts).toHaveLength(2);
+    expect(store.puts[1]?.counts[0]?.count).toBe(101);
+    // Over 10 seconds of steady traffic: one write per second.
+    for (let t = 0; t < 10_000; t += 50) {
+      now = T0 + MIN_PUT_INTERVAL_MS + 1 + t;
+      await consume(s, deps);
+      await settle(); // time passes between requests: a write started earlier has landed
+    }
+    await settle();
+    expect(store.puts.length).toBeGreaterThanOrEqual(10);
+    expect(store.puts.length).toBeLessThanOrEqual(12);
+    const counts = store.puts.map((p) => p.counts[0]?.count ?? 0);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  });
+
+  it("writes a quiet counter's last counts with the next request of any counter, once due", async () => {
+    const a = spec("a", [{ seconds: 60, limit: 100 }]);
+    const b = spec("b", [{ seconds: 60, limit: 100 }]);
+    await consume(a, deps);
+    now += 10;
+    await consume(a, deps); // too soon after the first write: kept in memory
+    await settle();
+    expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1]);
+    now += MIN_PUT_INTERVAL_MS;
+    await consume(b, deps);
+    await settle();
+    expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1, 2]);
+  });
+
+  it("every write's TTL is at least 60 s and outlives the longest window", async () => {
+    const windows = [
+      { seconds: 1, limit: 1000 },
+      { seconds: 10, limit: 1000 },
+      { seconds: 3600, limit: 1000 },
+    ];
+    for (let i = 0; i < 5; i++) {
+      now = T0 + i * 1_500;
+      await consume(spec("ttl", windows), deps);
+      await consume(spec("short", [{ seconds: 1, limit: 5 }]), deps);
+      await settle();
+    }
+    await settle();
+    expect(store.puts.length).toBeGreaterThan(5);
+    for (const put of store.puts) expect(put.ttl).toBeGreaterThanOrEqual(60);
+    for (const put of store.puts.filter((p) => p.counter === "kv:ttl")) expect(put.ttl).toBeGreaterThan(3000);
+  });
+
+  it("starts every window afresh when it rolls over", async () => {
+    const s = spec();
+    for (let i = 0; i < 10; i++) await consume(s, deps);
+    expect((await consume(s, deps)).status).toBe("refused");
+    now = T0 + 60_000;
+    const next = await consume(s, deps);
+    expect(next.status).toBe("allowed");
+    expect(next.decision.tightest.remaining).toBe(9);
+  });
+
+  it("fail closed: KV failing on a cold counter refuses and counts nothing", async () => {
+    store.mode = "reject";
+    const outcome = await consume(spec(), deps);
+    expect(outcome.status).toBe("unavailable");
+    expect(logs.some((l) => l.event === "rate_limit_kv_error")).toBe(true);
+    // During the back-off KV is not asked again.
+    now += 1_000;
+    expect((await consume(spec(), deps)).status).toBe("unavailable");
+    expect(store.reads).toBe(1);
+    expect(store.puts).toHaveLength(0);
+    // Once KV is back, after the back-off, the counter is read and nothing was counted.
+    store.mode = "ok";
+    now += FAILURE_BACKOFF_MS;
+    const back = await consume(spec(), deps);
+    expect(back.status).toBe("allowed");
+    expect(back.decision.tightest.remaining).toBe(9);
+  });
+
+  it("fail open: allows while KV fails, but still enforces what this isolate counted", async () => {
+    store.mode = "reject";
+    const s = spec("open", MINUTE_10, "open");
+    const outcomes = [];
+    for (let i = 0; i < 12; i++) outcomes.push(await consume(s, deps));
+    expect(outcomes.slice(0, 10).every((o) => o.status === "allowed" && o.degraded !== undefined)).toBe(true);
+    expect(outcomes.slice(10).map((o) => o.status)).toEqual(["refused", "refused"]);
+    expect(store.reads).toBe(1);
+  });
+
+  it("a hanging KV costs a cold request at most the bounded wait", async () => {
+    store.mode = "hang";
+    const started = performance.now();
+    const outcome = await consume(spec(), deps);
+    const waited = performance.now() - started;
+    expect(outcome.status).toBe("unavailable");
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(3_000);
+    const again = performance.now();
+    expect((await consume(spec(), deps)).status).toBe("unavailable");
+    expect(performance.now() - again).toBeLessThan(100);
+  });
+
+  it("a counter idle past STALE_MS is read again before deciding", async () => {
+    const s = spec();
+    await consume(s, deps);
+    now += STALE_MS;
+    store.mode = "reject";
+    expect((await consume(s, deps)).status).toBe("unavailable");
+  });
+
+  it("refund gives a count back, only in the window it was taken from", async () => {
+    const s = spec();
+    const first = await consume(s, deps);
+    if (first.status !== "allowed") throw new Error("expected allowed");
+    expect(peek(s, now).tightest.remaining).toBe(9);
+    refund(first.charge, deps);
+    expect(peek(s, now).tightest.remaining).toBe(10);
+    const second = await consume(s, deps);
+    if (second.status !== "allowed") throw new Error("expected allowed");
+    now = T0 + 60_000;
+    await consume(s, deps);
+    refund(second.charge, deps); // its window is over: nothing to give back
+    expect(peek(s, now).tightest.remaining).toBe(9);
+  });
+
+  it("after losing its memory, an isolate resumes from its own shard", async () => {
+    const s = spec();
+    for (let i = 0; i < 4; i++) {
+      now += MIN_PUT_INTERVAL_MS;
+      await consume(s, deps);
+      await settle();
+    }
+    await settle();
+    resetLimiter();
+    const outcome = await consume(s, deps);
+    expect(outcome.decision.tightest.remaining).toBe(5);
+  });
+
+  it("keeps at most MAX_ENTRIES counters", async () => {
+    for (let i = 0; i <= MAX_ENTRIES; i++) await consume(spec(`subject-${i}`), deps);
+    expect(entryCount()).toBe(MAX_ENTRIES);
+  });
+});

@@ -31,7 +31,16 @@ export default defineConfig({
         test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
       },
       {
-        test: { name: "node", environment: "node", include: ["test/usersig/**/*.test.ts", "test/node/**/*.test.ts"] },
+        test: {
+          name: "node",
+          environment: "node",
+          include: [
+            "test/usersig/**/*.test.ts",
+            "test/node/**/*.test.ts",
+            "test/client/**/*.test.ts",
+            "test/ratelimit/**/*.test.ts",
+          ],
+        },
       },
     ],
   },

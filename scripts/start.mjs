@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: runs the broker locally on workerd (`wrangler dev`) with the built-in demo
 // configuration (demo/config.json + demo/secrets.env) on http://127.0.0.1:8787, offline, with its own
-// local KV state in .wrangler/demo-state. `npm start -- --port 9000` passes options to wrangler.
+// local KV state in .wrangler/demo-state. Options go to wrangler (`npm start -- --port 9000`,
+// `--persist-to DIR` for a fresh KV state).
 //
 // To run your own configuration instead, put BROKER_CONFIG and the secrets in .dev.vars and use
 // `npm run dev` (plain `wrangler dev`).
@@ -39,8 +40,7 @@ const wrangler = spawn(
     ...(args.includes("--port") ? [] : ["--port", port]),
     "--env-file",
     envFile,
-    "--persist-to",
-    join(root, ".wrangler/demo-state"),
+    ...(args.includes("--persist-to") ? [] : ["--persist-to", join(root, ".wrangler/demo-state")]),
     "--show-interactive-dev-session=false",
     ...args,
   ],

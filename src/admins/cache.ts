@@ -77,15 +77,19 @@ export function clearAdminCache(): void {
 }
 
 function refresh(sdkAppId: number, kv: KVNamespace, entry: Entry | undefined): Promise<ReadonlySet<string>> {
-  const promise = readRuntimeAdmins(kv, sdkAppId).then(
+  const promise: Promise<ReadonlySet<string>> = readRuntimeAdmins(kv, sdkAppId).then(
     (ids) => {
+      const current = entries.get(sdkAppId);
+      // setRuntimeAdmins() replaced the entry while this read was in flight: that set is newer
+      // than what this read saw, so keep it (an operator edit takes effect at once here).
+      if (current && current.refreshing !== promise) return current.runtime;
       const runtime = new Set(ids);
       entries.set(sdkAppId, { runtime, fetchedAt: Date.now(), refreshing: undefined });
       return runtime;
     },
     (error: unknown) => {
       const current = entries.get(sdkAppId);
-      if (current) current.refreshing = undefined;
+      if (current?.refreshing === promise) current.refreshing = undefined;
       throw error;
     },
   );

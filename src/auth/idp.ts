@@ -112,7 +112,9 @@ function toProblem(error: unknown, issuer: string) {
   if (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError)
+    !(error instanceof errors.JOSEError) ||
+    // jose reports a JWKS endpoint answering non-200 or non-JSON with a bare JOSEError.
+    error.code === errors.JOSEError.code
   ) {
     const reason = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
     return problems.unavailable(

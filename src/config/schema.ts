@@ -7,6 +7,8 @@
  */
 
 import { z } from "zod";
+import { rateLimitsSchema } from "../ratelimit/config.js";
+import { isValidUserId } from "../usersig/index.js";
 
 const U32_MAX = 0xffff_ffff;
 const DAY_SECONDS = 86_400;
@@ -28,10 +30,7 @@ export const JWT_ALGORITHMS = [
   "EdDSA",
 ] as const;
 
-const userId = z
-  .string()
-  .min(1)
-  .refine((s) => new TextEncoder().encode(s).length <= 32, "must be at most 32 bytes of UTF-8");
+const userId = z.string().min(1).refine(isValidUserId, "must be at most 32 bytes of UTF-8 without control characters");
 
 const httpsUrl = z.url().refine((u) => {
   const url = new URL(u);
@@ -192,6 +191,8 @@ export const appSchema = z
         guest: { enabled: false, rooms: [], maxPrivileges: 255 },
       }),
     cors: z.strictObject({ origins: z.array(origin).default([]) }).default({ origins: [] }),
+    /** Per-subject limits and the new-guest budget: see src/ratelimit/config.ts and docs/rate-limits.md. */
+    rateLimits: rateLimitsSchema,
   })
   .superRefine((app, ctx) => {
     const names = new Set<string>();

@@ -7,12 +7,15 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { auditLine, writeAudit } from "../audit.js";
 import { loadConfig } from "../config/load.js";
+import { inspectorRoutes } from "../inspector/serve.js";
+import { rateLimitHeaders } from "../ratelimit/http.js";
 import { MAX_BODY_BYTES } from "./body.js";
 import type { BrokerHono } from "./context.js";
 import { publicCors } from "./cors.js";
 import { openApiDocument } from "./openapi.js";
 import { Problem, problemResponse } from "./problem.js";
 import { adminRoutes } from "./routes/admin.js";
+import { appsRoutes } from "./routes/apps.js";
 import { issueRoutes } from "./routes/issue.js";
 import { verifyRoutes } from "./routes/verify.js";
 
@@ -24,8 +27,11 @@ const ROUTES: [RegExp, string][] = [
   [/^\/v1\/admin\/usersig$/, "POST"],
   [/^\/v1\/admin\/apps\/[^/]+\/admins$/, "GET, PUT"],
   [/^\/v1\/admin\/apps\/[^/]+\/admins\/[^/]+$/, "PUT, DELETE"],
+  [/^\/v1\/admin\/stats$/, "GET"],
   [/^\/healthz$/, "GET"],
   [/^\/openapi\.json$/, "GET"],
+  [/^\/v1\/apps$/, "GET"],
+  [/^\/(?:|inspector\.js|inspector\.css)$/, "GET"],
 ];
 
 export function createApp(): Hono<BrokerHono> {
@@ -39,6 +45,8 @@ export function createApp(): Hono<BrokerHono> {
   );
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  // The inspector page (GET /) works even with a broken config: see src/inspector/serve.ts.
+  app.route("/", inspectorRoutes);
 
   app.use("*", async function config(c, next) {
     const loaded = loadConfig(c.env);
@@ -63,6 +71,10 @@ export function createApp(): Hono<BrokerHono> {
     );
   });
 
+  // CORS first, so that every answer to a browser (a 413 too) carries Vary and, where allowed, ACAO.
+  app.use("/v1/usersig", publicCors());
+  app.use("/v1/privatemapkey", publicCors());
+
   app.use(
     "/v1/*",
     bodyLimit({
@@ -78,9 +90,10 @@ export function createApp(): Hono<BrokerHono> {
     }),
   );
 
-  app.use("/v1/usersig", publicCors());
-  app.use("/v1/privatemapkey", publicCors());
+  // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
+  app.use("/v1/*", rateLimitHeaders());
 
+  app.route("/", appsRoutes);
   app.route("/", issueRoutes);
   app.route("/", verifyRoutes);
   app.route("/", adminRoutes);

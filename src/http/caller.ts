@@ -19,8 +19,9 @@ export async function identifyCaller(c: BrokerContext, app: LoadedApp): Promise<
     throw problems.badRequest("Send either X-Api-Key or Authorization, not both.");
   }
   if (apiKey !== undefined) {
+    c.var.audit.callerKind = "apiKey";
     const key = await authenticateApiKey(app.config.apiKeys, apiKey);
-    Object.assign(c.var.audit, { callerKind: "apiKey", keyName: key.name });
+    c.var.audit.keyName = key.name;
     return { kind: "apiKey", key };
   }
   if (authorization !== undefined) {

@@ -4,12 +4,21 @@
  */
 
 import { z } from "zod";
+import { appsResponse } from "./routes/apps.js";
 import * as s from "./schemas.js";
 
 type Json = Record<string, unknown>;
 
 function schema(zodSchema: z.ZodType, io: "input" | "output"): Json {
   const { $schema: _drop, id: _id, ...rest } = z.toJSONSchema(zodSchema, { io, unrepresentable: "any" }) as Json;
+  // A schema with .meta({ id }) comes out as { $ref: "#/$defs/<id>", $defs: { <id>: … } }; in
+  // components/schemas that $ref would point at the document root, so inline the one definition.
+  const ref = rest.$ref;
+  const defs = rest.$defs as Record<string, Json> | undefined;
+  if (typeof ref === "string" && defs && ref.startsWith("#/$defs/") && Object.keys(defs).length === 1) {
+    const { id: _inner, ...inlined } = defs[ref.slice("#/$defs/".length)] as Json;
+    return inlined;
+  }
   return rest;
 }
 
@@ -27,12 +36,51 @@ const commonErrors = {
   "404": problemResponse("Unknown sdkAppId."),
   "413": problemResponse("Body over 8 KiB."),
   "415": problemResponse("Body is not application/json."),
-  "429": problemResponse("Rate limited (see Retry-After)."),
+  "429": {
+    ...problemResponse(
+      "Rate limited (see Retry-After and the RateLimit fields; `violated-policies` names the windows).",
+    ),
+    headers: {
+      "Retry-After": { description: "Seconds until every exhausted window has reset.", schema: { type: "integer" } },
+      "RateLimit-Policy": { $ref: "#/components/headers/RateLimit-Policy" },
+      RateLimit: { $ref: "#/components/headers/RateLimit" },
+    },
+  },
   "503": problemResponse("A dependency (KV, the identity provider, Turnstile) is unavailable (see Retry-After)."),
 };
 
 const apiKey = [{ apiKey: [] }];
 const publicSecurity = [{ idpBearer: [] }, { apiKey: [] }, {}];
+
+const counters = (...names: string[]) => ({
+  type: "object",
+  properties: Object.fromEntries(names.map((n) => [n, { type: "integer" }])),
+});
+const STATS_SCHEMA = {
+  type: "object",
+  properties: {
+    isolate: { type: "string", description: "This isolate's random id (its rate-limit KV shards carry it)." },
+    requests: { type: "integer", description: "/v1 requests this isolate has served." },
+    rateLimit: {
+      type: "object",
+      properties: {
+        entries: { type: "integer" },
+        decisions: counters(
+          "checks",
+          "allowed",
+          "refused",
+          "unavailable",
+          "failOpen",
+          "coldReads",
+          "backgroundReads",
+          "refunds",
+        ),
+        kv: counters("gets", "lists", "puts", "errors"),
+      },
+    },
+    admins: { type: "object", properties: { kv: counters("reads", "writes") } },
+  },
+};
 
 let cached: Json | undefined;
 
@@ -129,6 +177,35 @@ function build(): Json {
           },
         },
       },
+      "/v1/apps": {
+        get: {
+          summary:
+            "The apps this broker serves, as a browser needs them: whether guests are allowed and Turnstile's public site key. Nothing secret.",
+          security: [],
+          responses: {
+            "200": { description: "OK", content: json("AppsResponse") },
+            "500": problemResponse("The broker's configuration is not valid."),
+          },
+        },
+      },
+      "/": {
+        get: {
+          summary:
+            "The UserSig inspector: an HTML page that decodes a pasted UserSig or PrivateMapKey in the browser (and gets a guest UserSig when an app allows guests).",
+          security: [],
+          responses: { "200": { description: "The page", content: { "text/html": { schema: { type: "string" } } } } },
+        },
+      },
+      "/v1/admin/stats": {
+        get: {
+          summary: "This isolate's counters: rate-limit KV operations and decisions, admin-set KV reads (operator).",
+          security: [{ operator: [] }],
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: STATS_SCHEMA } } },
+            ...commonErrors,
+          },
+        },
+      },
       "/healthz": {
         get: {
           summary: "Liveness.",
@@ -138,6 +215,18 @@ function build(): Json {
       },
     },
     components: {
+      headers: {
+        "RateLimit-Policy": {
+          description:
+            'draft-ietf-httpapi-ratelimit-headers: the windows of the policy that counted this request, e.g. `"usersig-guest-60";q=10;w=60, "usersig-guest-86400";q=100;w=86400`.',
+          schema: { type: "string" },
+        },
+        RateLimit: {
+          description:
+            'The most constraining window: requests left and seconds until it resets, e.g. `"usersig-guest-60";r=7;t=42`.',
+          schema: { type: "string" },
+        },
+      },
       securitySchemes: {
         idpBearer: {
           type: "http",
@@ -160,6 +249,7 @@ function build(): Json {
         AdminsResponse: schema(s.adminsResponse, "output"),
         Problem: schema(s.problemSchema, "output"),
         Health: schema(s.healthResponse, "output"),
+        AppsResponse: schema(appsResponse, "output"),
       },
     },
   };

@@ -62,18 +62,29 @@ export function problemResponse(p: Problem, requestId: string | undefined): Resp
 export const problems = {
   badRequest: (detail: string, extra?: Record<string, unknown>) =>
     new Problem({ status: 400, code: "BAD_REQUEST", title: "Bad request", detail, ...(extra ? { extra } : {}) }),
-  unauthorized: (scheme: "Bearer" | "ApiKey" | "GuestTicket", logReason: string, realm = "usersig-broker") =>
-    new Problem({
+  /**
+   * `tokenGiven: false` when the request carried no credentials at all: RFC 6750 then wants the
+   * challenge without an `error` attribute.
+   */
+  unauthorized: (
+    scheme: "Bearer" | "ApiKey" | "GuestTicket",
+    logReason: string,
+    options: { tokenGiven?: boolean; realm?: string } = {},
+  ) => {
+    const realm = options.realm ?? "usersig-broker";
+    const bearerError = options.tokenGiven === false ? "" : ', error="invalid_token"';
+    return new Problem({
       status: 401,
       code: "UNAUTHORIZED",
       title: "Unauthorized",
       detail: "The credentials are missing or not valid.",
       headers: {
         "WWW-Authenticate":
-          scheme === "Bearer" ? `Bearer realm="${realm}", error="invalid_token"` : `${scheme} realm="${realm}"`,
+          scheme === "Bearer" ? `Bearer realm="${realm}"${bearerError}` : `${scheme} realm="${realm}"`,
       },
       logReason,
-    }),
+    });
+  },
   forbidden: (code: string, detail: string, logReason?: string) =>
     new Problem({ status: 403, code, title: "Forbidden", detail, ...(logReason ? { logReason } : {}) }),
   notFound: (detail = "No such resource.", code = "NOT_FOUND") =>

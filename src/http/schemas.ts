@@ -5,7 +5,7 @@
  */
 
 import { z } from "zod";
-import { limits, Privilege } from "../usersig/index.js";
+import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 
@@ -18,6 +18,7 @@ export const userId = z
   .string()
   .min(1)
   .max(limits.USERID_MAX_BYTES)
+  .refine(isValidUserId, "must be at most 32 bytes of UTF-8 without control characters")
   .describe("A UserID (at most 32 bytes); must also match the app's userIdPattern.");
 const expireSeconds = z
   .int()
@@ -60,7 +61,7 @@ export const privateMapKeyRequest = z
     strRoomId: z
       .string()
       .min(1)
-      .refine((s) => new TextEncoder().encode(s).length <= limits.STR_ROOM_ID_MAX_BYTES, "must be at most 64 bytes")
+      .refine(isValidStrRoomId, "must be 1 to 64 bytes of well-formed UTF-8")
       .optional()
       .describe("A string room (1..64 bytes)."),
     privileges,

@@ -4,7 +4,7 @@
 
 import type { AppConfig, CallerKind, RoomPolicy } from "../config/schema.js";
 import { type Problem, problems } from "../http/problem.js";
-import { Privilege, type PrivilegeName } from "../usersig/index.js";
+import { isValidUserId, Privilege, type PrivilegeName } from "../usersig/index.js";
 
 /** The lifetime actually issued: the caller's wish, clamped to the kind's maximum. */
 export function clampLifetime(lifetime: { default: number; max: number }, requested: number | undefined): number {
@@ -22,7 +22,8 @@ export function checkPublicUserId(
   admins: ReadonlySet<string>,
   source: "named" | "idp" | "guest",
 ): void {
-  if (!rule.test(userId)) {
+  // The byte limit is the core's, whatever the app's pattern allows (e.g. non-ASCII letters).
+  if (!isValidUserId(userId) || !rule.test(userId)) {
     if (source === "named") {
       throw problems.badRequest("userId does not match this app's UserID rule.", { field: "userId" });
     }

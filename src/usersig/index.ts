@@ -11,6 +11,8 @@ export { UserSigError, UserSigErrorCode } from "./errors.js";
 export * as limits from "./limits.js";
 export { Privilege, type PrivilegeName, privilegeNames } from "./privilege.js";
 export {
+  isValidStrRoomId,
+  isValidUserId,
   type SignOptions,
   type SignPrivateMapKeyInput,
   type SignUserSigInput,

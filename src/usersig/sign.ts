@@ -72,10 +72,10 @@ export async function signPrivateMapKey(
     }
     room = roomId;
   } else if (typeof roomId === "string") {
-    room = encoder.encode(roomId);
-    if (room.length === 0 || room.length > STR_ROOM_ID_MAX_BYTES || !roomId.isWellFormed()) {
+    if (!isValidStrRoomId(roomId)) {
       throw invalidInput(`a string roomId must be 1 to ${STR_ROOM_ID_MAX_BYTES} bytes of UTF-8`);
     }
+    room = encoder.encode(roomId);
   } else {
     throw invalidInput("roomId must be a number or a string");
   }
@@ -102,6 +102,24 @@ async function sign(fields: SignedFields, secretKey: string): Promise<string> {
 // break the line structure of the signed content.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** A UserID the core will sign: 1 to 32 bytes of well-formed UTF-8 without control characters. */
+export function isValidUserId(userId: unknown): userId is string {
+  return (
+    typeof userId === "string" &&
+    userId.length > 0 &&
+    userId.isWellFormed() &&
+    !CONTROL_CHARACTERS.test(userId) &&
+    encoder.encode(userId).length <= USERID_MAX_BYTES
+  );
+}
+
+/** A string room id the core will sign: 1 to 64 bytes of well-formed UTF-8. */
+export function isValidStrRoomId(roomId: unknown): roomId is string {
+  if (typeof roomId !== "string" || !roomId.isWellFormed()) return false;
+  const bytes = encoder.encode(roomId).length;
+  return bytes > 0 && bytes <= STR_ROOM_ID_MAX_BYTES;
+}
+
 function checkCommon(
   input: { sdkAppId: number; userId: string; expireSeconds: number },
   options: SignOptions | undefined,
@@ -111,13 +129,7 @@ function checkCommon(
   if (!Number.isInteger(sdkAppId) || sdkAppId < 1 || sdkAppId > SDKAPPID_MAX) {
     throw invalidInput(`sdkAppId must be an integer from 1 to ${SDKAPPID_MAX}`);
   }
-  if (
-    typeof userId !== "string" ||
-    userId.length === 0 ||
-    !userId.isWellFormed() ||
-    encoder.encode(userId).length > USERID_MAX_BYTES ||
-    CONTROL_CHARACTERS.test(userId)
-  ) {
+  if (!isValidUserId(userId)) {
     throw invalidInput(`userId must be 1 to ${USERID_MAX_BYTES} bytes of UTF-8 without control characters`);
   }
   const now = options?.now ?? Date.now() / 1000;

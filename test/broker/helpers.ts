@@ -4,6 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import worker from "../../src/index.js";
+import { verifyUserSig } from "../../src/usersig/index.js";
 import vectors from "../fixtures/vectors.json";
 
 export const SECRET_KEY = vectors.secretKey;
@@ -117,4 +118,59 @@ export async function mintJwt(
   if (options.expiresIn !== undefined) jwt.setExpirationTime(options.expiresIn);
   else if (!("exp" in claims)) jwt.setExpirationTime("10m");
   return jwt.sign(key.privateKey);
+}
+
+/** What a successful /v1/usersig answer carries. */
+export interface IssuedBody {
+  sdkAppId: number;
+  userId: string;
+  userSig: string;
+  expireSeconds: number;
+  expiresAt: number;
+  guestTicket?: string;
+  guestTicketExpiresAt?: number;
+}
+
+/**
+ * Asserts a 200 from /v1/usersig: JSON, `Cache-Control: no-store`, the expected fields, and a userSig
+ * that verifies with the app's secret key for exactly that userId, sdkAppId and lifetime, issued now
+ * (expiresAt = issuedAt + expireSeconds). `userId` may be a RegExp (guests).
+ */
+export async function expectIssued(
+  response: Response,
+  expected: { sdkAppId: number; userId: string | RegExp; expireSeconds: number },
+): Promise<IssuedBody> {
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`expected 200, got ${response.status} ${text}`);
+  if (response.headers.get("Cache-Control") !== "no-store") {
+    throw new Error(`expected Cache-Control: no-store, got ${response.headers.get("Cache-Control")}`);
+  }
+  if (!(response.headers.get("Content-Type") ?? "").startsWith("application/json")) {
+    throw new Error(`expected application/json, got ${response.headers.get("Content-Type")}`);
+  }
+  const body = JSON.parse(text) as IssuedBody;
+  const userIdOk =
+    typeof expected.userId === "string" ? body.userId === expected.userId : expected.userId.test(body.userId);
+  if (!userIdOk) throw new Error(`expected userId ${expected.userId}, got ${body.userId}`);
+  if (body.sdkAppId !== expected.sdkAppId) throw new Error(`expected sdkAppId ${expected.sdkAppId}: ${text}`);
+  if (body.expireSeconds !== expected.expireSeconds) {
+    throw new Error(`expected expireSeconds ${expected.expireSeconds}, got ${body.expireSeconds}`);
+  }
+  const decoded = await verifyUserSig(body.userSig, {
+    sdkAppId: expected.sdkAppId,
+    secretKey: SECRET_KEY,
+    userId: body.userId,
+  });
+  const now = Math.floor(Date.now() / 1000);
+  if (
+    decoded.sdkAppId !== expected.sdkAppId ||
+    decoded.userId !== body.userId ||
+    decoded.expireSeconds !== body.expireSeconds ||
+    decoded.expiresAt !== body.expiresAt ||
+    decoded.issuedAt + decoded.expireSeconds !== body.expiresAt ||
+    Math.abs(decoded.issuedAt - now) > 5
+  ) {
+    throw new Error(`the userSig does not say what the body says: ${JSON.stringify({ decoded, body, now })}`);
+  }
+  return body;
 }

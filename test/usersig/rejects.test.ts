@@ -6,7 +6,6 @@ import {
   signPrivateMapKey,
   signUserSig,
   UserSigError,
-  UserSigErrorCode,
   verifyUserSig,
 } from "../../src/usersig/index.js";
 import vectors from "../fixtures/vectors.json";

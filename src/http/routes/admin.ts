@@ -6,13 +6,15 @@
  *   than half of their life remains.
  * - GET/PUT/DELETE /v1/admin/apps/{sdkAppId}/admins[/{userId}]: the operator (ADMIN_API_TOKEN)
  *   edits the runtime admin identities kept in KV. Config admins are listed but cannot be removed.
+ * - GET /v1/admin/stats: the operator reads this isolate's counters (KV operations, rate-limit decisions).
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { runtimeAdmins, setRuntimeAdmins } from "../../admins/cache.js";
-import { RUNTIME_ADMINS_MAX, readRuntimeAdmins, writeRuntimeAdmins } from "../../admins/store.js";
+import { kvStats, RUNTIME_ADMINS_MAX, readRuntimeAdmins, writeRuntimeAdmins } from "../../admins/store.js";
 import { secretEquals } from "../../auth/compare.js";
 import type { LoadedApp } from "../../config/load.js";
+import { enforceRateLimit, rateLimitSnapshot } from "../../ratelimit/http.js";
 import { signUserSig } from "../../usersig/index.js";
 import { appFromPath, pickApp } from "../apps.js";
 import { readJson } from "../body.js";
@@ -36,6 +38,7 @@ adminRoutes.post("/v1/admin/usersig", async function adminUserSig(c) {
   const app = pickApp(c.var.config, body.sdkAppId);
   c.var.audit.app = app.config.sdkAppId;
   const key = await requireApiKey(c, app);
+  await enforceRateLimit(c, app, "admin", { kind: "apiKey", key });
   if (!key.allowAdmin) throw problems.forbidden("ADMIN_NOT_ALLOWED", "This API key may not get admin UserSigs.");
   const runtime = await runtimeAdmins(app.config.sdkAppId, deps(c));
   const admins = [...app.configAdmins, ...[...runtime].filter((id) => !app.configAdmins.has(id))];
@@ -87,7 +90,7 @@ adminRoutes.post("/v1/admin/usersig", async function adminUserSig(c) {
 
 // ---- Operator API ---------------------------------------------------------------------------
 
-adminRoutes.use("/v1/admin/apps/*", async function operatorAuth(c, next) {
+const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(c, next) {
   c.var.audit.callerKind = "operator";
   const expected = c.env.ADMIN_API_TOKEN;
   if (typeof expected !== "string" || expected.length === 0) {
@@ -95,14 +98,25 @@ adminRoutes.use("/v1/admin/apps/*", async function operatorAuth(c, next) {
   }
   const match = /^Bearer +([^ ]{1,512}) *$/i.exec(c.req.header("Authorization") ?? "");
   if (!match?.[1] || !(await secretEquals(match[1], expected))) {
-    throw problems.unauthorized("Bearer", "operator: bad or missing token");
+    throw problems.unauthorized("Bearer", "operator: bad or missing token", {
+      tokenGiven: c.req.header("Authorization") !== undefined,
+    });
   }
   await next();
+};
+adminRoutes.use("/v1/admin/apps/*", operatorAuth);
+adminRoutes.use("/v1/admin/stats", operatorAuth);
+
+/** This isolate's counters (rate-limit KV operations and decisions, admin-set KV reads): for the bench. */
+adminRoutes.get("/v1/admin/stats", function stats(c) {
+  c.var.audit.outcome = "stats";
+  c.header("Cache-Control", "no-store");
+  return c.json({ ...rateLimitSnapshot(), admins: { kv: { ...kvStats } } });
 });
 
 adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {
   const app = operatorApp(c);
-  const runtime = await readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId);
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
   c.var.audit.outcome = "listed";
   return c.json(adminsBody(app, runtime));
 });
@@ -122,7 +136,7 @@ adminRoutes.put("/v1/admin/apps/:sdkAppId/admins/:userId", async function addAdm
   const userId = pathUserId(c);
   checkAdminId(app, userId);
   c.var.audit.userId = userId;
-  const runtime = await readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId);
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
   const isNew = !app.configAdmins.has(userId) && !runtime.includes(userId);
   if (isNew) {
     if (runtime.length >= RUNTIME_ADMINS_MAX)
@@ -146,7 +160,7 @@ adminRoutes.delete("/v1/admin/apps/:sdkAppId/admins/:userId", async function rem
       detail: "This admin identity comes from BROKER_CONFIG; remove it there.",
     });
   }
-  const runtime = await readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId);
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
   if (!runtime.includes(userId))
     throw problems.notFound("This UserID is not a runtime admin identity.", "NOT_AN_ADMIN_IDENTITY");
   await save(
@@ -178,8 +192,22 @@ function checkAdminId(app: LoadedApp, userId: string): void {
   }
 }
 
+/** The operator API reads and writes KV directly: a KV failure is a 503 the operator can retry. */
+async function store<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw problems.unavailable(
+      "ADMINS_STORE_UNAVAILABLE",
+      "The admin identities cannot be read or written right now; try again shortly.",
+      5,
+      `admins kv: ${error instanceof Error ? error.name : "unknown"}`,
+    );
+  }
+}
+
 async function save(c: BrokerContext, app: LoadedApp, runtime: string[]): Promise<void> {
-  await writeRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, runtime);
+  await store(() => writeRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, runtime));
   setRuntimeAdmins(app.config.sdkAppId, runtime);
 }
 

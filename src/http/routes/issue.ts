@@ -15,6 +15,7 @@ import {
   privilegeMask,
   type RoomGrant,
 } from "../../issue/policy.js";
+import { enforceRateLimit, reserveNewGuest } from "../../ratelimit/http.js";
 import { privilegeNames, signPrivateMapKey, signUserSig } from "../../usersig/index.js";
 import { pickApp } from "../apps.js";
 import { readJson } from "../body.js";
@@ -38,6 +39,7 @@ issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
   const app = selectApp(c, body.sdkAppId);
   const now = Math.floor(Date.now() / 1000);
   const caller = await identifyCaller(c, app);
+  await enforceRateLimit(c, app, "usersig", caller);
   const identity = await resolveIdentity(c, app, caller, body, now, { newGuest: true });
   const expireSeconds = clampLifetime(identity.lifetime, body.expireSeconds);
   const userSig = await signUserSig(
@@ -64,6 +66,7 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
   const app = selectApp(c, body.sdkAppId);
   const now = Math.floor(Date.now() / 1000);
   const caller = await identifyCaller(c, app);
+  await enforceRateLimit(c, app, "privatemapkey", caller);
   const identity = await resolveIdentity(c, app, caller, body, now, { newGuest: false });
   const room = (body.roomId ?? body.strRoomId) as number | string;
   const privileges = privilegeMask(body.privileges);
@@ -131,7 +134,8 @@ async function resolveIdentity(
   }
 
   const guests = config.guests;
-  if (!guests.enabled) throw problems.unauthorized("Bearer", "guest: guests are not enabled for this app");
+  if (!guests.enabled)
+    throw problems.unauthorized("Bearer", "guest: guests are not enabled for this app", { tokenGiven: false });
   if (body.userId !== undefined) {
     throw problems.forbidden("USERID_NOT_ALLOWED", "Guests cannot choose a UserID.");
   }
@@ -144,23 +148,30 @@ async function resolveIdentity(
   if (!options.newGuest) {
     throw problems.unauthorized("GuestTicket", "guest: a guest ticket is required here");
   }
-  if (guests.turnstile) {
-    if (body.turnstileToken === undefined) {
-      throw problems.forbidden(
-        "TURNSTILE_REQUIRED",
-        "This app requires a Turnstile token (turnstileToken) for new guests.",
-      );
-    }
-    await verifyTurnstile({
-      secret: app.turnstileSecret as string,
-      token: body.turnstileToken,
-      remoteIp: c.req.header("CF-Connecting-IP"),
-      hostnames: guests.turnstile.hostnames,
-      action: guests.turnstile.action,
-    });
+  if (guests.turnstile && body.turnstileToken === undefined) {
+    throw problems.forbidden(
+      "TURNSTILE_REQUIRED",
+      "This app requires a Turnstile token (turnstileToken) for new guests.",
+    );
   }
-  const userId = newGuestUserId(guests.userIdPrefix);
-  checkPublicUserId(userId, app.userIdRule, await admins(), "guest");
-  const ticket = await issueTicket(app.secretKey, config.sdkAppId, userId, now, guests.ticketLifetimeSeconds);
-  return { userId, lifetime: config.lifetimes.guest, ticket };
+  // The app's daily budget of new guests, taken before the challenge and given back if creating fails.
+  const release = await reserveNewGuest(c, app);
+  try {
+    if (guests.turnstile) {
+      await verifyTurnstile({
+        secret: app.turnstileSecret as string,
+        token: body.turnstileToken as string,
+        remoteIp: c.req.header("CF-Connecting-IP"),
+        hostnames: guests.turnstile.hostnames,
+        action: guests.turnstile.action,
+      });
+    }
+    const userId = newGuestUserId(guests.userIdPrefix);
+    checkPublicUserId(userId, app.userIdRule, await admins(), "guest");
+    const ticket = await issueTicket(app.secretKey, config.sdkAppId, userId, now, guests.ticketLifetimeSeconds);
+    return { userId, lifetime: config.lifetimes.guest, ticket };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }

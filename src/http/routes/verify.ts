@@ -1,6 +1,7 @@
 /** POST /v1/verify: a trusted backend asks whether a UserSig is valid, and what it says. */
 
 import { Hono } from "hono";
+import { enforceRateLimit } from "../../ratelimit/http.js";
 import { privilegeNames, UserSigError, verifyUserSig } from "../../usersig/index.js";
 import { pickApp } from "../apps.js";
 import { readJson } from "../body.js";
@@ -26,7 +27,8 @@ verifyRoutes.post("/v1/verify", async function verify(c) {
   const body = await readJson(c, verifyRequest);
   const app = pickApp(c.var.config, body.sdkAppId);
   c.var.audit.app = app.config.sdkAppId;
-  await requireApiKey(c, app);
+  const key = await requireApiKey(c, app);
+  await enforceRateLimit(c, app, "verify", { kind: "apiKey", key });
   try {
     const decoded = await verifyUserSig(body.userSig, {
       sdkAppId: app.config.sdkAppId,

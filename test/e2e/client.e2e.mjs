@@ -1,0 +1,373 @@
+#!/usr/bin/env node
+// `npm run test:e2e`: usersig-broker/client end to end in a real browser against the local worker.
+//
+//   1. builds dist/client.js (scripts/build-client.mjs);
+//   2. starts the demo broker (`node scripts/start.mjs --port <free>`, wrangler dev on workerd) in its
+//      own process group, and waits for /healthz;
+//   3. serves a blank page on http://127.0.0.1:5173 (an origin the demo config's CORS allows), so the
+//      browser makes real cross-origin requests with a preflight. If 5173 is taken, the page is served
+//      on a free port and proxies /v1/* to the broker (same origin: CORS then goes untested, and the
+//      script says so);
+//   4. drives Debian's Chromium (/usr/bin/chromium; see scripts/install-chromium.sh) with playwright-core:
+//      createUserSigSource({ endpoint, guest: true }).get() twice (one POST, the second answer cached),
+//      a PrivateMapKey for the demo room, and a guest that keeps its UserID across a page reload
+//      through a sessionStorage adapter;
+//   5. checks in Node that the UserSig and the PrivateMapKey verify with the broker's own POST /v1/verify.
+//
+// Bounded: every step has a timeout and the whole run a deadline. It stops everything it started (the
+// broker by its process group id, never by name), prints PASS or FAIL, and exits non-zero on failure.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, request as httpRequest } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildClient, CLIENT_OUTFILE } from "../../scripts/build-client.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const DEMO_API_KEY = "demo-api-key-not-a-secret";
+const DEMO_SDKAPPID = 1400000000;
+/** The demo config's CORS origins are http://localhost:5173 and http://127.0.0.1:5173. */
+const PAGE_PORT = 5173;
+const RUN_DEADLINE_MS = 180_000;
+const BROKER_READY_MS = 90_000;
+const STEP_TIMEOUT_MS = 30_000;
+
+const started = { broker: undefined, pageServer: undefined, context: undefined, userDataDir: undefined };
+const brokerOutput = [];
+let checks = 0;
+
+function ok(what) {
+  checks++;
+  console.log(`  ok ${checks} - ${what}`);
+}
+
+function check(condition, what, details) {
+  if (!condition) throw new Error(`${what}${details === undefined ? "" : `: ${JSON.stringify(details)}`}`);
+  ok(what);
+}
+
+async function freePort() {
+  const server = createNetServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+async function portIsFree(port) {
+  const server = createNetServer();
+  server.listen(port, "127.0.0.1");
+  try {
+    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+  } catch {
+    return false;
+  }
+  server.close();
+  await once(server, "close");
+  return true;
+}
+
+async function withTimeout(promise, ms, what) {
+  let timer;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startBroker() {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, "scripts/start.mjs"),
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
+      "--persist-to",
+      join(tmpdir(), `usersig-e2e-kv-${process.pid}-${Date.now()}`),
+    ],
+    // Its own process group: wrangler and its workerd processes are stopped together by the group id.
+    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
+  );
+  started.broker = child;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      brokerOutput.push(chunk);
+      if (brokerOutput.length > 400) brokerOutput.splice(0, brokerOutput.length - 400);
+    });
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + BROKER_READY_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the demo broker exited early (${child.exitCode ?? child.signalCode})`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return url;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the demo broker was not ready within ${BROKER_READY_MS} ms`);
+}
+
+async function stopBroker() {
+  const child = started.broker;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup("SIGTERM");
+  const timer = setTimeout(() => signalGroup("SIGKILL"), 5000);
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8000))]);
+  clearTimeout(timer);
+  signalGroup("SIGKILL"); // workerd children that outlived wrangler
+}
+
+const PAGE_HTML = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>usersig-broker client e2e</title>
+<body><p>usersig-broker/client end-to-end test page</p></body></html>
+`;
+
+/** Serves the page and dist/client.js; in proxy mode, forwards /v1/* to the broker without Origin. */
+async function startPageServer(brokerUrl, port, proxy) {
+  const clientJs = await readFile(CLIENT_OUTFILE);
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://page").pathname;
+    if (proxy && path.startsWith("/v1/")) {
+      const headers = { ...req.headers, host: new URL(brokerUrl).host };
+      delete headers.origin;
+      const upstream = httpRequest(`${brokerUrl}${req.url}`, { method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on("error", () => {
+        res.writeHead(502).end();
+      });
+      req.pipe(upstream);
+      return;
+    }
+    if (req.method === "GET" && path === "/") {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(PAGE_HTML);
+    } else if (req.method === "GET" && path === "/client.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+      res.end(clientJs);
+    } else {
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+    }
+  });
+  started.pageServer = server;
+  server.listen(port, "127.0.0.1");
+  await once(server, "listening");
+  return `http://127.0.0.1:${port}`;
+}
+
+async function verifyWithBroker(brokerUrl, userSig, userId) {
+  const response = await fetch(`${brokerUrl}/v1/verify`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY },
+    body: JSON.stringify({ userSig, userId }),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const body = await response.json();
+  return { status: response.status, body };
+}
+
+async function run() {
+  const { chromium } = await import("playwright-core");
+  const built = await buildClient();
+  if (!built.built) throw new Error(`dist/client.js was not built: ${built.reason}`);
+  ok(`built dist/client.js (${built.bytes} bytes)`);
+
+  const brokerUrl = await startBroker();
+  ok(`demo broker ready on ${brokerUrl}`);
+
+  const crossOrigin = await portIsFree(PAGE_PORT);
+  const pageOrigin = await startPageServer(brokerUrl, crossOrigin ? PAGE_PORT : await freePort(), !crossOrigin);
+  const endpoint = crossOrigin ? brokerUrl : pageOrigin;
+  if (crossOrigin) ok(`page on ${pageOrigin}, calling the broker cross-origin (CORS preflight included)`);
+  else console.log(`  note - port ${PAGE_PORT} is taken: page on ${pageOrigin} proxies /v1/*; CORS is not exercised`);
+
+  started.userDataDir = await mkdtemp(join(tmpdir(), "usersig-e2e-chromium-"));
+  const context = await chromium.launchPersistentContext(started.userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: STEP_TIMEOUT_MS,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  started.context = context;
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  ok(`launched ${CHROMIUM} (${context.browser()?.version() ?? "persistent context"})`);
+
+  const posts = { usersig: 0, privatemapkey: 0 };
+  const pageErrors = [];
+  context.on("request", (request) => {
+    if (request.method() !== "POST") return;
+    const path = new URL(request.url()).pathname;
+    if (path === "/v1/usersig") posts.usersig++;
+    if (path === "/v1/privatemapkey") posts.privatemapkey++;
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  await page.goto(`${pageOrigin}/`);
+
+  // The page's own fetch, in the page's own origin: exactly what an app does.
+  const first = await page.evaluate(async (endpoint) => {
+    const { createUserSigSource } = await import("/client.js");
+    window.source = createUserSigSource({ endpoint, guest: true });
+    return window.source.get();
+  }, endpoint);
+  check(posts.usersig === 1, "the first get() made one POST /v1/usersig", posts);
+  check(
+    first.sdkAppId === DEMO_SDKAPPID && /^guest_/.test(first.userId) && first.userSig.length > 20,
+    `the browser got a guest UserSig (userId ${first.userId}, expires in ${first.expireSeconds} s)`,
+    { sdkAppId: first.sdkAppId, userId: first.userId },
+  );
+
+  const second = await page.evaluate(() => window.source.get());
+  check(posts.usersig === 1, "a second get() made no new request", posts);
+  check(
+    second.userSig === first.userSig && second.expiresAt === first.expiresAt,
+    "the second get() returned the cached UserSig",
+  );
+
+  const verified = await verifyWithBroker(brokerUrl, first.userSig, first.userId);
+  check(
+    verified.status === 200 && verified.body.valid === true && verified.body.userId === first.userId,
+    "the broker's POST /v1/verify accepts the UserSig from the browser",
+    { status: verified.status, code: verified.body.code },
+  );
+
+  const mapKey = await page.evaluate(() =>
+    window.source.getPrivateMapKey({ strRoomId: "demo-room", privileges: ["EnterRoom", "RecvAudio"] }),
+  );
+  check(
+    posts.privatemapkey === 1 && posts.usersig === 1 && mapKey.userId === first.userId,
+    "getPrivateMapKey() reused the guest's ticket (same UserID, no new UserSig request)",
+    { posts, userId: mapKey.userId },
+  );
+  const mapVerified = await verifyWithBroker(brokerUrl, mapKey.privateMapKey, first.userId);
+  check(
+    mapVerified.status === 200 &&
+      mapVerified.body.privateMap?.strRoomId === "demo-room" &&
+      mapVerified.body.privateMap?.privileges === 10,
+    "the broker's POST /v1/verify reads the PrivateMapKey: demo-room, EnterRoom + RecvAudio",
+    { status: mapVerified.status, privateMap: mapVerified.body.privateMap },
+  );
+  await page.evaluate(() => window.source.close());
+
+  // A page reload keeps the guest's identity when the app gives a storage adapter.
+  const withStorage = async (endpoint) => {
+    const { createUserSigSource } = await import("/client.js");
+    const key = "usersig-broker:guest";
+    const storage = {
+      get: () => sessionStorage.getItem(key),
+      set: (value) => (value === null ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, value)),
+    };
+    const source = createUserSigSource({ endpoint, guest: { storage } });
+    try {
+      return (await source.get()).userId;
+    } finally {
+      source.close();
+    }
+  };
+  const beforeReload = await page.evaluate(withStorage, endpoint);
+  await page.reload();
+  const afterReload = await page.evaluate(withStorage, endpoint);
+  check(
+    beforeReload !== first.userId && afterReload === beforeReload,
+    `a guest kept its UserID across a page reload through sessionStorage (${afterReload})`,
+    { beforeReload, afterReload },
+  );
+  check(pageErrors.length === 0, "the page raised no uncaught errors", pageErrors);
+}
+
+async function cleanup() {
+  const steps = [
+    async () => started.context && (await withTimeout(started.context.close(), 10_000, "closing Chromium")),
+    async () => {
+      if (!started.pageServer) return;
+      started.pageServer.closeAllConnections?.();
+      await withTimeout(new Promise((resolve) => started.pageServer.close(resolve)), 5000, "closing the page server");
+    },
+    stopBroker,
+    async () => started.userDataDir && (await rm(started.userDataDir, { recursive: true, force: true })),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      console.error(`  cleanup: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+}
+
+let finishing = false;
+async function finish(error) {
+  if (finishing) return;
+  finishing = true;
+  if (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`\nFAIL: ${message}`);
+    if (/RATE_LIMITED|GUEST_BUDGET_EXHAUSTED/.test(message)) {
+      // Locally every guest shares one rate-limit subject, counted in .wrangler/demo-state across runs.
+      console.error("  hint: the demo broker's guest rate limit is used up (it persists in .wrangler/demo-state);");
+      console.error("        wait for the window to pass, or stop `npm start` and delete .wrangler/demo-state.");
+    }
+    const tail = brokerOutput.join("").split("\n").slice(-40).join("\n").trim();
+    if (tail) console.error(`\n--- last lines of the demo broker's output ---\n${tail}\n---`);
+  }
+  await cleanup();
+  if (!error) console.log(`\nPASS: usersig-broker/client end to end in Chromium (${checks} checks)`);
+  // The closing line scripts/test.mjs reads (the run stops at its first failed check).
+  console.log(`client-e2e: ${checks} passed, ${error ? 1 : 0} failed`);
+  process.exit(error ? 1 : 0);
+}
+
+console.log("usersig-broker/client e2e");
+const deadline = setTimeout(() => finish(new Error(`the run took longer than ${RUN_DEADLINE_MS} ms`)), RUN_DEADLINE_MS);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => finish(new Error(`stopped by ${signal}`)));
+run().then(
+  () => {
+    clearTimeout(deadline);
+    return finish();
+  },
+  (error) => {
+    clearTimeout(deadline);
+    return finish(error);
+  },
+);

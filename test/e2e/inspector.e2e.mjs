@@ -1,0 +1,504 @@
+#!/usr/bin/env node
+// The inspector page (GET /) in real headless Chromium: `npm run test:e2e:inspector`.
+//
+// Starts the demo broker (`node scripts/start.mjs`, which builds the page through wrangler's [build])
+// on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
+// and checks: every known-answer vector of test/fixtures/vectors.json decodes to its fields (all of
+// them expired), a fresh token counts down and turns expired live, garbage and oversized input get
+// their messages, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
+// loads nothing from anywhere but its own origin and breaks no CSP rule, and a 375-px-wide phone
+// layout does not scroll sideways (screenshot: .test-results/inspector-phone.png).
+//
+// Prints PASS/FAIL per check and a closing `inspector: N passed, N failed`; exits non-zero on any
+// failure. Every wait is bounded, and a watchdog ends the run (and the broker) after 4 minutes.
+//
+// Options: INSPECTOR_E2E_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const resultsDir = join(root, ".test-results");
+const CHROMIUM = process.env.INSPECTOR_E2E_CHROMIUM ?? "/usr/bin/chromium";
+const DEMO_API_KEY = "demo-api-key-not-a-secret";
+const WATCHDOG_MS = 240_000;
+const BROKER_READY_MS = 90_000;
+const STEP_MS = 15_000;
+
+const vectors = JSON.parse(readFileSync(join(root, "test/fixtures/vectors.json"), "utf8"));
+
+let passed = 0;
+let failed = 0;
+const cleanups = [];
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`PASS ${name}`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL ${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function equal(actual, expected, what) {
+  if (actual !== expected)
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+function match(actual, pattern, what) {
+  if (typeof actual !== "string" || !pattern.test(actual)) {
+    throw new Error(`${what}: ${JSON.stringify(actual)} does not match ${pattern}`);
+  }
+}
+
+async function cleanup() {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch {
+      // Best effort: the next cleanup still runs.
+    }
+  }
+}
+
+function finish(code) {
+  console.log(`inspector: ${passed} passed, ${failed} failed`);
+  process.exit(code);
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`FAIL watchdog: the run took longer than ${WATCHDOG_MS / 1000} s`);
+  failed++;
+  await cleanup();
+  finish(1);
+}, WATCHDOG_MS);
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    await cleanup();
+    process.exit(1);
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The demo broker as a detached process group, stopped by signalling the group (never by name). */
+async function startBroker() {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const logFile = join(resultsDir, "inspector-broker.log");
+  const log = [];
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, "scripts/start.mjs"),
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
+      "--persist-to",
+      join(tmpdir(), `usersig-e2e-kv-${process.pid}-${Date.now()}`),
+    ],
+    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
+  );
+  child.stdout.on("data", (chunk) => log.push(chunk));
+  child.stderr.on("data", (chunk) => log.push(chunk));
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
+  cleanups.push(async () => writeFileSync(logFile, Buffer.concat(log)));
+  cleanups.push(async () => {
+    if (exited) return;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + 5_000;
+    while (!exited && Date.now() < deadline) await sleep(100);
+    if (!exited) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + BROKER_READY_MS;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`the broker exited early; see ${logFile}`);
+    try {
+      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return base;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`the broker was not ready within ${BROKER_READY_MS / 1000} s; see ${logFile}`);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The fields of a vector, from the JSON the library signed (not from our decoder). */
+function expectedFields(vector) {
+  const json = JSON.parse(vector.json);
+  return {
+    userId: json["TLS.identifier"],
+    sdkAppId: json["TLS.sdkappid"],
+    time: json["TLS.time"],
+    expire: json["TLS.expire"],
+    hasUserBuf: json["TLS.userbuf"] !== undefined,
+  };
+}
+
+function iso(unixSeconds) {
+  return new Date(unixSeconds * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+async function main() {
+  mkdirSync(resultsDir, { recursive: true });
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch {
+    throw new Error("playwright-core is not installed (npm ci installs it as a devDependency)");
+  }
+  assert(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
+
+  const base = await startBroker();
+  console.log(`broker on ${base}`);
+
+  const profile = mkdtempSync(join(tmpdir(), "inspector-e2e-chromium-"));
+  cleanups.push(async () => rmSync(profile, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1100, height: 900 },
+    locale: "en-US",
+    // Not UTC: the page must show local time and ISO (UTC) side by side, and they must differ.
+    timezoneId: "Asia/Shanghai",
+    timeout: 30_000,
+  });
+  cleanups.push(async () => context.close());
+  context.setDefaultTimeout(STEP_MS);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  const foreignRequests = [];
+  const cspViolations = [];
+  const pageErrors = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(`${base}/`)) foreignRequests.push(request.url());
+  });
+  page.on("console", (message) => {
+    if (/Content Security Policy|Trusted Type/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+
+  const text = async (id) => ((await page.locator(`#${id}`).textContent()) ?? "").trim();
+  const paste = async (value) => {
+    await page.getByLabel("UserSig or PrivateMapKey").fill(value);
+  };
+  /** Waits for the guest panel's answer; a refusal (e.g. a 429 from the rate limits) fails with its text. */
+  const waitGuest = async (status) => {
+    await page.locator("#guest-status", { hasText: status }).or(page.locator("#guest-error:not(:empty)")).waitFor();
+    const error = await text("guest-error");
+    if (error !== "") throw new Error(`the page says: ${error}`);
+  };
+  const waitDecoded = async (userId) => {
+    await page.locator("#result").waitFor({ state: "visible" });
+    await page.waitForFunction((id) => document.getElementById("f-userid")?.textContent === id, userId, {
+      timeout: STEP_MS,
+    });
+  };
+
+  await check("page loads with its CSP and no inline script", async () => {
+    const response = await page.goto(`${base}/`, { waitUntil: "load" });
+    equal(response?.status(), 200, "status");
+    const headers = response.headers();
+    match(headers["content-security-policy"], /default-src 'none'/, "CSP");
+    match(headers["content-security-policy"], /script-src 'self'(;|$)/, "CSP script-src");
+    match(headers["content-security-policy"], /frame-ancestors 'none'/, "CSP frame-ancestors");
+    equal(headers["x-content-type-options"], "nosniff", "X-Content-Type-Options");
+    equal(headers["referrer-policy"], "no-referrer", "Referrer-Policy");
+    equal(await page.locator("script:not([src])").count(), 0, "inline scripts");
+    equal(await page.title(), "UserSig inspector · usersig-broker", "title");
+  });
+
+  await check("the textarea and buttons have accessible names", async () => {
+    equal(await page.getByLabel("UserSig or PrivateMapKey").evaluate((node) => node.tagName), "TEXTAREA", "label");
+    await page.getByRole("button", { name: "Decode" }).waitFor();
+    await page.getByRole("button", { name: "Clear" }).waitFor();
+    match(await page.locator("#summary").getAttribute("role"), /^status$/, "summary role");
+    match(await page.locator("#token-error").getAttribute("role"), /^alert$/, "error role");
+  });
+
+  for (const vector of vectors.sign) {
+    const fields = expectedFields(vector);
+    await check(`sign vector "${vector.name}" decodes`, async () => {
+      await paste(vector.userSig);
+      await waitDecoded(fields.userId);
+      equal(await text("f-sdkappid"), String(fields.sdkAppId), "SDKAppID");
+      equal(await text("f-version"), "2.0", "version");
+      match(await text("f-issued-iso"), new RegExp(`^${iso(fields.time)} · unix ${fields.time}$`), "issued");
+      equal(iso(fields.time), "2023-11-14T22:13:20Z", "the vectors' issue time");
+      match(await text("f-expires-iso"), new RegExp(`^${iso(fields.time + fields.expire)} `), "expires");
+      equal(await page.locator("#f-issued-local").getAttribute("datetime"), iso(fields.time), "<time datetime>");
+      // 22:13:20 UTC is 06:13:20 the next day in Shanghai.
+      match(await text("f-issued-local"), /Nov 15, 2023.*6:13:20/, "issued, local time");
+      match(await text("f-lifetime"), new RegExp(` \\(${fields.expire} s\\)$`), "lifetime");
+      equal(await text("f-state"), "expired", "state");
+      match(await text("f-countdown"), /^expired \d+ d( \d+ h)? ago$/, "countdown");
+      match(await text("summary"), /expired\.$/, "summary");
+      equal(await text("token-error"), "", "error");
+      if (!fields.hasUserBuf) {
+        equal(await text("f-userbuf"), "none", "userbuf");
+        equal(await page.locator("#room").isVisible(), false, "room section");
+      }
+    });
+  }
+
+  await check("lifetimes read as people say them", async () => {
+    await paste(vectors.sign[0].userSig);
+    await waitDecoded("xiaojun");
+    equal(await text("f-lifetime"), "180 days (15552000 s)", "180 days");
+    await paste(vectors.sign[4].userSig);
+    await waitDecoded("abc_123-XYZ");
+    equal(await text("f-lifetime"), "1 day (86400 s)", "1 day");
+    await paste(vectors.sign[3].userSig);
+    await waitDecoded("xiaojun");
+    equal(await text("f-lifetime"), "5 minutes (300 s)", "5 minutes");
+  });
+
+  const rows = async () =>
+    page
+      .locator("#privilege-rows tr")
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-privilege"), tr.getAttribute("data-granted")]));
+  const ALL = [
+    "CreateRoom",
+    "EnterRoom",
+    "SendAudio",
+    "RecvAudio",
+    "SendVideo",
+    "RecvVideo",
+    "SendSubVideo",
+    "RecvSubVideo",
+  ];
+
+  await check("PrivateMapKey, numeric room 1234, all privileges by name", async () => {
+    await paste(vectors.sign[1].userSig);
+    await waitDecoded("xiaojun");
+    equal(await text("f-kind"), "PrivateMapKey", "kind");
+    equal(await text("f-room"), "1234", "room");
+    match(await text("f-room-kind"), /numeric/, "room kind");
+    equal(await text("f-privileges"), "255 (0xff): all", "bitmap");
+    equal(JSON.stringify(await rows()), JSON.stringify(ALL.map((name) => [name, "true"])), "privileges");
+    match(await text("f-room-expires-iso"), /^2024-05-12T22:13:20Z /, "room key expiry (absolute)");
+    match(await text("f-userbuf"), /^30 bytes: the room and privileges of a PrivateMapKey$/, "userbuf");
+    match(
+      await page.locator("#privilege-rows").textContent(),
+      /Send sub-stream \(screen share\) SendSubVideo64✓ granted/,
+      "labels",
+    );
+  });
+
+  await check('PrivateMapKey, string room "room-abc"', async () => {
+    await paste(vectors.sign[2].userSig);
+    await waitDecoded("xiaojun");
+    equal(await text("f-room"), '"room-abc"', "room");
+    match(await text("f-room-kind"), /string room/, "room kind");
+    equal(JSON.stringify(await rows()), JSON.stringify(ALL.map((name) => [name, "true"])), "privileges");
+  });
+
+  await check("PrivateMapKey, privileges 42 = EnterRoom, RecvAudio, RecvVideo", async () => {
+    await paste(vectors.sign[3].userSig);
+    await waitDecoded("xiaojun");
+    equal(await text("f-room"), "4294967295", "room");
+    equal(await text("f-privileges"), "42 (0x2a)", "bitmap");
+    const granted = (await rows()).filter(([, g]) => g === "true").map(([name]) => name);
+    equal(granted.join(","), "EnterRoom,RecvAudio,RecvVideo", "granted");
+    match(await page.locator('#privilege-rows tr[data-privilege="CreateRoom"]').textContent(), /not granted/, "unset");
+  });
+
+  for (const vector of vectors.verify) {
+    const fields = expectedFields(vector);
+    await check(`${vector.library} ${vector.function} decodes`, async () => {
+      await paste(vector.userSig);
+      await waitDecoded(fields.userId);
+      equal(await text("f-sdkappid"), String(fields.sdkAppId), "SDKAppID");
+      match(await text("f-issued-iso"), /^2023-11-14T22:13:20Z /, "issued");
+      equal(await text("f-state"), "expired", "state");
+      if (/StringRoom/.test(vector.function)) equal(await text("f-room"), '"room-abc"', "room");
+      else if (/PrivateMapKey/.test(vector.function)) equal(await text("f-room"), "1234", "room");
+    });
+  }
+
+  await check("a token pasted over several lines, in quotes, or as a JSON response decodes", async () => {
+    const token = vectors.sign[0].userSig;
+    await paste(`  "${token.slice(0, 40)}\n${token.slice(40)}"  `);
+    await waitDecoded("xiaojun");
+    match(await text("input-note"), /Whitespace/, "note");
+    await paste(JSON.stringify({ userSig: vectors.sign[4].userSig, userId: "abc_123-XYZ" }));
+    await waitDecoded("abc_123-XYZ");
+    match(await text("input-note"), /"userSig" field/, "note");
+  });
+
+  await check("garbage gets a clear message", async () => {
+    await paste("hello, this is not a token");
+    await page.locator("#token-error").filter({ hasText: "This is not a UserSig." }).waitFor();
+    match(await text("token-error"), /Bad characters or base64\./, "reason");
+    equal(await page.locator("#result").isVisible(), false, "result hidden");
+    equal(await page.getByLabel("UserSig or PrivateMapKey").getAttribute("aria-invalid"), "true", "aria-invalid");
+    // A real token cut short: right alphabet, broken zlib stream.
+    await paste(vectors.sign[0].userSig.slice(0, 76));
+    await page.locator("#token-error").filter({ hasText: "Not a zlib stream." }).waitFor();
+    match(await text("token-error"), /^This is not a UserSig\. /, "truncated token");
+  });
+
+  await check("oversized input gets the too-large message", async () => {
+    await paste("A".repeat(5000));
+    await page.locator("#token-error").filter({ hasText: "Too large to be a UserSig." }).waitFor();
+    match(await text("token-error"), /4096 characters/, "limit");
+  });
+
+  await check("Clear empties the box and the result", async () => {
+    await paste(vectors.sign[0].userSig);
+    await waitDecoded("xiaojun");
+    await page.getByRole("button", { name: "Clear" }).click();
+    equal(await page.getByLabel("UserSig or PrivateMapKey").inputValue(), "", "textarea");
+    equal(await page.locator("#result").isVisible(), false, "result hidden");
+    equal(await text("token-error"), "", "error");
+  });
+
+  await check("a fresh token counts down and turns expired live", async () => {
+    const response = await fetch(`${base}/v1/usersig`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY },
+      body: JSON.stringify({ userId: "e2e_live", expireSeconds: 3 }),
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const body = await response.json();
+    equal(response.status, 200, `POST /v1/usersig with the demo API key (${JSON.stringify(body)})`);
+    await paste(body.userSig);
+    await waitDecoded("e2e_live");
+    equal(await text("f-state"), "not expired", "state");
+    match(await text("f-countdown"), /^expires (in \d+ s|now)$/, "countdown");
+    equal(await text("f-lifetime"), "3 seconds (3 s)", "lifetime");
+    await page
+      .locator("#f-state")
+      .filter({ hasText: /^expired$/ })
+      .waitFor({ timeout: 8_000 });
+    match(await text("f-countdown"), /^expired \d+ s ago$/, "countdown after expiry");
+  });
+
+  let guestUserId;
+  let guestUserSig;
+  await check("the guest button gets a guest UserSig and shows it decoded", async () => {
+    await page.locator("#guest").waitFor({ state: "visible" });
+    await page.getByRole("button", { name: "Get a guest UserSig" }).click();
+    await waitGuest(/^Got a UserSig for guest /);
+    guestUserSig = await page.getByLabel("UserSig or PrivateMapKey").inputValue();
+    guestUserId = await text("f-userid");
+    match(guestUserId, /^guest_[a-z2-7]{16}$/, "guest UserID");
+    equal(await text("f-sdkappid"), "1400000000", "SDKAppID");
+    equal(await text("f-state"), "not expired", "state");
+    match(await text("f-countdown"), /^expires in (59 min \d+ s|1 h)$/, "countdown");
+    equal(await text("f-lifetime"), "1 hour (3600 s)", "lifetime");
+    match(await text("guest-status"), new RegExp(`guest ${guestUserId}, valid for 1 hour`), "status");
+    equal(await text("guest-error"), "", "guest error");
+  });
+
+  await check("the guest UserSig verifies through the broker's POST /v1/verify", async () => {
+    assert(guestUserSig, "no guest UserSig");
+    const response = await fetch(`${base}/v1/verify`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY },
+      body: JSON.stringify({ userSig: guestUserSig, userId: guestUserId }),
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const body = await response.json();
+    equal(response.status, 200, `verify status (${JSON.stringify(body)})`);
+    equal(body.valid, true, "valid");
+    equal(body.userId, guestUserId, "userId");
+    equal(body.sdkAppId, 1400000000, "sdkAppId");
+  });
+
+  await check("the copy button puts the guest UserSig on the clipboard", async () => {
+    await page.getByRole("button", { name: "Copy the guest UserSig" }).click();
+    await page.locator("#guest-status").filter({ hasText: "on the clipboard" }).waitFor();
+    equal(await page.evaluate(() => navigator.clipboard.readText()), guestUserSig, "clipboard");
+  });
+
+  await check("the guest button works from the keyboard and keeps the same guest", async () => {
+    await page.getByRole("button", { name: "Get a guest UserSig" }).focus();
+    await page.keyboard.press("Enter");
+    await waitGuest(new RegExp(`^Got a UserSig for guest ${guestUserId},`));
+    equal(await text("f-userid"), guestUserId, "same guest (ticket renewed)");
+  });
+
+  await check("a phone-width layout (375 px) does not scroll sideways", async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    await paste(vectors.sign[2].userSig);
+    await waitDecoded("xiaojun");
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    assert(widths.scroll <= widths.client, `page is ${widths.scroll} px wide in a ${widths.client} px viewport`);
+    const textarea = await page.getByLabel("UserSig or PrivateMapKey").boundingBox();
+    assert(textarea && textarea.x >= 0 && textarea.x + textarea.width <= 375, "textarea fits the screen");
+    await page.screenshot({ path: join(resultsDir, "inspector-phone.png"), fullPage: true });
+  });
+
+  await check("nothing was loaded from another origin and no CSP rule was broken", async () => {
+    equal(foreignRequests.join(" "), "", "requests to other origins");
+    equal(cspViolations.join(" | "), "", "CSP violations");
+    equal(pageErrors.join(" | "), "", "page errors");
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  failed++;
+  console.log(`FAIL setup: ${error instanceof Error ? error.message : String(error)}`);
+}
+clearTimeout(watchdog);
+await cleanup();
+finish(failed === 0 ? 0 : 1);

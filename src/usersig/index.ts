@@ -2,7 +2,8 @@
  * The UserSig core: sign, decode and verify Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys.
  *
  * Pure Web standards only (crypto.subtle, TextEncoder/TextDecoder, CompressionStream/
- * DecompressionStream, atob/btoa), so it runs in Workers, browsers, Deno, Bun and Node alike.
+ * DecompressionStream, Response to drain a stream, atob), so it runs in Workers, browsers, Deno,
+ * Bun and Node alike.
  * It must never import hono, cloudflare:* or node:*, and never read a clock more than once per call.
  */
 

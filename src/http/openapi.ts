@@ -71,7 +71,7 @@ const STATS_SCHEMA = {
           "refused",
           "unavailable",
           "failOpen",
-          "coldReads",
+          "coldWaits",
           "backgroundReads",
           "refunds",
         ),

@@ -4,33 +4,37 @@
  *
  * - Each counter (app, route class, caller kind, subject) keeps, per window, this isolate's own count
  *   and the sum of the other isolates' counts as last read from KV.
- * - Warm (read from KV less than STALE_MS ago): decided at once, no KV read. At most every
- *   SYNC_INTERVAL_MS a request also refreshes the others' counts in the background (waitUntil).
- * - Cold (never read, or idle past STALE_MS): the request waits for one read, at most COLD_WAIT_MS.
+ * - Warm (read from KV less than six sync intervals ago): decided at once, no KV read. At most once
+ *   per sync interval (policy.ts: a sixth of the shortest window, 10 to 60 s) a request also
+ *   refreshes the others' counts in the background (waitUntil).
+ * - Cold (never read, or idle that long): the request waits for one read, at most COLD_WAIT_MS.
  *   Concurrent requests on a cold counter share that read, then decide one after another without
  *   awaiting anything (JS runs one continuation at a time), so one isolate never lets more than the
  *   limit through. If the read fails or is slow, the policy's failMode decides: closed refuses (503),
  *   open allows and the caller logs it; for FAILURE_BACKOFF_MS after a failure, KV is not waited on.
  *   Either way, what this isolate has counted itself is still enforced.
  * - Exhausted windows are answered from memory: a refused request touches nothing and counts nothing.
- * - Allowed requests are written to this isolate's own shard (store.ts) at most once per
- *   MIN_PUT_INTERVAL_MS per counter, through waitUntil: the first write of a quiet counter at once,
- *   later ones by the next request this isolate serves once a second has passed (no timers: a timer
- *   held in waitUntil would hold every response's context open for up to a second).
+ * - Allowed requests are written to this isolate's own shard (store.ts) at most once per flush
+ *   interval per counter (policy.ts: a twelfth of the shortest window, 1 to 30 s; never more than one
+ *   write a second), through waitUntil: the first write of a quiet counter at once, later ones by the
+ *   next request this isolate serves once the interval has passed (no timers: a timer held in
+ *   waitUntil would hold every response's context open until it fires).
  *
  * Accuracy across isolates and locations: docs/rate-limits.md.
  */
 
 import type { FailMode, WindowPolicy } from "./config.js";
-import { type Decision, decide, shardTtlSeconds, windowIndex } from "./policy.js";
+import {
+  type Decision,
+  decide,
+  flushIntervalMs,
+  STALE_SYNC_INTERVALS,
+  shardTtlSeconds,
+  syncIntervalMs,
+  windowIndex,
+} from "./policy.js";
 import type { RateLimitStore, Shard, ShardCount } from "./store.js";
 
-/** A warm counter re-reads the others' counts this often (in the background, request-driven). */
-export const SYNC_INTERVAL_MS = 10_000;
-/** A counter not read from KV for this long is cold again: the next request waits for a read. */
-export const STALE_MS = 60_000;
-/** KV takes about one write per second per key. */
-export const MIN_PUT_INTERVAL_MS = 1_000;
 /** How long a request waits for a cold counter's read before its failMode applies. */
 export const COLD_WAIT_MS = 1_000;
 /** How long a background read or write may hold a request's waitUntil. */
@@ -96,15 +100,21 @@ interface Entry {
   putFailedAt: number;
   /** The windows last asked for: what the shard holds and how long it lives. */
   windows: readonly WindowPolicy[];
+  flushMs: number;
+  syncMs: number;
 }
 
+/**
+ * This isolate's decisions (GET /v1/admin/stats). coldWaits counts requests that waited for a cold
+ * counter's read (concurrent ones share one read); backgroundReads counts reads started in waitUntil.
+ */
 export const rateLimitStats = {
   checks: 0,
   allowed: 0,
   refused: 0,
   unavailable: 0,
   failOpen: 0,
-  coldReads: 0,
+  coldWaits: 0,
   backgroundReads: 0,
   refunds: 0,
 };
@@ -130,11 +140,11 @@ export async function consume(spec: CounterSpec, deps: LimiterDeps): Promise<Out
   const entry = entryFor(spec);
   let now = deps.now();
   let degraded: string | undefined;
-  if (now - entry.syncedAt >= STALE_MS) {
+  if (now - entry.syncedAt >= STALE_SYNC_INTERVALS * entry.syncMs) {
     if (now - entry.failedAt < FAILURE_BACKOFF_MS) {
       degraded = `KV failed ${now - entry.failedAt} ms ago: ${entry.lastError ?? "unknown"}`;
     } else {
-      rateLimitStats.coldReads++;
+      rateLimitStats.coldWaits++;
       const synced = await bounded(sync(entry, deps), COLD_WAIT_MS);
       now = deps.now();
       if (synced === "timeout") {
@@ -143,7 +153,7 @@ export async function consume(spec: CounterSpec, deps: LimiterDeps): Promise<Out
       }
       if (synced !== true) degraded = entry.lastError ?? "KV read failed";
     }
-  } else if (now - entry.syncedAt >= SYNC_INTERVAL_MS && !entry.syncing && now - entry.failedAt >= FAILURE_BACKOFF_MS) {
+  } else if (now - entry.syncedAt >= entry.syncMs && !entry.syncing && now - entry.failedAt >= FAILURE_BACKOFF_MS) {
     rateLimitStats.backgroundReads++;
     deps.waitUntil(bounded(sync(entry, deps), BACKGROUND_WAIT_MS));
   }
@@ -223,9 +233,15 @@ function entryFor(spec: CounterSpec): Entry {
       lastPutAt: Number.NEGATIVE_INFINITY,
       putFailedAt: Number.NEGATIVE_INFINITY,
       windows: spec.windows,
+      flushMs: flushIntervalMs(spec.windows),
+      syncMs: syncIntervalMs(spec.windows),
     };
   }
-  entry.windows = spec.windows;
+  if (entry.windows !== spec.windows) {
+    entry.windows = spec.windows;
+    entry.flushMs = flushIntervalMs(spec.windows);
+    entry.syncMs = syncIntervalMs(spec.windows);
+  }
   entries.set(spec.id, entry);
   if (entries.size > MAX_ENTRIES) {
     const oldest = entries.keys().next().value as string;
@@ -326,10 +342,10 @@ function markDirty(entry: Entry, nowMs: number, deps: LimiterDeps): void {
   flushIfDue(entry, nowMs, deps);
 }
 
-/** Starts this counter's write if one is due: at most one per MIN_PUT_INTERVAL_MS, none in flight. */
+/** Starts this counter's write if one is due: at most one per flush interval, none in flight. */
 function flushIfDue(entry: Entry, nowMs: number, deps: LimiterDeps): boolean {
   if (!entry.dirty || entry.putting) return false;
-  if (nowMs - entry.lastPutAt < MIN_PUT_INTERVAL_MS || nowMs - entry.putFailedAt < FAILURE_BACKOFF_MS) return false;
+  if (nowMs - entry.lastPutAt < entry.flushMs || nowMs - entry.putFailedAt < FAILURE_BACKOFF_MS) return false;
   entry.putting = true;
   entry.dirty = false;
   dirty.delete(entry);

@@ -103,6 +103,42 @@ export function rateLimitField(
   return `"${policyName(prefix, view.seconds)}";r=${view.remaining};t=${view.resetSeconds}`;
 }
 
+// ---- How often KV is written and read ----------------------------------------------------------
+
+/** KV takes about one write per second per key. */
+export const FLUSH_MIN_MS = 1_000;
+/** Beyond this, a long window's shards would lag too far behind to help the other isolates. */
+export const FLUSH_MAX_MS = 30_000;
+/** A warm counter is re-read at least this far apart ... */
+export const SYNC_MIN_MS = 10_000;
+/** ... and at most this far apart while it is in use. */
+export const SYNC_MAX_MS = 60_000;
+/** A counter not read for this many sync intervals is cold: the next request waits for a read. */
+export const STALE_SYNC_INTERVALS = 6;
+
+function shortestSeconds(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
+  return Math.min(...windows.map((w) => w.seconds));
+}
+
+/**
+ * How often a busy counter's shard is written: a twelfth of its shortest window, within 1 to 30 s (a
+ * minute window: every 5 s; a day-only counter such as the new-guest budget: every 30 s). Writing
+ * much faster than the others re-read (syncIntervalMs) buys little and costs a KV write ($5 per
+ * million) each time: at one write a second, one busy counter in one isolate is 86,400 writes a day.
+ */
+export function flushIntervalMs(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
+  return clamp((shortestSeconds(windows) * 1000) / 12, FLUSH_MIN_MS, FLUSH_MAX_MS);
+}
+
+/** How often a warm counter re-reads the others' shards: a sixth of its shortest window, 10 to 60 s. */
+export function syncIntervalMs(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
+  return clamp((shortestSeconds(windows) * 1000) / 6, SYNC_MIN_MS, SYNC_MAX_MS);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.round(value)));
+}
+
 // ---- KV TTL -------------------------------------------------------------------------------------
 
 /**

@@ -11,17 +11,19 @@ import {
   isolateId,
   type LimiterDeps,
   MAX_ENTRIES,
-  MIN_PUT_INTERVAL_MS,
   peek,
   refund,
   resetLimiter,
-  STALE_MS,
-  SYNC_INTERVAL_MS,
 } from "../../src/ratelimit/limiter.js";
+import { flushIntervalMs, STALE_SYNC_INTERVALS, syncIntervalMs } from "../../src/ratelimit/policy.js";
 import type { RateLimitStore, Shard, ShardCount } from "../../src/ratelimit/store.js";
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MINUTE_10: WindowPolicy[] = [{ seconds: 60, limit: 10 }];
+/** For minute windows: a write at most every 5 s, a background read every 10 s, cold after 60 s. */
+const FLUSH_MS = flushIntervalMs(MINUTE_10);
+const SYNC_MS = syncIntervalMs(MINUTE_10);
+const STALE_MS = STALE_SYNC_INTERVALS * SYNC_MS;
 
 interface Put {
   counter: string;
@@ -109,7 +111,7 @@ describe("limiter", () => {
       await consume(s, deps);
     }
     expect(store.reads).toBe(1);
-    now = T0 + SYNC_INTERVAL_MS;
+    now = T0 + SYNC_MS;
     await consume(s, deps);
     expect(store.reads).toBe(2); // in the background: the request did not wait for it
     now += 100;
@@ -156,15 +158,16 @@ describe("limiter", () => {
     await consume(s, deps);
     const index = Math.floor(T0 / 60_000);
     store.other("kv:app/usersig/guest/1.2.3.4", "other-isolate", [{ seconds: 60, index, count: 8 }]);
-    now += SYNC_INTERVAL_MS;
+    now += SYNC_MS;
     expect((await consume(s, deps)).status).toBe("allowed"); // decided before the read lands
     await settle();
     now += 10;
     expect((await consume(s, deps)).status).toBe("refused");
   });
 
-  it("writes its own shard blindly, at most once a second, with the absolute count", async () => {
-    const s = spec("app/usersig/apiKey/backend", [{ seconds: 60, limit: 1000 }]);
+  it("writes its own shard blindly, once per flush interval, with the absolute count", async () => {
+    const s = spec("app/usersig/apiKey/backend", [{ seconds: 60, limit: 10_000 }]);
+    expect(FLUSH_MS).toBe(5_000);
     for (let i = 0; i < 100; i++) {
       now = T0 + i * 5; // 100 requests in half a second
       await consume(s, deps);
@@ -172,22 +175,41 @@ describe("limiter", () => {
     await settle();
     expect(store.puts).toHaveLength(1);
     expect(store.puts[0]).toMatchObject({ isolate: isolateId(), counts: [{ seconds: 60, count: 1 }] });
-    now = T0 + MIN_PUT_INTERVAL_MS;
+    now = T0 + FLUSH_MS;
     await consume(s, deps);
     await settle();
     expect(store.puts).toHaveLength(2);
     expect(store.puts[1]?.counts[0]?.count).toBe(101);
-    // Over 10 seconds of steady traffic: one write per second.
-    for (let t = 0; t < 10_000; t += 50) {
-      now = T0 + MIN_PUT_INTERVAL_MS + 1 + t;
+    // 30 seconds of steady traffic, 20 requests a second: one write per 5 s.
+    for (let t = 1; t <= 30_000; t += 50) {
+      now = T0 + FLUSH_MS + t;
       await consume(s, deps);
       await settle(); // time passes between requests: a write started earlier has landed
     }
-    await settle();
-    expect(store.puts.length).toBeGreaterThanOrEqual(10);
-    expect(store.puts.length).toBeLessThanOrEqual(12);
+    // Due again 5 s after each write: at +10.001 s, +15.001 s, ... +30.001 s (the loop ends at +35 s).
+    expect(store.puts).toHaveLength(2 + 5);
     const counts = store.puts.map((p) => p.counts[0]?.count ?? 0);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  });
+
+  it("never writes one counter more than once a second, even with short windows", async () => {
+    const s = spec("short-windows", [{ seconds: 5, limit: 1_000_000 }]);
+    expect(flushIntervalMs([{ seconds: 5 }])).toBe(1_000);
+    const times: number[] = [];
+    const write = store.writeShard.bind(store);
+    store.writeShard = (...args) => {
+      times.push(now);
+      return write(...args);
+    };
+    for (let t = 0; t < 10_000; t += 10) {
+      now = T0 + t;
+      await consume(s, deps);
+      await settle();
+    }
+    expect(times).toHaveLength(10);
+    for (let i = 1; i < times.length; i++) {
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(1_000);
+    }
   });
 
   it("writes a quiet counter's last counts with the next request of any counter, once due", async () => {
@@ -198,7 +220,7 @@ describe("limiter", () => {
     await consume(a, deps); // too soon after the first write: kept in memory
     await settle();
     expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1]);
-    now += MIN_PUT_INTERVAL_MS;
+    now += FLUSH_MS;
     await consume(b, deps);
     await settle();
     expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1, 2]);
@@ -273,7 +295,7 @@ describe("limiter", () => {
     expect(performance.now() - again).toBeLessThan(100);
   });
 
-  it("a counter idle past STALE_MS is read again before deciding", async () => {
+  it("a counter idle for six sync intervals is read again before deciding", async () => {
     const s = spec();
     await consume(s, deps);
     now += STALE_MS;
@@ -299,7 +321,7 @@ describe("limiter", () => {
   it("after losing its memory, an isolate resumes from its own shard", async () => {
     const s = spec();
     for (let i = 0; i < 4; i++) {
-      now += MIN_PUT_INTERVAL_MS;
+      now += FLUSH_MS;
       await consume(s, deps);
       await settle();
     }

@@ -6,11 +6,13 @@ import { WINDOW_SECONDS_MAX } from "../../src/ratelimit/config.js";
 import {
   clientSubject,
   decide,
+  flushIntervalMs,
   KV_EXPIRATION_TTL_MIN_SECONDS,
   rateLimitField,
   rateLimitPolicyField,
   secondsUntilReset,
   shardTtlSeconds,
+  syncIntervalMs,
   windowIndex,
 } from "../../src/ratelimit/policy.js";
 
@@ -134,6 +136,29 @@ describe("header fields (draft-ietf-httpapi-ratelimit-headers-11)", () => {
   it("RateLimit names one policy with r and t", () => {
     expect(rateLimitField("usersig-guest", { seconds: 60, remaining: 7, resetSeconds: 42 })).toBe(
       '"usersig-guest-60";r=7;t=42',
+    );
+  });
+});
+
+describe("how often KV is written and read", () => {
+  const w = (...seconds: number[]) => seconds.map((s) => ({ seconds: s }));
+
+  it("follows the shortest window, within bounds", () => {
+    expect(flushIntervalMs(w(60, 86_400))).toBe(5_000);
+    expect(syncIntervalMs(w(60, 86_400))).toBe(10_000);
+    expect(flushIntervalMs(w(86_400))).toBe(30_000);
+    expect(syncIntervalMs(w(86_400))).toBe(60_000);
+    expect(flushIntervalMs(w(1))).toBe(1_000);
+    expect(syncIntervalMs(w(1))).toBe(10_000);
+    expect(flushIntervalMs(w(3600))).toBe(30_000);
+  });
+
+  it("never writes a key more than once a second", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: WINDOW_SECONDS_MAX }), { minLength: 1, maxLength: 4 }), (s) => {
+        expect(flushIntervalMs(w(...s))).toBeGreaterThanOrEqual(1_000);
+        expect(flushIntervalMs(w(...s))).toBeLessThanOrEqual(syncIntervalMs(w(...s)));
+      }),
     );
   });
 });

@@ -3,29 +3,20 @@
  * app's configured issuers. Algorithms are pinned per issuer (asymmetric only); `iss`, `aud` and
  * `exp` are required. The UserID comes from a configured claim, plus an optional prefix.
  *
- * Remote JWKS are cached per URI in the isolate by jose: refetched after JWKS_CACHE_MAX_AGE_MS, or
- * on an unknown `kid`, but at most once per JWKS_COOLDOWN_MS, so a flood of tokens with made-up
- * `kid`s cannot turn into a flood of requests to the IdP.
+ * Remote JWKS are cached per URI in the isolate by jose: refetched after 10 minutes, or on an
+ * unknown `kid`, but at most once per 30 s, so a flood of tokens with made-up `kid`s cannot turn into
+ * a flood of requests to the IdP; jwks.ts keeps that true while the IdP is down, and keeps the last
+ * keys working through an outage.
  */
 
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from "jose";
+import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { AppConfig, IssuerConfig } from "../config/schema.js";
 import { problems } from "../http/problem.js";
 import { parseRoomsClaim, type RoomGrant } from "../issue/policy.js";
+import { isJwksUnavailable, resilientRemoteJwks } from "./jwks.js";
 
 /** A JWT longer than this is refused unread (real ID/access tokens are 1 to 4 KiB). */
 export const JWT_MAX_CHARS = 8192;
-const JWKS_COOLDOWN_MS = 30_000;
-const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
-const JWKS_TIMEOUT_MS = 5_000;
 
 export interface IdpUser {
   userId: string;
@@ -89,11 +80,7 @@ function keySet(config: IssuerConfig): JWTVerifyGetKey {
   const uri = config.jwksUri as string;
   let set = remoteSets.get(uri);
   if (!set) {
-    set = createRemoteJWKSet(new URL(uri), {
-      cooldownDuration: JWKS_COOLDOWN_MS,
-      cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-      timeoutDuration: JWKS_TIMEOUT_MS,
-    });
+    set = resilientRemoteJwks(new URL(uri));
     remoteSets.set(uri, set);
   }
   return set;
@@ -109,13 +96,7 @@ export function clearJwksCache(): void {
  * code and, for claim failures, which claim. jose messages are not logged: some carry claim values.
  */
 function toProblem(error: unknown, issuer: string) {
-  if (
-    error instanceof errors.JWKSTimeout ||
-    error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError) ||
-    // jose reports a JWKS endpoint answering non-200 or non-JSON with a bare JOSEError.
-    error.code === errors.JOSEError.code
-  ) {
+  if (isJwksUnavailable(error) || !(error instanceof errors.JOSEError)) {
     const reason = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
     return problems.unavailable(
       "IDP_UNAVAILABLE",

@@ -630,23 +630,64 @@ describe("JWKS endpoint failing", () => {
     await publishJwks(key);
   });
 
-  it("on a cold cache: 503 IDP_UNAVAILABLE with Retry-After, then recovers", async () => {
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("failing-cold") }]);
-    await failJwks(1);
-    const res = await asUser(config, sdkAppId, await mintJwt(key));
-    const body = await problem(res, 503, "IDP_UNAVAILABLE");
-    expect(res.headers.get("Retry-After")).toBe("10");
-    expect(res.headers.get("WWW-Authenticate")).toBeNull();
-    expect(res.headers.get("Cache-Control")).toBe("no-store");
-    expect(body.status).toBe(503);
-    expect((await idpStats()).jwksFetches).toBe(1);
-    // The failure is not cached: the next request fetches again and succeeds.
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
-    expect((await idpStats()).jwksFetches).toBe(2);
+  it("on a cold cache: 503 IDP_UNAVAILABLE with Retry-After; not asked again for 5 s; then recovers", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("failing-cold") }]);
+      await failJwks(1);
+      const res = await asUser(config, sdkAppId, await mintJwt(key));
+      const body = await problem(res, 503, "IDP_UNAVAILABLE");
+      expect(res.headers.get("Retry-After")).toBe("10");
+      expect(res.headers.get("WWW-Authenticate")).toBeNull();
+      expect(res.headers.get("Cache-Control")).toBe("no-store");
+      expect(body.status).toBe(503);
+      expect((await idpStats()).jwksFetches).toBe(1);
+      // Right after a failure the IdP is left alone: refused again without a fetch.
+      await problem(await asUser(config, sdkAppId, await mintJwt(key)), 503, "IDP_UNAVAILABLE");
+      expect((await idpStats()).jwksFetches).toBe(1);
+      // 5 s later the next request fetches again and succeeds.
+      vi.setSystemTime(Date.now() + 5_001);
+      await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
+        sdkAppId,
+        userId: "alice",
+        expireSeconds: 86_400,
+      });
+      expect((await idpStats()).jwksFetches).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("an outage after the cache's max age: the last keys keep working, the IdP is asked once per 5 s", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("outage-stale") }]);
+      await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
+        sdkAppId,
+        userId: "alice",
+        expireSeconds: 86_400,
+      });
+      expect((await idpStats()).jwksFetches).toBe(1);
+      vi.setSystemTime(Date.now() + 11 * 60_000); // past jose's 10-minute max age
+      await failJwks(1000);
+      for (let i = 0; i < 5; i++) {
+        await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
+          sdkAppId,
+          userId: "alice",
+          expireSeconds: 86_400,
+        });
+      }
+      expect((await idpStats()).jwksFetches).toBe(2);
+      // An unknown kid during the outage may be a new key: unavailable (503), not invalid (401).
+      await problem(await asUser(config, sdkAppId, await mintJwt(await newIdpKey("RS256"))), 503, "IDP_UNAVAILABLE");
+      expect((await idpStats()).jwksFetches).toBe(2);
+      // Keys older than a day are not trusted for the outage's sake.
+      vi.setSystemTime(Date.now() + 24 * 3600_000);
+      await problem(await asUser(config, sdkAppId, await mintJwt(key)), 503, "IDP_UNAVAILABLE");
+      expect((await idpStats()).jwksFetches).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("an IdP that cannot be reached at all: 503 IDP_UNAVAILABLE", async () => {

@@ -27,7 +27,7 @@ console.log(`
   ------------------------------------------------------------------------------------------
   app 1400000000 signs with Tencent's PUBLISHED SAMPLE KEY: its UserSigs are NOT valid at Tencent.
   Never deploy this configuration. Guests on; admin identity "administrator" (never issued publicly).
-  Demo API key: demo-api-key-not-a-secret   Operator token: demo-admin-token-not-a-secret
+  Demo API key: demo-api-key-not-a-secret   Operator token: demo-operator-token-not-a-secret-0123456789
   Try:  curl -s -X POST http://127.0.0.1:${port}/v1/usersig
 `);
 

@@ -8,6 +8,8 @@
 import type { AuditRecord } from "./http/context.js";
 import { Problem } from "./http/problem.js";
 
+const AUDIT_USERID_MAX_CHARS = 64;
+
 export interface AuditLine extends AuditRecord {
   event: "decision";
   requestId: string;
@@ -24,6 +26,10 @@ export function auditLine(
   error: unknown,
 ): AuditLine {
   const line: AuditLine = { event: "decision", ...base, ...record };
+  // An IdP's claim is logged before it is validated: keep a hostile 5,000-character `sub` out of the log.
+  if (line.userId !== undefined && line.userId.length > AUDIT_USERID_MAX_CHARS) {
+    line.userId = `${line.userId.slice(0, AUDIT_USERID_MAX_CHARS)}…`;
+  }
   if (error instanceof Problem) {
     line.outcome = "refused";
     line.code = error.code;

@@ -44,7 +44,7 @@ import { childPids, schedstat, schedstatOf } from "./cpu.mjs";
 import { brokerStats, envInt, median, OFFLINE_ENV, packageVersion, serveBroker, sha256Hex } from "./serve.mjs";
 
 const SDK_APP_ID = 1400000000;
-const OPERATOR_TOKEN = "bench-operator-token";
+const OPERATOR_TOKEN = "bench-operator-token-0123456789-0123456789";
 const BENCH_KEY = "bench-issuance-api-key-0123456789abcdef";
 const ISSUER = "https://idp.bench.invalid/";
 const AUDIENCE = "usersig-broker-bench";

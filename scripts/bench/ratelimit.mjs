@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { envInt, median, packageVersion, serveBroker, sha256Hex, workerdCpuMs } from "./serve.mjs";
 
 const SECRET_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-const OPERATOR_TOKEN = "bench-operator-token";
+const OPERATOR_TOKEN = "bench-operator-token-0123456789-0123456789";
 const APP_ON = 1400000901;
 const APP_OFF = 1400000902;
 const APP_REFUSE = 1400000903;

@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import type { BrokerEnv } from "../env.js";
 import { type Problem, problems } from "../http/problem.js";
+import { limits } from "../usersig/index.js";
 import { type AppConfig, type BrokerConfig, configSchema } from "./schema.js";
 
 export interface LoadedApp {
@@ -31,7 +32,7 @@ export interface LoadedConfig {
 
 export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; problem: Problem };
 
-let cache: { raw: string | undefined; secrets: string; result: LoadResult } | undefined;
+let cache: { raw: string | undefined; secrets: Map<string, string>; result: LoadResult } | undefined;
 
 export function secretKeyName(sdkAppId: number): string {
   return `SECRET_KEY_${sdkAppId}`;
@@ -39,15 +40,14 @@ export function secretKeyName(sdkAppId: number): string {
 
 export function loadConfig(env: BrokerEnv): LoadResult {
   const raw = env.BROKER_CONFIG;
-  // Secrets can differ between environments sharing a config string (tests do this); their
-  // presence is part of the cache key, their values are not kept in it.
-  const secrets = secretFingerprint(env);
-  if (cache && cache.raw === raw && cache.secrets === secrets) return cache.result;
+  // The parsed config holds secret values (the apps' keys), so the cache is valid only for the same
+  // config string and the same secrets: a handful of string comparisons per request.
+  if (cache && cache.raw === raw && sameSecrets(cache.secrets, env)) return cache.result;
   const result = parse(raw, env);
   if (!result.ok) {
     console.error(JSON.stringify({ event: "config_error", detail: result.problem.detail }));
   }
-  cache = { raw, secrets, result };
+  cache = { raw, secrets: stringEntries(env), result };
   return result;
 }
 
@@ -74,6 +74,9 @@ function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
     const secretKey = env[name];
     if (typeof secretKey !== "string" || secretKey.length === 0) {
       return fail(`${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).`);
+    }
+    if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
+      return fail(`${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`);
     }
     const loaded: LoadedApp = {
       config: app,
@@ -109,9 +112,22 @@ function fail(detail: string): LoadResult {
   return { ok: false, problem: problems.configError(detail) };
 }
 
-function secretFingerprint(env: BrokerEnv): string {
-  return Object.keys(env)
-    .filter((k) => typeof env[k] === "string" && (env[k] as string).length > 0)
-    .sort()
-    .join(",");
+function stringEntries(env: BrokerEnv): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const key in env) {
+    const value = env[key];
+    if (typeof value === "string") entries.set(key, value);
+  }
+  return entries;
+}
+
+function sameSecrets(cached: Map<string, string>, env: BrokerEnv): boolean {
+  let count = 0;
+  for (const key in env) {
+    const value = env[key];
+    if (typeof value !== "string") continue;
+    if (cached.get(key) !== value) return false;
+    count++;
+  }
+  return count === cached.size;
 }

@@ -126,8 +126,12 @@ export const appSchema = z
           return false;
         }
       }, "must be a valid regular expression"),
-    /** Admin identities: never issued on a public route; more can be added at run time. */
-    admins: z.array(userId).default([]),
+    /**
+     * Admin identities: never issued on a public route; more can be added at run time. Defaults to
+     * Tencent's default admin account, so an app that forgets this list is still protected; `[]`
+     * must be written out to have none.
+     */
+    admins: z.array(userId).default(["administrator"]),
     lifetimes: z
       .strictObject({
         idp: lifetime({ default: DAY_SECONDS, max: 7 * DAY_SECONDS }, 180 * DAY_SECONDS),
@@ -169,7 +173,9 @@ export const appSchema = z
             /** The Worker secret holding the Turnstile secret key. */
             secretName: z
               .string()
-              .regex(/^[A-Z][A-Z0-9_]*$/)
+              // Only TURNSTILE_* names: the config is not secret, and must not be able to send the
+              // Tencent key or the operator token to siteverify.
+              .regex(/^TURNSTILE_[A-Z0-9_]*$/, "must be a Worker secret name starting with TURNSTILE_")
               .default("TURNSTILE_SECRET_KEY"),
             /** When set, siteverify's `hostname` must be one of these. */
             hostnames: z.array(z.string().min(1)).optional(),
@@ -205,11 +211,29 @@ export const appSchema = z
       names.add(key.name);
       hashes.add(key.sha256);
     });
-    const rule = new RegExp(`^(?:${app.userIdPattern})$`, "u");
-    app.admins.forEach((admin, i) => {
-      if (!rule.test(admin))
-        ctx.addIssue({ code: "custom", message: "does not match userIdPattern", path: ["admins", i] });
-    });
+    // Identities from different sources must not share a namespace: the same `sub` at two IdPs
+    // would otherwise be one Tencent user.
+    const issuers = app.idp?.issuers ?? [];
+    if (issuers.length > 1) {
+      const prefixes = new Set<string>();
+      issuers.forEach((issuer, i) => {
+        if (issuer.userIdPrefix === "" || prefixes.has(issuer.userIdPrefix)) {
+          ctx.addIssue({
+            code: "custom",
+            message: "with several issuers, each needs its own non-empty userIdPrefix",
+            path: ["idp", "issuers", i, "userIdPrefix"],
+          });
+        }
+        prefixes.add(issuer.userIdPrefix);
+      });
+    }
+    if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: "guests of an app with an identity provider need a userIdPrefix (IdP users could take their IDs)",
+        path: ["guests", "userIdPrefix"],
+      });
+    }
   });
 
 export const configSchema = z.strictObject({

@@ -4,7 +4,6 @@
 
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
 import { auditLine, writeAudit } from "../audit.js";
 import { loadConfig } from "../config/load.js";
 import { inspectorRoutes } from "../inspector/serve.js";
@@ -37,12 +36,14 @@ const ROUTES: [RegExp, string][] = [
 export function createApp(): Hono<BrokerHono> {
   const app = new Hono<BrokerHono>();
 
-  app.use(
-    requestId({
-      // Cloudflare's ray id ties our audit line to Cloudflare's own logs.
-      generator: (c) => c.req.header("CF-Ray") ?? crypto.randomUUID(),
-    }),
-  );
+  // The request id ties our audit line to Cloudflare's logs (CF-Ray, set by Cloudflare's edge and
+  // not forgeable through it); never taken from the client, whose X-Request-Id would land in our log.
+  app.use(async function requestId(c, next) {
+    const id = c.req.header("CF-Ray") ?? crypto.randomUUID();
+    c.set("requestId", id);
+    await next();
+    c.res.headers.set("X-Request-Id", id);
+  });
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   // The inspector page (GET /) works even with a broken config: see src/inspector/serve.ts.

@@ -34,7 +34,23 @@ export function checkPublicUserId(
         : "The guest UserID does not satisfy this app's UserID rule.",
     );
   }
-  if (admins.has(userId)) throw adminForbidden();
+  if (isAdminLike(userId, admins)) throw adminForbidden();
+}
+
+/**
+ * Exact match, and also any case or Unicode-normalisation variant of an admin identity: Tencent's
+ * UserIDs are compared byte for byte as far as we know, but "Administrator" next to "administrator"
+ * is a confusion nobody needs, and refusing it costs nothing.
+ */
+export function isAdminLike(userId: string, admins: ReadonlySet<string>): boolean {
+  if (admins.has(userId)) return true;
+  const folded = fold(userId);
+  for (const admin of admins) if (fold(admin) === folded) return true;
+  return false;
+}
+
+function fold(id: string): string {
+  return id.normalize("NFKC").toLowerCase();
 }
 
 export function adminForbidden(): Problem {

@@ -23,7 +23,7 @@ import {
 const ADMIN_KEY = "admin-test-allow-admin-0123456789abcdef01";
 const NAMER_KEY = "admin-test-allow-userid-0123456789abcdef0";
 const PLAIN_KEY = "admin-test-plain-0123456789abcdef012345678";
-const OPERATOR_TOKEN = "operator-token-0123456789";
+const OPERATOR_TOKEN = "operator-token-0123456789-0123456789-0123";
 
 // One sdkAppId per concern: the config, admin-set and admin-sig caches are per isolate and per app.
 const ONE = 1400000301; // one config admin, adminSeconds 600
@@ -54,8 +54,8 @@ beforeAll(async () => {
     apps: [
       app(ONE, { admins: ["administrator"], lifetimes: { adminSeconds: 600 } }),
       app(MANY, { admins: ["admin1", "admin2"] }),
-      app(NONE),
-      app(RUNTIME),
+      app(NONE, { admins: [] }),
+      app(RUNTIME, { admins: [] }),
       app(OP, { admins: ["root"] }),
       app(CACHE_UNIT),
       app(CACHE_ROUTE, { admins: ["root"] }),

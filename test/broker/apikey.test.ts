@@ -17,7 +17,7 @@ const ADMIN_ONLY = "apikey-admin-0123456789abcdef0123456789ab";
 const B_KEY = "apikey-app-b-0123456789abcdef0123456789ab";
 /** Configured with its hash, but longer than any real key: refused before hashing. */
 const LONG_KEY = "L".repeat(257);
-const OPERATOR_TOKEN = "operator-token-for-apikey-tests";
+const OPERATOR_TOKEN = "operator-token-for-apikey-tests-0123456789";
 
 const secrets = {
   ...secretsFor(APP, APP_B, APP_DEFAULTS, APP_PATTERN, APP_RUNTIME, APP_UNICODE),

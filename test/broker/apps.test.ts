@@ -24,7 +24,7 @@ async function appsConfig(): Promise<Json> {
         guests: {
           enabled: true,
           userIdPrefix: "g_",
-          turnstile: { siteKey: "1x00000000000000000000AA", secretName: "APPS_TEST_TURNSTILE", action: "guest-login" },
+          turnstile: { siteKey: "1x00000000000000000000AA", secretName: "TURNSTILE_APPS_TEST", action: "guest-login" },
         },
         lifetimes: { guest: { default: 600, max: 1200 } },
         privateMapKey: { guest: { enabled: true, rooms: ["secret-room-name"], maxPrivileges: 3 } },
@@ -45,7 +45,7 @@ const appsEnv = {
   SECRET_KEY_1400000101: "k1",
   SECRET_KEY_1400000102: "k2",
   SECRET_KEY_1400000103: "k3",
-  APPS_TEST_TURNSTILE: "1x0000000000000000000000000000000AA",
+  TURNSTILE_APPS_TEST: "1x0000000000000000000000000000000AA",
 };
 
 const plainConfig = { apps: [{ sdkAppId: 1400000111, guests: { enabled: true } }] };
@@ -80,7 +80,7 @@ describe("GET /v1/apps", () => {
       "aud-apps-test",
       "secret-room-name",
       "app.apps-test.example",
-      "APPS_TEST_TURNSTILE",
+      "TURNSTILE_APPS_TEST",
       "0x4AAA-unused",
       "g_",
       "1200",

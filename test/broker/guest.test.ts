@@ -416,7 +416,7 @@ describe("Turnstile", () => {
   const ip = "203.0.113.7";
   /** An app whose guests need Turnstile, its secret under its own name. */
   function turnstileApp(sdkAppId: number, secret: string | undefined, turnstile: Json = {}) {
-    const secretName = `TS_SECRET_${sdkAppId}`;
+    const secretName = `TURNSTILE_SECRET_${sdkAppId}`;
     return {
       config: guestApp(sdkAppId, { turnstile: { siteKey, secretName, ...turnstile } }),
       env: secret === undefined ? {} : { [secretName]: secret },
@@ -511,6 +511,16 @@ describe("Turnstile", () => {
     expect(await calls()).toBe(1);
   });
 
+  it("secretName can only name a TURNSTILE_* secret: never the Tencent key or the operator token", async () => {
+    for (const [i, secretName] of ["SECRET_KEY_1400002790", "ADMIN_API_TOKEN"].entries()) {
+      const sdkAppId = 1400002790 + i;
+      const config = guestApp(sdkAppId, { turnstile: { siteKey, secretName } });
+      const body = await problem(await asGuest(config, sdkAppId, { turnstileToken: "t" }), 500, "CONFIG_ERROR");
+      expect(String(body.detail)).toContain("secretName");
+      expect(await calls()).toBe(0);
+    }
+  });
+
   it("the Turnstile secret missing from env: 500 CONFIG_ERROR naming the secret", async () => {
     const sdkAppId = 1400002706;
     const { config, env, secretName } = turnstileApp(sdkAppId, undefined);
@@ -574,7 +584,7 @@ describe("Turnstile", () => {
 describe("audit log", () => {
   const sdkAppId = 1400002901;
   const apiKey = "k_live_audit_0123456789abcdef0123456789";
-  const secretName = "TS_SECRET_AUDIT";
+  const secretName = "TURNSTILE_SECRET_AUDIT";
   let key: IdpKey;
   let config: Json;
   let spies: MockInstance[];

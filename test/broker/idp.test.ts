@@ -133,12 +133,12 @@ describe("valid tokens", () => {
     const sdkAppId = 1400001005;
     const other = "https://other-idp.test/";
     const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } },
+      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] }, userIdPrefix: "m_" },
       { issuer: other, audience: AUDIENCE, jwks: { keys: [es.publicJwk] }, algorithms: ["ES256"], userIdPrefix: "o_" },
     ]);
     await expectIssued(await asUser(config, sdkAppId, await mintJwt(rs)), {
       sdkAppId,
-      userId: "alice",
+      userId: "m_alice",
       expireSeconds: 86_400,
     });
     await expectIssued(await asUser(config, sdkAppId, await mintJwt(es, {}, { issuer: other })), {
@@ -148,6 +148,76 @@ describe("valid tokens", () => {
     });
     // The first issuer's key does not vouch for the second issuer.
     await expectUnauthorized(await asUser(config, sdkAppId, await mintJwt(rs, {}, { issuer: other })));
+  });
+
+  it("several issuers must each have their own non-empty userIdPrefix: otherwise a config error", async () => {
+    const sdkAppId = 1400001015;
+    for (const prefixes of [
+      [undefined, "o_"],
+      ["x_", "x_"],
+    ]) {
+      const config = appWith(sdkAppId, [
+        { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] }, userIdPrefix: prefixes[0] },
+        {
+          issuer: "https://other-idp.test/",
+          audience: AUDIENCE,
+          jwks: { keys: [es.publicJwk] },
+          userIdPrefix: prefixes[1],
+        },
+      ]);
+      const body = await problem(await asUser(config, sdkAppId, await mintJwt(rs)), 500, "CONFIG_ERROR");
+      expect(String(body.detail)).toMatch(/userIdPrefix/);
+    }
+  });
+
+  it("an IdP user ID that starts with the app's guest prefix is refused (it could take over a guest)", async () => {
+    const sdkAppId = 1400001016;
+    const config = {
+      apps: [
+        {
+          sdkAppId,
+          guests: { enabled: true, userIdPrefix: "guest_" },
+          idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }] },
+        },
+      ],
+    };
+    await problem(
+      await asUser(config, sdkAppId, await mintJwt(rs, { sub: "guest_abcdefghijklmnop" })),
+      403,
+      "USERID_NOT_ALLOWED",
+    );
+    await expectIssued(await asUser(config, sdkAppId, await mintJwt(rs, { sub: "alice" })), {
+      sdkAppId,
+      userId: "alice",
+      expireSeconds: 86_400,
+    });
+  });
+
+  it("the default admin set protects Tencent's default admin account, in any case", async () => {
+    const sdkAppId = 1400001017;
+    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }]);
+    for (const sub of ["administrator", "Administrator", "ADMINISTRATOR"]) {
+      await problem(await asUser(config, sdkAppId, await mintJwt(rs, { sub })), 403, "ADMIN_IDENTITY_FORBIDDEN");
+    }
+  });
+
+  it("an admin identity is refused in Unicode compatibility variants too (fullwidth letters)", async () => {
+    const sdkAppId = 1400001018;
+    // A pattern that lets fullwidth letters through, so that only the admin guard stands in the way.
+    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }], {
+      userIdPattern: ".{1,32}",
+      admins: ["root"],
+    });
+    await problem(
+      await asUser(config, sdkAppId, await mintJwt(rs, { sub: "ＲＯＯＴ" })),
+      403,
+      "ADMIN_IDENTITY_FORBIDDEN",
+    );
+    await expectIssued(await asUser(config, sdkAppId, await mintJwt(rs, { sub: "ｒｏｏｔｓ" })), {
+      sdkAppId,
+      userId: "ｒｏｏｔｓ",
+      expireSeconds: 86_400,
+    });
   });
 
   it("aud may be an array containing the configured audience; the config may list several", async () => {

@@ -27,7 +27,7 @@ import {
 const APP = 1400000700;
 const API_KEY = "ratelimit-test-key-0123456789abcdef";
 const OTHER_KEY = "ratelimit-test-key-fedcba9876543210";
-const OPERATOR_TOKEN = "operator-token-for-ratelimit-tests";
+const OPERATOR_TOKEN = "operator-token-for-ratelimit-tests-0123456789";
 const MINUTE_AND_DAY = (perMinute: number, perDay: number) => ({
   windows: [
     { seconds: 60, limit: perMinute },

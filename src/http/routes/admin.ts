@@ -25,6 +25,8 @@ import { adminsReplaceRequest, adminUsersigRequest, userId as userIdSchema } fro
 
 export const adminRoutes = new Hono<BrokerHono>();
 
+export const OPERATOR_TOKEN_MIN_CHARS = 32;
+
 interface CachedSig {
   userSig: string;
   issuedAt: number;
@@ -95,6 +97,14 @@ const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(
   const expected = c.env.ADMIN_API_TOKEN;
   if (typeof expected !== "string" || expected.length === 0) {
     throw problems.forbidden("OPERATOR_API_DISABLED", "The operator API is disabled: ADMIN_API_TOKEN is not set.");
+  }
+  // Failed guesses are not rate limited (they are refused before the limiter), so the token itself
+  // must be unguessable.
+  if (expected.length < OPERATOR_TOKEN_MIN_CHARS) {
+    throw problems.forbidden(
+      "OPERATOR_API_DISABLED",
+      `The operator API is disabled: ADMIN_API_TOKEN must be at least ${OPERATOR_TOKEN_MIN_CHARS} characters (e.g. openssl rand -hex 32).`,
+    );
   }
   const match = /^Bearer +([^ ]{1,512}) *$/i.exec(c.req.header("Authorization") ?? "");
   if (!match?.[1] || !(await secretEquals(match[1], expected))) {

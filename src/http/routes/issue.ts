@@ -129,6 +129,11 @@ async function resolveIdentity(
     if (body.userId !== undefined && body.userId !== userId) {
       throw problems.forbidden("USERID_NOT_ALLOWED", "You can only get a UserSig for your own identity.");
     }
+    // A self-chosen IdP username must not take over a guest's identity (guest IDs are visible to
+    // everyone in a room).
+    if (config.guests.enabled && config.guests.userIdPrefix !== "" && userId.startsWith(config.guests.userIdPrefix)) {
+      throw problems.forbidden("USERID_NOT_ALLOWED", "This user ID is reserved for guests of this app.");
+    }
     checkPublicUserId(userId, app.userIdRule, await admins(), "idp");
     return { userId, lifetime: config.lifetimes.idp, grants };
   }

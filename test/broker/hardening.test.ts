@@ -1,0 +1,117 @@
+// Hardening from the security review: things a caller or a careless config must not be able to do.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { AUDIENCE, call, ISSUER, mintJwt, newIdpKey, problem, secretsFor, sha256Hex } from "./helpers.js";
+
+const APP = 1400009001;
+const API_KEY = "hardening-backend-key-0123456789";
+const config = {
+  apps: [{ sdkAppId: APP, apiKeys: [{ name: "backend", sha256: await sha256Hex(API_KEY), allowUserId: true }] }],
+};
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("request ids", () => {
+  it("come from CF-Ray or are generated, never from the client's X-Request-Id", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const forged = await call(
+      config,
+      "/v1/usersig",
+      {
+        json: { userId: "alice" },
+        headers: { "X-Api-Key": API_KEY, "X-Request-Id": "victim-ray-123" },
+      },
+      secretsFor(APP),
+    );
+    expect(forged.status).toBe(200);
+    expect(forged.headers.get("X-Request-Id")).not.toBe("victim-ray-123");
+    expect(forged.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    const ray = await call(
+      config,
+      "/v1/usersig",
+      {
+        json: { userId: "alice" },
+        headers: { "X-Api-Key": API_KEY, "X-Request-Id": "victim-ray-123", "CF-Ray": "8f1e2d3c4b5a6978-SJC" },
+      },
+      secretsFor(APP),
+    );
+    expect(ray.headers.get("X-Request-Id")).toBe("8f1e2d3c4b5a6978-SJC");
+    const audit = lines
+      .map((l) => JSON.parse(l) as { event?: string; requestId?: string })
+      .filter((l) => l.event === "decision");
+    expect(audit.map((l) => l.requestId)).toEqual([forged.headers.get("X-Request-Id"), "8f1e2d3c4b5a6978-SJC"]);
+    expect(lines.join("\n")).not.toContain("victim-ray-123");
+  });
+});
+
+describe("secrets that are too weak or not secrets at all", () => {
+  it("a SECRET_KEY_<id> over 1024 characters is a config error, not a 500 per request", async () => {
+    const body = await problem(
+      await call(
+        config,
+        "/v1/usersig",
+        { json: { userId: "alice" }, headers: { "X-Api-Key": API_KEY } },
+        {
+          [`SECRET_KEY_${APP}`]: "k".repeat(1025),
+        },
+      ),
+      500,
+      "CONFIG_ERROR",
+    );
+    expect(String(body.detail)).toContain(`SECRET_KEY_${APP}`);
+    expect(String(body.detail)).not.toContain("kkkk");
+  });
+
+  it("an ADMIN_API_TOKEN shorter than 32 characters leaves the operator API disabled", async () => {
+    const short = "short-operator-token";
+    const response = await call(
+      config,
+      `/v1/admin/apps/${APP}/admins`,
+      { headers: { Authorization: `Bearer ${short}` } },
+      {
+        ...secretsFor(APP),
+        ADMIN_API_TOKEN: short,
+      },
+    );
+    const body = await problem(response, 403, "OPERATOR_API_DISABLED");
+    expect(String(body.detail)).toContain("32");
+    expect(String(body.detail)).not.toContain(short);
+  });
+});
+
+describe("the audit line", () => {
+  it("cuts an IdP user ID that is far too long before logging it", async () => {
+    const key = await newIdpKey("ES256");
+    const idpConfig = {
+      apps: [
+        {
+          sdkAppId: APP + 1,
+          idp: {
+            issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, algorithms: ["ES256"] }],
+          },
+        },
+      ],
+    };
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const sub = "x".repeat(5000);
+    const response = await call(
+      idpConfig,
+      "/v1/usersig",
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${await mintJwt(key, { sub })}` },
+      },
+      secretsFor(APP + 1),
+    );
+    await problem(response, 403, "USERID_NOT_ALLOWED");
+    const audit = lines
+      .map((l) => JSON.parse(l) as { event?: string; userId?: string })
+      .find((l) => l.event === "decision");
+    expect(audit?.userId?.length).toBeLessThanOrEqual(65);
+    expect(audit?.userId?.startsWith("xxxx")).toBe(true);
+    expect(lines.join("").length).toBeLessThan(2000);
+  });
+});

@@ -36,7 +36,13 @@ const RUN_DEADLINE_MS = 180_000;
 const BROKER_READY_MS = 90_000;
 const STEP_TIMEOUT_MS = 30_000;
 
-const started = { broker: undefined, pageServer: undefined, context: undefined, userDataDir: undefined };
+const started = {
+  broker: undefined,
+  pageServer: undefined,
+  context: undefined,
+  userDataDir: undefined,
+  kvDir: undefined,
+};
 const brokerOutput = [];
 let checks = 0;
 
@@ -100,7 +106,7 @@ async function startBroker() {
       String(inspectorPort),
       // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
       "--persist-to",
-      join(tmpdir(), `usersig-e2e-kv-${process.pid}-${Date.now()}`),
+      (started.kvDir = await mkdtemp(join(tmpdir(), "usersig-e2e-kv-"))),
     ],
     // Its own process group: wrangler and its workerd processes are stopped together by the group id.
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
@@ -326,6 +332,7 @@ async function cleanup() {
     },
     stopBroker,
     async () => started.userDataDir && (await rm(started.userDataDir, { recursive: true, force: true })),
+    async () => started.kvDir && (await rm(started.kvDir, { recursive: true, force: true })),
   ];
   for (const step of steps) {
     try {

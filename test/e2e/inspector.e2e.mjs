@@ -108,6 +108,7 @@ async function startBroker() {
   const inspectorPort = await freePort();
   const logFile = join(resultsDir, "inspector-broker.log");
   const log = [];
+  const kvDir = mkdtempSync(join(tmpdir(), "usersig-e2e-kv-"));
   const child = spawn(
     process.execPath,
     [
@@ -118,10 +119,12 @@ async function startBroker() {
       String(inspectorPort),
       // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
       "--persist-to",
-      join(tmpdir(), `usersig-e2e-kv-${process.pid}-${Date.now()}`),
+      kvDir,
     ],
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
   );
+  // Registered first, so it runs last (cleanups run in reverse), after the broker has stopped.
+  cleanups.unshift(async () => rmSync(kvDir, { recursive: true, force: true }));
   child.stdout.on("data", (chunk) => log.push(chunk));
   child.stderr.on("data", (chunk) => log.push(chunk));
   let exited = false;

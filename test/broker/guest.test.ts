@@ -144,7 +144,7 @@ describe("new guests", () => {
       userId: guestIdPattern("guest_"),
       expireSeconds: 3600,
     });
-    expect(body.guestTicket).toBeDefined();
+    expect(body.guestTicket).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it("two guests get different IDs and different tickets", async () => {
@@ -445,7 +445,7 @@ describe("Turnstile", () => {
       "CF-Connecting-IP": ip,
     });
     const body = await expectIssued(res, { sdkAppId, userId: guestIdPattern("guest_"), expireSeconds: 3600 });
-    expect(body.guestTicket).toBeDefined();
+    expect(body.guestTicket).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const stats = await idpStats();
     expect(stats.siteverifyCalls).toBe(1);
     expect(stats.lastSiteverify).toEqual({

@@ -418,10 +418,8 @@ describe("/openapi.json", () => {
     );
   });
 
-  // BUG (src/http/openapi.ts, not fixed here): z.toJSONSchema() of a schema with .meta({ id }) is
-  // { $ref: "#/$defs/<id>", $defs: {...} }; openapi.ts keeps that as the component, so the $ref
-  // points at the document's root, where there is no $defs. Tools cannot resolve any request or
-  // response schema. This test fails until openapi.ts unwraps (or re-roots) those definitions.
+  // z.toJSONSchema() of a schema with .meta({ id }) is { $ref: "#/$defs/<id>", $defs: {...} }; kept
+  // as a component, that $ref would point at the document's root. openapi.ts inlines it.
   it("every $ref resolves inside the document", () => {
     const refs: string[] = [];
     const walk = (node: unknown): void => {

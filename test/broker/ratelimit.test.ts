@@ -476,7 +476,8 @@ describe("when KV fails", () => {
     await problem(await guest(cfg, "192.0.2.40", {}, { RATE_LIMITS: broken.kv }), 503, "RATE_LIMIT_UNAVAILABLE");
     const guestMs = Date.now() - started;
     expect(guestMs).toBeGreaterThanOrEqual(900);
-    expect(guestMs).toBeLessThan(2_500);
+    // Generous: only "bounded, not hanging" is the point (a loaded CI machine is slow).
+    expect(guestMs).toBeLessThan(10_000);
     const user = await asUser(cfg, "dave", "/v1/usersig", { RATE_LIMITS: broken.kv });
     expect(user.status).toBe(200);
   }, 15_000);
@@ -561,8 +562,8 @@ describe("GET /v1/admin/stats", () => {
     expect(s.isolate).toMatch(/^[0-9a-f]{16}$/);
     expect(s.rateLimit.decisions.allowed).toBe(2); // the IP and the new-guest budget
     expect(s.rateLimit.kv).toMatchObject({ gets: 0, lists: 2, errors: 0 });
-    expect(s.rateLimit.kv.puts).toBeGreaterThanOrEqual(0);
-    expect(s.admins.kv).toHaveProperty("reads");
+    expect(s.rateLimit.kv.puts).toBe(2); // one flush each for the IP's counter and the budget
+    expect(s.admins.kv.reads).toEqual(expect.any(Number));
     expect(s.requests).toBeGreaterThanOrEqual(3);
   });
 });

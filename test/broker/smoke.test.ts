@@ -9,12 +9,14 @@ import {
   mintJwt,
   newIdpKey,
   publishJwks,
+  resetFakes,
   SECRET_KEY,
   secretsFor,
 } from "./helpers.js";
 
 describe("smoke", () => {
   it("guest and idp", async () => {
+    await resetFakes();
     const key = await newIdpKey();
     await publishJwks(key);
     const config = {

@@ -235,8 +235,13 @@ async function main() {
   page.on("pageerror", (error) => pageErrors.push(error.message));
 
   const text = async (id) => ((await page.locator(`#${id}`).textContent()) ?? "").trim();
+  // Clears first and waits for the previous result to go away, so that a check never reads the
+  // fields of the token pasted before (two tokens in a row often share their UserID).
   const paste = async (value) => {
-    await page.getByLabel("UserSig or PrivateMapKey").fill(value);
+    const box = page.getByLabel("UserSig or PrivateMapKey");
+    await box.fill("");
+    await page.locator("#result").waitFor({ state: "hidden" });
+    await box.fill(value);
   };
   /** Waits for the guest panel's answer; a refusal (e.g. a 429 from the rate limits) fails with its text. */
   const waitGuest = async (status) => {
@@ -369,6 +374,7 @@ async function main() {
       equal(await text("f-state"), "expired", "state");
       if (/StringRoom/.test(vector.function)) equal(await text("f-room"), '"room-abc"', "room");
       else if (/PrivateMapKey/.test(vector.function)) equal(await text("f-room"), "1234", "room");
+      else equal(await page.locator("#f-room").isVisible(), false, "no room shown for a plain UserSig");
     });
   }
 

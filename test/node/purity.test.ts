@@ -15,7 +15,7 @@ describe("src/usersig is pure", () => {
     it(`${file} imports only sibling core modules`, () => {
       const source = readFileSync(new URL(file, dir), "utf8");
       const specifiers = [
-        ...source.matchAll(/(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"\s*\)/g),
+        ...source.matchAll(/(?:import|export)\s(?:[^;]*?from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g),
       ].map((m) => m[1] ?? m[2]);
       for (const specifier of specifiers) expect(specifier, file).toMatch(/^\.\/[a-z0-9-]+\.js$/);
       expect(source).not.toMatch(/\b(process|Buffer|require)\s*[.(]/);

@@ -241,7 +241,9 @@ describe("limiter", () => {
     await settle();
     expect(store.puts.length).toBeGreaterThan(5);
     for (const put of store.puts) expect(put.ttl).toBeGreaterThanOrEqual(60);
-    for (const put of store.puts.filter((p) => p.counter === "kv:ttl")) expect(put.ttl).toBeGreaterThan(3000);
+    const long = store.puts.filter((p) => p.counter === "kv:ttl");
+    expect(long.length).toBeGreaterThan(0);
+    for (const put of long) expect(put.ttl).toBeGreaterThan(3000);
   });
 
   it("starts every window afresh when it rolls over", async () => {
@@ -289,10 +291,12 @@ describe("limiter", () => {
     const waited = performance.now() - started;
     expect(outcome.status).toBe("unavailable");
     expect(waited).toBeGreaterThanOrEqual(900);
-    expect(waited).toBeLessThan(3_000);
+    // Generous: only "bounded, not hanging" is the point (a loaded CI machine is slow).
+    expect(waited).toBeLessThan(10_000);
     const again = performance.now();
     expect((await consume(spec(), deps)).status).toBe("unavailable");
-    expect(performance.now() - again).toBeLessThan(100);
+    // The second request does not wait out the bound again.
+    expect(performance.now() - again).toBeLessThan(900);
   });
 
   it("a counter idle for six sync intervals is read again before deciding", async () => {

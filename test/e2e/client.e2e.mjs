@@ -94,6 +94,7 @@ async function withTimeout(promise, ms, what) {
 }
 
 async function startBroker() {
+  started.kvDir = await mkdtemp(join(tmpdir(), "usersig-e2e-kv-"));
   const port = await freePort();
   const inspectorPort = await freePort();
   const child = spawn(
@@ -106,7 +107,7 @@ async function startBroker() {
       String(inspectorPort),
       // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
       "--persist-to",
-      (started.kvDir = await mkdtemp(join(tmpdir(), "usersig-e2e-kv-"))),
+      started.kvDir,
     ],
     // Its own process group: wrangler and its workerd processes are stopped together by the group id.
     { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },

@@ -3,8 +3,9 @@
 // Node 20+ with no runtime dependencies. Run by `npm run build:cli` and by npm's `prepare` script
 // (npm install, npm ci, npm pack, npm publish); bin/usersig-broker.mjs also calls buildCli() in a
 // checkout when dist/cli.mjs is missing or older than its sources.
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
 export const CLI_OUTFILE = new URL("dist/cli.mjs", root);
@@ -37,15 +38,7 @@ export async function buildCli() {
   });
   const output = result.outputFiles.find((file) => file.path === outfile);
   if (!output) throw new Error("esbuild produced no dist/cli.mjs");
-  await mkdir(new URL("./", CLI_OUTFILE), { recursive: true });
-  // Written beside and renamed, so a CLI started meanwhile (or a concurrent build) never sees half a file.
-  const temporary = `${outfile}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temporary, output.contents);
-    await rename(temporary, outfile);
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  await writeAtomic(outfile, output.contents);
   return { built: true };
 }
 

@@ -4,8 +4,9 @@
 // <script type="module">. Run by `npm run build:client`, by npm's `prepare` script (after
 // build-cli.mjs) and by `npm run test:e2e`. Refuses to build if anything outside src/client got in:
 // the client must never carry hono, the signing core or a Node module to browsers.
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
 export const CLIENT_OUTFILE = new URL("dist/client.js", root);
@@ -42,15 +43,7 @@ export async function buildClient() {
   const output = result.outputFiles.find((file) => file.path === outfile);
   if (!output) throw new Error("esbuild produced no dist/client.js");
   if (/^\s*import\b|\brequire\(/m.test(output.text)) throw new Error("dist/client.js must not import anything");
-  await mkdir(new URL("./", CLIENT_OUTFILE), { recursive: true });
-  // Written beside and renamed, so a page or test reading it meanwhile never sees half a file.
-  const temporary = `${outfile}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temporary, output.contents);
-    await rename(temporary, outfile);
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  await writeAtomic(outfile, output.contents);
   return { built: true, bytes: output.contents.length };
 }
 

@@ -9,8 +9,9 @@
 // `node scripts/build-inspector.mjs`. The output is git-ignored; it is rewritten only when it
 // changes, so watchers are not woken for nothing.
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
 const pageDir = new URL("src/inspector/page/", root);
@@ -58,15 +59,7 @@ export async function buildInspector() {
   const outfile = fileURLToPath(INSPECTOR_OUTFILE);
   const previous = await readFile(outfile, "utf8").catch(() => undefined);
   if (previous === text) return { built: true, changed: false };
-  await mkdir(new URL("./", INSPECTOR_OUTFILE), { recursive: true });
-  // Written beside and renamed, so a Worker reloading meanwhile (or a concurrent build) never sees half a file.
-  const temporary = `${outfile}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, outfile);
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  await writeAtomic(outfile, text);
   return { built: true, changed: true };
 }
 

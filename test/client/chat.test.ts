@@ -5,21 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { type ChatSessionEvent, loginChat } from "../../src/client/chat.js";
 import type { UserSigBrokerError } from "../../src/client/index.js";
-import { type Answer, type FakeClock, rejectionOf, setup, sigAnswer } from "./helpers.js";
+import { type Answer, drive, type FakeClock, offline, rejectionOf, setup, sigAnswer } from "./helpers.js";
 import { FakeChat } from "./sdk-fakes.js";
-
-const offline = () => Promise.reject(new TypeError("Failed to fetch"));
-
-/** Advances the fake clock in steps until `promise` settles (or `limitMs` passed). */
-async function drive<T>(clock: FakeClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  watched.catch(() => {});
-  for (let waited = 0; !settled && waited < limitMs; waited += 100) await clock.advance(100);
-  return watched;
-}
 
 function start(script: (clock: FakeClock) => Answer[], maxRetries = 0) {
   const { source, clock, calls } = setup(script, { maxRetries });

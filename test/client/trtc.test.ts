@@ -11,10 +11,9 @@ import {
   TRTC_SERVER_ERROR,
   type TrtcSessionEvent,
 } from "../../src/client/trtc.js";
-import { type Answer, type FakeClock, json, rejectionOf, setup, sigAnswer } from "./helpers.js";
+import { type Answer, drive, type FakeClock, json, offline, rejectionOf, setup, sigAnswer } from "./helpers.js";
 import { FakeTrtc } from "./sdk-fakes.js";
 
-const offline = () => Promise.reject(new TypeError("Failed to fetch"));
 const sigRefused = { code: TRTC_SERVER_ERROR, extraCode: -100018, message: "userSig verification failed" };
 const sigExpired = { code: TRTC_SERVER_ERROR, extraCode: 70001, message: "userSig expired" };
 const keyRefused = { code: TRTC_SERVER_ERROR, extraCode: -100006, message: "privateMapKey check failed" };
@@ -31,16 +30,6 @@ function keyAnswer(clock: FakeClock, key: string, privileges: number, lifetime =
       expireSeconds: lifetime,
       expiresAt: Math.floor(clock.nowMs / 1000) + lifetime,
     });
-}
-
-async function drive<T>(clock: FakeClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  watched.catch(() => {});
-  for (let waited = 0; !settled && waited < limitMs; waited += 100) await clock.advance(100);
-  return watched;
 }
 
 function start(script: (clock: FakeClock) => Answer[]) {

@@ -85,8 +85,7 @@ export interface TrtcErrorLike {
 export interface TrtcLike {
   enterRoom(params: TrtcEnterParams): Promise<void>;
   exitRoom(): Promise<void>;
-  // biome-ignore lint/suspicious/noExplicitAny: the SDK's role is a const enum ("anchor" | "audience" at run time).
-  switchRole(role: any, option?: { privateMapKey?: string }): Promise<void>;
+  switchRole(role: TrtcRole, option?: { privateMapKey?: string }): Promise<void>;
   on(event: "error", handler: (error: TrtcErrorLike) => void): unknown;
   on(event: "kicked-out", handler: (event: { reason: TrtcKickReason }) => void): unknown;
   off(event: "error", handler: (error: TrtcErrorLike) => void): unknown;
@@ -274,6 +273,7 @@ class Session implements TrtcSession {
     if (this.#control.stopped) return;
     // The SDK has left the room already. Re-entering would fight a second device or a moderator.
     emitTo(this.#options.onEvent, { type: "kicked-out", reason: String(event?.reason ?? "") });
+    rooms.delete(this.#trtc);
     this.stop();
   };
 
@@ -295,6 +295,7 @@ class Session implements TrtcSession {
       .catch((failure: unknown) => {
         if (failure instanceof StoppedError) return;
         emitTo(this.#options.onEvent, { type: "failed", error: failure });
+        rooms.delete(this.#trtc);
         this.stop();
       })
       .finally(() => {

@@ -169,6 +169,9 @@ describe("enterTrtcRoom()", () => {
       expect(trtc.entries).toHaveLength(1);
       expect(calls).toHaveLength(1);
       expect(trtc.events.count("error") + trtc.events.count("kicked-out")).toBe(0);
+      // Out of the room: a role switch is refused before it reaches the SDK.
+      await expect(switchTrtcRole(trtc, source, "anchor")).rejects.toThrow(/enterTrtcRoom\(\) first/);
+      expect(trtc.switches).toHaveLength(0);
       source.close();
     });
   }

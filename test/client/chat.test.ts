@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChatSessionEvent, loginChat } from "../../src/client/chat.js";
 import type { UserSigBrokerError } from "../../src/client/index.js";
-import { type Answer, drive, type FakeClock, offline, rejectionOf, setup, sigAnswer } from "./helpers.js";
+import { type Answer, drive, type FakeClock, offline, problem, rejectionOf, setup, sigAnswer } from "./helpers.js";
 import { FakeChat } from "./sdk-fakes.js";
 
 function start(script: (clock: FakeClock) => Answer[], maxRetries = 0) {
@@ -130,6 +130,23 @@ describe("loginChat()", () => {
       source.close();
     });
   }
+
+  it("a user banned meanwhile (the broker answers 403 USER_BANNED to the new UserSig): `failed`, not retried", async () => {
+    const { source, clock, calls, chat, events, options } = start((clock) => [
+      sigAnswer(clock),
+      () => problem(403, "USER_BANNED", "This user is banned."),
+    ]);
+    await loginChat(chat, source, options);
+    chat.kick("userSigExpired");
+    await clock.advance(120_000);
+    expect(calls).toHaveLength(2);
+    expect(chat.logins).toHaveLength(1);
+    const last = events.at(-1);
+    expect(last?.type).toBe("failed");
+    expect(last?.type === "failed" && (last.error as UserSigBrokerError).code).toBe("USER_BANNED");
+    expect(chat.events.count("kickedOut")).toBe(0);
+    source.close();
+  });
 
   it("the broker unreachable: waits with backoff and logs in once it answers", async () => {
     const { source, clock, chat, events, options } = start((clock) => [offline, offline, sigAnswer(clock)]);

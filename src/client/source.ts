@@ -3,7 +3,9 @@
  * fetches from the broker, shares one request among concurrent callers, refreshes in the background
  * ahead of expiry and tells the app (the "refresh" event) so it can hand the new UserSig to the SDK.
  * In guest mode it keeps the guest ticket (in memory, and in the app's storage if given) so renewals,
- * and page reloads with storage, keep the same UserID.
+ * and page reloads with storage, keep the same UserID. invalidate() / invalidatePrivateMapKey() drop a
+ * credential the SDK refused; the refetches that follow are spaced out (InvalidationBackoff). The
+ * parsing of options and answers lives in options.ts and answers.ts.
  *
  * Must never: import anything outside src/client (it ships to browsers with no dependencies), sign
  * anything, log, or put a token, ticket, UserSig or PrivateMapKey into an error or an event other

@@ -3,6 +3,7 @@
 // the key (-100006), never after KICKED_OUT, wait out an unreachable broker, stop() ends it; a role
 // switch passes a fresh key for the role. Driven through a fake typed by trtc-sdk-v5's typings.
 import { describe, expect, it } from "vitest";
+import { loginChat } from "../../src/client/chat.js";
 import type { UserSigBrokerError } from "../../src/client/index.js";
 import {
   enterTrtcRoom,
@@ -12,7 +13,7 @@ import {
   type TrtcSessionEvent,
 } from "../../src/client/trtc.js";
 import { type Answer, drive, type FakeClock, json, offline, rejectionOf, setup, sigAnswer } from "./helpers.js";
-import { FakeTrtc } from "./sdk-fakes.js";
+import { FakeChat, FakeTrtc } from "./sdk-fakes.js";
 
 const sigRefused = { code: TRTC_SERVER_ERROR, extraCode: -100018, message: "userSig verification failed" };
 const sigExpired = { code: TRTC_SERVER_ERROR, extraCode: 70001, message: "userSig expired" };
@@ -272,6 +273,28 @@ describe("switchTrtcRole()", () => {
     await enterTrtcRoom(trtc, source, { ...options, roomId: 7 });
     await switchTrtcRole(trtc, source, "audience");
     expect(trtc.switches).toEqual([{ role: "audience", privateMapKey: undefined }]);
+    source.close();
+  });
+});
+
+describe("Chat and TRTC sharing one source", () => {
+  it("both report the same refused UserSig: one new UserSig, used by both", async () => {
+    const { source, clock, calls, trtc, options } = start((clock) => [
+      sigAnswer(clock, { userSig: "sig-1" }),
+      sigAnswer(clock, { userSig: "sig-2" }),
+    ]);
+    const chat = new FakeChat();
+    const chatSession = await loginChat(chat, source, { now: clock.now, timers: clock, random: () => 1 });
+    const room = await enterTrtcRoom(trtc, source, { ...options, roomId: 7 });
+    await clock.advance(120_000);
+    trtc.fire("error", sigExpired as never);
+    chat.kick("userSigExpired");
+    await clock.advance(1000);
+    expect(calls).toHaveLength(2);
+    expect(trtc.entries.map((e) => e.userSig)).toEqual(["sig-1", "sig-2"]);
+    expect(chat.logins.map((l) => l.userSig)).toEqual(["sig-1", "sig-2"]);
+    chatSession.stop();
+    room.stop();
     source.close();
   });
 });

@@ -3,7 +3,9 @@
  * fetches from the broker, shares one request among concurrent callers, refreshes in the background
  * ahead of expiry and tells the app (the "refresh" event) so it can hand the new UserSig to the SDK.
  * In guest mode it keeps the guest ticket (in memory, and in the app's storage if given) so renewals,
- * and page reloads with storage, keep the same UserID.
+ * and page reloads with storage, keep the same UserID. invalidate() / invalidatePrivateMapKey() drop a
+ * credential the SDK refused; the refetches that follow are spaced out (InvalidationBackoff). The
+ * parsing of options and answers lives in options.ts and answers.ts.
  *
  * Must never: import anything outside src/client (it ships to browsers with no dependencies), sign
  * anything, log, or put a token, ticket, UserSig or PrivateMapKey into an error or an event other
@@ -14,17 +16,22 @@
  * clock is off by minutes still refreshes on time.
  */
 
+import {
+  decodeTicket,
+  encodeTicket,
+  type GuestTicket,
+  readGuestTicket,
+  readPrivateMapKeyAnswer,
+  readUserSigAnswer,
+} from "./answers.js";
 import { CLIENT_ERROR_CODES, closedError, UserSigBrokerError } from "./errors.js";
-import { type HttpContext, invalidResponse, postJson } from "./http.js";
+import { type HttpContext, postJson, sleep } from "./http.js";
+import { type Config, type RoomBody, readOptions, readRoomRequest } from "./options.js";
 import { backoffDelayMs } from "./retry.js";
 import type {
-  FetchLike,
-  GuestOptions,
   GuestTicketStorage,
   PrivateMapKeyRequest,
   PrivateMapKeyResult,
-  PrivilegeName,
-  Timers,
   UserSigResult,
   UserSigSource,
   UserSigSourceEvent,
@@ -32,31 +39,19 @@ import type {
   UserSigSourceOptions,
 } from "./types.js";
 
+export { PRIVILEGE_NAMES } from "./options.js";
+
 /** Default refresh margin: 300 s, or 10% of the lifetime when that is shorter. */
 const DEFAULT_REFRESH_BEFORE_SECONDS = 300;
 const DEFAULT_REFRESH_BEFORE_FRACTION = 0.1;
 /** An explicit margin above half the lifetime would refresh almost continuously. */
 const MAX_REFRESH_BEFORE_FRACTION = 0.5;
-const DEFAULT_MAX_RETRIES = 3;
-const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
-const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** setTimeout fires at once for delays above 2^31-1 ms (~24.8 days); longer waits are chained. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** PrivateMapKeys cached per room and privileges; an app rarely holds more than a few. */
 const MAX_CACHED_PRIVATE_MAP_KEYS = 32;
-
-/** Must match Privilege in src/usersig/privilege.ts (test/client checks). */
-export const PRIVILEGE_NAMES: readonly PrivilegeName[] = [
-  "CreateRoom",
-  "EnterRoom",
-  "SendAudio",
-  "RecvAudio",
-  "SendVideo",
-  "RecvVideo",
-  "SendSubVideo",
-  "RecvSubVideo",
-  "All",
-];
+/** Invalidations further apart than this (or twice the retry cap, if longer) start a new streak. */
+const INVALIDATION_STREAK_RESET_MS = 60_000;
 
 interface Cached<T> {
   value: T;
@@ -66,21 +61,33 @@ interface Cached<T> {
   expiresAtMs: number;
 }
 
-interface GuestTicket {
-  ticket: string;
-  /** Unix seconds, by the broker's clock. */
-  expiresAt: number | undefined;
+/**
+ * Spaces out the fetches that follow invalidations: the first is immediate, each further one in a
+ * streak waits a jittered, doubling delay, so an SDK that keeps rejecting fresh credentials cannot
+ * make the app hammer the broker.
+ */
+class InvalidationBackoff {
+  #streak = 0;
+  #lastMs = Number.NEGATIVE_INFINITY;
+  /** Local ms before which the next fetch must not be sent. */
+  notBeforeMs = 0;
+
+  note(nowMs: number, http: Config["http"]): void {
+    const resetMs = Math.max(INVALIDATION_STREAK_RESET_MS, 2 * http.maxRetryDelayMs);
+    if (nowMs - this.#lastMs > resetMs) this.#streak = 0;
+    this.#lastMs = nowMs;
+    const delayMs = this.#streak === 0 ? 0 : backoffDelayMs(this.#streak - 1, http.maxRetryDelayMs, http.random);
+    this.#streak++;
+    this.notBeforeMs = nowMs + delayMs;
+  }
 }
 
-interface Config {
-  usersigUrl: string;
-  privateMapKeyUrl: string;
-  sdkAppId: number | undefined;
-  expireSeconds: number | undefined;
-  getIdToken: (() => string | Promise<string>) | undefined;
-  guest: GuestOptions | undefined;
-  refreshBeforeSeconds: number | undefined;
-  http: Omit<HttpContext, "closed">;
+interface MapEntry {
+  /** The room and privileges (without the lifetime): what invalidatePrivateMapKey() matches. */
+  room: string;
+  cached?: Cached<PrivateMapKeyResult>;
+  inflight?: Promise<PrivateMapKeyResult>;
+  backoff?: InvalidationBackoff;
 }
 
 export function createUserSigSource(options: UserSigSourceOptions): UserSigSource {
@@ -101,7 +108,8 @@ class Source implements UserSigSource {
   #backgroundFailures = 0;
   #ticket: GuestTicket | undefined;
   #ticketLoaded: Promise<void> | undefined;
-  readonly #maps = new Map<string, { cached?: Cached<PrivateMapKeyResult>; inflight?: Promise<PrivateMapKeyResult> }>();
+  readonly #backoff = new InvalidationBackoff();
+  readonly #maps = new Map<string, MapEntry>();
 
   constructor(config: Config) {
     this.#config = config;
@@ -115,20 +123,33 @@ class Source implements UserSigSource {
     return this.#fetchShared();
   }
 
+  invalidate(userSig?: string): void {
+    if (this.#closer.signal.aborted) return;
+    const cached = this.#cached;
+    // Another caller already replaced the rejected UserSig: the cached one is new, keep it.
+    if (userSig !== undefined && cached?.value.userSig !== userSig) return;
+    if (cached) {
+      cached.freshUntilMs = Number.NEGATIVE_INFINITY;
+      this.#clearTimer();
+    }
+    this.#backoff.note(this.#now(), this.#config.http);
+  }
+
   async getPrivateMapKey(request: PrivateMapKeyRequest): Promise<PrivateMapKeyResult> {
     this.#assertOpen();
     const room = readRoomRequest(request);
-    const privileges = typeof room.privileges === "number" ? room.privileges : [...room.privileges].sort();
-    const key = JSON.stringify([room.roomId ?? null, room.strRoomId ?? null, privileges, room.expireSeconds ?? null]);
+    const roomKey = roomKeyOf(room);
+    const key = JSON.stringify([roomKey, room.expireSeconds ?? null]);
     let entry = this.#maps.get(key);
     if (entry?.cached && this.#now() < entry.cached.freshUntilMs) return entry.cached.value;
     if (entry?.inflight) return entry.inflight;
     if (!entry) {
-      entry = {};
+      entry = { room: roomKey };
       this.#maps.set(key, entry);
     }
     const slot = entry;
-    const inflight = this.#fetchPrivateMapKey(room)
+    const inflight = this.#waitUntil(slot.backoff?.notBeforeMs ?? 0)
+      .then(() => this.#fetchPrivateMapKey(room))
       .then(({ value, sentAtMs }) => {
         if (!this.#closer.signal.aborted) {
           slot.cached = this.#cachedFor(value, sentAtMs);
@@ -141,6 +162,21 @@ class Source implements UserSigSource {
       });
     slot.inflight = inflight;
     return inflight;
+  }
+
+  invalidatePrivateMapKey(request?: PrivateMapKeyRequest | string): void {
+    if (this.#closer.signal.aborted) return;
+    const room =
+      typeof request === "object" ? roomKeyOf(readRoomRequest(request, "invalidatePrivateMapKey()")) : undefined;
+    const now = this.#now();
+    for (const entry of this.#maps.values()) {
+      if (room !== undefined && entry.room !== room) continue;
+      const cached = entry.cached;
+      if (typeof request === "string" && cached?.value.privateMapKey !== request) continue;
+      if (cached) cached.freshUntilMs = Number.NEGATIVE_INFINITY;
+      entry.backoff ??= new InvalidationBackoff();
+      entry.backoff.note(now, this.#config.http);
+    }
   }
 
   on<E extends UserSigSourceEvent>(event: E, listener: (value: UserSigSourceEvents[E]) => void): () => void {
@@ -164,9 +200,11 @@ class Source implements UserSigSource {
 
   #fetchShared(): Promise<UserSigResult> {
     if (!this.#inflight) {
-      const inflight = this.#fetchUserSig().finally(() => {
-        if (this.#inflight === inflight) this.#inflight = undefined;
-      });
+      const inflight = this.#waitUntil(this.#backoff.notBeforeMs)
+        .then(() => this.#fetchUserSig())
+        .finally(() => {
+          if (this.#inflight === inflight) this.#inflight = undefined;
+        });
       this.#inflight = inflight;
     }
     return this.#inflight;
@@ -203,13 +241,8 @@ class Source implements UserSigSource {
       return { body, headers: await this.#authHeaders() };
     });
     const result = readUserSigAnswer(json);
-    if (this.#config.guest && typeof json["guestTicket"] === "string" && json["guestTicket"].length > 0) {
-      const expiresAt = json["guestTicketExpiresAt"];
-      await this.#saveTicket({
-        ticket: json["guestTicket"],
-        expiresAt: typeof expiresAt === "number" ? expiresAt : undefined,
-      });
-    }
+    const newTicket = this.#config.guest ? readGuestTicket(json) : undefined;
+    if (newTicket) await this.#saveTicket(newTicket);
     this.#assertOpen();
     this.#store(result, sentAtMs);
     return result;
@@ -372,7 +405,7 @@ class Source implements UserSigSource {
     const storage: GuestTicketStorage | undefined = this.#config.guest?.storage;
     if (!storage || previous?.ticket === ticket?.ticket) return;
     try {
-      await storage.set(ticket ? JSON.stringify({ v: 1, ticket: ticket.ticket, expiresAt: ticket.expiresAt }) : null);
+      await storage.set(ticket ? encodeTicket(ticket) : null);
     } catch {
       // Best effort, as above.
     }
@@ -398,6 +431,12 @@ class Source implements UserSigSource {
     return set;
   }
 
+  /** Waits (abortably, by close()) until the local clock reaches `atMs`. */
+  async #waitUntil(atMs: number): Promise<void> {
+    const delayMs = atMs - this.#now();
+    if (delayMs > 0) await sleep(this.#http, delayMs);
+  }
+
   #assertOpen(): void {
     if (this.#closer.signal.aborted) throw closedError();
   }
@@ -405,111 +444,6 @@ class Source implements UserSigSource {
   #now(): number {
     return this.#config.http.now();
   }
-}
-
-// --- Options and answers, checked once -------------------------------------------------------------
-
-function readOptions(options: UserSigSourceOptions): Config {
-  if (typeof options !== "object" || options === null) throw optionError("options must be an object");
-  const { endpoint } = options;
-  if (typeof endpoint !== "string" || endpoint.trim() === "") throw optionError("endpoint must be the broker's URL");
-  const guest = options.guest === true ? {} : options.guest === false ? undefined : options.guest;
-  if (guest !== undefined && (typeof guest !== "object" || guest === null)) {
-    throw optionError("guest must be true or an object");
-  }
-  if (options.getIdToken !== undefined && typeof options.getIdToken !== "function") {
-    throw optionError("getIdToken must be a function");
-  }
-  if ((options.getIdToken === undefined) === (guest === undefined)) {
-    throw optionError("give exactly one of getIdToken (signed-in users) and guest (guests)");
-  }
-  const base = endpoint.trim().replace(/\/+$/, "");
-  const userFetch = options.fetch;
-  // Called as plain functions: a browser's fetch/setTimeout called as a method of another object
-  // throws "Illegal invocation".
-  const fetchFn: FetchLike = userFetch
-    ? (input, init) => userFetch(input, init)
-    : (input, init) => globalThis.fetch(input, init);
-  const timers: Timers = options.timers ?? {
-    setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-    clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
-  };
-  return {
-    usersigUrl: `${base}/v1/usersig`,
-    privateMapKeyUrl: `${base}/v1/privatemapkey`,
-    sdkAppId: optionalInteger(options.sdkAppId, "sdkAppId", 1),
-    expireSeconds: optionalInteger(options.expireSeconds, "expireSeconds", 1),
-    getIdToken: options.getIdToken,
-    guest,
-    refreshBeforeSeconds: optionalNumber(options.refreshBeforeSeconds, "refreshBeforeSeconds", 0),
-    http: {
-      fetch: fetchFn,
-      now: options.now ?? (() => Date.now()),
-      timers,
-      random: options.random ?? Math.random,
-      maxRetries: optionalInteger(options.maxRetries, "maxRetries", 0) ?? DEFAULT_MAX_RETRIES,
-      maxRetryDelayMs: optionalNumber(options.maxRetryDelayMs, "maxRetryDelayMs", 0) ?? DEFAULT_MAX_RETRY_DELAY_MS,
-      requestTimeoutMs: optionalNumber(options.requestTimeoutMs, "requestTimeoutMs", 1) ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    },
-  };
-}
-
-function optionalNumber(value: unknown, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw optionError(`${name} must be a number >= ${min}`);
-  }
-  return value;
-}
-
-function optionalInteger(value: unknown, name: string, min: number): number | undefined {
-  const number = optionalNumber(value, name, min);
-  if (number !== undefined && !Number.isInteger(number)) throw optionError(`${name} must be an integer`);
-  return number;
-}
-
-function optionError(message: string): TypeError {
-  return new TypeError(`usersig-broker/client: ${message}`);
-}
-
-interface RoomBody {
-  roomId?: number;
-  strRoomId?: string;
-  privileges: number | PrivilegeName[];
-  expireSeconds?: number;
-}
-
-function readRoomRequest(request: PrivateMapKeyRequest): RoomBody {
-  if (typeof request !== "object" || request === null) throw optionError("getPrivateMapKey() needs a request object");
-  const { roomId, strRoomId, privileges, expireSeconds } = request;
-  if ((roomId === undefined) === (strRoomId === undefined)) {
-    throw optionError("give exactly one of roomId and strRoomId");
-  }
-  if (roomId !== undefined && (!Number.isInteger(roomId) || roomId < 1 || roomId > 4_294_967_294)) {
-    throw optionError("roomId must be an integer from 1 to 4294967294");
-  }
-  if (strRoomId !== undefined && (typeof strRoomId !== "string" || strRoomId === "")) {
-    throw optionError("strRoomId must be a non-empty string");
-  }
-  let normalized: number | PrivilegeName[];
-  if (typeof privileges === "number") {
-    if (!Number.isInteger(privileges) || privileges < 1 || privileges > 255) {
-      throw optionError("privileges must be a bitmap from 1 to 255 or a list of names");
-    }
-    normalized = privileges;
-  } else if (Array.isArray(privileges) && privileges.length > 0) {
-    for (const name of privileges) {
-      if (!PRIVILEGE_NAMES.includes(name)) throw optionError(`unknown privilege "${String(name)}"`);
-    }
-    normalized = [...new Set(privileges as PrivilegeName[])];
-  } else {
-    throw optionError("privileges must be a bitmap from 1 to 255 or a non-empty list of names");
-  }
-  return {
-    ...(roomId !== undefined ? { roomId } : { strRoomId: strRoomId as string }),
-    privileges: normalized,
-    ...(expireSeconds !== undefined ? { expireSeconds: optionalInteger(expireSeconds, "expireSeconds", 1) } : {}),
-  };
 }
 
 async function callTokenHook(hook: () => string | Promise<string>, code: string, name: string): Promise<string> {
@@ -525,63 +459,8 @@ async function callTokenHook(hook: () => string | Promise<string>, code: string,
   return token;
 }
 
-function decodeTicket(raw: string | null | undefined): GuestTicket | undefined {
-  if (typeof raw !== "string" || raw === "") return undefined;
-  try {
-    const value = JSON.parse(raw) as { ticket?: unknown; expiresAt?: unknown };
-    if (typeof value?.ticket === "string" && value.ticket !== "") {
-      return { ticket: value.ticket, expiresAt: typeof value.expiresAt === "number" ? value.expiresAt : undefined };
-    }
-  } catch {
-    // Not ours: ignore it rather than send it.
-  }
-  return undefined;
-}
-
-function readUserSigAnswer(json: Record<string, unknown>): UserSigResult {
-  const { sdkAppId, userId, userSig, expiresAt, expireSeconds } = json;
-  if (
-    !isPositiveInteger(sdkAppId) ||
-    typeof userId !== "string" ||
-    typeof userSig !== "string" ||
-    userSig === "" ||
-    !isPositiveInteger(expiresAt) ||
-    !isPositiveInteger(expireSeconds)
-  ) {
-    throw invalidResponse("The broker's answer is not a UserSig response.");
-  }
-  return { sdkAppId, userId, userSig, expiresAt, expireSeconds };
-}
-
-function readPrivateMapKeyAnswer(json: Record<string, unknown>): PrivateMapKeyResult {
-  const { sdkAppId, userId, privateMapKey, roomId, strRoomId, privileges, privilegeNames, expiresAt, expireSeconds } =
-    json;
-  if (
-    !isPositiveInteger(sdkAppId) ||
-    typeof userId !== "string" ||
-    typeof privateMapKey !== "string" ||
-    privateMapKey === "" ||
-    !isPositiveInteger(privileges) ||
-    !isPositiveInteger(expiresAt) ||
-    !isPositiveInteger(expireSeconds) ||
-    (roomId !== undefined && !isPositiveInteger(roomId)) ||
-    (strRoomId !== undefined && typeof strRoomId !== "string")
-  ) {
-    throw invalidResponse("The broker's answer is not a PrivateMapKey response.");
-  }
-  return {
-    sdkAppId,
-    userId,
-    privateMapKey,
-    ...(roomId !== undefined ? { roomId } : {}),
-    ...(strRoomId !== undefined ? { strRoomId } : {}),
-    privileges,
-    privilegeNames: Array.isArray(privilegeNames) ? privilegeNames.filter((n) => typeof n === "string") : [],
-    expiresAt,
-    expireSeconds,
-  };
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value > 0;
+/** A room and its privileges, independent of the order the names were given in. */
+function roomKeyOf(room: RoomBody): string {
+  const privileges = typeof room.privileges === "number" ? room.privileges : [...room.privileges].sort();
+  return JSON.stringify([room.roomId ?? null, room.strRoomId ?? null, privileges]);
 }

@@ -120,8 +120,25 @@ export type UserSigSourceEvent = keyof UserSigSourceEvents;
 export interface UserSigSource {
   /** A UserSig valid for at least the refresh margin: cached, or fetched (one request for all callers). */
   get(): Promise<UserSigResult>;
-  /** A PrivateMapKey for one room, for the same identity as get(); cached and de-duplicated per room and privileges. */
+  /**
+   * Drops the cached UserSig (say, because the SDK rejected it), so the next get() fetches a new one.
+   * Pass the rejected UserSig to drop it only if it is still the cached one: when two SDKs report the
+   * same rejected UserSig, one new UserSig is fetched, not two. Repeated invalidations are spaced
+   * out: the first refetch is immediate, each further one within a minute waits a growing,
+   * jittered delay (capped by maxRetryDelayMs). The next get() shares one request as usual.
+   */
+  invalidate(userSig?: string): void;
+  /**
+   * A PrivateMapKey for one room, for the same identity as get(); cached and de-duplicated per room,
+   * privileges and lifetime, and fetched again once less than the refresh margin is left.
+   */
   getPrivateMapKey(request: PrivateMapKeyRequest): Promise<PrivateMapKeyResult>;
+  /**
+   * Drops cached PrivateMapKeys so the next getPrivateMapKey() fetches: those of one room and
+   * privileges (a request), the one equal to a rejected key (a string), or all (no argument).
+   * Spaced out like invalidate().
+   */
+  invalidatePrivateMapKey(request?: PrivateMapKeyRequest | string): void;
   /** Subscribes; returns the function that unsubscribes. */
   on<E extends UserSigSourceEvent>(event: E, listener: (value: UserSigSourceEvents[E]) => void): () => void;
   off<E extends UserSigSourceEvent>(event: E, listener: (value: UserSigSourceEvents[E]) => void): void;

@@ -166,3 +166,17 @@ export function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     (error: unknown) => error,
   );
 }
+
+/** Advances the fake clock in steps until `promise` settles (or `limitMs` passed). */
+export async function drive<T>(clock: FakeClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  watched.catch(() => {});
+  for (let waited = 0; !settled && waited < limitMs; waited += 100) await clock.advance(100);
+  return watched;
+}
+
+/** A fetch answer for "offline": what a browser's fetch() does without a network. */
+export const offline: Answer = () => Promise.reject(new TypeError("Failed to fetch"));

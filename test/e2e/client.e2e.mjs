@@ -12,7 +12,11 @@
 //      createUserSigSource({ endpoint, guest: true }).get() twice (one POST, the second answer cached),
 //      a PrivateMapKey for the demo room, and a guest that keeps its UserID across a page reload
 //      through a sessionStorage adapter;
-//   5. checks in Node that the UserSig and the PrivateMapKey verify with the broker's own POST /v1/verify.
+//   5. checks in Node that the UserSig and the PrivateMapKey verify with the broker's own POST /v1/verify;
+//   6. invalidate() makes the next get() fetch once more; a PrivateMapKey is fetched again once the
+//      page's clock passes its refresh margin, and after invalidatePrivateMapKey();
+//   7. the runnable example examples/spa/ (served at /spa/ with the same built client): its buttons
+//      get a UserSig, invalidate it, and get and invalidate a PrivateMapKey, in Chromium.
 //
 // Bounded: every step has a timeout and the whole run a deadline. It stops everything it started (the
 // broker by its process group id, never by name), prints PASS or FAIL, and exits non-zero on failure.
@@ -24,6 +28,7 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exampleFiles } from "../../examples/spa/serve.mjs";
 import { buildClient, CLIENT_OUTFILE } from "../../scripts/build-client.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -163,6 +168,7 @@ const PAGE_HTML = `<!doctype html>
 /** Serves the page and dist/client.js; in proxy mode, forwards /v1/* to the broker without Origin. */
 async function startPageServer(brokerUrl, port, proxy) {
   const clientJs = await readFile(CLIENT_OUTFILE);
+  const example = await exampleFiles();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://page").pathname;
     if (proxy && path.startsWith("/v1/")) {
@@ -180,6 +186,10 @@ async function startPageServer(brokerUrl, port, proxy) {
     }
     if (req.method === "GET" && path === "/") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(PAGE_HTML);
+    } else if (req.method === "GET" && path.startsWith("/spa/")) {
+      const file = example[path === "/spa/" ? "/index.html" : path.slice("/spa".length)];
+      if (file) res.writeHead(200, { "Content-Type": file.type, "Cache-Control": "no-store" }).end(file.body);
+      else res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
     } else if (req.method === "GET" && path === "/client.js") {
       res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
       res.end(clientJs);
@@ -295,7 +305,63 @@ async function run() {
     "the broker's POST /v1/verify reads the PrivateMapKey: demo-room, EnterRoom + RecvAudio",
     { status: mapVerified.status, privateMap: mapVerified.body.privateMap },
   );
+
+  // invalidate(): the SDK refused the UserSig; the next get() fetches (one POST for all callers).
+  const afterInvalidate = await page.evaluate(async (rejected) => {
+    window.source.invalidate(rejected);
+    const [a, b] = await Promise.all([window.source.get(), window.source.get()]);
+    return { same: a === b, userId: a.userId, userSig: a.userSig };
+  }, first.userSig);
+  check(
+    posts.usersig === 2 && afterInvalidate.same && afterInvalidate.userId === first.userId,
+    "invalidate(): the next two get()s made one new POST /v1/usersig, same guest UserID (renewed by its ticket)",
+    { posts, userId: afterInvalidate.userId },
+  );
+  const renewed = await verifyWithBroker(brokerUrl, afterInvalidate.userSig, first.userId);
+  check(renewed.status === 200 && renewed.body.valid === true, "the broker's POST /v1/verify accepts the new UserSig", {
+    status: renewed.status,
+  });
   await page.evaluate(() => window.source.close());
+
+  // PrivateMapKeys: cached, fetched again once the (page's) clock passes expiry minus the margin, and
+  // after invalidatePrivateMapKey(). A source with a movable clock stands in for an hour passing.
+  const mapKeys = await page.evaluate(async (endpoint) => {
+    const { createUserSigSource } = await import("/client.js");
+    let offsetMs = 0;
+    const source = createUserSigSource({ endpoint, guest: true, now: () => Date.now() + offsetMs });
+    const room = { strRoomId: "demo-room", privileges: ["EnterRoom", "RecvAudio"], expireSeconds: 600 };
+    try {
+      const k1 = await source.getPrivateMapKey(room);
+      const k2 = await source.getPrivateMapKey(room);
+      offsetMs = (k1.expireSeconds - 60) * 1000 - 5000; // still outside the 60 s margin (10% of 600 s)
+      const k3 = await source.getPrivateMapKey(room);
+      offsetMs = (k1.expireSeconds - 60) * 1000 + 1000; // inside it
+      const k4 = await source.getPrivateMapKey(room);
+      source.invalidatePrivateMapKey(room);
+      const k5 = await source.getPrivateMapKey(room);
+      return {
+        cached: k1 === k2 && k1 === k3,
+        refreshed: k4 !== k1,
+        invalidated: k5 !== k4,
+        lifetime: k1.expireSeconds,
+        key: k5.privateMapKey,
+        userId: k5.userId,
+      };
+    } finally {
+      source.close();
+    }
+  }, endpoint);
+  check(
+    mapKeys.cached && mapKeys.refreshed && mapKeys.invalidated && posts.privatemapkey === 4,
+    `a PrivateMapKey (${mapKeys.lifetime} s) is cached, fetched again inside its refresh margin and after invalidatePrivateMapKey()`,
+    { ...mapKeys, key: undefined, posts },
+  );
+  const refreshedKey = await verifyWithBroker(brokerUrl, mapKeys.key, mapKeys.userId);
+  check(
+    refreshedKey.status === 200 && refreshedKey.body.privateMap?.strRoomId === "demo-room",
+    "the broker's POST /v1/verify reads the refreshed PrivateMapKey",
+    { status: refreshedKey.status },
+  );
 
   // A page reload keeps the guest's identity when the app gives a storage adapter.
   const withStorage = async (endpoint) => {
@@ -321,6 +387,51 @@ async function run() {
     { beforeReload, afterReload },
   );
   check(pageErrors.length === 0, "the page raised no uncaught errors", pageErrors);
+
+  await runExample(context, pageOrigin, endpoint, posts);
+}
+
+/** examples/spa/ in its own tab, driven through its buttons as a person would. */
+async function runExample(context, pageOrigin, endpoint, posts) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(`${pageOrigin}/spa/?endpoint=${encodeURIComponent(endpoint)}`);
+  await page.waitForSelector("body[data-ready=true]");
+  const text = (id) => page.locator(`#${id}`).textContent();
+  const before = { ...posts };
+
+  await page.click("#get");
+  await page.waitForFunction(() => document.getElementById("usersig-count")?.textContent === "1");
+  const userId = await text("user-id");
+  check(/^guest_/.test(userId ?? "") && posts.usersig === before.usersig + 1, `example: get() shows guest ${userId}`, {
+    userId,
+    posts,
+  });
+
+  await page.click("#get");
+  await page.click("#invalidate");
+  await page.waitForFunction(() => document.getElementById("usersig-count")?.textContent === "2");
+  check(
+    posts.usersig === before.usersig + 2 && (await text("user-id")) === userId,
+    "example: a second get() is cached; invalidate() fetches one new UserSig for the same guest",
+    { posts },
+  );
+
+  await page.click("#pmk");
+  await page.waitForFunction(() => document.getElementById("pmk-count")?.textContent === "1");
+  await page.click("#pmk");
+  await page.click("#pmk-invalidate");
+  await page.waitForFunction(() => document.getElementById("pmk-count")?.textContent === "2");
+  const info = await text("pmk-info");
+  check(
+    posts.privatemapkey === before.privatemapkey + 2 && /room demo-room, privileges 10/.test(info ?? ""),
+    `example: getPrivateMapKey() cached, invalidatePrivateMapKey() fetches a new one (${info})`,
+    { posts, info },
+  );
+  const log = (await text("log")) ?? "";
+  check(!/failed|Error/.test(log) && errors.length === 0, "example: no errors in its log or the page", { log, errors });
+  await page.close();
 }
 
 async function cleanup() {

@@ -5,9 +5,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../fixtures/vectors.json" with { type: "json" };
+import { tokenOf } from "./tokens.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/usersig-broker.mjs", import.meta.url));
@@ -88,15 +88,6 @@ async function sign(userId: string, extra: string[] = [], env: Record<string, st
   const run = await cli(["sign", "--user-id", userId, ...extra], { env });
   expect(run.code).toBe(0);
   return run.stdout.trim();
-}
-
-/** A syntactically valid token with any JSON inside (its signature is whatever the JSON says). */
-function tokenOf(doc: unknown): string {
-  return deflateSync(Buffer.from(JSON.stringify(doc)))
-    .toString("base64")
-    .replace(/\+/g, "*")
-    .replace(/\//g, "-")
-    .replace(/=/g, "_");
 }
 
 // Each test spawns the CLI several times (Node starts in ~0.1 s, more on a busy machine).

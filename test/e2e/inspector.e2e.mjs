@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The inspector page (GET /) in real headless Chromium: `npm run test:e2e:inspector`.
 //
-// Starts the demo broker (`node scripts/start.mjs`, which builds the page through wrangler's [build])
-// on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
+// Starts the demo broker (test/e2e/broker.mjs: `node scripts/start.mjs`, which builds the page through
+// wrangler's [build]) on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
 // and checks: every known-answer vector of test/fixtures/vectors.json decodes to its fields (all of
 // them expired), a fresh token counts down and turns expired live, garbage and oversized input get
 // their messages, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
@@ -13,19 +13,17 @@
 // failure. Every wait is bounded, and a watchdog ends the run (and the broker) after 4 minutes.
 //
 // Options: INSPECTOR_E2E_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startBroker } from "./broker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const resultsDir = join(root, ".test-results");
 const CHROMIUM = process.env.INSPECTOR_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const DEMO_API_KEY = "demo-api-key-not-a-secret";
 const WATCHDOG_MS = 240_000;
-const BROKER_READY_MS = 90_000;
 const STEP_MS = 15_000;
 
 const vectors = JSON.parse(readFileSync(join(root, "test/fixtures/vectors.json"), "utf8"));
@@ -90,82 +88,12 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The demo broker as a detached process group, stopped by signalling the group (never by name). */
-async function startBroker() {
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const logFile = join(resultsDir, "inspector-broker.log");
-  const log = [];
-  const kvDir = mkdtempSync(join(tmpdir(), "usersig-e2e-kv-"));
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, "scripts/start.mjs"),
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
-      "--persist-to",
-      kvDir,
-    ],
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
-  );
-  // Registered first, so it runs last (cleanups run in reverse), after the broker has stopped.
-  cleanups.unshift(async () => rmSync(kvDir, { recursive: true, force: true }));
-  child.stdout.on("data", (chunk) => log.push(chunk));
-  child.stderr.on("data", (chunk) => log.push(chunk));
-  let exited = false;
-  child.on("exit", () => {
-    exited = true;
-  });
-  cleanups.push(async () => writeFileSync(logFile, Buffer.concat(log)));
-  cleanups.push(async () => {
-    if (exited) return;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + 5_000;
-    while (!exited && Date.now() < deadline) await sleep(100);
-    if (!exited) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + BROKER_READY_MS;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`the broker exited early; see ${logFile}`);
-    try {
-      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return base;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(250);
-  }
-  throw new Error(`the broker was not ready within ${BROKER_READY_MS / 1000} s; see ${logFile}`);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The demo broker (test/e2e/broker.mjs); its output goes to .test-results/inspector-broker.log at the end. */
+async function startDemoBroker() {
+  const broker = await startBroker();
+  cleanups.push(async () => writeFileSync(join(resultsDir, "inspector-broker.log"), broker.output()));
+  cleanups.push(() => broker.stop());
+  return broker.base;
 }
 
 /** The fields of a vector, from the JSON the library signed (not from our decoder). */
@@ -194,7 +122,7 @@ async function main() {
   }
   assert(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
 
-  const base = await startBroker();
+  const base = await startDemoBroker();
   console.log(`broker on ${base}`);
 
   const profile = mkdtempSync(join(tmpdir(), "inspector-e2e-chromium-"));

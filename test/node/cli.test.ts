@@ -914,6 +914,14 @@ describe("smoke, against a real local broker", { timeout: 180_000 }, () => {
     await broker?.stop();
   });
 
+  it("npm start's banner (after wrangler's Ready) shows the inspector URL, without wrangler's false alarms", () => {
+    const output = broker.output();
+    expect(output).toMatch(/Ready on http:\/\/127\.0\.0\.1:\d+\n\n {2}usersig-broker DEMO on /);
+    expect(output).toContain(`  Inspector (decode a UserSig, get a guest one):  ${broker.base}/\n`);
+    expect(output).not.toMatch(/Your types might be out of date/);
+    expect(output).not.toMatch(/changed, restarting build/);
+  });
+
   it("with the demo API key: every check passes, and no token is printed", async () => {
     const run = await cli(["smoke", broker.base, "--api-key-stdin"], {
       input: "demo-api-key-not-a-secret\n",

@@ -1,5 +1,6 @@
 /**
- * GET / (the inspector page), GET /inspector.js and GET /inspector.css.
+ * GET / (the inspector page), GET /inspector.js, GET /inspector.css and GET /favicon.svg; all 404
+ * when BROKER_CONFIG says `"inspector": false` (see switch.ts).
  *
  * The page is built by scripts/build-inspector.mjs into build/inspector/assets.json and ships
  * inside the Worker script, so every response carries the headers set here. The page decodes in
@@ -14,6 +15,8 @@ import { Hono } from "hono";
 import assets from "../../build/inspector/assets.json";
 import { loadConfig } from "../config/load.js";
 import type { BrokerContext, BrokerHono } from "../http/context.js";
+import { problemResponse, problems } from "../http/problem.js";
+import { inspectorEnabled } from "./switch.js";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
 
@@ -55,6 +58,8 @@ function turnstileEnabled(c: BrokerContext): boolean {
 }
 
 function serve(c: BrokerContext, body: string, contentType: string, etag: string, extra: Record<string, string> = {}) {
+  if (!inspectorEnabled(c.env.BROKER_CONFIG))
+    return problemResponse(problems.notFound("No such route."), c.get("requestId"));
   const headers = new Headers({ ...COMMON_HEADERS, ...extra, "Content-Type": contentType, ETag: etag });
   if (matchesEtag(c.req.header("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { status: 200, headers });
@@ -89,5 +94,11 @@ inspectorRoutes.get("/inspector.js", (c) =>
 inspectorRoutes.get("/inspector.css", (c) =>
   serve(c, assets.css, "text/css; charset=utf-8", assets.etags.css, {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+  }),
+);
+
+inspectorRoutes.get("/favicon.svg", (c) =>
+  serve(c, assets.favicon, "image/svg+xml", assets.etags.favicon, {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   }),
 );

@@ -10,7 +10,13 @@
 
 import { type DecodedUserSig, decodeUserSig, limits, UserSigError, verifyUserSig } from "../usersig/index.js";
 import { DoctorCode } from "./codes.js";
-import { estimateWholeLength, inflatePartial, isZlibHeader, lenientTokenBytes, tokenLengthOf } from "./stream.js";
+import {
+  checksumBytesPresent,
+  estimateWholeLength,
+  inflatePartial,
+  isZlibHeader,
+  lenientTokenBytes,
+} from "./stream.js";
 import { isoTime, formatDuration as span } from "./time.js";
 
 export interface DoctorInput {
@@ -72,8 +78,6 @@ const JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const TOKEN_ALPHABET = /^[A-Za-z0-9*_-]+$/;
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const URL_ESCAPES = /%2[AaDdFf]|%5[Ff]|%3[Dd]/;
-/** The 4-byte Adler-32 at the end of a zlib stream, in token characters (4 bytes = 5.33 characters). */
-const CHECKSUM_CHARS = 6;
 
 export async function diagnose(input: DoctorInput): Promise<Diagnosis> {
   const out: Diagnosis = { kind: "unknown", findings: [], notes: [], signature: "not-checked" };
@@ -153,7 +157,7 @@ export async function diagnose(input: DoctorInput): Promise<Diagnosis> {
   }
   const text = new TextDecoder().decode(inflated.bytes);
   if (!inflated.complete) {
-    await cutShort(token, text, out);
+    await cutShort(token, bytes, inflated.bytes, text, out);
     return out;
   }
 
@@ -197,7 +201,13 @@ function notAUserSig(detail: string): Finding {
 }
 
 /** The stream did not end: cut short, or (when nothing seems missing) damaged. */
-async function cutShort(token: string, text: string, out: Diagnosis): Promise<void> {
+async function cutShort(
+  token: string,
+  bytes: Uint8Array,
+  inflated: Uint8Array,
+  text: string,
+  out: Diagnosis,
+): Promise<void> {
   out.kind = "truncated-usersig";
   const looksLikeUserSig = /^\s*\{\s*("|$)/.test(text) || text === "";
   if (!looksLikeUserSig) {
@@ -206,15 +216,16 @@ async function cutShort(token: string, text: string, out: Diagnosis): Promise<vo
   }
   const jsonComplete = /\}\s*$/.test(text) && isJson(text);
   if (jsonComplete) {
-    // The JSON came out whole, so at most the checksum is missing, or a character was changed.
-    const whole = await tokenLengthOf(text);
-    const missing = whole - token.replace(/_+$/, "").length;
-    if (missing > 0 && missing <= CHECKSUM_CHARS + 2) {
+    // The JSON came out whole: the checksum after it is cut short, or a character was changed.
+    const present = await checksumBytesPresent(bytes, inflated);
+    if (present !== undefined && present < 4) {
+      const wholeChars = Math.ceil((bytes.length + 4 - present) / 3) * 4;
+      const missing = Math.max(1, wholeChars - token.length);
       out.findings.push(
         finding(
           DoctorCode.Truncated,
           `The token is cut short: its last ${missing} character${missing === 1 ? "" : "s"} seem to be missing (an unterminated zlib stream: the JSON is complete, its checksum is not).`,
-          `The token has ${token.length} characters; the whole one would have about ${whole}. Copy it again in full, and look for a column, buffer or field that cuts it.`,
+          `The token has ${token.length} characters; the whole one has ${wholeChars}. Copy it again in full, and look for a column, buffer or field that cuts it.`,
           [70003],
         ),
       );

@@ -76,6 +76,37 @@ export async function inflatePartial(input: Uint8Array): Promise<PartialInflate>
   return { bytes, complete, tooLarge };
 }
 
+/** Adler-32 (RFC 1950) of the inflated bytes, big-endian: the last 4 bytes of a whole zlib stream. */
+export function adler32(bytes: Uint8Array): Uint8Array {
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    a = (a + (bytes[i] as number)) % 65521;
+    b = (b + a) % 65521;
+  }
+  const sum = ((b << 16) | a) >>> 0;
+  return new Uint8Array([sum >>> 24, (sum >>> 16) & 0xff, (sum >>> 8) & 0xff, sum & 0xff]);
+}
+
+/**
+ * For a stream whose deflate data came out whole but which does not end properly: how many bytes
+ * of its 4-byte checksum are present. Each guess is tested by putting the right checksum in place of
+ * the bytes after the deflate data: only the right guess makes a stream that ends exactly and checks
+ * (a wrong one either cuts the deflate data or leaves stray bytes in the checksum). 4 means all
+ * bytes are there and wrong: the token was changed, not cut. Undefined when no guess works.
+ */
+export async function checksumBytesPresent(bytes: Uint8Array, inflated: Uint8Array): Promise<number | undefined> {
+  const sum = adler32(inflated);
+  for (let present = 0; present <= 4 && present <= bytes.length; present++) {
+    const candidate = new Uint8Array(bytes.length - present + 4);
+    candidate.set(bytes.subarray(0, bytes.length - present));
+    candidate.set(sum, bytes.length - present);
+    const result = await inflatePartial(candidate);
+    if (result.complete && result.bytes.length === inflated.length) return present;
+  }
+  return undefined;
+}
+
 /** The length, in characters, of the token the given JSON text deflates to (zlib's default level, like the core). */
 export async function tokenLengthOf(json: string): Promise<number> {
   return bytesToToken(await deflate(new TextEncoder().encode(json))).length;

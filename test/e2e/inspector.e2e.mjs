@@ -5,7 +5,9 @@
 // wrangler's [build]) on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
 // and checks: every known-answer vector of test/fixtures/vectors.json decodes to its fields (all of
 // them expired), a fresh token counts down and turns expired live, garbage and oversized input get
-// their messages, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
+// their messages, the diagnosis (src/doctor) names what is wrong (cut short at several lengths, a JWT,
+// another app or user, expired, a PrivateMapKey used as a UserSig), Decode brings the result into view
+// at 1280x900, the favicon is served, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
 // loads nothing from anywhere but its own origin and breaks no CSP rule, and a 375-px-wide phone
 // layout does not scroll sideways (screenshot: .test-results/inspector-phone.png).
 //
@@ -163,6 +165,9 @@ async function main() {
   page.on("pageerror", (error) => pageErrors.push(error.message));
 
   const text = async (id) => ((await page.locator(`#${id}`).textContent()) ?? "").trim();
+  /** The diagnosis' finding codes, most likely first. */
+  const findings = async () =>
+    page.locator("#findings > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-code")));
   // Clears first and waits for the previous result to go away, so that a check never reads the
   // fields of the token pasted before (two tokens in a row often share their UserID).
   const paste = async (value) => {
@@ -221,7 +226,9 @@ async function main() {
       match(await text("f-lifetime"), new RegExp(` \\(${fields.expire} s\\)$`), "lifetime");
       equal(await text("f-state"), "expired", "state");
       match(await text("f-countdown"), /^expired \d+ d( \d+ h)? ago$/, "countdown");
-      match(await text("summary"), /expired\.$/, "summary");
+      // Expired is the one problem the diagnosis finds in these old tokens.
+      match(await text("summary"), /: expired; 1 problem found, see the diagnosis\.$/, "summary");
+      equal((await findings()).join(), "EXPIRED", "diagnosis");
       equal(await text("token-error"), "", "error");
       if (!fields.hasUserBuf) {
         equal(await text("f-userbuf"), "none", "userbuf");
@@ -319,19 +326,123 @@ async function main() {
   await check("garbage gets a clear message", async () => {
     await paste("hello, this is not a token");
     await page.locator("#token-error").filter({ hasText: "This is not a UserSig." }).waitFor();
-    match(await text("token-error"), /Bad characters or base64\./, "reason");
+    match(await text("token-error"), /a character a UserSig never has \(at position 6\)/, "reason");
     equal(await page.locator("#result").isVisible(), false, "result hidden");
     equal(await page.getByLabel("UserSig or PrivateMapKey").getAttribute("aria-invalid"), "true", "aria-invalid");
-    // A real token cut short: right alphabet, broken zlib stream.
-    await paste(vectors.sign[0].userSig.slice(0, 76));
-    await page.locator("#token-error").filter({ hasText: "Not a zlib stream." }).waitFor();
-    match(await text("token-error"), /^This is not a UserSig\. /, "truncated token");
+    equal((await findings()).join(), "NOT_A_USERSIG", "diagnosis");
+  });
+
+  await check("the diagnosis: a token cut short, at several lengths, says how much is missing", async () => {
+    const whole = vectors.sign[0].userSig;
+    for (const cut of [40, 76, 120, whole.length - 4]) {
+      await paste(whole.slice(0, cut));
+      await page.locator("#token-error").filter({ hasText: "The token is cut short" }).waitFor();
+      match(
+        await text("token-error"),
+        /^The token is cut short: (about|at least) \d+ characters? seem|last \d+ characters? seem/,
+        `cut at ${cut}`,
+      );
+      equal((await findings()).join(), "TRUNCATED", `cut at ${cut}: diagnosis`);
+      match(
+        await page.locator('#findings > li[data-code="TRUNCATED"]').textContent(),
+        /Tencent reports it as: 70003\./,
+        "Tencent code",
+      );
+    }
   });
 
   await check("oversized input gets the too-large message", async () => {
     await paste("A".repeat(5000));
-    await page.locator("#token-error").filter({ hasText: "Too large to be a UserSig." }).waitFor();
-    match(await text("token-error"), /4096 characters/, "limit");
+    await page.locator("#token-error").filter({ hasText: "Too long to be a UserSig (5000 characters)." }).waitFor();
+    equal((await findings()).join(), "TOO_LARGE", "diagnosis");
+  });
+
+  await check("the diagnosis: a JWT and a guest ticket are named, not decoded", async () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbS8ifQ.c2ln";
+    await paste(jwt);
+    await page
+      .locator("#token-error")
+      .filter({ hasText: "This is a JWT (alg RS256, issuer https://idp.example.com/), not a UserSig." })
+      .waitFor();
+    equal((await findings()).join(), "JWT", "diagnosis");
+    match(await text("diagnosis"), /Authorization: Bearer/, "what to do");
+  });
+
+  const setKnown = async ({ sdkAppId = "", userId = "", usedAs = "" } = {}) => {
+    await page.getByLabel("SDKAppID").fill(sdkAppId);
+    await page.getByLabel("UserID", { exact: true }).fill(userId);
+    await page.getByLabel("Used as").selectOption(usedAs);
+  };
+
+  await check("the diagnosis checks what it was used with, most likely first", async () => {
+    await setKnown({ sdkAppId: "1400000099", userId: "Xiaojun" });
+    await paste(vectors.sign[0].userSig);
+    await waitDecoded("xiaojun");
+    await page.locator("#findings > li").nth(2).waitFor();
+    equal((await findings()).join(), "SDKAPPID_MISMATCH,USERID_MISMATCH,EXPIRED", "findings in order");
+    match(await text("diagnosis-summary"), /^3 problems, most likely first:$/, "summary");
+    match(await page.locator('#findings > li[data-code="USERID_MISMATCH"]').textContent(), /only in case/, "case hint");
+    match(
+      await page.locator('#findings > li[data-code="EXPIRED"]').textContent(),
+      /^It expired \d+d( \d+h)? ago, at 2024-05-12T22:13:20Z\./,
+      "expired",
+    );
+    match(await text("summary"), /3 problems found, see the diagnosis\.$/, "status line");
+    // Used as a UserSig, a PrivateMapKey is named for what it is.
+    await setKnown({ usedAs: "userSig" });
+    await paste(vectors.sign[1].userSig);
+    await waitDecoded("xiaojun");
+    await page.locator('#findings > li[data-code="PRIVATEMAPKEY_AS_USERSIG"]').waitFor();
+    await setKnown();
+  });
+
+  await check("a sound token: no problem found, and the signature is said to be unchecked", async () => {
+    const response = await fetch(`${base}/v1/usersig`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY },
+      body: JSON.stringify({ userId: "e2e_sound", expireSeconds: 600 }),
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const { userSig } = await response.json();
+    await setKnown({ sdkAppId: "1400000000", userId: "e2e_sound", usedAs: "userSig" });
+    await paste(userSig);
+    await waitDecoded("e2e_sound");
+    await page.locator("#diagnosis-summary", { hasText: "No problem found in the token." }).waitFor();
+    equal((await findings()).length, 0, "no findings");
+    match(await text("diagnosis-notes"), /signature is not checked here/, "note");
+    await setKnown();
+  });
+
+  await check("after Decode, the decoded result comes into view at 1280x900 and takes the focus", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await paste(vectors.sign[1].userSig);
+    await waitDecoded("xiaojun");
+    const before = await page.locator("#result-heading").boundingBox();
+    assert(
+      before && before.y > 900,
+      `the result starts at ${before?.y} px: it is not below the fold, so this check proves nothing`,
+    );
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByRole("button", { name: "Decode" }).click();
+    await page.waitForFunction(
+      () => {
+        const box = document.getElementById("result-heading")?.getBoundingClientRect();
+        return box !== undefined && box.top >= 0 && box.bottom <= window.innerHeight;
+      },
+      undefined,
+      { timeout: STEP_MS },
+    );
+    equal(await page.evaluate(() => document.activeElement?.id), "result-heading", "focus");
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
+
+  await check("the page has a favicon", async () => {
+    equal(await page.locator('link[rel="icon"]').getAttribute("href"), "/favicon.svg", "link");
+    const response = await fetch(`${base}/favicon.svg`, { signal: AbortSignal.timeout(STEP_MS) });
+    equal(response.status, 200, "status");
+    equal(response.headers.get("content-type"), "image/svg+xml", "type");
+    match(await response.text(), /^<svg /, "body");
   });
 
   await check("Clear empties the box and the result", async () => {

@@ -14,8 +14,9 @@ export const CLI_SOURCES = [
   "src/cli",
   "src/usersig",
   "src/doctor",
-  "src/config/schema.ts",
-  "src/ratelimit/config.ts",
+  "src/config",
+  "src/ratelimit",
+  "src/shared",
   "scripts/build-cli.mjs",
   "package.json",
 ].map((path) => new URL(path, root));

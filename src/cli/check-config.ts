@@ -4,7 +4,7 @@
  * `.env` file with a `BROKER_CONFIG=...` line; `-` or no argument reads stdin.
  */
 
-import { type BrokerConfig, configSchema } from "../config/schema.js";
+import { type ConfigCheck, checkConfig, formatConfigIssue } from "../config/check.js";
 import type { ParsedArgs } from "./args.js";
 import type { Command } from "./commands.js";
 import { ExitCode, inputError } from "./errors.js";
@@ -13,82 +13,13 @@ import { type Io, STDIN_MAX_BYTES } from "./io.js";
 
 export const checkConfigCommand: Command = {
   spec: { name: "check-config", options: {}, maxPositionals: 1 },
-  run: checkConfig,
+  run: runCheckConfig,
 };
 
 /** A BROKER_CONFIG is at most a few KiB; 1 MiB leaves room for large key lists. */
 const CONFIG_MAX_BYTES = 1024 * 1024;
 
-export interface ConfigError {
-  /** Where, e.g. `apps[0].guests.turnstile.siteKey` (empty for the whole value). */
-  path: string;
-  message: string;
-}
-
-export interface NeededSecret {
-  name: string;
-  required: boolean;
-  purpose: string;
-}
-
-export type ConfigCheck =
-  | { valid: true; config: BrokerConfig; secrets: NeededSecret[] }
-  | { valid: false; errors: ConfigError[] };
-
-/**
- * The Worker's own validation of a parsed BROKER_CONFIG, every error with its field path.
- *
- * TODO(arch): this validates with `configSchema` (src/config/schema.ts) directly, as the Worker
- * does. The pure config validator of src/config (helper ARCH, issue 12) replaces this function
- * when it lands; the command's input, output and tests stay as they are.
- */
-export function validateBrokerConfig(value: unknown): ConfigCheck {
-  const parsed = configSchema.safeParse(value);
-  if (!parsed.success) {
-    return {
-      valid: false,
-      errors: parsed.error.issues.map((issue) => ({ path: fieldPath(issue.path), message: issue.message })),
-    };
-  }
-  return { valid: true, config: parsed.data, secrets: neededSecrets(parsed.data) };
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : `${out === "" ? "" : "."}${String(part)}`;
-  return out;
-}
-
-function neededSecrets(config: BrokerConfig): NeededSecret[] {
-  const secrets: NeededSecret[] = [];
-  for (const app of config.apps) {
-    secrets.push({
-      name: `SECRET_KEY_${app.sdkAppId}`,
-      required: true,
-      purpose: `the secret key of app ${app.sdkAppId} (Tencent console, UserSig key)`,
-    });
-  }
-  const turnstile = new Map<string, number[]>();
-  for (const app of config.apps) {
-    const name = app.guests.enabled ? app.guests.turnstile?.secretName : undefined;
-    if (name !== undefined) turnstile.set(name, [...(turnstile.get(name) ?? []), app.sdkAppId]);
-  }
-  for (const [name, apps] of turnstile) {
-    secrets.push({
-      name,
-      required: true,
-      purpose: `the Turnstile secret key for the guests of app ${apps.join(", ")}`,
-    });
-  }
-  secrets.push({
-    name: "ADMIN_API_TOKEN",
-    required: false,
-    purpose: "the operator API's bearer token (/v1/admin/apps/...); without it that API is off",
-  });
-  return secrets;
-}
-
-async function checkConfig(args: ParsedArgs, io: Io): Promise<number> {
+async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
   const source = args.positionals[0];
   let text: string;
   if (source === undefined || source === "-") {
@@ -99,26 +30,23 @@ async function checkConfig(args: ParsedArgs, io: Io): Promise<number> {
   } else {
     text = await io.readFile(source, CONFIG_MAX_BYTES);
   }
-  const value = configValue(text);
-  const check =
-    value === undefined
-      ? ({ valid: false, errors: [{ path: "", message: "not valid JSON (nor a BROKER_CONFIG=... line)" }] } as const)
-      : validateBrokerConfig(value);
+  // The Worker's own check (src/config/check.ts): the same messages as its CONFIG_ERROR.
+  const check: ConfigCheck = checkConfig(configText(text));
 
   if (args.json) {
     writeJson(
       io,
-      check.valid
+      check.ok
         ? { valid: true, apps: check.config.apps.map((app) => app.sdkAppId), secrets: check.secrets }
         : { valid: false, errors: check.errors },
     );
-    return check.valid ? ExitCode.Ok : ExitCode.Invalid;
+    return check.ok ? ExitCode.Ok : ExitCode.Invalid;
   }
-  if (!check.valid) {
+  if (!check.ok) {
     const n = check.errors.length;
     io.stderr(
       `invalid: BROKER_CONFIG has ${n === 1 ? "1 error" : `${n} errors`}:\n${check.errors
-        .map((e) => `  ${e.path === "" ? "BROKER_CONFIG" : e.path}: ${e.message}\n`)
+        .map((e) => `  ${formatConfigIssue(e)}\n`)
         .join("")}`,
     );
     return ExitCode.Invalid;
@@ -133,19 +61,18 @@ async function checkConfig(args: ParsedArgs, io: Io): Promise<number> {
   return ExitCode.Ok;
 }
 
-/** The JSON value, from plain JSON or from a `BROKER_CONFIG=...` line of a dotenv file; undefined if neither. */
-function configValue(text: string): unknown {
+/**
+ * The BROKER_CONFIG text: the file itself when it is JSON, else the value of its `BROKER_CONFIG=...`
+ * line (a dotenv file, quotes removed); the whole text otherwise, for the check to refuse as JSON.
+ */
+function configText(text: string): string {
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
+    return text;
   } catch {
     // Not plain JSON: look for the variable.
   }
   const line = /^\s*(?:export\s+)?BROKER_CONFIG\s*=\s*(.*)$/m.exec(text)?.[1]?.trim();
-  if (line === undefined) return undefined;
-  const unquoted = /^'(.*)'$/.exec(line)?.[1] ?? /^"(.*)"$/.exec(line)?.[1]?.replace(/\\"/g, '"') ?? line;
-  try {
-    return JSON.parse(unquoted);
-  } catch {
-    return undefined;
-  }
+  if (line === undefined) return text;
+  return /^'(.*)'$/.exec(line)?.[1] ?? /^"(.*)"$/.exec(line)?.[1]?.replace(/\\"/g, '"') ?? line;
 }

@@ -1,6 +1,6 @@
 /**
  * GET / (the inspector page), GET /inspector.js, GET /inspector.css and GET /favicon.svg; all 404
- * when BROKER_CONFIG says `"inspector": false` (see switch.ts).
+ * when BROKER_CONFIG says `"inspector": false` (see src/inspector/switch.ts).
  *
  * The page is built by scripts/build-inspector.mjs into build/inspector/assets.json and ships
  * inside the Worker script, so every response carries the headers set here. The page decodes in
@@ -12,11 +12,11 @@
  */
 
 import { Hono } from "hono";
-import assets from "../../build/inspector/assets.json";
-import { loadConfig } from "../config/load.js";
-import type { BrokerContext, BrokerHono } from "../http/context.js";
-import { problemResponse, problems } from "../http/problem.js";
-import { inspectorEnabled } from "./switch.js";
+import assets from "../../../build/inspector/assets.json";
+import { inspectorEnabled } from "../../inspector/switch.js";
+import type { BrokerContext, BrokerHono } from "../context.js";
+import { RequestError } from "../errors.js";
+import { problemResponse, toProblem } from "../problem.js";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
 
@@ -49,7 +49,7 @@ const COMMON_HEADERS = {
 };
 
 function turnstileEnabled(c: BrokerContext): boolean {
-  const loaded = loadConfig(c.env);
+  const loaded = c.var.isolate.config.load(c.env);
   if (!loaded.ok) return false;
   for (const app of loaded.config.apps.values()) {
     if (app.config.guests.enabled && app.config.guests.turnstile) return true;
@@ -58,8 +58,9 @@ function turnstileEnabled(c: BrokerContext): boolean {
 }
 
 function serve(c: BrokerContext, body: string, contentType: string, etag: string, extra: Record<string, string> = {}) {
-  if (!inspectorEnabled(c.env.BROKER_CONFIG))
-    return problemResponse(problems.notFound("No such route."), c.get("requestId"));
+  if (!inspectorEnabled(c.env.BROKER_CONFIG)) {
+    return problemResponse(toProblem(new RequestError("NOT_FOUND", "No such route.")), c.get("requestId"));
+  }
   const headers = new Headers({ ...COMMON_HEADERS, ...extra, "Content-Type": contentType, ETag: etag });
   if (matchesEtag(c.req.header("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { status: 200, headers });

@@ -83,6 +83,14 @@ describe("the deploy section and the CI workflow", () => {
     expect(workflow).toMatch(/CLOUDFLARE_API_TOKEN: \$\{\{ secrets\.CLOUDFLARE_API_TOKEN \}\}/);
   });
 
+  it("npm run dev is plain wrangler dev (with .dev.vars), as the quick start says; npm start stays the demo", () => {
+    const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+    expect(pkg.scripts["dev"]).toBe("wrangler dev");
+    expect(pkg.scripts["start"]).toBe("node scripts/start.mjs");
+    expect(pkg.scripts["deploy"]).toBe("node scripts/deploy.mjs");
+    expect(section("Quick start")).toMatch(/`npm run dev`: plain\s+`wrangler dev`, which reads `\.dev\.vars`/);
+  });
+
   it("the quick start renews a guest with jq -r .guestTicket, not a placeholder", () => {
     const quick = section("Quick start");
     expect(quick).toContain("jq -r .guestTicket");

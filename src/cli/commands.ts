@@ -1,6 +1,7 @@
 /** The commands. Each returns its exit code or throws a CliError (exit 2 or 3). */
 
 import { createHash } from "node:crypto";
+import { diagnose } from "../doctor/index.js";
 import { formatDuration as duration, isoTime } from "../doctor/time.js";
 import {
   decodeUserSig,
@@ -173,7 +174,11 @@ async function verify(args: ParsedArgs, io: Io): Promise<number> {
         const { expiresAt } = await decodeUserSig(token);
         detail = ` at ${isoTime(expiresAt)}, ${duration(now - expiresAt)} ago`;
       }
-      io.stderr(`invalid: ${error.message}${detail} (${error.code})\n`);
+      const hint =
+        error.code === UserSigErrorCode.Malformed || error.code === UserSigErrorCode.TooLarge
+          ? await doctorHint(token, now)
+          : "";
+      io.stderr(`invalid: ${error.message}${detail} (${error.code})\n${hint}`);
     }
     return ExitCode.Invalid;
   }
@@ -200,7 +205,7 @@ async function decode(args: ParsedArgs, io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof UserSigError)) throw error;
     if (args.json) writeJson(io, { error: { code: error.code, message: error.message } });
-    else io.stderr(`usersig-broker: ${error.message} (${error.code})\n`);
+    else io.stderr(`usersig-broker: ${error.message} (${error.code})\n${await doctorHint(token, now)}`);
     return ExitCode.Invalid;
   }
   if (args.json) {
@@ -266,6 +271,15 @@ function timesJson(inputs: SignInputs) {
     expiresAt,
     expiresAtIso: isoTime(expiresAt),
   };
+}
+
+/**
+ * For a token the core refuses as malformed: the doctor's most likely reason, on one line (the core
+ * says "not a zlib stream" for a token cut short; the doctor says it is cut short, and by how much).
+ */
+async function doctorHint(token: string, now: number): Promise<string> {
+  const [first] = (await diagnose({ token, now })).findings;
+  return first ? `hint: ${first.title} (\`usersig-broker doctor\` says more)\n` : "";
 }
 
 /** Runs a core call; its InvalidInput (inputs are checked beforehand, so rare) is a usage error. */

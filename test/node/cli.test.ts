@@ -638,11 +638,19 @@ describe.concurrent("decode", SLOW, () => {
       const run = await cli(["decode", bad], { hidden: [bad] });
       expect(run.code).toBe(1);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^usersig-broker: not a UserSig: .* \(ERR_MALFORMED\)\n$/);
+      expect(run.stderr).toMatch(
+        /^usersig-broker: not a UserSig: .* \(ERR_MALFORMED\)\nhint: .+ \(`usersig-broker doctor` says more\)\n$/,
+      );
       const asJson = await cli(["decode", bad, "--json"], { hidden: [bad] });
       expect(asJson.code).toBe(1);
       expect(json(asJson)).toEqual({ error: { code: "ERR_MALFORMED", message: expect.any(String) } });
     }
+    // A token cut short: the core says "not a zlib stream", the hint says what happened.
+    const cut = await cli(["decode", (USERSIG_VECTOR?.userSig ?? "").slice(0, 100)]);
+    expect(cut.stderr).toMatch(/\nhint: The token is cut short: about \d+ characters seem to be missing\. /);
+    const verifyCut = await cli(["verify", (USERSIG_VECTOR?.userSig ?? "").slice(0, 100)], { env: KEY_ENV });
+    expect(verifyCut.code).toBe(1);
+    expect(verifyCut.stderr).toMatch(/^invalid: .*\(ERR_MALFORMED\)\nhint: The token is cut short: /);
     const none = await cli(["decode"]);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no token on stdin/);

@@ -5,6 +5,8 @@ export const DoctorCode = {
   Empty: "EMPTY",
   /** Longer than any UserSig. */
   TooLarge: "TOO_LARGE",
+  /** Spaces or line breaks inside the token (wrapped in a log, a mail, a terminal). */
+  Whitespace: "WHITESPACE",
   /** `%2A`-style escapes: the token went through URL encoding. */
   UrlEncoded: "URL_ENCODED",
   /** Standard base64 (`+ / =`) where the UserSig alphabet has `* - _`. */

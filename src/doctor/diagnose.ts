@@ -98,6 +98,18 @@ export async function diagnose(input: DoctorInput): Promise<Diagnosis> {
     );
     return out;
   }
+  const unwrapped = token.replace(/\s+/g, "");
+  if (unwrapped !== token && TOKEN_ALPHABET.test(unwrapped) && isZlibHeader(lenientTokenBytes(unwrapped))) {
+    out.findings.push(
+      finding(
+        DoctorCode.Whitespace,
+        "The token has spaces or line breaks inside.",
+        "It was wrapped or split on the way (a log line, a mail, a terminal). A UserSig is one unbroken line: remove the whitespace where it is stored or passed on. The doctor looked at it with the whitespace removed.",
+        [70003],
+      ),
+    );
+    token = unwrapped;
+  }
   if (URL_ESCAPES.test(token)) {
     const decoded = token.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
       String.fromCharCode(Number.parseInt(hex, 16)),

@@ -68,7 +68,16 @@ export const TENCENT_ERRORS: readonly TencentError[] = [
       "Columns, buffers or form fields with a length limit; URL encoding of * - _.",
       "That it is a UserSig at all, and not a JWT, a guest ticket or another token.",
     ],
-    findings: ["TRUNCATED", "DAMAGED", "NOT_A_USERSIG", "JWT", "GUEST_TICKET", "URL_ENCODED", "WRONG_ALPHABET"],
+    findings: [
+      "TRUNCATED",
+      "DAMAGED",
+      "WHITESPACE",
+      "NOT_A_USERSIG",
+      "JWT",
+      "GUEST_TICKET",
+      "URL_ENCODED",
+      "WRONG_ALPHABET",
+    ],
   },
   {
     code: 70009,

@@ -174,6 +174,18 @@ describe("not a UserSig", () => {
   });
 });
 
+describe("a token wrapped on the way", () => {
+  it("spaces or line breaks inside are named, then the token is diagnosed without them", async () => {
+    const token = await userSig();
+    const d = await run({
+      token: `${token.slice(0, 60)}\n${token.slice(60, 120)} ${token.slice(120)}`,
+      secretKey: KEY,
+    });
+    expect(codes(d)).toEqual([DoctorCode.Whitespace]);
+    expect(d.signature).toBe("valid");
+  });
+});
+
 describe("an old v1 (ECDSA) UserSig", () => {
   it("is recognized, decoded as far as it goes, and told apart from today's HMAC", async () => {
     const v1 = tokenOf({

@@ -182,7 +182,7 @@ function showDiagnosis(d: Diagnosis): void {
   const notes = d.notes.filter((note) => !note.startsWith("Signature not checked"));
   if (d.signature === "not-checked" && d.decoded) {
     notes.push(
-      "The signature is not checked here: that needs the app's secret key, which never comes to a browser (`usersig-broker doctor` with the key, or POST /v1/verify, checks it).",
+      "The signature is not checked here: that needs the app's secret key, which never comes to a browser (the CLI's usersig-broker doctor with the key, or POST /v1/verify, checks it).",
     );
   }
   el("diagnosis-notes").replaceChildren(

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the CLI (src/cli and the UserSig core it imports) into dist/cli.mjs: one ES module for
+// Bundles the CLI (src/cli, the UserSig core, the doctor and the config schema it imports) into dist/cli.mjs: one ES module for
 // Node 20+ with no runtime dependencies. Run by `npm run build:cli` and by npm's `prepare` script
 // (npm install, npm ci, npm pack, npm publish); bin/usersig-broker.mjs also calls buildCli() in a
 // checkout when dist/cli.mjs is missing or older than its sources.
@@ -10,9 +10,16 @@ import { writeAtomic } from "./lib/write-atomic.mjs";
 const root = new URL("../", import.meta.url);
 export const CLI_OUTFILE = new URL("dist/cli.mjs", root);
 /** What the bundle is built from: newer files than the bundle mean it is stale. */
-export const CLI_SOURCES = ["src/cli", "src/usersig", "scripts/build-cli.mjs", "package.json"].map(
-  (path) => new URL(path, root),
-);
+export const CLI_SOURCES = [
+  "src/cli",
+  "src/usersig",
+  "src/doctor",
+  "src/config",
+  "src/ratelimit",
+  "src/shared",
+  "scripts/build-cli.mjs",
+  "package.json",
+].map((path) => new URL(path, root));
 
 /** Builds dist/cli.mjs; `{ built: false, reason }` when esbuild (a devDependency) is not installed. */
 export async function buildCli() {
@@ -34,7 +41,7 @@ export async function buildCli() {
     write: false,
     logLevel: "error",
     define: { __USERSIG_BROKER_VERSION__: JSON.stringify(pkg.version) },
-    banner: { js: "// Built by scripts/build-cli.mjs from src/cli and src/usersig; do not edit." },
+    banner: { js: "// Built by scripts/build-cli.mjs from src/cli and what it imports; do not edit." },
   });
   const output = result.outputFiles.find((file) => file.path === outfile);
   if (!output) throw new Error("esbuild produced no dist/cli.mjs");

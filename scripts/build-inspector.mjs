@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the inspector page (GET / of the Worker) into build/inspector/assets.json: the HTML, the
-// CSS and one browser bundle of src/inspector/page/main.ts with the real UserSig core (src/usersig),
-// each with a strong ETag. The Worker imports that JSON (src/http/routes/inspector.ts), so the page ships
+// CSS, the favicon and one browser bundle of src/inspector/page/main.ts with the real UserSig core
+// (src/usersig) and the doctor (src/doctor), each with a strong ETag. The Worker imports that JSON
+// (src/http/routes/inspector.ts), so the page ships
 // inside the Worker script: no static-assets binding, and every response gets the Worker's headers.
 //
 // Run by wrangler's [build] command (`wrangler dev`, so `npm start`, and `wrangler deploy`), by
@@ -45,6 +46,7 @@ export async function buildInspector() {
   const js = only(script.outputFiles, "main.ts");
   const css = only(style.outputFiles, "styles.css");
   const html = await readFile(new URL("index.html", pageDir), "utf8");
+  const favicon = await readFile(new URL("favicon.svg", pageDir), "utf8");
   if (/<script(?![^>]*\bsrc=)/i.test(html) || /\son[a-z]+=/i.test(html) || /\sstyle=/i.test(html)) {
     throw new Error("index.html must have no inline script, event handler or style attribute (the CSP refuses them)");
   }
@@ -53,7 +55,8 @@ export async function buildInspector() {
     html,
     css,
     js,
-    etags: { html: etag(html), css: etag(css), js: etag(js) },
+    favicon,
+    etags: { html: etag(html), css: etag(css), js: etag(js), favicon: etag(favicon) },
   };
   const text = `${JSON.stringify(assets, null, 2)}\n`;
   const outfile = fileURLToPath(INSPECTOR_OUTFILE);

@@ -5,7 +5,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { limits, Privilege, type PrivilegeName } from "../usersig/index.js";
+import { isoTime } from "../doctor/time.js";
+import { isValidStrRoomId, isValidUserId, limits, Privilege, type PrivilegeName } from "../usersig/index.js";
 import { CliError, CliErrorCode, ExitCode, usageError } from "./errors.js";
 
 export type OptionType = "string" | "boolean";
@@ -135,13 +136,21 @@ export function parseInteger(
 const DURATION = /^([0-9]{1,10})([smhd]?)$/;
 const UNIT_SECONDS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86400 };
 
+/** The largest expiry a UserSig can carry, for messages: `4294967295 (2106-02-07T06:28:15Z)`. */
+export const EXPIRY_LIMIT = `${limits.UNIX_SECONDS_MAX} (${isoTime(limits.UNIX_SECONDS_MAX)})`;
+
 /** `--expire`: seconds, or a number with a unit s, m, h or d (`300`, `15m`, `12h`, `7d`). */
 export function parseDuration(value: string, option: string): number {
   const match = DURATION.exec(value);
   const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] ?? ""] ?? Number.NaN) : Number.NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > limits.UNIX_SECONDS_MAX) {
+  if (!Number.isSafeInteger(seconds) || seconds < 1) {
     throw usageError(
       `${option} must be a positive number of seconds, or a number followed by s, m, h or d (e.g. 86400 or 24h)`,
+    );
+  }
+  if (seconds > limits.UNIX_SECONDS_MAX) {
+    throw usageError(
+      `${option} is past the 32-bit expiry limit: a UserSig's expiry (issue time + lifetime) is a 32-bit unix time, at most ${EXPIRY_LIMIT}`,
     );
   }
   return seconds;
@@ -170,22 +179,20 @@ export function parsePrivileges(value: string, option: string): number {
   return mask;
 }
 
-const encoder = new TextEncoder();
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
-/** The core's rule for UserIDs, checked here so the message can name the option. */
+/** The core's rule for UserIDs (isValidUserId), checked here so the message can name the option. */
 export function checkUserId(value: string, option: string): string {
-  const bytes = encoder.encode(value).length;
-  if (bytes === 0 || bytes > limits.USERID_MAX_BYTES || CONTROL_CHARACTERS.test(value)) {
-    throw usageError(`${option} must be 1 to ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`);
+  if (!isValidUserId(value)) {
+    throw usageError(
+      `${option} must be 1 to ${limits.USERID_MAX_BYTES} bytes of well-formed UTF-8 without control characters`,
+    );
   }
   return value;
 }
 
+/** The core's rule for string room ids (isValidStrRoomId). */
 export function checkStrRoomId(value: string, option: string): string {
-  const bytes = encoder.encode(value).length;
-  if (bytes === 0 || bytes > limits.STR_ROOM_ID_MAX_BYTES) {
-    throw usageError(`${option} must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of UTF-8`);
+  if (!isValidStrRoomId(value)) {
+    throw usageError(`${option} must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of well-formed UTF-8`);
   }
   return value;
 }

@@ -1,6 +1,8 @@
-/** The five commands. Each returns its exit code or throws a CliError (exit 2 or 3). */
+/** The commands. Each returns its exit code or throws a CliError (exit 2 or 3). */
 
 import { createHash } from "node:crypto";
+import { diagnose } from "../doctor/index.js";
+import { formatDuration as duration, isoTime } from "../doctor/time.js";
 import {
   decodeUserSig,
   limits,
@@ -15,17 +17,28 @@ import {
   type CommandSpec,
   checkStrRoomId,
   checkUserId,
+  EXPIRY_LIMIT,
   type ParsedArgs,
   parseDuration,
   parseInteger,
   parsePrivileges,
 } from "./args.js";
-import { CliError, CliErrorCode, configError, ExitCode, inputError, usageError } from "./errors.js";
-import { decodedJson, decodedLines, duration, isoTime } from "./format.js";
+import { checkConfigCommand } from "./check-config.js";
+import { doctorCommand } from "./doctor.js";
+import { CliError, CliErrorCode, ExitCode, inputError, usageError } from "./errors.js";
+import { decodedJson, decodedLines } from "./format.js";
+import {
+  indent,
+  nowFrom,
+  required,
+  sdkAppIdFrom,
+  secretKeyFrom,
+  tokenFrom,
+  withoutOneNewline,
+  writeJson,
+} from "./inputs.js";
 import { type Io, STDIN_MAX_BYTES } from "./io.js";
-
-export const SECRET_KEY_ENV = "TENCENT_SECRET_KEY";
-export const SDKAPPID_ENV = "TENCENT_SDKAPPID";
+import { smokeCommand } from "./smoke.js";
 
 export interface Command {
   spec: CommandSpec;
@@ -45,7 +58,14 @@ export const COMMANDS: Record<string, Command> = {
   "sign-privatemapkey": {
     spec: {
       name: "sign-privatemapkey",
-      options: { ...SIGN_OPTIONS, room: "string", "str-room": "string", privileges: "string" },
+      options: {
+        ...SIGN_OPTIONS,
+        room: "string",
+        "room-id": "string",
+        "str-room": "string",
+        "str-room-id": "string",
+        privileges: "string",
+      },
       maxPositionals: 0,
     },
     run: signPrivateMap,
@@ -60,6 +80,9 @@ export const COMMANDS: Record<string, Command> = {
   },
   decode: { spec: { name: "decode", options: { now: "string" }, maxPositionals: 1 }, run: decode },
   "hash-api-key": { spec: { name: "hash-api-key", options: {}, maxPositionals: 0 }, run: hashApiKey },
+  doctor: doctorCommand,
+  "check-config": checkConfigCommand,
+  smoke: smokeCommand,
 };
 
 async function sign(args: ParsedArgs, io: Io): Promise<number> {
@@ -81,15 +104,18 @@ async function sign(args: ParsedArgs, io: Io): Promise<number> {
 
 async function signPrivateMap(args: ParsedArgs, io: Io): Promise<number> {
   const common = signInputs(args, "sign-privatemapkey");
-  const room = args.strings.get("room");
-  const strRoom = args.strings.get("str-room");
-  if ((room === undefined) === (strRoom === undefined)) {
-    throw usageError("sign-privatemapkey needs exactly one of --room <n> and --str-room <s>");
+  // --room-id and --str-room-id are the API's names (roomId, strRoomId) for the same options.
+  const rooms = ["room", "room-id", "str-room", "str-room-id"].filter((name) => args.strings.has(name));
+  const [given] = rooms;
+  if (given === undefined || rooms.length > 1) {
+    throw usageError(
+      "sign-privatemapkey needs exactly one of --room <n> and --str-room <s> (or --room-id, --str-room-id)",
+    );
   }
-  const roomId =
-    room !== undefined
-      ? parseInteger(room, "--room", 1, limits.ROOM_ID_MAX)
-      : checkStrRoomId(strRoom ?? "", "--str-room");
+  const value = args.strings.get(given) ?? "";
+  const roomId = given.startsWith("str-")
+    ? checkStrRoomId(value, `--${given}`)
+    : parseInteger(value, `--${given}`, 1, limits.ROOM_ID_MAX);
   const privileges = parsePrivileges(required(args, "privileges", "sign-privatemapkey"), "--privileges");
   const sdkAppId = sdkAppIdFrom(args, io);
   const secretKey = await secretKeyFrom(args, io);
@@ -148,7 +174,11 @@ async function verify(args: ParsedArgs, io: Io): Promise<number> {
         const { expiresAt } = await decodeUserSig(token);
         detail = ` at ${isoTime(expiresAt)}, ${duration(now - expiresAt)} ago`;
       }
-      io.stderr(`invalid: ${error.message}${detail} (${error.code})\n`);
+      const hint =
+        error.code === UserSigErrorCode.Malformed || error.code === UserSigErrorCode.TooLarge
+          ? await doctorHint(token, now)
+          : "";
+      io.stderr(`invalid: ${error.message}${detail} (${error.code})\n${hint}`);
     }
     return ExitCode.Invalid;
   }
@@ -175,7 +205,7 @@ async function decode(args: ParsedArgs, io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof UserSigError)) throw error;
     if (args.json) writeJson(io, { error: { code: error.code, message: error.message } });
-    else io.stderr(`usersig-broker: ${error.message} (${error.code})\n`);
+    else io.stderr(`usersig-broker: ${error.message} (${error.code})\n${await doctorHint(token, now)}`);
     return ExitCode.Invalid;
   }
   if (args.json) {
@@ -225,7 +255,7 @@ function signInputs(args: ParsedArgs, command: string): SignInputs {
   const issuedAt = nowFrom(args);
   if (issuedAt + expireSeconds > limits.UNIX_SECONDS_MAX) {
     throw usageError(
-      `the expiry (issue time + --expire) must be at most ${limits.UNIX_SECONDS_MAX} (${isoTime(limits.UNIX_SECONDS_MAX)})`,
+      `the expiry (issue time + --expire) is past the 32-bit expiry limit: a UserSig's expiry is a 32-bit unix time, at most ${EXPIRY_LIMIT}`,
     );
   }
   return { userId, expireSeconds, issuedAt };
@@ -243,70 +273,13 @@ function timesJson(inputs: SignInputs) {
   };
 }
 
-function required(args: ParsedArgs, option: string, command: string): string {
-  const value = args.strings.get(option);
-  if (value === undefined) throw usageError(`${command} needs --${option} (see \`usersig-broker ${command} --help\`)`);
-  return value;
-}
-
-/** `--now`, or the clock read once. */
-function nowFrom(args: ParsedArgs): number {
-  const now = args.strings.get("now");
-  return now !== undefined ? parseInteger(now, "--now", 0, limits.UNIX_SECONDS_MAX) : Math.floor(Date.now() / 1000);
-}
-
-function sdkAppIdFrom(args: ParsedArgs, io: Io): number {
-  const option = args.strings.get("sdkappid");
-  if (option !== undefined) return parseInteger(option, "--sdkappid", 1, limits.SDKAPPID_MAX);
-  const env = io.env[SDKAPPID_ENV];
-  if (env === undefined || env === "") throw configError(`no SDKAppID: pass --sdkappid or set ${SDKAPPID_ENV}`);
-  return parseInteger(env, SDKAPPID_ENV, 1, limits.SDKAPPID_MAX, ExitCode.Input);
-}
-
-async function secretKeyFrom(args: ParsedArgs, io: Io): Promise<string> {
-  let secretKey: string;
-  if (args.flags.has("secret-key-stdin")) {
-    if (io.stdinIsTTY) {
-      throw inputError(
-        "--secret-key-stdin reads the key from stdin, not from a terminal (it would be shown): redirect it, e.g. `< secret-key.txt`",
-      );
-    }
-    secretKey = withoutOneNewline(await io.readStdin(STDIN_MAX_BYTES));
-    if (secretKey === "") throw inputError("--secret-key-stdin: no secret key on stdin");
-  } else {
-    const env = io.env[SECRET_KEY_ENV];
-    if (env === undefined || env === "") {
-      throw configError(`no secret key: set ${SECRET_KEY_ENV}, or pass --secret-key-stdin and pipe the key in`);
-    }
-    secretKey = env;
-  }
-  if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
-    throw configError(`the secret key is over ${limits.SECRET_KEY_MAX_CHARS} characters`);
-  }
-  return secretKey;
-}
-
-/** The token argument, or stdin when there is none or it is "-"; surrounding whitespace is dropped. */
-async function tokenFrom(args: ParsedArgs, io: Io): Promise<string> {
-  const argument = args.positionals[0];
-  if (argument !== undefined && argument !== "-") {
-    const token = argument.trim();
-    if (token === "") throw inputError("the token argument is empty");
-    return token;
-  }
-  if (argument === undefined && io.stdinIsTTY) {
-    throw inputError('no token: pass it as an argument or pipe it on stdin (or pass "-" to paste it, then Ctrl-D)');
-  }
-  const token = (await io.readStdin(STDIN_MAX_BYTES)).trim();
-  if (token === "") throw inputError("no token on stdin");
-  return token;
-}
-
-/** Removes one trailing line ending (`\n` or `\r\n`) and nothing else. */
-export function withoutOneNewline(text: string): string {
-  if (text.endsWith("\r\n")) return text.slice(0, -2);
-  if (text.endsWith("\n")) return text.slice(0, -1);
-  return text;
+/**
+ * For a token the core refuses as malformed: the doctor's most likely reason, on one line (the core
+ * says "not a zlib stream" for a token cut short; the doctor says it is cut short, and by how much).
+ */
+async function doctorHint(token: string, now: number): Promise<string> {
+  const [first] = (await diagnose({ token, now })).findings;
+  return first ? `hint: ${first.title} (\`usersig-broker doctor\` says more)\n` : "";
 }
 
 /** Runs a core call; its InvalidInput (inputs are checked beforehand, so rare) is a usage error. */
@@ -323,12 +296,4 @@ function asCliError(error: unknown): unknown {
     return new CliError(ExitCode.Usage, CliErrorCode.Usage, `invalid input: ${error.message}`);
   }
   return error;
-}
-
-function writeJson(io: Io, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function indent(lines: string[], prefix = "  "): string {
-  return lines.map((line) => `${prefix}${line}\n`).join("");
 }

@@ -1,33 +1,7 @@
 /** Turning decoded tokens into the CLI's human lines and JSON objects. */
 
+import { formatDuration as duration, isExpired, isoTime } from "../doctor/time.js";
 import { type DecodedUserSig, limits, privilegeNames } from "../usersig/index.js";
-
-/** Unix seconds as an ISO 8601 UTC time without milliseconds: `2023-11-14T22:13:20Z`. */
-export function isoTime(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString().replace(/\.000Z$/, "Z");
-}
-
-/** `15552000` -> `180d`, `90061` -> `1d 1h`: the two largest non-zero units. */
-export function duration(seconds: number): string {
-  const parts: string[] = [];
-  let rest = Math.max(0, Math.floor(seconds));
-  for (const [unit, size] of [
-    ["d", 86400],
-    ["h", 3600],
-    ["m", 60],
-    ["s", 1],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0) parts.push(`${n}${unit}`);
-  }
-  return parts.length === 0 ? "0s" : parts.slice(0, 2).join(" ");
-}
-
-/** A token is expired when now > expiresAt (the official verifiers' rule: the last second is still valid). */
-export function isExpired(expiresAt: number, now: number): boolean {
-  return now > expiresAt;
-}
 
 /**
  * Text from a token may come from a stranger: control characters (terminal escape sequences, line

@@ -2,7 +2,8 @@
 
 const EXIT_CODES = `Exit codes:
   0   success (verify: the token is valid)
-  1   the token is invalid: not a UserSig, bad signature, other SDKAppID or UserID, expired
+  1   the token is invalid: not a UserSig, bad signature, other SDKAppID or UserID, expired;
+      doctor: a problem was found; check-config: the config is invalid; smoke: a check failed
   2   usage error: unknown command or option, missing or malformed option, a secret given as an argument
   3   input or configuration error: no secret key or SDKAppID, nothing usable on stdin
   70  internal error (a bug)`;
@@ -14,7 +15,7 @@ process list). It comes from the environment variable TENCENT_SECRET_KEY, or fro
 const COMMON = `  --json               print one JSON object on stdout, also on failure (then {"error": {"code", "message"}})
   -h, --help           show this help`;
 
-export const GENERAL_HELP = `usersig-broker: sign, verify and decode Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys
+export const GENERAL_HELP = `usersig-broker: sign, verify, decode and diagnose Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys; check a broker's config and deployment
 
 Usage: usersig-broker <command> [options]
 
@@ -24,6 +25,9 @@ Commands:
   verify [token]       check a UserSig's SDKAppID, signature, UserID and expiry (needs the key)
   decode [token]       show what a UserSig claims, without checking it (no key needed)
   hash-api-key         print the SHA-256 (hex) of an API key read from stdin, for the broker's config
+  doctor [token]       say what is wrong with a token that failed to log in; explain Tencent's error codes
+  check-config [file]  validate a BROKER_CONFIG offline and list the Worker secrets it needs
+  smoke <url>          check a running broker: healthz, OpenAPI, issuing, verifying, admin refused
 
 Run \`usersig-broker <command> --help\` (or \`usersig-broker help <command>\`) for a command's options.
 
@@ -71,9 +75,11 @@ Signs a PrivateMapKey (TRTC room permissions) and prints it on stdout.
 
 Options:
   --user-id <id>       the UserID (1 to 32 bytes, no control characters)
-  --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d
+  --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d (the expiry, issue
+                       time + lifetime, must fit the 32-bit limit: at most 4294967295)
   --room <n>           numeric room id, 1 to 4294967294
   --str-room <s>       string room id, 1 to 64 bytes (give --room or --str-room, not both)
+                       (--room-id and --str-room-id, the API's names, work too)
   --privileges <p>     a bitmap, 1 to 255 (decimal or 0x hex), or names joined by commas:
                        CreateRoom (1), EnterRoom (2), SendAudio (4), RecvAudio (8), SendVideo (16),
                        RecvVideo (32), SendSubVideo (64), RecvSubVideo (128), All (255)
@@ -154,10 +160,96 @@ line break.
 ${EXIT_CODES}
 `;
 
+const DOCTOR_HELP = `Usage: usersig-broker doctor [token | -] [--sdk-app-id <n>] [--user-id <id>] [--used-as userSig|privateMapKey]
+         [--error <code>] [--now <unix>] [--secret-key-stdin]
+       usersig-broker doctor --error <code>
+
+Says what is wrong with a token that failed, most likely first: cut short (and by how much), not a
+UserSig at all (a JWT, a guest ticket, a PrivateMapKey where a UserSig is expected or the
+reverse), an old v1 (ECDSA) UserSig, another SDKAppID or UserID than the ones given, expired or
+not yet valid (clock skew), and with the secret key a signature made with another key.
+
+With --error, explains one of Tencent's login error codes (as Tencent documents it) and what to
+check; with a token too, says whether the token shows its cause. Codes: 6206, 70001, 70003, 70009,
+70013, 70014, 70016, 70020, 70052, 70107, 70398.
+
+Options:
+  --sdk-app-id <n>     the SDKAppID the token was used with (also --sdkappid; default: TENCENT_SDKAPPID if set)
+  --user-id <id>       the UserID the token was used with
+  --used-as <what>     userSig (login, enterRoom) or privateMapKey (TRTC room permissions)
+  --error <code>       a Tencent error code to explain
+  --now <unix>         judge expiry at this time in unix seconds (default: the current time)
+  --secret-key-stdin   read the secret key from stdin; without it the key is TENCENT_SECRET_KEY if
+                       set, else the signature is not checked
+${COMMON}
+
+Human output: the token, then numbered problems with what to do, on stdout.
+Exit 0 when no problem is found (or with --error alone), 1 when there are problems.
+JSON: {"kind", "findings": [{"code", "title", "detail", "tencentErrors"}], "notes", "signature",
+       ["decoded"], ["v1"], ["error", "errorShown"]}
+
+Examples:
+  usersig-broker doctor --sdk-app-id 1400000000 --user-id alice < usersig.txt
+  usersig-broker doctor --error 70009
+
+${EXIT_CODES}
+`;
+
+const CHECK_CONFIG_HELP = `Usage: usersig-broker check-config [file | -]
+
+Validates a BROKER_CONFIG offline with the Worker's own schema, and lists the Worker secrets it
+needs (SECRET_KEY_<sdkAppId> per app, the Turnstile secret of apps whose guests use it,
+ADMIN_API_TOKEN for the operator API). The file is the JSON itself, or a .dev.vars / .env file
+with a BROKER_CONFIG=... line; "-" or no argument reads stdin.
+
+Options:
+${COMMON}
+
+Exit 0 when valid (the secrets on stdout), 1 when not (every error, with its field, on stderr).
+JSON: {"valid": true, "apps", "secrets": [{"name", "required", "purpose"}]} or
+      {"valid": false, "errors": [{"path", "message"}]}
+
+Example:
+  usersig-broker check-config .dev.vars
+
+${EXIT_CODES}
+`;
+
+const SMOKE_HELP = `Usage: usersig-broker smoke <url> [--api-key-stdin] [--sdk-app-id <n>] [--user-id <id>] [--admin-id <id>]
+
+Checks a running broker the way its callers use it, one PASS / FAIL / SKIP line per check:
+  healthz        GET /healthz answers 200
+  openapi        GET /openapi.json is this broker's OpenAPI description
+  issue          POST /v1/usersig issues a UserSig (with the API key for --user-id, else as a guest)
+                 that decodes to what the answer says, with Cache-Control: no-store
+  verify         POST /v1/verify accepts it (needs the API key; skipped without)
+  admin refused  POST /v1/usersig for the admin identity is refused (with the API key:
+                 403 ADMIN_IDENTITY_FORBIDDEN)
+Nothing it receives (a UserSig, a guest ticket) is printed.
+
+Options:
+  --api-key-stdin      read a backend API key from stdin (one trailing newline removed)
+  --sdk-app-id <n>     the app to ask for, when the broker serves several
+  --user-id <id>       the UserID to issue for with the API key (default: smoke_test)
+  --admin-id <id>      an admin identity of the app (default: administrator)
+${COMMON}
+
+Exit 0 when no check failed, 1 otherwise.
+JSON: {"url", "checks": [{"name", "outcome", "detail"}], "passed", "failed", "skipped"}
+
+Example:
+  usersig-broker smoke https://rtc-auth.example.com --api-key-stdin < api-key.txt
+
+${EXIT_CODES}
+`;
+
 export const COMMAND_HELP: Record<string, string> = {
   sign: SIGN_HELP,
   "sign-privatemapkey": SIGN_PRIVATEMAPKEY_HELP,
   verify: VERIFY_HELP,
   decode: DECODE_HELP,
   "hash-api-key": HASH_API_KEY_HELP,
+  doctor: DOCTOR_HELP,
+  "check-config": CHECK_CONFIG_HELP,
+  smoke: SMOKE_HELP,
 };

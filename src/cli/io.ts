@@ -1,5 +1,6 @@
 /** What the CLI needs from its process, so `main` can also be driven without one. */
 
+import { readFile, stat } from "node:fs/promises";
 import { CliError, ExitCode, inputError } from "./errors.js";
 
 export interface Io {
@@ -8,6 +9,10 @@ export interface Io {
   stdinIsTTY: boolean;
   /** All of stdin as UTF-8; a CliError when it is over `maxBytes`, unreadable or not UTF-8. */
   readStdin(maxBytes: number): Promise<string>;
+  /** A file as UTF-8; a CliError when it is missing, over `maxBytes` or not UTF-8. */
+  readFile(path: string, maxBytes: number): Promise<string>;
+  /** HTTP for `smoke` (globalThis.fetch in the process). */
+  fetch(input: string, init?: RequestInit): Promise<Response>;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -22,6 +27,8 @@ export function nodeIo(proc: NodeJS.Process): Io {
     env: proc.env,
     stdinIsTTY: proc.stdin.isTTY === true,
     readStdin: (maxBytes) => readAll(proc.stdin, maxBytes),
+    readFile: (path, maxBytes) => readTextFile(path, maxBytes),
+    fetch: (input, init) => fetch(input, init),
     stdout: (text) => {
       proc.stdout.write(text);
     },
@@ -58,5 +65,24 @@ async function readAll(stream: NodeJS.ReadableStream & { destroy(): void }, maxB
     return utf8.decode(all);
   } catch {
     throw inputError("stdin is not UTF-8");
+  }
+}
+
+async function readTextFile(path: string, maxBytes: number): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    if ((await stat(path)).size > maxBytes) throw inputError(`${path} is over ${maxBytes} bytes`);
+    bytes = await readFile(path);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw inputError(
+      `cannot read ${path}${code === "ENOENT" ? ": no such file" : code === "EISDIR" ? ": it is a directory" : ""}`,
+    );
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw inputError(`${path} is not UTF-8`);
   }
 }

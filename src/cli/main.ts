@@ -20,14 +20,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const json = wantsJson(argv);
   try {
     const [first, ...rest] = argv;
-    if (first === undefined || first === "--help" || first === "-h") {
+    if (first === undefined) {
+      // Asked for nothing: the usage is an error message here, not an answer.
+      io.stderr(GENERAL_HELP);
+      return ExitCode.Usage;
+    }
+    if (first === "--help" || first === "-h") {
       io.stdout(GENERAL_HELP);
       return ExitCode.Ok;
     }
     if (first === "help") {
       const topic = rest[0];
       const text = topic === undefined ? GENERAL_HELP : COMMAND_HELP[topic];
-      if (text === undefined) throw usageError(`no such command (commands: ${COMMAND_NAMES})`);
+      if (text === undefined) throw usageError(`no such command${typed(topic ?? "")} (commands: ${COMMAND_NAMES})`);
       io.stdout(text);
       return ExitCode.Ok;
     }
@@ -37,11 +42,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (command === undefined) {
-      // The word is not repeated: it might be a secret typed in the wrong place.
+      if (first.startsWith("-")) {
+        throw usageError(`options come after the command (commands: ${COMMAND_NAMES}; see \`usersig-broker --help\`)`);
+      }
+      const closest = closestCommand(first);
       throw usageError(
-        first.startsWith("-")
-          ? `options come after the command (commands: ${COMMAND_NAMES}; see \`usersig-broker --help\`)`
-          : `unknown command (commands: ${COMMAND_NAMES}; see \`usersig-broker --help\`)`,
+        `unknown command${typed(first)}${closest ? `; did you mean "${closest}"?` : ""} (commands: ${COMMAND_NAMES}; see \`usersig-broker --help\`)`,
       );
     }
     const args = parseCommandArgs(command.spec, rest);
@@ -61,6 +67,38 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (io.env["USERSIG_BROKER_DEBUG"] && error instanceof Error) io.stderr(`${error.stack ?? ""}\n`);
     return ExitCode.Internal;
   }
+}
+
+/**
+ * The word typed, quoted, when it looks like a command name (short, letters, digits and dashes). A
+ * longer or stranger word is not repeated: it might be a secret or a token typed in the wrong place.
+ */
+function typed(word: string): string {
+  return /^[A-Za-z][A-Za-z0-9-]{0,23}$/.test(word) ? ` "${word}"` : "";
+}
+
+/** The command nearest to what was typed (edit distance at most a third of its length, at least 2), if any. */
+export function closestCommand(word: string): string | undefined {
+  const lower = word.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of Object.keys(COMMANDS)) {
+    const distance = name.startsWith(lower) && lower.length >= 3 ? 1 : editDistance(lower, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 function report(io: Io, json: boolean, code: string, message: string): void {

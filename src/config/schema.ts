@@ -237,6 +237,7 @@ export const appSchema = z
   });
 
 export const configSchema = z.strictObject({
+  inspector: z.boolean().optional(), // false: no inspector page at GET / (backend-only deployments)
   apps: z
     .array(appSchema)
     .min(1)

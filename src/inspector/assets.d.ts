@@ -7,8 +7,10 @@ declare module "*/build/inspector/assets.json" {
     html: string;
     css: string;
     js: string;
+    /** The page's icon (SVG). */
+    favicon: string;
     /** Strong ETags (quoted), one per body. */
-    etags: { html: string; css: string; js: string };
+    etags: { html: string; css: string; js: string; favicon: string };
   };
   export default assets;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The inspector page (GET /) in real headless Chromium: `npm run test:e2e:inspector`.
 //
-// Starts the demo broker (`node scripts/start.mjs`, which builds the page through wrangler's [build])
-// on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
+// Starts the demo broker (test/e2e/broker.mjs: `node scripts/start.mjs`, which builds the page through
+// wrangler's [build]) on free ports as its own process group, drives Debian's /usr/bin/chromium with playwright-core,
 // and checks: every known-answer vector of test/fixtures/vectors.json decodes to its fields (all of
 // them expired), a fresh token counts down and turns expired live, garbage and oversized input get
-// their messages, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
+// their messages, the diagnosis (src/doctor) names what is wrong (cut short at several lengths, a JWT,
+// another app or user, expired, a PrivateMapKey used as a UserSig), Decode brings the result into view
+// at 1280x900, the favicon is served, the guest button gets a UserSig that the broker's POST /v1/verify accepts, the page
 // loads nothing from anywhere but its own origin and breaks no CSP rule, and a 375-px-wide phone
 // layout does not scroll sideways (screenshot: .test-results/inspector-phone.png).
 //
@@ -13,19 +15,17 @@
 // failure. Every wait is bounded, and a watchdog ends the run (and the broker) after 4 minutes.
 //
 // Options: INSPECTOR_E2E_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startBroker } from "./broker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const resultsDir = join(root, ".test-results");
 const CHROMIUM = process.env.INSPECTOR_E2E_CHROMIUM ?? "/usr/bin/chromium";
 const DEMO_API_KEY = "demo-api-key-not-a-secret";
 const WATCHDOG_MS = 240_000;
-const BROKER_READY_MS = 90_000;
 const STEP_MS = 15_000;
 
 const vectors = JSON.parse(readFileSync(join(root, "test/fixtures/vectors.json"), "utf8"));
@@ -90,82 +90,12 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The demo broker as a detached process group, stopped by signalling the group (never by name). */
-async function startBroker() {
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const logFile = join(resultsDir, "inspector-broker.log");
-  const log = [];
-  const kvDir = mkdtempSync(join(tmpdir(), "usersig-e2e-kv-"));
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, "scripts/start.mjs"),
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
-      "--persist-to",
-      kvDir,
-    ],
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
-  );
-  // Registered first, so it runs last (cleanups run in reverse), after the broker has stopped.
-  cleanups.unshift(async () => rmSync(kvDir, { recursive: true, force: true }));
-  child.stdout.on("data", (chunk) => log.push(chunk));
-  child.stderr.on("data", (chunk) => log.push(chunk));
-  let exited = false;
-  child.on("exit", () => {
-    exited = true;
-  });
-  cleanups.push(async () => writeFileSync(logFile, Buffer.concat(log)));
-  cleanups.push(async () => {
-    if (exited) return;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    const deadline = Date.now() + 5_000;
-    while (!exited && Date.now() < deadline) await sleep(100);
-    if (!exited) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + BROKER_READY_MS;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`the broker exited early; see ${logFile}`);
-    try {
-      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return base;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(250);
-  }
-  throw new Error(`the broker was not ready within ${BROKER_READY_MS / 1000} s; see ${logFile}`);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The demo broker (test/e2e/broker.mjs); its output goes to .test-results/inspector-broker.log at the end. */
+async function startDemoBroker() {
+  const broker = await startBroker();
+  cleanups.push(async () => writeFileSync(join(resultsDir, "inspector-broker.log"), broker.output()));
+  cleanups.push(() => broker.stop());
+  return broker.base;
 }
 
 /** The fields of a vector, from the JSON the library signed (not from our decoder). */
@@ -194,7 +124,7 @@ async function main() {
   }
   assert(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package`);
 
-  const base = await startBroker();
+  const base = await startDemoBroker();
   console.log(`broker on ${base}`);
 
   const profile = mkdtempSync(join(tmpdir(), "inspector-e2e-chromium-"));
@@ -235,6 +165,9 @@ async function main() {
   page.on("pageerror", (error) => pageErrors.push(error.message));
 
   const text = async (id) => ((await page.locator(`#${id}`).textContent()) ?? "").trim();
+  /** The diagnosis' finding codes, most likely first. */
+  const findings = async () =>
+    page.locator("#findings > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-code")));
   // Clears first and waits for the previous result to go away, so that a check never reads the
   // fields of the token pasted before (two tokens in a row often share their UserID).
   const paste = async (value) => {
@@ -293,7 +226,9 @@ async function main() {
       match(await text("f-lifetime"), new RegExp(` \\(${fields.expire} s\\)$`), "lifetime");
       equal(await text("f-state"), "expired", "state");
       match(await text("f-countdown"), /^expired \d+ d( \d+ h)? ago$/, "countdown");
-      match(await text("summary"), /expired\.$/, "summary");
+      // Expired is the one problem the diagnosis finds in these old tokens.
+      match(await text("summary"), /: expired; 1 problem found, see the diagnosis\.$/, "summary");
+      equal((await findings()).join(), "EXPIRED", "diagnosis");
       equal(await text("token-error"), "", "error");
       if (!fields.hasUserBuf) {
         equal(await text("f-userbuf"), "none", "userbuf");
@@ -391,19 +326,123 @@ async function main() {
   await check("garbage gets a clear message", async () => {
     await paste("hello, this is not a token");
     await page.locator("#token-error").filter({ hasText: "This is not a UserSig." }).waitFor();
-    match(await text("token-error"), /Bad characters or base64\./, "reason");
+    match(await text("token-error"), /a character a UserSig never has \(at position 6\)/, "reason");
     equal(await page.locator("#result").isVisible(), false, "result hidden");
     equal(await page.getByLabel("UserSig or PrivateMapKey").getAttribute("aria-invalid"), "true", "aria-invalid");
-    // A real token cut short: right alphabet, broken zlib stream.
-    await paste(vectors.sign[0].userSig.slice(0, 76));
-    await page.locator("#token-error").filter({ hasText: "Not a zlib stream." }).waitFor();
-    match(await text("token-error"), /^This is not a UserSig\. /, "truncated token");
+    equal((await findings()).join(), "NOT_A_USERSIG", "diagnosis");
+  });
+
+  await check("the diagnosis: a token cut short, at several lengths, says how much is missing", async () => {
+    const whole = vectors.sign[0].userSig;
+    for (const cut of [40, 76, 120, whole.length - 4]) {
+      await paste(whole.slice(0, cut));
+      await page.locator("#token-error").filter({ hasText: "The token is cut short" }).waitFor();
+      match(
+        await text("token-error"),
+        /^The token is cut short: (about|at least) \d+ characters? seem|last \d+ characters? seem/,
+        `cut at ${cut}`,
+      );
+      equal((await findings()).join(), "TRUNCATED", `cut at ${cut}: diagnosis`);
+      match(
+        await page.locator('#findings > li[data-code="TRUNCATED"]').textContent(),
+        /Tencent reports it as: 70003\./,
+        "Tencent code",
+      );
+    }
   });
 
   await check("oversized input gets the too-large message", async () => {
     await paste("A".repeat(5000));
-    await page.locator("#token-error").filter({ hasText: "Too large to be a UserSig." }).waitFor();
-    match(await text("token-error"), /4096 characters/, "limit");
+    await page.locator("#token-error").filter({ hasText: "Too long to be a UserSig (5000 characters)." }).waitFor();
+    equal((await findings()).join(), "TOO_LARGE", "diagnosis");
+  });
+
+  await check("the diagnosis: a JWT and a guest ticket are named, not decoded", async () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbS8ifQ.c2ln";
+    await paste(jwt);
+    await page
+      .locator("#token-error")
+      .filter({ hasText: "This is a JWT (alg RS256, issuer https://idp.example.com/), not a UserSig." })
+      .waitFor();
+    equal((await findings()).join(), "JWT", "diagnosis");
+    match(await text("diagnosis"), /Authorization: Bearer/, "what to do");
+  });
+
+  const setKnown = async ({ sdkAppId = "", userId = "", usedAs = "" } = {}) => {
+    await page.getByLabel("SDKAppID").fill(sdkAppId);
+    await page.getByLabel("UserID", { exact: true }).fill(userId);
+    await page.getByLabel("Used as").selectOption(usedAs);
+  };
+
+  await check("the diagnosis checks what it was used with, most likely first", async () => {
+    await setKnown({ sdkAppId: "1400000099", userId: "Xiaojun" });
+    await paste(vectors.sign[0].userSig);
+    await waitDecoded("xiaojun");
+    await page.locator("#findings > li").nth(2).waitFor();
+    equal((await findings()).join(), "SDKAPPID_MISMATCH,USERID_MISMATCH,EXPIRED", "findings in order");
+    match(await text("diagnosis-summary"), /^3 problems, most likely first:$/, "summary");
+    match(await page.locator('#findings > li[data-code="USERID_MISMATCH"]').textContent(), /only in case/, "case hint");
+    match(
+      await page.locator('#findings > li[data-code="EXPIRED"]').textContent(),
+      /^It expired \d+d( \d+h)? ago, at 2024-05-12T22:13:20Z\./,
+      "expired",
+    );
+    match(await text("summary"), /3 problems found, see the diagnosis\.$/, "status line");
+    // Used as a UserSig, a PrivateMapKey is named for what it is.
+    await setKnown({ usedAs: "userSig" });
+    await paste(vectors.sign[1].userSig);
+    await waitDecoded("xiaojun");
+    await page.locator('#findings > li[data-code="PRIVATEMAPKEY_AS_USERSIG"]').waitFor();
+    await setKnown();
+  });
+
+  await check("a sound token: no problem found, and the signature is said to be unchecked", async () => {
+    const response = await fetch(`${base}/v1/usersig`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Api-Key": DEMO_API_KEY },
+      body: JSON.stringify({ userId: "e2e_sound", expireSeconds: 600 }),
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const { userSig } = await response.json();
+    await setKnown({ sdkAppId: "1400000000", userId: "e2e_sound", usedAs: "userSig" });
+    await paste(userSig);
+    await waitDecoded("e2e_sound");
+    await page.locator("#diagnosis-summary", { hasText: "No problem found in the token." }).waitFor();
+    equal((await findings()).length, 0, "no findings");
+    match(await text("diagnosis-notes"), /signature is not checked here/, "note");
+    await setKnown();
+  });
+
+  await check("after Decode, the decoded result comes into view at 1280x900 and takes the focus", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await paste(vectors.sign[1].userSig);
+    await waitDecoded("xiaojun");
+    const before = await page.locator("#result-heading").boundingBox();
+    assert(
+      before && before.y > 900,
+      `the result starts at ${before?.y} px: it is not below the fold, so this check proves nothing`,
+    );
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByRole("button", { name: "Decode" }).click();
+    await page.waitForFunction(
+      () => {
+        const box = document.getElementById("result-heading")?.getBoundingClientRect();
+        return box !== undefined && box.top >= 0 && box.bottom <= window.innerHeight;
+      },
+      undefined,
+      { timeout: STEP_MS },
+    );
+    equal(await page.evaluate(() => document.activeElement?.id), "result-heading", "focus");
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
+
+  await check("the page has a favicon", async () => {
+    equal(await page.locator('link[rel="icon"]').getAttribute("href"), "/favicon.svg", "link");
+    const response = await fetch(`${base}/favicon.svg`, { signal: AbortSignal.timeout(STEP_MS) });
+    equal(response.status, 200, "status");
+    equal(response.headers.get("content-type"), "image/svg+xml", "type");
+    match(await response.text(), /^<svg /, "body");
   });
 
   await check("Clear empties the box and the result", async () => {

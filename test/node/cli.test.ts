@@ -3,11 +3,17 @@
 // no secret key used in this file appears in any output, on success and on every error path.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUserSig } from "../../src/usersig/index.js";
+import { type Broker, startBroker } from "../e2e/broker.mjs";
 import vectors from "../fixtures/vectors.json" with { type: "json" };
+import { tokenOf } from "./tokens.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/usersig-broker.mjs", import.meta.url));
@@ -90,15 +96,6 @@ async function sign(userId: string, extra: string[] = [], env: Record<string, st
   return run.stdout.trim();
 }
 
-/** A syntactically valid token with any JSON inside (its signature is whatever the JSON says). */
-function tokenOf(doc: unknown): string {
-  return deflateSync(Buffer.from(JSON.stringify(doc)))
-    .toString("base64")
-    .replace(/\+/g, "*")
-    .replace(/\//g, "-")
-    .replace(/=/g, "_");
-}
-
 // Each test spawns the CLI several times (Node starts in ~0.1 s, more on a busy machine).
 const SLOW = { timeout: 60_000 };
 
@@ -109,7 +106,7 @@ beforeAll(() => {
 
 describe.concurrent("help and version", SLOW, () => {
   it("prints the general help with every command, the environment and the exit codes", async () => {
-    for (const args of [["--help"], ["-h"], [], ["help"]]) {
+    for (const args of [["--help"], ["-h"], ["help"]]) {
       const run = await cli(args);
       expect(run.code).toBe(0);
       expect(run.stderr).toBe("");
@@ -118,11 +115,19 @@ describe.concurrent("help and version", SLOW, () => {
       }
       expect(run.stdout).toContain("TENCENT_SECRET_KEY");
       expect(run.stdout).toContain("TENCENT_SDKAPPID");
-      expect(run.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 /);
+      expect(run.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {6}doctor: .*\n {2}2 .*\n {2}3 /);
     }
   });
 
-  it.each(["sign", "sign-privatemapkey", "verify", "decode", "hash-api-key"])(
+  it("with no arguments, prints the usage on stderr and exits 2", async () => {
+    const run = await cli([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^usersig-broker: sign, verify, decode and diagnose/);
+    for (const command of ["doctor", "check-config", "smoke"]) expect(run.stderr).toContain(`  ${command} `);
+  });
+
+  it.each(["sign", "sign-privatemapkey", "verify", "decode", "hash-api-key", "doctor", "check-config", "smoke"])(
     "%s --help and help %s",
     async (command) => {
       const viaOption = await cli([command, "--help"]);
@@ -230,7 +235,14 @@ describe.concurrent("sign", SLOW, () => {
     for (const expire of ["0", "-5", "1.5", "1w", "abc", "", "99999999999"]) {
       expectUsage(await cli([...base, "--user-id", "a", `--expire=${expire}`], { env }), /--expire must be/);
     }
-    expectUsage(await cli([...base, "--user-id", "a", "--expire", "4294967295"], { env }), /expiry .* must be at most/);
+    expectUsage(
+      await cli([...base, "--user-id", "a", "--expire", "4294967295"], { env }),
+      /the expiry \(issue time \+ --expire\) is past the 32-bit expiry limit: .* at most 4294967295/,
+    );
+    expectUsage(
+      await cli([...base, "--user-id", "a", "--expire", "4294967296"], { env }),
+      /--expire is past the 32-bit expiry limit: .* at most 4294967295 \(2106-02-07T06:28:15Z\)/,
+    );
     expectUsage(
       await cli([...base, "--user-id", "x".repeat(33), "--expire", "60"], { env }),
       /--user-id must be 1 to 32 bytes/,
@@ -352,6 +364,21 @@ describe.concurrent("sign-privatemapkey", SLOW, () => {
     expect(named.stdout).toBe(numeric.stdout);
     const stringRoom = await cli([...base, "--str-room", "room-abc", "--privileges", "0xff"], { env: KEY_ENV });
     expect(stringRoom).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
+  });
+
+  it("accepts the API's names --str-room-id and --room-id, one room option only", async () => {
+    const strRoomId = await cli([...base, "--str-room-id", "room-abc", "--privileges", "0xff"], { env: KEY_ENV });
+    expect(strRoomId).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
+    const roomId = await cli([...base, "--room-id", "1234", "--privileges", "255"], { env: KEY_ENV });
+    expect(roomId).toEqual({ code: 0, stdout: `${NUMERIC_ROOM_VECTOR?.userSig}\n`, stderr: "" });
+    expectUsage(
+      await cli([...base, "--str-room", "a", "--str-room-id", "a", "--privileges", "1"], { env: KEY_ENV }),
+      /exactly one of --room <n> and --str-room <s> \(or --room-id, --str-room-id\)/,
+    );
+    expectUsage(
+      await cli([...base, "--str-room-id", "r".repeat(65), "--privileges", "1"], { env: KEY_ENV }),
+      /--str-room-id must be 1 to 64 bytes/,
+    );
   });
 
   it("--json names the room and the privileges", async () => {
@@ -611,11 +638,19 @@ describe.concurrent("decode", SLOW, () => {
       const run = await cli(["decode", bad], { hidden: [bad] });
       expect(run.code).toBe(1);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^usersig-broker: not a UserSig: .* \(ERR_MALFORMED\)\n$/);
+      expect(run.stderr).toMatch(
+        /^usersig-broker: not a UserSig: .* \(ERR_MALFORMED\)\nhint: .+ \(`usersig-broker doctor` says more\)\n$/,
+      );
       const asJson = await cli(["decode", bad, "--json"], { hidden: [bad] });
       expect(asJson.code).toBe(1);
       expect(json(asJson)).toEqual({ error: { code: "ERR_MALFORMED", message: expect.any(String) } });
     }
+    // A token cut short: the core says "not a zlib stream", the hint says what happened.
+    const cut = await cli(["decode", (USERSIG_VECTOR?.userSig ?? "").slice(0, 100)]);
+    expect(cut.stderr).toMatch(/\nhint: The token is cut short: about \d+ characters seem to be missing\. /);
+    const verifyCut = await cli(["verify", (USERSIG_VECTOR?.userSig ?? "").slice(0, 100)], { env: KEY_ENV });
+    expect(verifyCut.code).toBe(1);
+    expect(verifyCut.stderr).toMatch(/^invalid: .*\(ERR_MALFORMED\)\nhint: The token is cut short: /);
     const none = await cli(["decode"]);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no token on stdin/);
@@ -668,15 +703,302 @@ describe.concurrent("hash-api-key", SLOW, () => {
 });
 
 describe.concurrent("usage errors", SLOW, () => {
-  it("unknown commands and misplaced options exit 2 without echoing the word", async () => {
+  it("an unknown command is echoed with the closest one; a word that may be a secret is not echoed", async () => {
     expectUsage(
-      await cli(["frobnicate"], { hidden: ["frobnicate"] }),
-      /unknown command \(commands: sign, sign-privatemapkey, verify, decode, hash-api-key/,
+      await cli(["frobnicate"]),
+      /unknown command "frobnicate" \(commands: sign, sign-privatemapkey, verify, decode, hash-api-key, doctor, check-config, smoke/,
+    );
+    expectUsage(await cli(["doctr"]), /unknown command "doctr"; did you mean "doctor"\?/);
+    expectUsage(await cli(["sing"]), /unknown command "sing"; did you mean "sign"\?/);
+    expectUsage(await cli(["verfy"]), /did you mean "verify"\?/);
+    expectUsage(await cli(["check"]), /did you mean "check-config"\?/);
+    // A token or key pasted in place of the command is long or has other characters: not repeated.
+    const secretish = "5bd2850fff3ecb11d7c805251c51ee46";
+    expectUsage(await cli([secretish], { hidden: [secretish] }), /^usersig-broker: unknown command \(commands/);
+    expectUsage(
+      await cli([USERSIG_VECTOR?.userSig ?? ""], { hidden: [(USERSIG_VECTOR?.userSig ?? "").slice(0, 30)] }),
+      /unknown command \(/,
     );
     expectUsage(await cli(["--user-id", "a"]), /options come after the command/);
-    expectUsage(await cli(["help", "frobnicate"], { hidden: ["frobnicate"] }), /no such command/);
+    expectUsage(await cli(["help", "frobnicate"]), /no such command "frobnicate"/);
     const asJson = await cli(["frobnicate", "--json"]);
     expect(asJson.code).toBe(2);
     expect(json(asJson)).toEqual({ error: { code: "ERR_USAGE", message: expect.stringMatching(/unknown command/) } });
+  });
+});
+
+describe.concurrent("doctor", SLOW, () => {
+  it("says a cut token is truncated and by how much (token as argument or on stdin); exit 1", async () => {
+    const whole = USERSIG_VECTOR?.userSig ?? "";
+    const cut = whole.slice(0, 100);
+    for (const run of [await cli(["doctor", cut]), await cli(["doctor"], { input: `${cut}\n` })]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toMatch(/^token: a UserSig, cut short\n1 problem, most likely first:\n/);
+      expect(run.stdout).toMatch(/1\. The token is cut short: about \d+ characters seem to be missing\. \[TRUNCATED\]/);
+      expect(run.stdout).toContain("Tencent reports it as: 70003");
+    }
+  });
+
+  it("with the SDKAppID, UserID and the key from the environment: every problem, most likely first", async () => {
+    const token = await sign("alice", ["--expire", "60", "--now", NOW]);
+    const run = await cli(
+      ["doctor", token, "--sdk-app-id", "1400000001", "--user-id", "bob", "--now", String(vectors.time + 3600)],
+      {
+        env: { TENCENT_SECRET_KEY: OTHER_SECRET },
+        hidden: [token],
+      },
+    );
+    expect(run.code).toBe(1);
+    const order = [...run.stdout.matchAll(/^\d\. .*\[([A-Z_]+)\]$/gm)].map((m) => m[1]);
+    expect(order).toEqual(["SDKAPPID_MISMATCH", "USERID_MISMATCH", "EXPIRED", "SIGNATURE_MISMATCH"]);
+    expect(run.stdout).toContain(`token: a UserSig of SDKAppID ${SDKAPPID} for "alice"`);
+  });
+
+  it("a sound token: no problem, exit 0; the key from stdin checks the signature; --json", async () => {
+    const token = await sign("alice", ["--expire", "1h"]);
+    const ok = await cli(["doctor", token, "--sdkappid", SDKAPPID, "--user-id", "alice", "--secret-key-stdin"], {
+      input: `${SECRET}\n`,
+      hidden: [token],
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/No problem found in the token\.\n\nnote: Signature valid: this key signed it/);
+    const asJson = json(await cli(["doctor", token, "--json"], { hidden: [token] }));
+    expect(asJson).toMatchObject({
+      kind: "usersig",
+      findings: [],
+      signature: "not-checked",
+      decoded: { userId: "alice" },
+    });
+  });
+
+  it("--error explains Tencent's code, alone or with a token that shows its cause", async () => {
+    for (const code of [
+      "6206",
+      "70001",
+      "70003",
+      "70009",
+      "70013",
+      "70014",
+      "70016",
+      "70020",
+      "70052",
+      "70107",
+      "70398",
+    ]) {
+      const run = await cli(["doctor", "--error", code]);
+      expect(run.code, code).toBe(0);
+      expect(run.stdout).toMatch(
+        new RegExp(`^Tencent error ${code} \\(ERR_[A-Z_]+\\):\n {2}.+\nWhat to check:\n {2}- `),
+      );
+    }
+    const wrongKey = await sign("alice", ["--expire", "1h"], {
+      TENCENT_SECRET_KEY: OTHER_SECRET,
+      TENCENT_SDKAPPID: SDKAPPID,
+    });
+    const both = await cli(["doctor", wrongKey, "--error", "70009"], { env: { TENCENT_SECRET_KEY: SECRET } });
+    expect(both.code).toBe(1);
+    expect(both.stdout).toContain("The token shows what Tencent's 70009 is about: SIGNATURE_MISMATCH.");
+    const json70013 = json(await cli(["doctor", "--error", "70013", "--json"]));
+    expect(json70013).toMatchObject({ error: { code: 70013, name: "ERR_SVR_ACCOUNT_USERSIG_MISMATCH_ID" } });
+    expectUsage(
+      await cli(["doctor", "--error", "12345"]),
+      /--error must be one of Tencent's login error codes .*6206, 70001/,
+    );
+  });
+
+  it("names what is not a UserSig: a JWT, an old v1 token", async () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbS8ifQ.c2ln";
+    const run = await cli(["doctor", jwt]);
+    expect(run.stdout).toContain("1. This is a JWT (alg RS256, issuer https://idp.example.com/), not a UserSig. [JWT]");
+    const v1 = tokenOf({
+      "TLS.identifier": "bob",
+      "TLS.sdk_appid": "1400000000",
+      "TLS.version": "201512300000",
+      "TLS.time": NOW,
+      "TLS.expire_after": "60",
+      "TLS.sig": "MEUC",
+    });
+    const old = await cli(["doctor", v1, "--now", NOW]);
+    expect(old.stdout).toMatch(/token: an old v1 UserSig of SDKAppID 1400000000 for "bob"/);
+    expect(old.stdout).toContain("[V1_ECDSA]");
+  });
+
+  it("escapes control characters from a stranger's token, and refuses bad options", async () => {
+    const token = tokenOf({
+      "TLS.ver": "2.0",
+      "TLS.identifier": "a\u009b2Jb",
+      "TLS.sdkappid": 1,
+      "TLS.time": 1,
+      "TLS.expire": 1,
+      "TLS.sig": "LvA7d/Iw7gSsnskvVzBDPOCCDbuNCw4GHwTC0bip+B4=",
+    });
+    const run = await cli(["doctor", token, "--user-id", "x"]);
+    expect(run.stdout).toContain("a\\u009b2Jb");
+    expect(run.stdout.includes("\u009b")).toBe(false);
+    expectUsage(await cli(["doctor", "x", "--used-as", "jwt"]), /--used-as must be userSig or privateMapKey/);
+    expectUsage(await cli(["doctor", "x", "--sdk-app-id", "1", "--sdkappid", "1"]), /not both/);
+    expectUsage(await cli(["doctor", "--secret-key", "k"]), /secrets are never taken as command-line arguments/);
+  });
+});
+
+describe.concurrent("check-config", SLOW, () => {
+  it("a valid config: exit 0 and the secrets it needs (file, .dev.vars line, stdin)", async () => {
+    const config = {
+      apps: [
+        { sdkAppId: 1400000001, name: "one" },
+        { sdkAppId: 1400000002, guests: { enabled: true, turnstile: { siteKey: "0x4AAA" } } },
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), "check-config-"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    writeFileSync(join(dir, ".dev.vars"), `# comment\nSECRET_KEY_1=x\nBROKER_CONFIG='${JSON.stringify(config)}'\n`);
+    try {
+      for (const run of [
+        await cli(["check-config", join(dir, "config.json")]),
+        await cli(["check-config", join(dir, ".dev.vars")]),
+        await cli(["check-config", "-"], { input: JSON.stringify(config) }),
+        await cli(["check-config"], { input: JSON.stringify(config) }),
+      ]) {
+        expect(run.code).toBe(0);
+        expect(run.stderr).toBe("");
+        expect(run.stdout).toMatch(/^valid: 2 apps: 1400000001 \("one"\), 1400000002\n/);
+        expect(run.stdout).toMatch(/^ {2}SECRET_KEY_1400000001 +Tencent secret key of app 1400000001$/m);
+        expect(run.stdout).toMatch(/^ {2}SECRET_KEY_1400000002 /m);
+        expect(run.stdout).toMatch(/^ {2}TURNSTILE_SECRET_KEY +Turnstile secret of app 1400000002$/m);
+        expect(run.stdout).toMatch(/^ {2}ADMIN_API_TOKEN +optional: /m);
+      }
+      const asJson = json(await cli(["check-config", join(dir, "config.json"), "--json"]));
+      expect(asJson).toMatchObject({ valid: true, apps: [1400000001, 1400000002] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the demo configuration is valid", async () => {
+    const run = await cli(["check-config", "demo/config.json"]);
+    expect(run.code).toBe(0);
+  });
+
+  it("an invalid config: exit 1 and every error with its field", async () => {
+    const bad = {
+      apps: [
+        { sdkAppId: "1400000000", guests: { enabld: true }, lifetimes: { guest: { default: 9, max: 5 } } },
+        { sdkAppId: 0 },
+      ],
+    };
+    const run = await cli(["check-config"], { input: JSON.stringify(bad) });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^invalid: BROKER_CONFIG has \d+ errors:\n/);
+    expect(run.stderr).toMatch(/^ {2}BROKER_CONFIG\.apps\[0\]\.sdkAppId: /m);
+    expect(run.stderr).toMatch(/^ {2}BROKER_CONFIG\.apps\[0\]\.guests: .*"enabld"/m);
+    expect(run.stderr).toMatch(
+      /^ {2}BROKER_CONFIG\.apps\[0\]\.lifetimes\.guest\.default: default must not exceed max/m,
+    );
+    expect(run.stderr).toMatch(/^ {2}BROKER_CONFIG\.apps\[1\]\.sdkAppId: /m);
+    const asJson = json(await cli(["check-config", "--json"], { input: JSON.stringify(bad) }));
+    expect(asJson["valid"]).toBe(false);
+    expect(asJson["errors"]).toContainEqual({ field: "apps[1].sdkAppId", message: expect.any(String) });
+    const notJson = await cli(["check-config"], { input: "apps: []" });
+    expect(notJson.stderr).toBe("invalid: BROKER_CONFIG has 1 error:\n  BROKER_CONFIG is not valid JSON\n");
+    const missing = await cli(["check-config", "no-such-file.json"]);
+    expect(missing).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: "usersig-broker: cannot read no-such-file.json: no such file\n",
+    });
+  });
+});
+
+describe("smoke, against a real local broker", { timeout: 180_000 }, () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  }, 120_000);
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it("npm start's banner (after wrangler's Ready) shows the inspector URL, without wrangler's false alarms", () => {
+    const output = broker.output();
+    expect(output).toMatch(/Ready on http:\/\/127\.0\.0\.1:\d+\n\n {2}usersig-broker DEMO on /);
+    expect(output).toContain(`  Inspector (decode a UserSig, get a guest one):  ${broker.base}/\n`);
+    expect(output).not.toMatch(/Your types might be out of date/);
+    expect(output).not.toMatch(/changed, restarting build/);
+  });
+
+  it("with the demo API key: every check passes, and no token is printed", async () => {
+    const run = await cli(["smoke", broker.base, "--api-key-stdin"], {
+      input: "demo-api-key-not-a-secret\n",
+      hidden: ["demo-api-key-not-a-secret", "eJ"],
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n").map((line) => line.split(":")[0])).toEqual([
+      "PASS healthz",
+      "PASS openapi",
+      "PASS issue",
+      "PASS verify",
+      "PASS admin refused",
+      "smoke",
+      "",
+    ]);
+    expect(run.stdout).toContain(
+      'PASS admin refused: POST /v1/usersig for "administrator": 403 ADMIN_IDENTITY_FORBIDDEN',
+    );
+    expect(run.stdout).toMatch(/smoke: 5 passed, 0 failed, 0 skipped\n$/);
+    expect(run.code).toBe(0);
+  });
+
+  it("as a guest: issuing works, verify is skipped; --json", async () => {
+    const run = await cli(["smoke", broker.base, "--json"], { hidden: ["eJ"] });
+    expect(run.code).toBe(0);
+    const body = json(run) as { checks: { name: string; outcome: string }[]; passed: number; skipped: number };
+    expect(body.checks.map((c) => `${c.name}=${c.outcome}`)).toEqual([
+      "healthz=pass",
+      "openapi=pass",
+      "issue=pass",
+      "verify=skip",
+      "admin refused=pass",
+    ]);
+  });
+
+  it("fails when a broker issues an admin identity's UserSig, or nothing answers", async () => {
+    // A broken "broker" that signs whatever it is asked for.
+    const server: Server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", async () => {
+        if (req.url === "/healthz") return void res.end("ok");
+        if (req.url === "/openapi.json") {
+          res.setHeader("Content-Type", "application/json");
+          return void res.end(JSON.stringify({ openapi: "3.1.0", paths: { "/v1/usersig": {} } }));
+        }
+        const userId = (JSON.parse(body || "{}") as { userId?: string }).userId ?? "guest_x";
+        const userSig = await signUserSig({ sdkAppId: 1400000000, userId, expireSeconds: 60 }, SECRET);
+        res.setHeader("Content-Type", "application/json");
+        res.setHeader("Cache-Control", "no-store");
+        res.end(JSON.stringify({ sdkAppId: 1400000000, userId, userSig }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const run = await cli(["smoke", url], { hidden: ["eJ"] });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        'FAIL admin refused: POST /v1/usersig as a guest ISSUED a UserSig for the admin identity "administrator"',
+      );
+      expect(run.stdout).toMatch(/smoke: 3 passed, 1 failed, 1 skipped\n$/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const nothing = await cli(["smoke", url]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stdout).toMatch(/^FAIL healthz: could not reach the broker \(ECONNREFUSED\)$/m);
+    expectUsage(await cli(["smoke"]), /smoke needs the broker's URL/);
+    expectUsage(await cli(["smoke", "ftp://x"]), /http or https/);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * GET / (the inspector page), GET /inspector.js and GET /inspector.css.
+ * GET / (the inspector page), GET /inspector.js, GET /inspector.css and GET /favicon.svg; all 404
+ * when BROKER_CONFIG says `"inspector": false` (see src/inspector/switch.ts).
  *
  * The page is built by scripts/build-inspector.mjs into build/inspector/assets.json and ships
  * inside the Worker script, so every response carries the headers set here. The page decodes in
@@ -12,7 +13,10 @@
 
 import { Hono } from "hono";
 import assets from "../../../build/inspector/assets.json";
+import { inspectorEnabled } from "../../inspector/switch.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
+import { RequestError } from "../errors.js";
+import { problemResponse, toProblem } from "../problem.js";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
 
@@ -54,6 +58,9 @@ function turnstileEnabled(c: BrokerContext): boolean {
 }
 
 function serve(c: BrokerContext, body: string, contentType: string, etag: string, extra: Record<string, string> = {}) {
+  if (!inspectorEnabled(c.env.BROKER_CONFIG)) {
+    return problemResponse(toProblem(new RequestError("NOT_FOUND", "No such route.")), c.get("requestId"));
+  }
   const headers = new Headers({ ...COMMON_HEADERS, ...extra, "Content-Type": contentType, ETag: etag });
   if (matchesEtag(c.req.header("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { status: 200, headers });
@@ -88,5 +95,11 @@ inspectorRoutes.get("/inspector.js", (c) =>
 inspectorRoutes.get("/inspector.css", (c) =>
   serve(c, assets.css, "text/css; charset=utf-8", assets.etags.css, {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+  }),
+);
+
+inspectorRoutes.get("/favicon.svg", (c) =>
+  serve(c, assets.favicon, "image/svg+xml", assets.etags.favicon, {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   }),
 );

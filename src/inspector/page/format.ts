@@ -1,68 +1,9 @@
 /**
  * What the inspector shows, as plain strings: no DOM here, so every rule is easy to read and test.
+ * Times and durations come from the doctor's shared module (src/doctor/time.ts), like the CLI's.
  */
 
-import { limits, Privilege, UserSigError, UserSigErrorCode } from "../../usersig/index.js";
-
-/** Only the largest units count: "180 days", "2 hours 30 minutes", "5 minutes". */
-export function formatLifetime(seconds: number): string {
-  const units: [string, number][] = [
-    ["day", 86_400],
-    ["hour", 3_600],
-    ["minute", 60],
-    ["second", 1],
-  ];
-  return twoUnits(seconds, units, (n, unit) => `${n} ${unit}${n === 1 ? "" : "s"}`, " ") || "0 seconds";
-}
-
-/** Countdown style: "742 d 3 h", "59 min 58 s". */
-export function formatCompact(seconds: number): string {
-  const units: [string, number][] = [
-    ["d", 86_400],
-    ["h", 3_600],
-    ["min", 60],
-    ["s", 1],
-  ];
-  return twoUnits(seconds, units, (n, unit) => `${n} ${unit}`, " ") || "0 s";
-}
-
-function twoUnits(
-  seconds: number,
-  units: [string, number][],
-  one: (n: number, unit: string) => string,
-  separator: string,
-): string {
-  let rest = Math.max(0, Math.floor(seconds));
-  const parts: string[] = [];
-  for (const [unit, size] of units) {
-    if (parts.length === 2) break;
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0) parts.push(one(n, unit));
-    // Once the largest unit is found, the next one is shown even when 0 would be skipped: "3 h" not "3 h 0 min".
-    else if (parts.length === 1) break;
-  }
-  return parts.join(separator);
-}
-
-/**
- * A token is valid up to and including its expiry second (the official verifiers refuse only
- * `now > issuedAt + expire`).
- */
-export function isExpired(expiresAt: number, now: number): boolean {
-  return now > expiresAt;
-}
-
-export function countdown(expiresAt: number, now: number): string {
-  if (isExpired(expiresAt, now)) return `expired ${formatCompact(now - expiresAt)} ago`;
-  if (expiresAt === now) return "expires now";
-  return `expires in ${formatCompact(expiresAt - now)}`;
-}
-
-/** "2023-11-14T22:13:20Z": the unix seconds in UTC, without milliseconds. */
-export function isoSeconds(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString().replace(/\.000Z$/, "Z");
-}
+import { limits, Privilege } from "../../usersig/index.js";
 
 const localFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "long" });
 
@@ -109,37 +50,16 @@ export function describeMask(mask: number): string {
   return base;
 }
 
-export interface ProblemText {
-  title: string;
-  detail: string;
-}
-
-/** A decoding failure, for people. The core's messages are fixed strings that never quote the input. */
-export function describeError(error: unknown): ProblemText {
-  if (error instanceof UserSigError) {
-    switch (error.code) {
-      case UserSigErrorCode.TooLarge:
-        return {
-          title: "Too large to be a UserSig.",
-          detail: `Real UserSigs are far shorter: this inspector reads at most ${limits.TOKEN_MAX_CHARS} characters that inflate to at most ${limits.INFLATED_MAX_BYTES} bytes.`,
-        };
-      case UserSigErrorCode.Malformed:
-        return {
-          title: "This is not a UserSig.",
-          detail: `${capitalize(error.message.replace(/^not a UserSig:\s*/, ""))}. A UserSig is one line of letters, digits and * - _ characters, usually starting with "eJ".`,
-        };
-      default:
-        return { title: "This UserSig could not be decoded.", detail: capitalize(error.message) };
-    }
-  }
-  return {
-    title: "This UserSig could not be decoded.",
-    detail: "The browser failed while decoding it; try a current version of Chrome, Edge, Firefox or Safari.",
-  };
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+/**
+ * The guest panel's message for a refusal. The broker's `detail` already says when to try again
+ * (e.g. a 429's "try again in 30 seconds"), so Retry-After is only added when it does not.
+ */
+export function guestProblemText(status: number, problem: unknown, retryAfter: string | null): string {
+  const p = (problem ?? {}) as { detail?: unknown; code?: unknown };
+  const detail = typeof p.detail === "string" ? p.detail : `The broker answered HTTP ${status}.`;
+  const code = typeof p.code === "string" ? ` (${p.code})` : "";
+  const retry = retryAfter && !/try again/i.test(detail) ? ` Try again in ${retryAfter} s.` : "";
+  return `No guest UserSig: ${detail}${code}${retry}`;
 }
 
 export interface ExtractedToken {

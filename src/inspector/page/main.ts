@@ -1,25 +1,19 @@
 /**
  * The inspector page (GET /): decodes a pasted UserSig with the real core (src/usersig) in the
- * browser, and, when an app of this broker allows guests, gets a guest UserSig from it.
+ * browser, says what is wrong with it (the doctor, src/doctor, as `usersig-broker doctor` does), and,
+ * when an app of this broker allows guests, gets a guest UserSig from it.
  *
  * Nothing pasted is sent anywhere: the only requests are GET /v1/apps and, on a click,
  * POST /v1/usersig (plus Cloudflare Turnstile when the app requires it). DOM text is only ever set
  * with textContent, so a decoded field can never become markup.
  */
 
-import { type DecodedUserSig, decodeUserSig } from "../../usersig/index.js";
-import {
-  countdown,
-  describeError,
-  describeMask,
-  extractToken,
-  formatLifetime,
-  hex,
-  isExpired,
-  isoSeconds,
-  localTime,
-  PRIVILEGE_ROWS,
-} from "./format.js";
+import { type Diagnosis, type DoctorInput, diagnose } from "../../doctor/index.js";
+import { countdown, formatDuration, isExpired, isoTime } from "../../doctor/time.js";
+import type { DecodedUserSig } from "../../usersig/index.js";
+import { describeMask, extractToken, guestProblemText, hex, localTime, PRIVILEGE_ROWS } from "./format.js";
+
+const formatLifetime = (seconds: number) => formatDuration(seconds, "words");
 
 /** One app as GET /v1/apps describes it. */
 interface PublicApp {
@@ -69,7 +63,16 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 let decodeSequence = 0;
 let ticking: ReturnType<typeof setInterval> | undefined;
 
-async function decodeInput(): Promise<void> {
+/**
+ * `reveal`: bring the answer into view when the person asked for it (Decode, a paste, the guest
+ * button); typing does not move the page. `focus` also moves the keyboard focus to it (Decode).
+ */
+interface Reveal {
+  reveal?: boolean;
+  focus?: boolean;
+}
+
+async function decodeInput(how: Reveal = {}): Promise<void> {
   const sequence = ++decodeSequence;
   const raw = el<HTMLTextAreaElement>("token").value;
   stopTicking();
@@ -78,43 +81,121 @@ async function decodeInput(): Promise<void> {
     return;
   }
   const { token, note } = extractToken(raw);
-  let decoded: DecodedUserSig;
+  let diagnosis: Diagnosis;
   try {
     if (typeof DecompressionStream === "undefined") throw new Error("no DecompressionStream");
-    decoded = await decodeUserSig(token);
-  } catch (error) {
+    diagnosis = await diagnose({ token, now: nowSeconds(), ...known() });
+  } catch {
     if (sequence !== decodeSequence) return;
-    showError(error, note);
+    showUnsupported(note);
     return;
   }
   // A newer input arrived while this one was inflating: its result wins.
   if (sequence !== decodeSequence) return;
-  showDecoded(decoded, note);
+  showDiagnosis(diagnosis);
+  if (diagnosis.decoded) showDecoded(diagnosis.decoded, note, diagnosis);
+  else showError(diagnosis, note);
+  if (how.reveal) reveal(diagnosis.decoded ? "result" : "diagnosis", how.focus === true);
+}
+
+/** What the person said the token was used with (the optional fields). */
+function known(): Omit<DoctorInput, "token" | "now"> {
+  const sdkAppIdText = el<HTMLInputElement>("expect-sdkappid").value.trim();
+  const userId = el<HTMLInputElement>("expect-userid").value;
+  const usedAs = el<HTMLSelectElement>("used-as").value;
+  const sdkAppId = /^[0-9]{1,10}$/.test(sdkAppIdText) ? Number(sdkAppIdText) : undefined;
+  return {
+    ...(sdkAppId !== undefined ? { sdkAppId } : {}),
+    ...(userId !== "" ? { userId } : {}),
+    ...(usedAs === "userSig" || usedAs === "privateMapKey" ? { usedAs } : {}),
+  };
+}
+
+function reveal(id: string, focus: boolean): void {
+  const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  el(id).scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+  if (focus) el(`${id}-heading`).focus({ preventScroll: true });
 }
 
 function showNothing(): void {
   el("result").hidden = true;
+  el("diagnosis").hidden = true;
   setText("token-error", "");
   setText("input-note", "");
   setText("summary", "");
   el("token").setAttribute("aria-invalid", "false");
 }
 
-function showError(error: unknown, note: string | undefined): void {
+function showUnsupported(note: string | undefined): void {
+  showNothing();
+  setText("input-note", note ?? "");
+  setText(
+    "token-error",
+    "This browser cannot decode UserSigs (it lacks DecompressionStream): try a current version of Chrome, Edge, Firefox or Safari.",
+  );
+}
+
+/** Not decodable: the most likely problem in the alert, all of them in the diagnosis. */
+function showError(diagnosis: Diagnosis, note: string | undefined): void {
   el("result").hidden = true;
   setText("summary", "");
   setText("input-note", note ?? "");
-  const { title, detail } = describeError(error);
+  const first = diagnosis.findings[0];
   const box = el("token-error");
   const strong = document.createElement("strong");
-  strong.textContent = title;
+  strong.textContent = first?.title ?? "This could not be read as a UserSig.";
   const p = document.createElement("span");
-  p.textContent = ` ${detail}`;
+  p.textContent = first ? ` ${first.detail}` : "";
   box.replaceChildren(strong, p);
   el("token").setAttribute("aria-invalid", "true");
 }
 
-function showDecoded(d: DecodedUserSig, note: string | undefined): void {
+/** The diagnosis panel: the findings, most likely first, or that none was found. */
+function showDiagnosis(d: Diagnosis): void {
+  const items = d.findings.map((finding) => {
+    const li = document.createElement("li");
+    li.dataset.code = finding.code;
+    const title = document.createElement("span");
+    title.className = "finding-title";
+    title.textContent = finding.title;
+    const code = document.createElement("span");
+    code.className = "finding-code";
+    code.textContent = ` ${finding.code}`;
+    const detail = document.createElement("p");
+    detail.textContent = finding.detail;
+    li.append(title, code, detail);
+    if (finding.tencentErrors.length > 0) {
+      const tencent = document.createElement("p");
+      tencent.className = "hint";
+      tencent.textContent = `Tencent reports it as: ${finding.tencentErrors.join(", ")}.`;
+      li.append(tencent);
+    }
+    return li;
+  });
+  el("findings").replaceChildren(...items);
+  const n = d.findings.length;
+  setText(
+    "diagnosis-summary",
+    n === 0 ? "No problem found in the token." : `${n === 1 ? "1 problem" : `${n} problems`}, most likely first:`,
+  );
+  // The key never comes to a browser: say where the signature can be checked instead of the doctor's "give the key".
+  const notes = d.notes.filter((note) => !note.startsWith("Signature not checked"));
+  if (d.signature === "not-checked" && d.decoded) {
+    notes.push(
+      "The signature is not checked here: that needs the app's secret key, which never comes to a browser (the CLI's usersig-broker doctor with the key, or POST /v1/verify, checks it).",
+    );
+  }
+  el("diagnosis-notes").replaceChildren(
+    ...notes.map((note) => {
+      const li = document.createElement("li");
+      li.textContent = note;
+      return li;
+    }),
+  );
+  el("diagnosis").hidden = false;
+}
+
+function showDecoded(d: DecodedUserSig, note: string | undefined, diagnosis: Diagnosis): void {
   setText("token-error", "");
   setText("input-note", note ?? "");
   el("token").setAttribute("aria-invalid", "false");
@@ -164,15 +245,18 @@ function showDecoded(d: DecodedUserSig, note: string | undefined): void {
   updateClock(d);
   ticking = setInterval(() => updateClock(d), 1000);
   const now = nowSeconds();
+  const problems = diagnosis.findings.length;
   setText(
     "summary",
-    `Decoded a ${kind} of app ${d.sdkAppId} for ${d.userId}: ${isExpired(d.expiresAt, now) ? "expired" : "not expired"}.`,
+    `Decoded a ${kind} of app ${d.sdkAppId} for ${d.userId}: ${isExpired(d.expiresAt, now) ? "expired" : "not expired"}${
+      problems > 0 ? `; ${problems === 1 ? "1 problem" : `${problems} problems`} found, see the diagnosis` : ""
+    }.`,
   );
 }
 
 function setTime(prefix: string, unixSeconds: number): void {
   const local = el<HTMLTimeElement>(`${prefix}-local`);
-  const iso = isoSeconds(unixSeconds);
+  const iso = isoTime(unixSeconds);
   local.dateTime = iso;
   local.textContent = localTime(unixSeconds);
   setText(`${prefix}-iso`, `${iso} · unix ${unixSeconds}`);
@@ -369,7 +453,7 @@ async function getGuestUserSig(): Promise<void> {
     setText("copy", "Copy the guest UserSig");
     const textarea = el<HTMLTextAreaElement>("token");
     textarea.value = body.userSig;
-    await decodeInput();
+    await decodeInput({ reveal: true });
     setText(
       "guest-status",
       `Got a UserSig for guest ${body.userId}, valid for ${formatLifetime(body.expireSeconds)}. It is decoded below.`,
@@ -401,11 +485,7 @@ function requestGuest(app: PublicApp, withTicket: boolean): Promise<Response> {
 }
 
 function showGuestProblem(response: Response, problem: unknown): void {
-  const p = (problem ?? {}) as { detail?: unknown; code?: unknown };
-  const detail = typeof p.detail === "string" ? p.detail : `The broker answered HTTP ${response.status}.`;
-  const retry = response.headers.get("Retry-After");
-  const code = typeof p.code === "string" ? ` (${p.code})` : "";
-  setText("guest-error", `No guest UserSig: ${detail}${code}${retry ? ` Try again in ${retry} s.` : ""}`);
+  setText("guest-error", guestProblemText(response.status, problem, response.headers.get("Retry-After")));
   setText("guest-status", "");
 }
 
@@ -433,14 +513,17 @@ async function copyGuestUserSig(): Promise<void> {
 
 function start(): void {
   const textarea = el<HTMLTextAreaElement>("token");
-  textarea.addEventListener("input", () => {
+  textarea.addEventListener("input", (event) => {
     // The guest message speaks of the token it put in the box; typing replaces that token.
     if (textarea.value !== guest.lastUserSig) setText("guest-status", "");
-    void decodeInput();
+    void decodeInput({ reveal: (event as InputEvent).inputType === "insertFromPaste" });
   });
+  for (const id of ["expect-sdkappid", "expect-userid", "used-as"]) {
+    el(id).addEventListener(id === "used-as" ? "change" : "input", () => void decodeInput());
+  }
   el("decode-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    void decodeInput();
+    void decodeInput({ reveal: true, focus: true });
   });
   el("clear").addEventListener("click", () => {
     textarea.value = "";

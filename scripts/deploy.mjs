@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `npm run deploy [-- wrangler deploy options]`: `wrangler deploy`, after a check that wrangler.toml
+// no longer has the placeholder KV namespace ids of this repository. Deployed with them, the Worker
+// would fail on its first KV access (rate limits, admin identities), or, worse, bind to whatever
+// namespace happens to have that id. With `--dry-run` (nothing is uploaded) the check only warns.
+//
+// Create the namespaces and put their ids in wrangler.toml (README, Deploying):
+//   npx wrangler kv namespace create RATE_LIMITS
+//   npx wrangler kv namespace create ADMINS
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The ids wrangler.toml ships with: 31 zeros and a digit. */
+const PLACEHOLDER_ID = /^0{31}[0-9]$/;
+
+/** [[kv_namespaces]] entries of a wrangler.toml: binding and id (enough TOML for this file's shape). */
+export function kvNamespaces(toml) {
+  const entries = [];
+  for (const block of toml.split(/^\s*\[\[kv_namespaces\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\s*\[/m)[0] ?? "";
+    const binding = /^\s*binding\s*=\s*"([^"]*)"/m.exec(body)?.[1];
+    const id = /^\s*id\s*=\s*"([^"]*)"/m.exec(body)?.[1];
+    entries.push({ binding, id });
+  }
+  return entries;
+}
+
+export function placeholderNamespaces(toml) {
+  return kvNamespaces(toml).filter(({ id }) => id !== undefined && PLACEHOLDER_ID.test(id));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const dryRun = args.includes("--dry-run");
+  const configIndex = args.findIndex((a) => a === "--config" || a === "-c");
+  const configPath = configIndex >= 0 ? args[configIndex + 1] : join(root, "wrangler.toml");
+  const placeholders = placeholderNamespaces(readFileSync(configPath, "utf8"));
+  if (placeholders.length > 0) {
+    const names = placeholders.map((p) => p.binding ?? "(no binding)").join(", ");
+    const message = `wrangler.toml still has the placeholder KV namespace id${placeholders.length > 1 ? "s" : ""} of ${names}: create ${placeholders.length > 1 ? "them" : "it"} with \`npx wrangler kv namespace create <BINDING>\` and put the printed id${placeholders.length > 1 ? "s" : ""} in wrangler.toml (README, Deploying).`;
+    if (!dryRun) {
+      console.error(`npm run deploy: not deploying: ${message}`);
+      process.exit(1);
+    }
+    console.error(`npm run deploy: warning: ${message} (a dry run uploads nothing, so it goes on)`);
+  }
+  const wrangler = spawn(join(root, "node_modules/.bin/wrangler"), ["deploy", ...args], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+  wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}

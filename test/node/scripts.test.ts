@@ -1,0 +1,76 @@
+// The operator's scripts, run as `npm start` and `npm run deploy` run them: scripts/start.mjs refusing
+// a busy port in one line, and scripts/deploy.mjs refusing wrangler.toml's placeholder KV ids.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { kvNamespaces, placeholderNamespaces } from "../../scripts/deploy.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, script), ...args], {
+    cwd: root,
+    env: { PATH: process.env["PATH"] ?? "", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    timeout: 30_000,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    stderr += c;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("npm start", () => {
+  it("a busy port fails at once with one clear line", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const result = await run("scripts/start.mjs", ["--port", String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe(
+        `npm start: port ${port} on 127.0.0.1 is already in use (another broker?): stop it, or pick another port: npm start -- --port ${port + 1}\n`,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("a malformed --port is refused before anything starts", async () => {
+    const result = await run("scripts/start.mjs", ["--port", "http"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^npm start: --port needs a port number from 1 to 65535/);
+  });
+});
+
+describe("npm run deploy", () => {
+  it("finds the placeholder KV ids of the committed wrangler.toml", () => {
+    const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+    expect(kvNamespaces(toml).map((n) => n.binding)).toEqual(["RATE_LIMITS", "ADMINS"]);
+    expect(placeholderNamespaces(toml).map((n) => n.binding)).toEqual(["RATE_LIMITS", "ADMINS"]);
+    const real = toml
+      .replace('"00000000000000000000000000000000"', '"0f1e2d3c4b5a69788796a5b4c3d2e1f0"')
+      .replace('"00000000000000000000000000000001"', '"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"');
+    expect(placeholderNamespaces(real)).toEqual([]);
+  });
+
+  it("refuses to deploy with them, naming the bindings and the fix (nothing reaches wrangler)", async () => {
+    const result = await run("scripts/deploy.mjs", []);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      "npm run deploy: not deploying: wrangler.toml still has the placeholder KV namespace ids of RATE_LIMITS, ADMINS: create them with `npx wrangler kv namespace create <BINDING>` and put the printed ids in wrangler.toml (README, Deploying).\n",
+    );
+  });
+});

@@ -2,7 +2,7 @@
 // `npm run test:e2e`: usersig-broker/client end to end in a real browser against the local worker.
 //
 //   1. builds dist/client.js (scripts/build-client.mjs);
-//   2. starts the demo broker (`node scripts/start.mjs --port <free>`, wrangler dev on workerd) in its
+//   2. starts the demo broker with test/e2e/broker.mjs (`node scripts/start.mjs` on free ports, wrangler dev on workerd) in its
 //      own process group, and waits for /healthz;
 //   3. serves a blank page on http://127.0.0.1:5173 (an origin the demo config's CORS allows), so the
 //      browser makes real cross-origin requests with a preflight. If 5173 is taken, the page is served
@@ -20,18 +20,16 @@
 //
 // Bounded: every step has a timeout and the whole run a deadline. It stops everything it started (the
 // broker by its process group id, never by name), prints PASS or FAIL, and exits non-zero on failure.
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, request as httpRequest } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { exampleFiles } from "../../examples/spa/serve.mjs";
 import { buildClient, CLIENT_OUTFILE } from "../../scripts/build-client.mjs";
+import { freePort, startBroker } from "./broker.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEMO_API_KEY = "demo-api-key-not-a-secret";
 const DEMO_SDKAPPID = 1400000000;
@@ -46,9 +44,7 @@ const started = {
   pageServer: undefined,
   context: undefined,
   userDataDir: undefined,
-  kvDir: undefined,
 };
-const brokerOutput = [];
 let checks = 0;
 
 function ok(what) {
@@ -59,16 +55,6 @@ function ok(what) {
 function check(condition, what, details) {
   if (!condition) throw new Error(`${what}${details === undefined ? "" : `: ${JSON.stringify(details)}`}`);
   ok(what);
-}
-
-async function freePort() {
-  const server = createNetServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 async function portIsFree(port) {
@@ -96,68 +82,6 @@ async function withTimeout(promise, ms, what) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function startBroker() {
-  started.kvDir = await mkdtemp(join(tmpdir(), "usersig-e2e-kv-"));
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, "scripts/start.mjs"),
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      // A fresh KV state per run: the demo's guest rate limits must not carry over between runs.
-      "--persist-to",
-      started.kvDir,
-    ],
-    // Its own process group: wrangler and its workerd processes are stopped together by the group id.
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
-  );
-  started.broker = child;
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk) => {
-      brokerOutput.push(chunk);
-      if (brokerOutput.length > 400) brokerOutput.splice(0, brokerOutput.length - 400);
-    });
-  }
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + BROKER_READY_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the demo broker exited early (${child.exitCode ?? child.signalCode})`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return url;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the demo broker was not ready within ${BROKER_READY_MS} ms`);
-}
-
-async function stopBroker() {
-  const child = started.broker;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  const signalGroup = (signal) => {
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  signalGroup("SIGTERM");
-  const timer = setTimeout(() => signalGroup("SIGKILL"), 5000);
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8000))]);
-  clearTimeout(timer);
-  signalGroup("SIGKILL"); // workerd children that outlived wrangler
 }
 
 const PAGE_HTML = `<!doctype html>
@@ -220,7 +144,8 @@ async function run() {
   if (!built.built) throw new Error(`dist/client.js was not built: ${built.reason}`);
   ok(`built dist/client.js (${built.bytes} bytes)`);
 
-  const brokerUrl = await startBroker();
+  started.broker = await startBroker({ readyMs: BROKER_READY_MS });
+  const brokerUrl = started.broker.base;
   ok(`demo broker ready on ${brokerUrl}`);
 
   const crossOrigin = await portIsFree(PAGE_PORT);
@@ -442,9 +367,8 @@ async function cleanup() {
       started.pageServer.closeAllConnections?.();
       await withTimeout(new Promise((resolve) => started.pageServer.close(resolve)), 5000, "closing the page server");
     },
-    stopBroker,
+    async () => started.broker && (await started.broker.stop()),
     async () => started.userDataDir && (await rm(started.userDataDir, { recursive: true, force: true })),
-    async () => started.kvDir && (await rm(started.kvDir, { recursive: true, force: true })),
   ];
   for (const step of steps) {
     try {
@@ -467,7 +391,7 @@ async function finish(error) {
       console.error("  hint: the demo broker's guest rate limit is used up (it persists in .wrangler/demo-state);");
       console.error("        wait for the window to pass, or stop `npm start` and delete .wrangler/demo-state.");
     }
-    const tail = brokerOutput.join("").split("\n").slice(-40).join("\n").trim();
+    const tail = (started.broker?.output() ?? "").split("\n").slice(-40).join("\n").trim();
     if (tail) console.error(`\n--- last lines of the demo broker's output ---\n${tail}\n---`);
   }
   await cleanup();

@@ -85,7 +85,9 @@ describe("the deploy section and the CI workflow", () => {
 
   it("npm run dev is plain wrangler dev (with .dev.vars), as the quick start says; npm start stays the demo", () => {
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
-    expect(pkg.scripts["dev"]).toBe("wrangler dev");
+    // Plain wrangler dev, plus the one variable a local server needs (CF-Connecting-IP is the client's
+    // own there); it is a --var so that .dev.vars.example, which the Deploy button reads, never holds it.
+    expect(pkg.scripts["dev"]).toBe("wrangler dev --var CLIENT_IP_HEADER:untrusted");
     expect(pkg.scripts["start"]).toBe("node scripts/start.mjs");
     expect(pkg.scripts["deploy"]).toBe("node scripts/deploy.mjs");
     expect(section("Quick start")).toMatch(/`npm run dev`: plain\s+`wrangler dev`, which reads `\.dev\.vars`/);

@@ -9,7 +9,7 @@ const example = readFileSync(new URL("../../.dev.vars.example", import.meta.url)
 describe(".dev.vars.example", () => {
   it("each secret's placeholder value is in PLACEHOLDER_SECRET_VALUES", () => {
     const secrets = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)]
-      .filter(([, name]) => name !== "BROKER_CONFIG" && name !== "CLIENT_IP_HEADER")
+      .filter(([, name]) => name !== "BROKER_CONFIG")
       .map(([, name, value]) => [name, (value as string).trim().replace(/^(['"])(.*)\1$/, "$2")] as const);
     expect(secrets.length).toBeGreaterThanOrEqual(3);
     for (const [name, value] of secrets) expect(PLACEHOLDER_SECRET_VALUES, name).toContain(value);

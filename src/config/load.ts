@@ -4,10 +4,10 @@
  * and is logged once.
  */
 
-import type { z } from "zod";
 import type { BrokerEnv } from "../env.js";
 import { type Problem, problems } from "../http/problem.js";
 import { limits } from "../usersig/index.js";
+import type * as z from "../zod.js";
 import { type AppConfig, type BrokerConfig, configSchema } from "./schema.js";
 
 export interface LoadedApp {
@@ -99,7 +99,7 @@ function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
   return { ok: true, config: { apps, single, allOrigins } };
 }
 
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "BROKER_CONFIG is not valid.";
   let path = "BROKER_CONFIG";

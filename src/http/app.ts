@@ -45,7 +45,7 @@ export function createApp(): Hono<BrokerHono> {
     c.res.headers.set("X-Request-Id", id);
   });
 
-  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  app.get("/openapi.json", async (c) => c.json(await openApiDocument()));
   // The inspector page (GET /) works even with a broken config: see src/inspector/serve.ts.
   app.route("/", inspectorRoutes);
 

@@ -5,13 +5,13 @@
  */
 
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "../zod.js";
 import { Problem, problems } from "./problem.js";
 
 /** Bodies are a few small fields; 8 KiB also bounds the UserSig inside a /v1/verify body. */
 export const MAX_BODY_BYTES = 8 * 1024;
 
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
   const text = await c.req.text();
   let value: unknown = {};
   if (text.trim() !== "") {

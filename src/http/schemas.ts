@@ -1,126 +1,158 @@
 /**
  * Request and response shapes of every route. The routes validate with these schemas and
- * /openapi.json is generated from them, so the document cannot drift from the behaviour.
- * Objects are strict: an unknown field (a typo such as `userid`) is a 400, not silently ignored.
+ * /openapi.json is generated from them at build time (openapi-document.ts), so the document cannot
+ * drift from the behaviour. Objects are strict: an unknown field (a typo such as `userid`) is a 400,
+ * not silently ignored.
+ *
+ * zod/mini: the same zod 4 as `zod`, with functions instead of methods so that a bundle keeps only
+ * what is used (see BENCHMARKS.md, Cold start). The response shapes are used only by the build.
  */
 
-import { z } from "zod";
+import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
+import { TICKET_MAX_CHARS } from "../auth/guest.js";
+import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
+import * as z from "../zod.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 
 export const sdkAppId = z
   .int()
-  .min(1)
-  .max(limits.SDKAPPID_MAX)
-  .describe("The Tencent SDKAppID; may be omitted when the broker serves one app.");
+  .check(
+    z.minimum(1),
+    z.maximum(limits.SDKAPPID_MAX),
+    z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
+  );
 export const userId = z
   .string()
-  .min(1)
-  .max(limits.USERID_MAX_BYTES)
-  .refine(isValidUserId, "must be at most 32 bytes of UTF-8 without control characters")
-  .describe("A UserID (at most 32 bytes); must also match the app's userIdPattern.");
+  .check(
+    z.minLength(1),
+    z.maxLength(limits.USERID_MAX_BYTES),
+    z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+    z.describe(`A UserID (at most ${limits.USERID_MAX_BYTES} bytes); must also match the app's userIdPattern.`),
+  );
 const expireSeconds = z
   .int()
-  .min(1)
-  .max(0xffff_ffff)
-  .describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller.");
+  .check(
+    z.minimum(1),
+    z.maximum(limits.UNIX_SECONDS_MAX),
+    z.describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller."),
+  );
 const guestTicket = z
   .string()
-  .min(1)
-  .max(1024)
-  .describe("A guest's ticket from an earlier response: renews the same guest identity.");
+  .check(
+    z.minLength(1),
+    z.maxLength(TICKET_MAX_CHARS),
+    z.describe("A guest's ticket from an earlier response: renews the same guest identity."),
+  );
 const turnstileToken = z
   .string()
-  .min(1)
-  .max(2048)
-  .describe("A Cloudflare Turnstile token, when the app's guests need one.");
+  .check(
+    z.minLength(1),
+    z.maxLength(TURNSTILE_TOKEN_MAX_CHARS),
+    z.describe("A Cloudflare Turnstile token, when the app's guests need one."),
+  );
 
 export const usersigRequest = z
   .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId
-      .optional()
-      .describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own."),
-    expireSeconds: expireSeconds.optional(),
-    guestTicket: guestTicket.optional(),
-    turnstileToken: turnstileToken.optional(),
+    sdkAppId: z.optional(sdkAppId),
+    userId: z
+      .optional(userId)
+      .check(z.describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own.")),
+    expireSeconds: z.optional(expireSeconds),
+    guestTicket: z.optional(guestTicket),
+    turnstileToken: z.optional(turnstileToken),
   })
-  .meta({ id: "UserSigRequest" });
+  .check(z.meta({ id: "UserSigRequest" }));
 
 const privileges = z
-  .union([z.int().min(1).max(255), z.array(z.enum(PRIVILEGE_NAMES)).min(1).max(9)])
-  .describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].');
+  .union([
+    z.int().check(z.minimum(1), z.maximum(limits.PRIVILEGES_MAX)),
+    z.array(z.enum(PRIVILEGE_NAMES)).check(z.minLength(1), z.maxLength(PRIVILEGE_NAMES.length)),
+  ])
+  .check(z.describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].'));
 
 export const privateMapKeyRequest = z
   .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional(),
-    expireSeconds: expireSeconds.optional(),
-    roomId: z.int().min(1).max(limits.ROOM_ID_MAX).optional().describe("A numeric room (1..4294967294)."),
+    sdkAppId: z.optional(sdkAppId),
+    userId: z.optional(userId),
+    expireSeconds: z.optional(expireSeconds),
+    roomId: z
+      .optional(z.int().check(z.minimum(1), z.maximum(limits.ROOM_ID_MAX)))
+      .check(z.describe(`A numeric room (1..${limits.ROOM_ID_MAX}).`)),
     strRoomId: z
-      .string()
-      .min(1)
-      .refine(isValidStrRoomId, "must be 1 to 64 bytes of well-formed UTF-8")
-      .optional()
-      .describe("A string room (1..64 bytes)."),
+      .optional(
+        z
+          .string()
+          .check(
+            z.minLength(1),
+            z.refine(isValidStrRoomId, `must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of well-formed UTF-8`),
+          ),
+      )
+      .check(z.describe(`A string room (1..${limits.STR_ROOM_ID_MAX_BYTES} bytes).`)),
     privileges,
-    guestTicket: guestTicket.optional(),
+    guestTicket: z.optional(guestTicket),
   })
-  .refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
-    message: "give exactly one of roomId and strRoomId",
-    path: ["roomId"],
-  })
-  .meta({ id: "PrivateMapKeyRequest" });
+  .check(
+    z.refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
+      message: "give exactly one of roomId and strRoomId",
+      path: ["roomId"],
+    }),
+    z.meta({ id: "PrivateMapKeyRequest" }),
+  );
 
 export const verifyRequest = z
   .strictObject({
-    userSig: z.string().min(1).max(limits.TOKEN_MAX_CHARS),
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional().describe("When given, the UserSig must be for exactly this UserID."),
+    userSig: z.string().check(z.minLength(1), z.maxLength(limits.TOKEN_MAX_CHARS)),
+    sdkAppId: z.optional(sdkAppId),
+    userId: z.optional(userId).check(z.describe("When given, the UserSig must be for exactly this UserID.")),
   })
-  .meta({ id: "VerifyRequest" });
+  .check(z.meta({ id: "VerifyRequest" }));
 
 export const adminUsersigRequest = z
   .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional().describe("An admin identity of the app; may be omitted when the app has exactly one."),
+    sdkAppId: z.optional(sdkAppId),
+    userId: z
+      .optional(userId)
+      .check(z.describe("An admin identity of the app; may be omitted when the app has exactly one.")),
   })
-  .meta({ id: "AdminUserSigRequest" });
+  .check(z.meta({ id: "AdminUserSigRequest" }));
 
 export const adminsReplaceRequest = z
-  .strictObject({ userIds: z.array(userId).max(1000) })
-  .meta({ id: "AdminsReplaceRequest" });
+  .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
+  .check(z.meta({ id: "AdminsReplaceRequest" }));
+
+// ---- Responses: documentation only (the routes build these objects; the build reads the shapes) --
 
 const sigFields = {
   sdkAppId,
   userId: z.string(),
-  userSig: z.string().describe("Hand this to the TRTC or Chat SDK. Never log it."),
-  expireSeconds: z.int().describe("The lifetime actually issued (after clamping)."),
-  expiresAt: z.int().describe("Unix seconds."),
+  userSig: z.string().check(z.describe("Hand this to the TRTC or Chat SDK. Never log it.")),
+  expireSeconds: z.int().check(z.describe("The lifetime actually issued (after clamping).")),
+  expiresAt: z.int().check(z.describe("Unix seconds.")),
 };
 
 export const usersigResponse = z
   .object({
     ...sigFields,
-    guestTicket: z.string().optional().describe("Guests only: send it back to renew this identity."),
-    guestTicketExpiresAt: z.int().optional(),
+    guestTicket: z.optional(z.string()).check(z.describe("Guests only: send it back to renew this identity.")),
+    guestTicketExpiresAt: z.optional(z.int()),
   })
-  .meta({ id: "UserSigResponse" });
+  .check(z.meta({ id: "UserSigResponse" }));
 
 export const privateMapKeyResponse = z
   .object({
     sdkAppId,
     userId: z.string(),
     privateMapKey: z.string(),
-    roomId: z.int().optional(),
-    strRoomId: z.string().optional(),
+    roomId: z.optional(z.int()),
+    strRoomId: z.optional(z.string()),
     privileges: z.int(),
     privilegeNames: z.array(z.string()),
     expireSeconds: z.int(),
     expiresAt: z.int(),
   })
-  .meta({ id: "PrivateMapKeyResponse" });
+  .check(z.meta({ id: "PrivateMapKeyResponse" }));
 
 export const verifyResponse = z
   .object({
@@ -131,24 +163,24 @@ export const verifyResponse = z
     issuedAt: z.int(),
     expireSeconds: z.int(),
     expiresAt: z.int(),
-    privateMap: z
-      .object({
-        roomId: z.int().optional(),
-        strRoomId: z.string().optional(),
+    privateMap: z.optional(
+      z.object({
+        roomId: z.optional(z.int()),
+        strRoomId: z.optional(z.string()),
         privileges: z.int(),
         privilegeNames: z.array(z.string()),
         expiresAt: z.int(),
-      })
-      .optional(),
+      }),
+    ),
   })
-  .meta({ id: "VerifyResponse" });
+  .check(z.meta({ id: "VerifyResponse" }));
 
 export const adminsResponse = z
   .object({
     sdkAppId,
     admins: z.array(z.object({ userId: z.string(), source: z.enum(["config", "runtime"]) })),
   })
-  .meta({ id: "AdminsResponse" });
+  .check(z.meta({ id: "AdminsResponse" }));
 
 export const problemSchema = z
   .object({
@@ -156,10 +188,10 @@ export const problemSchema = z
     title: z.string(),
     status: z.int(),
     detail: z.string(),
-    code: z.string().describe("Stable: switch on this, not on the text."),
-    field: z.string().optional(),
-    requestId: z.string().optional(),
+    code: z.string().check(z.describe("Stable: switch on this, not on the text.")),
+    field: z.optional(z.string()),
+    requestId: z.optional(z.string()),
   })
-  .meta({ id: "Problem" });
+  .check(z.meta({ id: "Problem" }));
 
-export const healthResponse = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
+export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));

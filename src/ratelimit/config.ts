@@ -9,7 +9,7 @@
  * the key name for API keys. `newGuests` is app-wide: new guest identities per UTC day.
  */
 
-import { z } from "zod";
+import * as z from "../zod.js";
 
 export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
@@ -36,30 +36,36 @@ export interface Policy {
 
 const windowSchema = z.strictObject({
   /** The window's length: counts reset when `floor(unix time / seconds)` changes (fixed windows). */
-  seconds: z.int().min(1).max(WINDOW_SECONDS_MAX),
+  seconds: z.int().check(z.minimum(1), z.maximum(WINDOW_SECONDS_MAX)),
   /** Requests allowed per subject in one window. */
-  limit: z.int().min(1).max(LIMIT_MAX),
+  limit: z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)),
 });
 
 const failMode = z.enum(["open", "closed"]);
 
 /** A policy, or `false` for none. Omitted fields take this caller kind's defaults. */
 const policy = (defaults: Policy) =>
-  z
-    .union([
+  z.prefault(
+    z.union([
       z.literal(false),
       z
         .strictObject({
-          windows: z.array(windowSchema).min(1).max(WINDOWS_PER_POLICY_MAX).default(defaults.windows),
+          windows: z._default(
+            z.array(windowSchema).check(z.minLength(1), z.maxLength(WINDOWS_PER_POLICY_MAX)),
+            defaults.windows,
+          ),
           /** When KV cannot be read in time: "closed" refuses (503), "open" allows and logs. */
-          failMode: failMode.default(defaults.failMode),
+          failMode: z._default(failMode, defaults.failMode),
         })
-        .refine((p) => new Set(p.windows.map((w) => w.seconds)).size === p.windows.length, {
-          message: "two windows with the same seconds",
-          path: ["windows"],
-        }),
-    ])
-    .prefault({});
+        .check(
+          z.refine((p) => new Set(p.windows.map((w) => w.seconds)).size === p.windows.length, {
+            message: "two windows with the same seconds",
+            path: ["windows"],
+          }),
+        ),
+    ]),
+    {},
+  );
 
 const perMinuteAndDay = (perMinute: number, perDay: number, mode: FailMode): Policy => ({
   windows: [
@@ -79,37 +85,46 @@ export const DEFAULT_POLICIES = {
 };
 export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
 
-const issuing = z
-  .union([
+const issuing = z.prefault(
+  z.union([
     z.literal(false),
     z.strictObject({
       guest: policy(DEFAULT_POLICIES.guest),
       idp: policy(DEFAULT_POLICIES.idp),
       apiKey: policy(DEFAULT_POLICIES.apiKey),
     }),
-  ])
-  .prefault({});
+  ]),
+  {},
+);
 
-export const rateLimitsSchema = z
-  .strictObject({
+export const rateLimitsSchema = z.prefault(
+  z.strictObject({
     /** `false`: no limits, no headers, no KV traffic for this app. */
-    enabled: z.boolean().default(true),
+    enabled: z._default(z.boolean(), true),
     usersig: issuing,
     privatemapkey: issuing,
-    verify: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]).prefault({}),
-    admin: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]).prefault({}),
+    verify: z.prefault(
+      z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]),
+      {},
+    ),
+    admin: z.prefault(
+      z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]),
+      {},
+    ),
     /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
-    newGuests: z
-      .union([
+    newGuests: z.prefault(
+      z.union([
         z.literal(false),
         z.strictObject({
-          perDay: z.int().min(1).max(LIMIT_MAX).default(DEFAULT_NEW_GUESTS_PER_DAY),
-          failMode: failMode.default("closed"),
+          perDay: z._default(z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)), DEFAULT_NEW_GUESTS_PER_DAY),
+          failMode: z._default(failMode, "closed"),
         }),
-      ])
-      .prefault({}),
-  })
-  .prefault({});
+      ]),
+      {},
+    ),
+  }),
+  {},
+);
 
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
 export type CallerKind = "guest" | "idp" | "apiKey";

@@ -6,7 +6,7 @@
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../../zod.js";
 import type { BrokerHono } from "../context.js";
 
 export const appsRoutes = new Hono<BrokerHono>();
@@ -16,25 +16,25 @@ export const appsResponse = z
   .strictObject({
     apps: z.array(
       z.strictObject({
-        sdkAppId: z.int().min(1),
-        name: z.string().optional().describe("The app's label from the configuration."),
+        sdkAppId: z.int().check(z.minimum(1)),
+        name: z.optional(z.string()).check(z.describe("The app's label from the configuration.")),
         guests: z.strictObject({
-          enabled: z.boolean().describe("Whether POST /v1/usersig gives guest UserSigs without credentials."),
+          enabled: z.boolean().check(z.describe("Whether POST /v1/usersig gives guest UserSigs without credentials.")),
           turnstileSiteKey: z
-            .string()
-            .optional()
-            .describe(
-              "Present when new guests need a Cloudflare Turnstile token (turnstileToken): the widget's site key.",
+            .optional(z.string())
+            .check(
+              z.describe(
+                "Present when new guests need a Cloudflare Turnstile token (turnstileToken): the widget's site key.",
+              ),
             ),
           turnstileAction: z
-            .string()
-            .optional()
-            .describe("The action the Turnstile widget must be rendered with, when the app checks one."),
+            .optional(z.string())
+            .check(z.describe("The action the Turnstile widget must be rendered with, when the app checks one.")),
         }),
       }),
     ),
   })
-  .meta({ id: "AppsResponse" });
+  .check(z.meta({ id: "AppsResponse" }));
 
 export type PublicApp = z.output<typeof appsResponse>["apps"][number];
 

@@ -16,8 +16,15 @@
 //    after `ready` (wall), and the CPU time of the workerd process from spawn to that first 200 (from
 //    /proc/<pid>/task/*/schedstat: steadier than wall time on a shared machine).
 //
-//   BENCH_STARTUP_RUNS (default 9, at least 7) runs; BENCH_STARTUP_TOTAL_S (180): no new run starts
-//   after this many seconds. Only loopback: Miniflare's own server; wrangler with telemetry off.
+// 3. The floor of each piece: small Workers that hold one piece of the broker each (a one-route Hono
+//    app; the jose functions src imports; the inspector page's assets; zod with every schema, loaded;
+//    the same parsing the demo configuration on its first request), built by esbuild with wrangler's
+//    settings (minified, ES modules, the workerd conditions), timed the same way in the same
+//    interleaved runs. What each adds over the one-line Worker is what it would save if it went.
+//
+//   BENCH_STARTUP_RUNS (default 9, at least 7) runs; BENCH_STARTUP_TOTAL_S (240): no new run starts
+//   after this many seconds; BENCH_STARTUP_PIECES=0 skips step 3. Only loopback: Miniflare's own
+//   server; wrangler with telemetry off.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +32,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { childPids, schedstatOf } from "./cpu.mjs";
 import { compatibilityDate, envInt, median, OFFLINE_ENV, packageVersion } from "./serve.mjs";
 
@@ -105,6 +113,70 @@ export function breakdown(meta) {
   return { pieces: Object.entries(pieces).sort((a, b) => b[1] - a[1]), total };
 }
 
+// ---- 3. Pieces ---------------------------------------------------------------------------------
+
+/** Entry modules of the piece Workers, importing from the repository at `root`. */
+function pieceSources(root) {
+  const src = (path) => JSON.stringify(join(root, path));
+  const respond = (what) => `export default { fetch() { return new Response(String(${what})); } };`;
+  return {
+    "hono: a one-route Hono app": `import { Hono } from "hono";
+const app = new Hono();
+app.get("/healthz", (c) => c.json({ ok: true }));
+export default app;`,
+    "jose: the functions src imports": `import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT } from "jose";
+const used = [createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT];
+${respond("used.length")}`,
+    "inspector page assets": `import assets from ${src("build/inspector/assets.json")};
+${respond("assets.etags.html")}`,
+    "zod + every schema, loaded": `import { configSchema } from ${src("src/config/schema.ts")};
+import * as schemas from ${src("src/http/schemas.ts")};
+${respond("typeof configSchema + Object.keys(schemas).length")}`,
+    "zod + every schema, demo config parsed": `import { configSchema } from ${src("src/config/schema.ts")};
+import * as schemas from ${src("src/http/schemas.ts")};
+const loaded = Object.keys(schemas).length;
+export default {
+  fetch(_request, env) {
+    const parsed = configSchema.safeParse(JSON.parse(env.BROKER_CONFIG));
+    return new Response(String(loaded), { status: parsed.success ? 200 : 500 });
+  },
+};`,
+  };
+}
+
+/** Each piece as one minified module, built as wrangler builds the Worker. */
+async function buildPieces(root, outdir) {
+  const dir = join(outdir, "pieces");
+  const sources = pieceSources(root);
+  const names = Object.keys(sources);
+  const entryPoints = {};
+  names.forEach((name, i) => {
+    const entry = join(outdir, `piece-${i}.mjs`);
+    writeFileSync(entry, `${sources[name]}\n`);
+    entryPoints[`piece-${i}`] = entry;
+  });
+  await build({
+    absWorkingDir: root,
+    entryPoints,
+    bundle: true,
+    minify: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*", "node:*"],
+    // The entries live in a temp dir: packages resolve from the repository's node_modules.
+    nodePaths: [join(root, "node_modules")],
+    outdir: dir,
+    logLevel: "error",
+  });
+  return names.map((name, i) => {
+    const file = `piece-${i}.js`;
+    const bytes = readFileSync(join(dir, file));
+    return { name, dir, file, raw: bytes.length, gzip: gzipSync(bytes).length };
+  });
+}
+
 // ---- 2. Start-up -------------------------------------------------------------------------------
 
 /** KEY=VALUE lines, # comments: demo/secrets.env. */
@@ -133,7 +205,7 @@ function withTimeout(promise, ms, what) {
  * One cold start: new Miniflare → ready → first 200 from /healthz, then a second request (warm).
  * Miniflare is always disposed (its workerd stopped) before this returns.
  */
-async function coldStart(Miniflare, worker, common) {
+export async function coldStart(Miniflare, worker, common) {
   const before = new Set(childPids("workerd"));
   const t0 = performance.now();
   const mf = new Miniflare({ ...common, ...worker.options });
@@ -186,7 +258,8 @@ function table(header, rows) {
 
 export async function benchStartup({ root, Miniflare, log = console.log }) {
   const runs = Math.max(7, envInt("BENCH_STARTUP_RUNS", 9));
-  const totalMs = envInt("BENCH_STARTUP_TOTAL_S", 180) * 1000;
+  const totalMs = envInt("BENCH_STARTUP_TOTAL_S", 240) * 1000;
+  const withPieces = process.env.BENCH_STARTUP_PIECES !== "0";
   const started = performance.now();
   const loadBefore = loadavg();
   const failures = [];
@@ -241,8 +314,15 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
         options: { modules: true, modulesRoot: upload.dist, scriptPath: upload.mainPath },
       },
     ];
+    const pieceList = withPieces ? await buildPieces(root, outdir) : [];
+    for (const piece of pieceList) {
+      workers.push({
+        name: piece.name,
+        options: { modulesRoot: piece.dir, modules: esModules(piece.dir, [piece.file]) },
+      });
+    }
 
-    log("  startup: one untimed pair, then the timed runs ...");
+    log(`  startup: one untimed start of each of ${workers.length} Workers, then ${runs} timed runs ...`);
     for (const worker of workers) await coldStart(Miniflare, worker, common);
     const samples = Object.fromEntries(workers.map((w) => [w.name, []]));
     for (let run = 0; run < runs; run++) {
@@ -293,6 +373,51 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
       table(["start-up, demo configuration", "broker", "one-line Worker", "ratio", "difference"], rows),
       `Start-up ratio ${startRatio.toFixed(2)} (goal <= 1.5: ${goalRatio ? "reached" : "NOT reached"}); workerd CPU ratio ${ratio("cpuMs").toFixed(2)}; range of the wall start-up: broker ${spreadOf("broker")}, one-line ${spreadOf("one-line")}`,
       `Context: the same bundle given to Miniflare as scriptPath (Miniflare parses it in Node to find its imports before workerd starts; wrangler dev passes the modules instead): ${ms(stat("broker, scriptPath", "startMs"))}, ratio ${ratio("startMs", "broker, scriptPath").toFixed(2)}`,
+      ...(pieceList.length === 0
+        ? []
+        : [
+            "",
+            table(
+              [
+                "piece alone (esbuild, minified, as wrangler builds)",
+                "raw",
+                "gzip",
+                "workerd CPU",
+                "+ over one-line",
+                "wall → first 200",
+                "first request",
+              ],
+              [
+                [
+                  "one-line Worker",
+                  "-",
+                  "-",
+                  ms(stat("one-line", "cpuMs")),
+                  "-",
+                  ms(stat("one-line", "startMs")),
+                  ms(stat("one-line", "firstMs")),
+                ],
+                ...pieceList.map((piece) => [
+                  piece.name,
+                  kib(piece.raw),
+                  kib(piece.gzip),
+                  ms(stat(piece.name, "cpuMs")),
+                  ms(stat(piece.name, "cpuMs") - stat("one-line", "cpuMs")),
+                  ms(stat(piece.name, "startMs")),
+                  ms(stat(piece.name, "firstMs")),
+                ]),
+                [
+                  "the whole broker (wrangler's build)",
+                  kib(upload.raw),
+                  kib(upload.gzip),
+                  ms(stat("broker", "cpuMs")),
+                  ms(stat("broker", "cpuMs") - stat("one-line", "cpuMs")),
+                  ms(stat("broker", "startMs")),
+                  ms(stat("broker", "firstMs")),
+                ],
+              ],
+            ),
+          ]),
       `Total ${((performance.now() - started) / 1000).toFixed(1)} s`,
     ].join("\n");
     return {

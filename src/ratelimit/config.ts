@@ -85,45 +85,49 @@ export const DEFAULT_POLICIES = {
 };
 export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
 
-const issuing = z.prefault(
-  z.union([
-    z.literal(false),
-    z.strictObject({
-      guest: policy(DEFAULT_POLICIES.guest),
-      idp: policy(DEFAULT_POLICIES.idp),
-      apiKey: policy(DEFAULT_POLICIES.apiKey),
-    }),
-  ]),
-  {},
-);
+const issuing = () =>
+  z.prefault(
+    z.union([
+      z.literal(false),
+      z.strictObject({
+        guest: policy(DEFAULT_POLICIES.guest),
+        idp: policy(DEFAULT_POLICIES.idp),
+        apiKey: policy(DEFAULT_POLICIES.apiKey),
+      }),
+    ]),
+    {},
+  );
 
-export const rateLimitsSchema = z.prefault(
-  z.strictObject({
-    /** `false`: no limits, no headers, no KV traffic for this app. */
-    enabled: z._default(z.boolean(), true),
-    usersig: issuing,
-    privatemapkey: issuing,
-    verify: z.prefault(
-      z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]),
-      {},
-    ),
-    admin: z.prefault(
-      z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]),
-      {},
-    ),
-    /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
-    newGuests: z.prefault(
-      z.union([
-        z.literal(false),
-        z.strictObject({
-          perDay: z._default(z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)), DEFAULT_NEW_GUESTS_PER_DAY),
-          failMode: z._default(failMode, "closed"),
-        }),
-      ]),
-      {},
-    ),
-  }),
-  {},
+/** Built on first use (the first configuration parse), not when the Worker's module is loaded. */
+export const rateLimitsSchema = z.lazy(() =>
+  z.prefault(
+    z.strictObject({
+      /** `false`: no limits, no headers, no KV traffic for this app. */
+      enabled: z._default(z.boolean(), true),
+      usersig: issuing(),
+      privatemapkey: issuing(),
+      verify: z.prefault(
+        z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]),
+        {},
+      ),
+      admin: z.prefault(
+        z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]),
+        {},
+      ),
+      /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
+      newGuests: z.prefault(
+        z.union([
+          z.literal(false),
+          z.strictObject({
+            perDay: z._default(z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)), DEFAULT_NEW_GUESTS_PER_DAY),
+            failMode: z._default(failMode, "closed"),
+          }),
+        ]),
+        {},
+      ),
+    }),
+    {},
+  ),
 );
 
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;

@@ -22,12 +22,16 @@
 //    settings (minified, ES modules, the workerd conditions), timed the same way in the same
 //    interleaved runs. What each adds over the one-line Worker is what it would save if it went.
 //
+// 4. With BENCH_STARTUP_BASELINE=<git ref> (e.g. main): that commit's tree, exported with `git
+//    archive` into a temp dir and built the same way with this checkout's node_modules, runs in the
+//    same interleaved runs, so a before/after comparison comes from one run on the same machine noise.
+//
 //   BENCH_STARTUP_RUNS (default 9, at least 7) runs; BENCH_STARTUP_TOTAL_S (240): no new run starts
 //   after this many seconds; BENCH_STARTUP_PIECES=0 skips step 3. Only loopback: Miniflare's own
 //   server; wrangler with telemetry off.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -43,8 +47,7 @@ const ONE_LINE = 'export default { fetch() { return new Response("ok"); } };\n';
 // ---- 1. The upload -----------------------------------------------------------------------------
 
 /** `wrangler deploy --dry-run --outdir DIR --metafile`; returns DIR's modules and the metafile. */
-export function buildLikeDeploy(root, outdir) {
-  const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");
+export function buildLikeDeploy(root, outdir, wrangler = join(root, "node_modules/wrangler/bin/wrangler.js")) {
   const metafile = join(outdir, "bundle-meta.json");
   const run = spawnSync(
     process.execPath,
@@ -111,6 +114,21 @@ export function breakdown(meta) {
     }
   }
   return { pieces: Object.entries(pieces).sort((a, b) => b[1] - a[1]), total };
+}
+
+// ---- 4. A baseline commit ----------------------------------------------------------------------
+
+/** `git archive <ref>` into outdir/baseline, node_modules linked from root, built like the checkout. */
+function exportAndBuild(root, ref, outdir) {
+  const tree = join(outdir, "baseline");
+  mkdirSync(tree, { recursive: true });
+  const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+  if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr}`);
+  const untar = spawnSync("tar", ["-x", "-C", tree], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "dir");
+  mkdirSync(join(outdir, "baseline-out"), { recursive: true });
+  return buildLikeDeploy(tree, join(outdir, "baseline-out"), join(root, "node_modules/wrangler/bin/wrangler.js"));
 }
 
 // ---- 3. Pieces ---------------------------------------------------------------------------------
@@ -314,6 +332,20 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
         options: { modules: true, modulesRoot: upload.dist, scriptPath: upload.mainPath },
       },
     ];
+    const baselineRef = process.env.BENCH_STARTUP_BASELINE;
+    const baseline = baselineRef ? exportAndBuild(root, baselineRef, outdir) : undefined;
+    if (baseline) {
+      workers.push({
+        name: "baseline",
+        options: {
+          modulesRoot: baseline.dist,
+          modules: esModules(
+            baseline.dist,
+            baseline.modules.map((m) => m.name),
+          ),
+        },
+      });
+    }
     const pieceList = withPieces ? await buildPieces(root, outdir) : [];
     for (const piece of pieceList) {
       workers.push({
@@ -372,6 +404,40 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
       "",
       table(["start-up, demo configuration", "broker", "one-line Worker", "ratio", "difference"], rows),
       `Start-up ratio ${startRatio.toFixed(2)} (goal <= 1.5: ${goalRatio ? "reached" : "NOT reached"}); workerd CPU ratio ${ratio("cpuMs").toFixed(2)}; range of the wall start-up: broker ${spreadOf("broker")}, one-line ${spreadOf("one-line")}`,
+      ...(baseline
+        ? [
+            "",
+            table(
+              [`before/after: ${baselineRef} → this checkout`, "baseline", "this checkout", "after / before"],
+              [
+                ["upload, raw", kib(baseline.raw), kib(upload.raw), `${(upload.raw / baseline.raw).toFixed(2)}x`],
+                ["upload, gzip", kib(baseline.gzip), kib(upload.gzip), `${(upload.gzip / baseline.gzip).toFixed(2)}x`],
+                ...["startMs", "firstMs", "cpuMs"].map((field) => [
+                  {
+                    startMs: "start-up (wall)",
+                    firstMs: "first request after ready",
+                    cpuMs: "workerd CPU, spawn → first 200",
+                  }[field],
+                  ms(stat("baseline", field)),
+                  ms(stat("broker", field)),
+                  `${(stat("broker", field) / stat("baseline", field)).toFixed(2)}x`,
+                ]),
+                [
+                  "start-up ratio to the one-line Worker",
+                  ratio("startMs", "baseline").toFixed(2),
+                  startRatio.toFixed(2),
+                  "",
+                ],
+                [
+                  "workerd CPU ratio to the one-line Worker",
+                  ratio("cpuMs", "baseline").toFixed(2),
+                  ratio("cpuMs").toFixed(2),
+                  "",
+                ],
+              ],
+            ),
+          ]
+        : []),
       `Context: the same bundle given to Miniflare as scriptPath (Miniflare parses it in Node to find its imports before workerd starts; wrangler dev passes the modules instead): ${ms(stat("broker, scriptPath", "startMs"))}, ratio ${ratio("startMs", "broker, scriptPath").toFixed(2)}`,
       ...(pieceList.length === 0
         ? []

@@ -7,8 +7,8 @@
 import type { BrokerEnv } from "../env.js";
 import { type Problem, problems } from "../http/problem.js";
 import { limits } from "../usersig/index.js";
-import type * as z from "../zod.js";
 import { type AppConfig, type BrokerConfig, configSchema } from "./schema.js";
+import type * as z from "./zod.js";
 
 export interface LoadedApp {
   config: AppConfig;

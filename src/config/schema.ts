@@ -12,7 +12,7 @@
 
 import { rateLimitsSchema } from "../ratelimit/config.js";
 import { isValidUserId, limits } from "../usersig/index.js";
-import * as z from "../zod.js";
+import * as z from "./zod.js";
 
 const DAY_SECONDS = 86_400;
 const HOUR_SECONDS = 3600;

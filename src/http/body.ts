@@ -5,7 +5,7 @@
  */
 
 import type { Context } from "hono";
-import type * as z from "../zod.js";
+import type * as z from "../config/zod.js";
 import { Problem, problems } from "./problem.js";
 
 /** Bodies are a few small fields; 8 KiB also bounds the UserSig inside a /v1/verify body. */

@@ -4,7 +4,7 @@
  * by scripts/build-openapi.mjs; the Worker serves the result (openapi.ts) and never imports this.
  */
 
-import * as z from "../zod.js";
+import * as z from "../config/zod.js";
 import { appsResponse } from "./routes/apps.js";
 import * as s from "./schemas.js";
 

@@ -11,8 +11,8 @@
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
+import * as z from "../config/zod.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
-import * as z from "../zod.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 

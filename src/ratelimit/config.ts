@@ -9,7 +9,8 @@
  * the key name for API keys. `newGuests` is app-wide: new guest identities per UTC day.
  */
 
-import * as z from "../zod.js";
+// zod/mini directly (config/ is a higher layer); config/zod.ts sets the messages for every parse.
+import * as z from "zod/mini";
 
 export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];

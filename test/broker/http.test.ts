@@ -1,6 +1,7 @@
 // The HTTP surface in workerd: health, routing (404/405), body handling (size cap, media type,
 // malformed JSON, strict fields), config errors, app selection, CORS and the OpenAPI document.
 import { beforeAll, describe, expect, it } from "vitest";
+import * as z from "../../src/config/zod.js";
 import { createApp } from "../../src/http/app.js";
 import { buildOpenApiDocument } from "../../src/http/openapi-document.js";
 import {
@@ -11,7 +12,6 @@ import {
   verifyRequest,
 } from "../../src/http/schemas.js";
 import { signUserSig, verifyUserSig } from "../../src/usersig/index.js";
-import * as z from "../../src/zod.js";
 import { call, type Json, problem, SECRET_KEY, secretsFor, sha256Hex } from "./helpers.js";
 
 const APP = 1400000101;

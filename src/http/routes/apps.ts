@@ -6,7 +6,7 @@
  */
 
 import { Hono } from "hono";
-import * as z from "../../zod.js";
+import * as z from "../../config/zod.js";
 import type { BrokerHono } from "../context.js";
 
 export const appsRoutes = new Hono<BrokerHono>();

@@ -4,8 +4,9 @@
  * an unknown key) and never echo the value. `zod` itself would bring every locale and the JSON
  * Schema converter into every cold isolate: see BENCHMARKS.md, Cold start.
  *
- * Import zod from here (`import * as z from "../zod.js"`), never from "zod" or "zod/mini" directly,
- * so that the messages are always configured.
+ * Import zod from here (`import * as z from "./zod.js"`), not from "zod" (which would bring the
+ * rest back). src/ratelimit/config.ts, a lower layer, imports "zod/mini" itself; its schema is only
+ * parsed as part of the config schema, which imports this module.
  */
 
 import { config } from "zod/mini";

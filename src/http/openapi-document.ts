@@ -5,7 +5,7 @@
  */
 
 import * as z from "../config/zod.js";
-import { appsResponse } from "./routes/apps.js";
+import * as r from "./responses.js";
 import * as s from "./schemas.js";
 
 type Json = Record<string, unknown>;
@@ -238,13 +238,13 @@ export function buildOpenApiDocument(): Json {
         VerifyRequest: schema(s.verifyRequest, "input"),
         AdminUserSigRequest: schema(s.adminUsersigRequest, "input"),
         AdminsReplaceRequest: schema(s.adminsReplaceRequest, "input"),
-        UserSigResponse: schema(s.usersigResponse, "output"),
-        PrivateMapKeyResponse: schema(s.privateMapKeyResponse, "output"),
-        VerifyResponse: schema(s.verifyResponse, "output"),
-        AdminsResponse: schema(s.adminsResponse, "output"),
-        Problem: schema(s.problemSchema, "output"),
-        Health: schema(s.healthResponse, "output"),
-        AppsResponse: schema(appsResponse, "output"),
+        UserSigResponse: schema(r.usersigResponse, "output"),
+        PrivateMapKeyResponse: schema(r.privateMapKeyResponse, "output"),
+        VerifyResponse: schema(r.verifyResponse, "output"),
+        AdminsResponse: schema(r.adminsResponse, "output"),
+        Problem: schema(r.problemSchema, "output"),
+        Health: schema(r.healthResponse, "output"),
+        AppsResponse: schema(r.appsResponse, "output"),
       },
     },
   };

@@ -5,7 +5,8 @@
  * not silently ignored.
  *
  * zod/mini: the same zod 4 as `zod`, with functions instead of methods so that a bundle keeps only
- * what is used (see BENCHMARKS.md, Cold start). The response shapes are used only by the build.
+ * what is used (see BENCHMARKS.md, Cold start). The response shapes are in responses.ts, which only
+ * the build imports.
  */
 
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
@@ -121,77 +122,3 @@ export const adminUsersigRequest = z
 export const adminsReplaceRequest = z
   .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
   .check(z.meta({ id: "AdminsReplaceRequest" }));
-
-// ---- Responses: documentation only (the routes build these objects; the build reads the shapes) --
-
-const sigFields = {
-  sdkAppId,
-  userId: z.string(),
-  userSig: z.string().check(z.describe("Hand this to the TRTC or Chat SDK. Never log it.")),
-  expireSeconds: z.int().check(z.describe("The lifetime actually issued (after clamping).")),
-  expiresAt: z.int().check(z.describe("Unix seconds.")),
-};
-
-export const usersigResponse = z
-  .object({
-    ...sigFields,
-    guestTicket: z.optional(z.string()).check(z.describe("Guests only: send it back to renew this identity.")),
-    guestTicketExpiresAt: z.optional(z.int()),
-  })
-  .check(z.meta({ id: "UserSigResponse" }));
-
-export const privateMapKeyResponse = z
-  .object({
-    sdkAppId,
-    userId: z.string(),
-    privateMapKey: z.string(),
-    roomId: z.optional(z.int()),
-    strRoomId: z.optional(z.string()),
-    privileges: z.int(),
-    privilegeNames: z.array(z.string()),
-    expireSeconds: z.int(),
-    expiresAt: z.int(),
-  })
-  .check(z.meta({ id: "PrivateMapKeyResponse" }));
-
-export const verifyResponse = z
-  .object({
-    valid: z.literal(true),
-    version: z.string(),
-    sdkAppId,
-    userId: z.string(),
-    issuedAt: z.int(),
-    expireSeconds: z.int(),
-    expiresAt: z.int(),
-    privateMap: z.optional(
-      z.object({
-        roomId: z.optional(z.int()),
-        strRoomId: z.optional(z.string()),
-        privileges: z.int(),
-        privilegeNames: z.array(z.string()),
-        expiresAt: z.int(),
-      }),
-    ),
-  })
-  .check(z.meta({ id: "VerifyResponse" }));
-
-export const adminsResponse = z
-  .object({
-    sdkAppId,
-    admins: z.array(z.object({ userId: z.string(), source: z.enum(["config", "runtime"]) })),
-  })
-  .check(z.meta({ id: "AdminsResponse" }));
-
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    code: z.string().check(z.describe("Stable: switch on this, not on the text.")),
-    field: z.optional(z.string()),
-    requestId: z.optional(z.string()),
-  })
-  .check(z.meta({ id: "Problem" }));
-
-export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));

@@ -85,6 +85,7 @@ const STATS_SCHEMA = {
 
 /** The whole document. Run at build time (scripts/build-openapi.mjs), never in the Worker. */
 export function buildOpenApiDocument(): Json {
+  const requests = s.requestSchemas();
   const op = (summary: string, requestRef: string, responseRef: string, security: unknown[], extra: Json = {}) => ({
     summary,
     security,
@@ -233,11 +234,11 @@ export function buildOpenApiDocument(): Json {
         operator: { type: "http", scheme: "bearer", description: "ADMIN_API_TOKEN." },
       },
       schemas: {
-        UserSigRequest: schema(s.usersigRequest, "input"),
-        PrivateMapKeyRequest: schema(s.privateMapKeyRequest, "input"),
-        VerifyRequest: schema(s.verifyRequest, "input"),
-        AdminUserSigRequest: schema(s.adminUsersigRequest, "input"),
-        AdminsReplaceRequest: schema(s.adminsReplaceRequest, "input"),
+        UserSigRequest: schema(requests.usersigRequest, "input"),
+        PrivateMapKeyRequest: schema(requests.privateMapKeyRequest, "input"),
+        VerifyRequest: schema(requests.verifyRequest, "input"),
+        AdminUserSigRequest: schema(requests.adminUsersigRequest, "input"),
+        AdminsReplaceRequest: schema(requests.adminsReplaceRequest, "input"),
         UserSigResponse: schema(r.usersigResponse, "output"),
         PrivateMapKeyResponse: schema(r.privateMapKeyResponse, "output"),
         VerifyResponse: schema(r.verifyResponse, "output"),

@@ -5,7 +5,9 @@
  */
 
 import * as z from "../config/zod.js";
-import { sdkAppId } from "./schemas.js";
+import { requestFields } from "./schemas.js";
+
+const { sdkAppId } = requestFields();
 
 const sigFields = {
   sdkAppId,

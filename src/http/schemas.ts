@@ -17,108 +17,138 @@ import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/i
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 
-export const sdkAppId = z
-  .int()
-  .check(
-    z.minimum(1),
-    z.maximum(limits.SDKAPPID_MAX),
-    z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
-  );
-export const userId = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(limits.USERID_MAX_BYTES),
-    z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
-    z.describe(`A UserID (at most ${limits.USERID_MAX_BYTES} bytes); must also match the app's userIdPattern.`),
-  );
-const expireSeconds = z
-  .int()
-  .check(
-    z.minimum(1),
-    z.maximum(limits.UNIX_SECONDS_MAX),
-    z.describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller."),
-  );
-const guestTicket = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(TICKET_MAX_CHARS),
-    z.describe("A guest's ticket from an earlier response: renews the same guest identity."),
-  );
-const turnstileToken = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(TURNSTILE_TOKEN_MAX_CHARS),
-    z.describe("A Cloudflare Turnstile token, when the app's guests need one."),
-  );
+/** `build` runs once, on the first call; its result is kept. */
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
 
-export const usersigRequest = z
-  .strictObject({
-    sdkAppId: z.optional(sdkAppId),
-    userId: z
-      .optional(userId)
-      .check(z.describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own.")),
-    expireSeconds: z.optional(expireSeconds),
-    guestTicket: z.optional(guestTicket),
-    turnstileToken: z.optional(turnstileToken),
-  })
-  .check(z.meta({ id: "UserSigRequest" }));
+/** The fields the request bodies share (and the response shapes in responses.ts reuse). */
+export const requestFields = once(() => {
+  const sdkAppId = z
+    .int()
+    .check(
+      z.minimum(1),
+      z.maximum(limits.SDKAPPID_MAX),
+      z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
+    );
+  const userId = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(limits.USERID_MAX_BYTES),
+      z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+      z.describe(`A UserID (at most ${limits.USERID_MAX_BYTES} bytes); must also match the app's userIdPattern.`),
+    );
+  const expireSeconds = z
+    .int()
+    .check(
+      z.minimum(1),
+      z.maximum(limits.UNIX_SECONDS_MAX),
+      z.describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller."),
+    );
+  const guestTicket = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(TICKET_MAX_CHARS),
+      z.describe("A guest's ticket from an earlier response: renews the same guest identity."),
+    );
+  const turnstileToken = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(TURNSTILE_TOKEN_MAX_CHARS),
+      z.describe("A Cloudflare Turnstile token, when the app's guests need one."),
+    );
+  const privileges = z
+    .union([
+      z.int().check(z.minimum(1), z.maximum(limits.PRIVILEGES_MAX)),
+      z.array(z.enum(PRIVILEGE_NAMES)).check(z.minLength(1), z.maxLength(PRIVILEGE_NAMES.length)),
+    ])
+    .check(z.describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].'));
+  return { sdkAppId, userId, expireSeconds, guestTicket, turnstileToken, privileges };
+});
 
-const privileges = z
-  .union([
-    z.int().check(z.minimum(1), z.maximum(limits.PRIVILEGES_MAX)),
-    z.array(z.enum(PRIVILEGE_NAMES)).check(z.minLength(1), z.maxLength(PRIVILEGE_NAMES.length)),
-  ])
-  .check(z.describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].'));
+/**
+ * Every request body's schema, as built: with its `shape` and OpenAPI metadata, for the build
+ * (openapi-document.ts) and the tests. Routes use the lazy exports below.
+ */
+export const requestSchemas = once(() => {
+  const { sdkAppId, userId, expireSeconds, guestTicket, turnstileToken, privileges } = requestFields();
+  const usersigRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z
+        .optional(userId)
+        .check(z.describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own.")),
+      expireSeconds: z.optional(expireSeconds),
+      guestTicket: z.optional(guestTicket),
+      turnstileToken: z.optional(turnstileToken),
+    })
+    .check(z.meta({ id: "UserSigRequest" }));
 
-export const privateMapKeyRequest = z
-  .strictObject({
-    sdkAppId: z.optional(sdkAppId),
-    userId: z.optional(userId),
-    expireSeconds: z.optional(expireSeconds),
-    roomId: z
-      .optional(z.int().check(z.minimum(1), z.maximum(limits.ROOM_ID_MAX)))
-      .check(z.describe(`A numeric room (1..${limits.ROOM_ID_MAX}).`)),
-    strRoomId: z
-      .optional(
-        z
-          .string()
-          .check(
-            z.minLength(1),
-            z.refine(isValidStrRoomId, `must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of well-formed UTF-8`),
-          ),
-      )
-      .check(z.describe(`A string room (1..${limits.STR_ROOM_ID_MAX_BYTES} bytes).`)),
-    privileges,
-    guestTicket: z.optional(guestTicket),
-  })
-  .check(
-    z.refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
-      message: "give exactly one of roomId and strRoomId",
-      path: ["roomId"],
-    }),
-    z.meta({ id: "PrivateMapKeyRequest" }),
-  );
+  const privateMapKeyRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z.optional(userId),
+      expireSeconds: z.optional(expireSeconds),
+      roomId: z
+        .optional(z.int().check(z.minimum(1), z.maximum(limits.ROOM_ID_MAX)))
+        .check(z.describe(`A numeric room (1..${limits.ROOM_ID_MAX}).`)),
+      strRoomId: z
+        .optional(
+          z
+            .string()
+            .check(
+              z.minLength(1),
+              z.refine(isValidStrRoomId, `must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of well-formed UTF-8`),
+            ),
+        )
+        .check(z.describe(`A string room (1..${limits.STR_ROOM_ID_MAX_BYTES} bytes).`)),
+      privileges,
+      guestTicket: z.optional(guestTicket),
+    })
+    .check(
+      z.refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
+        message: "give exactly one of roomId and strRoomId",
+        path: ["roomId"],
+      }),
+      z.meta({ id: "PrivateMapKeyRequest" }),
+    );
 
-export const verifyRequest = z
-  .strictObject({
-    userSig: z.string().check(z.minLength(1), z.maxLength(limits.TOKEN_MAX_CHARS)),
-    sdkAppId: z.optional(sdkAppId),
-    userId: z.optional(userId).check(z.describe("When given, the UserSig must be for exactly this UserID.")),
-  })
-  .check(z.meta({ id: "VerifyRequest" }));
+  const verifyRequest = z
+    .strictObject({
+      userSig: z.string().check(z.minLength(1), z.maxLength(limits.TOKEN_MAX_CHARS)),
+      sdkAppId: z.optional(sdkAppId),
+      userId: z.optional(userId).check(z.describe("When given, the UserSig must be for exactly this UserID.")),
+    })
+    .check(z.meta({ id: "VerifyRequest" }));
 
-export const adminUsersigRequest = z
-  .strictObject({
-    sdkAppId: z.optional(sdkAppId),
-    userId: z
-      .optional(userId)
-      .check(z.describe("An admin identity of the app; may be omitted when the app has exactly one.")),
-  })
-  .check(z.meta({ id: "AdminUserSigRequest" }));
+  const adminUsersigRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z
+        .optional(userId)
+        .check(z.describe("An admin identity of the app; may be omitted when the app has exactly one.")),
+    })
+    .check(z.meta({ id: "AdminUserSigRequest" }));
 
-export const adminsReplaceRequest = z
-  .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
-  .check(z.meta({ id: "AdminsReplaceRequest" }));
+  const adminsReplaceRequest = z
+    .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
+    .check(z.meta({ id: "AdminsReplaceRequest" }));
+  return { usersigRequest, privateMapKeyRequest, verifyRequest, adminUsersigRequest, adminsReplaceRequest };
+});
+
+// What the routes validate with. Each is built on its first parse, not when the Worker's module is
+// loaded: a cold isolate whose first request has no body (GET /, /healthz, /v1/apps) never builds them.
+export const sdkAppId = z.lazy(() => requestFields().sdkAppId);
+export const userId = z.lazy(() => requestFields().userId);
+export const usersigRequest = z.lazy(() => requestSchemas().usersigRequest);
+export const privateMapKeyRequest = z.lazy(() => requestSchemas().privateMapKeyRequest);
+export const verifyRequest = z.lazy(() => requestSchemas().verifyRequest);
+export const adminUsersigRequest = z.lazy(() => requestSchemas().adminUsersigRequest);
+export const adminsReplaceRequest = z.lazy(() => requestSchemas().adminsReplaceRequest);

@@ -4,13 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as z from "../../src/config/zod.js";
 import { createApp } from "../../src/http/app.js";
 import { buildOpenApiDocument } from "../../src/http/openapi-document.js";
-import {
-  adminsReplaceRequest,
-  adminUsersigRequest,
-  privateMapKeyRequest,
-  usersigRequest,
-  verifyRequest,
-} from "../../src/http/schemas.js";
+import { requestSchemas } from "../../src/http/schemas.js";
 import { signUserSig, verifyUserSig } from "../../src/usersig/index.js";
 import { call, type Json, problem, SECRET_KEY, secretsFor, sha256Hex } from "./helpers.js";
 
@@ -471,12 +465,13 @@ describe("/openapi.json", () => {
 
   it("request schemas list exactly the fields the zod schemas accept, and refuse others", () => {
     const schemas = (doc.components as { schemas: Record<string, Json> }).schemas;
+    const built = requestSchemas();
     const cases: [string, z.ZodMiniObject][] = [
-      ["UserSigRequest", usersigRequest],
-      ["PrivateMapKeyRequest", privateMapKeyRequest],
-      ["VerifyRequest", verifyRequest],
-      ["AdminUserSigRequest", adminUsersigRequest],
-      ["AdminsReplaceRequest", adminsReplaceRequest],
+      ["UserSigRequest", built.usersigRequest],
+      ["PrivateMapKeyRequest", built.privateMapKeyRequest],
+      ["VerifyRequest", built.verifyRequest],
+      ["AdminUserSigRequest", built.adminUsersigRequest],
+      ["AdminsReplaceRequest", built.adminsReplaceRequest],
     ];
     for (const [name, zodSchema] of cases) {
       // Read through a local `$defs` wrapper (see the $ref test above) so that this test checks the

@@ -17,8 +17,9 @@
 //    /proc/<pid>/task/*/schedstat: steadier than wall time on a shared machine).
 //
 // 3. The floor of each piece: small Workers that hold one piece of the broker each (a one-route Hono
-//    app; the jose functions src imports; the inspector page's assets; zod with every schema, loaded;
-//    the same parsing the demo configuration on its first request), built by esbuild with wrangler's
+//    app; the jose functions src imports; the inspector page's assets; zod/mini alone; zod with the
+//    schema modules loaded; the same building every schema and parsing the demo configuration on its
+//    first request, as the broker's first requests do), built by esbuild with wrangler's
 //    settings (minified, ES modules, the workerd conditions), timed the same way in the same
 //    interleaved runs. What each adds over the one-line Worker is what it would save if it went.
 //
@@ -147,16 +148,19 @@ const used = [createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCach
 ${respond("used.length")}`,
     "inspector page assets": `import assets from ${src("build/inspector/assets.json")};
 ${respond("assets.etags.html")}`,
-    "zod + every schema, loaded": `import { configSchema } from ${src("src/config/schema.ts")};
+    "zod/mini alone, one small schema parsed": `import * as z from ${src("src/config/zod.ts")};
+const schema = z.strictObject({ ok: z.optional(z.boolean()) });
+${respond("schema.safeParse({ ok: true }).success")}`,
+    "zod + every schema module, loaded (schemas not built)": `import { configSchema } from ${src("src/config/schema.ts")};
 import * as schemas from ${src("src/http/schemas.ts")};
 ${respond("typeof configSchema + Object.keys(schemas).length")}`,
-    "zod + every schema, demo config parsed": `import { configSchema } from ${src("src/config/schema.ts")};
-import * as schemas from ${src("src/http/schemas.ts")};
-const loaded = Object.keys(schemas).length;
+    "zod + every schema built, demo config parsed": `import { configSchema } from ${src("src/config/schema.ts")};
+import { requestSchemas } from ${src("src/http/schemas.ts")};
 export default {
   fetch(_request, env) {
+    const built = Object.keys(requestSchemas()).length;
     const parsed = configSchema.safeParse(JSON.parse(env.BROKER_CONFIG));
-    return new Response(String(loaded), { status: parsed.success ? 200 : 500 });
+    return new Response(String(built), { status: parsed.success ? 200 : 500 });
   },
 };`,
   };

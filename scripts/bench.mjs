@@ -8,7 +8,8 @@
 //   npm run bench -- --n=5000 --reps=5 # or BENCH_N=5000 BENCH_REPS=5 npm run bench
 //   (--warmup=W / BENCH_WARMUP: iterations per operation in the untimed first pass; default N/2)
 //   npm run bench -- --only=issuance   # one section: core (this file), ratelimit, issuance
-//                                      # (scripts/bench/*.mjs, load on the whole Worker); a,b for two
+//                                      # (scripts/bench/*.mjs, load on the whole Worker), startup
+//                                      # (scripts/bench/startup.mjs: upload size, cold start); a,b for two
 //
 
 // Timing inside workerd: every batch is one request (GET /run?op=NAME&n=N) whose handler runs the N
@@ -478,8 +479,8 @@ function printReport(cfg, node, workerd, versions, failures, seconds, loadBefore
 
 // ---------------------------------------------------------------------------------------------
 
-/** `--only=core|ratelimit|issuance` (a comma-separated list too; or BENCH_ONLY): just these sections. */
-const SECTIONS = ["core", "ratelimit", "issuance"];
+/** `--only=core|ratelimit|issuance|startup` (a comma-separated list too; or BENCH_ONLY): just these sections. */
+const SECTIONS = ["core", "ratelimit", "issuance", "startup"];
 
 function sections() {
   const flag = process.argv.find((arg) => arg.startsWith("--only="));
@@ -538,6 +539,15 @@ async function main() {
     console.log(issuance.report);
     for (const failure of issuance.failures) console.log(`Issuance FAILED: ${failure}`);
     ok &&= issuance.failures.length === 0;
+  }
+  if (only.has("startup")) {
+    // Cold start (scripts/bench/startup.mjs): upload size as wrangler builds it, new workerd → first 200.
+    const { benchStartup } = await import("./bench/startup.mjs");
+    console.log("\nCold start ...");
+    const startup = await benchStartup({ root: ROOT, Miniflare });
+    console.log(startup.report);
+    for (const failure of startup.failures) console.log(`Start-up FAILED: ${failure}`);
+    ok &&= startup.failures.length === 0;
   }
   return ok ? 0 : 1;
 }

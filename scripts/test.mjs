@@ -14,8 +14,10 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-// The Worker imports the inspector page's git-ignored build output: build it first (wrangler's [build] does the same).
+// The Worker imports the inspector page's and the OpenAPI document's git-ignored build output: build
+// them first (wrangler's [build] does the same).
 await (await import("./build-inspector.mjs")).buildInspector();
+await (await import("./build-openapi.mjs")).buildOpenApi();
 
 // Wrangler and Miniflare must not reach the internet from tests (see the README).
 const offline = {

@@ -36,10 +36,10 @@ export async function sha256Hex(text) {
 }
 
 export async function bundleBroker(root, outdir) {
-  // The Worker imports the inspector page's build output (git-ignored): make it if it is missing.
-  const inspector = join(root, "scripts/build-inspector.mjs");
-  if (existsSync(inspector) && !existsSync(join(root, "build/inspector/assets.json"))) {
-    spawnSync(process.execPath, [inspector], { cwd: root, stdio: "inherit" });
+  // The Worker imports the inspector page's and the OpenAPI document's build output (git-ignored):
+  // build them as wrangler's [build] does.
+  for (const script of ["scripts/build-inspector.mjs", "scripts/build-openapi.mjs"]) {
+    if (existsSync(join(root, script))) spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });
   }
   await build({
     absWorkingDir: root,

@@ -4,14 +4,32 @@
  * The same schema documents itself: README's Configuration reference mirrors it field by field.
  * Nothing secret lives here: secret keys and tokens come from Worker secrets, API keys appear only
  * as SHA-256 hashes.
+ *
+ * Every default is written once, on its field: an object whose fields all have defaults takes `{}`
+ * when it is omitted (`prefault`), so its fields' defaults apply. The schema is built on first use
+ * (the first request parses the configuration), not when the Worker's module is loaded.
  */
 
-import { z } from "zod";
 import { rateLimitsSchema } from "../ratelimit/config.js";
-import { isValidUserId } from "../usersig/index.js";
+import { DAY_SECONDS, HOUR_SECONDS } from "../shared/units.js";
+import { isValidUserId, limits } from "../usersig/index.js";
+import * as z from "./zod.js";
 
-const U32_MAX = 0xffff_ffff;
-const DAY_SECONDS = 86_400;
+/** The longest lifetime a UserSig may be issued with, for any caller. */
+const LIFETIME_MAX_SECONDS = 180 * DAY_SECONDS;
+/** Guests get shorter identities than authenticated callers, and at most a week. */
+const GUEST_LIFETIME_MAX_SECONDS = 7 * DAY_SECONDS;
+/** Admin sigs are reused while more than half of their lifetime remains: not shorter than this. */
+const ADMIN_LIFETIME_MIN_SECONDS = 600;
+/** The most an IdP's and our clocks may disagree by (`exp`, `nbf`, `iat`). */
+const CLOCK_TOLERANCE_MAX_SECONDS = 300;
+/** Guests renew their own identity with a ticket for at least a minute, at most a month. */
+const TICKET_LIFETIME_MIN_SECONDS = 60;
+const TICKET_LIFETIME_MAX_SECONDS = 30 * DAY_SECONDS;
+/** Labels (an app's name, an API key's name) in logs. */
+const LABEL_MAX_CHARS = 64;
+/** Guest UserIDs are this prefix plus 16 random characters, within USERID_MAX_BYTES. */
+const GUEST_PREFIX_MAX_CHARS = 16;
 
 /** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
 export const DEFAULT_USERID_PATTERN = "[A-Za-z0-9_-]{1,32}";
@@ -30,230 +48,249 @@ export const JWT_ALGORITHMS = [
   "EdDSA",
 ] as const;
 
-const userId = z.string().min(1).refine(isValidUserId, "must be at most 32 bytes of UTF-8 without control characters");
+const nonEmpty = () => z.string().check(z.minLength(1));
+const intIn = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
-const httpsUrl = z.url().refine((u) => {
-  const url = new URL(u);
-  return (
-    url.protocol === "https:" ||
-    (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname))
-  );
-}, "must be an https URL (http only for localhost)");
+const userId = nonEmpty().check(
+  z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+);
+
+const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+const httpsUrl = z.url().check(
+  z.refine((u) => {
+    const url = new URL(u);
+    return url.protocol === "https:" || (url.protocol === "http:" && LOCAL_HOSTS.includes(url.hostname));
+  }, "must be an https URL (http only for localhost)"),
+);
 
 const lifetime = (defaults: { default: number; max: number }, ceiling: number) =>
-  z
-    .strictObject({
-      default: z.int().min(1).max(ceiling).default(defaults.default),
-      max: z.int().min(1).max(ceiling).default(defaults.max),
-    })
-    .refine((l) => l.default <= l.max, { message: "default must not exceed max", path: ["default"] })
-    .default(defaults);
+  z.prefault(
+    z
+      .strictObject({
+        default: z._default(intIn(1, ceiling), defaults.default),
+        max: z._default(intIn(1, ceiling), defaults.max),
+      })
+      .check(z.refine((l) => l.default <= l.max, { message: "default must not exceed max", path: ["default"] })),
+    {},
+  );
 
-const issuer = z
-  .strictObject({
-    /** Must equal the token's `iss` exactly. */
-    issuer: z.string().min(1),
-    /** The token's `aud` must contain one of these. */
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** Fetched and cached; refetched on an unknown `kid`, at most once per cool-down. */
-    jwksUri: httpsUrl.optional(),
-    /** Inline public keys, for IdPs without a JWKS endpoint or for tests. */
-    jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
-    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(["RS256"]),
-    /** The claim that holds the UserID (a string). */
-    userIdClaim: z.string().min(1).default("sub"),
-    /** Prepended to the claim's value, e.g. "auth0_", so IdP users cannot collide with other UserIDs. */
-    userIdPrefix: z.string().default(""),
-    /** A claim listing the rooms this user may get PrivateMapKeys for (see README). */
-    roomsClaim: z.string().min(1).optional(),
-    clockToleranceSeconds: z.int().min(0).max(300).default(30),
-  })
-  .refine((i) => (i.jwksUri === undefined) !== (i.jwks === undefined), {
-    message: "give exactly one of jwksUri and jwks",
-    path: ["jwksUri"],
+function issuerSchema() {
+  return z
+    .strictObject({
+      /** Must equal the token's `iss` exactly. */
+      issuer: nonEmpty(),
+      /** The token's `aud` must contain one of these. */
+      audience: z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))]),
+      /** Fetched and cached; refetched on an unknown `kid`, at most once per cool-down. */
+      jwksUri: z.optional(httpsUrl),
+      /** Inline public keys, for IdPs without a JWKS endpoint or for tests. */
+      jwks: z.optional(z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).check(z.minLength(1)) })),
+      algorithms: z._default(z.array(z.enum(JWT_ALGORITHMS)).check(z.minLength(1)), ["RS256"]),
+      /** The claim that holds the UserID (a string). */
+      userIdClaim: z._default(nonEmpty(), "sub"),
+      /** Prepended to the claim's value, e.g. "auth0_", so IdP users cannot collide with other UserIDs. */
+      userIdPrefix: z._default(z.string(), ""),
+      /** A claim listing the rooms this user may get PrivateMapKeys for (see README). */
+      roomsClaim: z.optional(nonEmpty()),
+      clockToleranceSeconds: z._default(intIn(0, CLOCK_TOLERANCE_MAX_SECONDS), 30),
+    })
+    .check(
+      z.refine((i) => (i.jwksUri === undefined) !== (i.jwks === undefined), {
+        message: "give exactly one of jwksUri and jwks",
+        path: ["jwksUri"],
+      }),
+    );
+}
+
+function apiKeySchema() {
+  return z.strictObject({
+    /** Shown in audit logs; never the key itself. */
+    name: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, `letters, digits, _ . - (1 to ${LABEL_MAX_CHARS})`)),
+    /** Lowercase hex SHA-256 of the key (`npx usersig-broker hash-api-key`). */
+    sha256: z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters"), z.toLowerCase()),
+    /** May name the UserID it wants a sig for (within the app's UserID rule, never an admin). */
+    allowUserId: z._default(z.boolean(), false),
+    /** May get admin identities' sigs from /v1/admin/usersig. */
+    allowAdmin: z._default(z.boolean(), false),
   });
+}
 
-const apiKey = z.strictObject({
-  /** Shown in audit logs; never the key itself. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - (1 to 64)"),
-  /** Lowercase hex SHA-256 of the key (`npx usersig-broker hash-api-key`). */
-  sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters")
-    .transform((s) => s.toLowerCase()),
-  /** May name the UserID it wants a sig for (within the app's UserID rule, never an admin). */
-  allowUserId: z.boolean().default(false),
-  /** May get admin identities' sigs from /v1/admin/usersig. */
-  allowAdmin: z.boolean().default(false),
-});
+const roomId = () =>
+  z.union([intIn(1, limits.ROOM_ID_MAX), nonEmpty().check(z.maxLength(limits.STR_ROOM_ID_MAX_BYTES))]);
 
-const roomId = z.union([z.int().min(1).max(0xffff_fffe), z.string().min(1).max(64)]);
-
-const roomPolicy = (defaults: { enabled: boolean; rooms: "any" | (number | string)[]; maxPrivileges: number }) =>
-  z
-    .strictObject({
-      enabled: z.boolean().default(defaults.enabled),
+const roomPolicy = (defaults: { enabled: boolean; rooms: "any" | (number | string)[] }) =>
+  z.prefault(
+    z.strictObject({
+      enabled: z._default(z.boolean(), defaults.enabled),
       /** "any", or the only rooms this caller kind may get keys for. */
-      rooms: z.union([z.literal("any"), z.array(roomId)]).default(defaults.rooms),
+      rooms: z._default(z.union([z.literal("any"), z.array(roomId())]), defaults.rooms),
       /** A bitmap: requested privileges must be a subset. */
-      maxPrivileges: z.int().min(1).max(255).default(defaults.maxPrivileges),
-    })
-    .default(defaults);
+      maxPrivileges: z._default(intIn(1, limits.PRIVILEGES_MAX), limits.PRIVILEGES_MAX),
+    }),
+    {},
+  );
 
-const origin = z.string().refine((o) => {
+const origin = () =>
+  z.string().check(
+    z.refine((o) => {
+      try {
+        const url = new URL(o);
+        return url.origin === o && o !== "null";
+      } catch {
+        return false;
+      }
+    }, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)"),
+  );
+
+function isRegExp(pattern: string): boolean {
   try {
-    const url = new URL(o);
-    return url.origin === o && o !== "null";
+    new RegExp(pattern, "u");
+    return true;
   } catch {
     return false;
   }
-}, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)");
+}
 
-export const appSchema = z
-  .strictObject({
-    sdkAppId: z.int().min(1).max(U32_MAX),
+function appFields() {
+  return z.strictObject({
+    sdkAppId: intIn(1, limits.SDKAPPID_MAX),
     /** A label for logs. */
-    name: z.string().max(64).optional(),
+    name: z.optional(z.string().check(z.maxLength(LABEL_MAX_CHARS))),
     /** A regular expression every issued UserID must match in full (anchored for you). */
     userIdPattern: z
-      .string()
-      .default(DEFAULT_USERID_PATTERN)
-      .refine((p) => {
-        try {
-          new RegExp(p, "u");
-          return true;
-        } catch {
-          return false;
-        }
-      }, "must be a valid regular expression"),
+      ._default(z.string(), DEFAULT_USERID_PATTERN)
+      .check(z.refine(isRegExp, "must be a valid regular expression")),
     /**
      * Admin identities: never issued on a public route; more can be added at run time. Defaults to
      * Tencent's default admin account, so an app that forgets this list is still protected; `[]`
      * must be written out to have none.
      */
-    admins: z.array(userId).default(["administrator"]),
-    lifetimes: z
-      .strictObject({
-        idp: lifetime({ default: DAY_SECONDS, max: 7 * DAY_SECONDS }, 180 * DAY_SECONDS),
-        apiKey: lifetime({ default: DAY_SECONDS, max: 30 * DAY_SECONDS }, 180 * DAY_SECONDS),
-        guest: lifetime({ default: 3600, max: 4 * 3600 }, 7 * DAY_SECONDS),
+    admins: z._default(z.array(userId), ["administrator"]),
+    lifetimes: z.prefault(
+      z.strictObject({
+        idp: lifetime({ default: DAY_SECONDS, max: 7 * DAY_SECONDS }, LIFETIME_MAX_SECONDS),
+        apiKey: lifetime({ default: DAY_SECONDS, max: 30 * DAY_SECONDS }, LIFETIME_MAX_SECONDS),
+        guest: lifetime({ default: HOUR_SECONDS, max: 4 * HOUR_SECONDS }, GUEST_LIFETIME_MAX_SECONDS),
         /** Admin sigs have this lifetime and are reused while more than half of it remains. */
-        adminSeconds: z
-          .int()
-          .min(600)
-          .max(180 * DAY_SECONDS)
-          .default(DAY_SECONDS),
-      })
-      .default({
-        idp: { default: DAY_SECONDS, max: 7 * DAY_SECONDS },
-        apiKey: { default: DAY_SECONDS, max: 30 * DAY_SECONDS },
-        guest: { default: 3600, max: 4 * 3600 },
-        adminSeconds: DAY_SECONDS,
+        adminSeconds: z._default(intIn(ADMIN_LIFETIME_MIN_SECONDS, LIFETIME_MAX_SECONDS), DAY_SECONDS),
       }),
-    idp: z.strictObject({ issuers: z.array(issuer).min(1) }).optional(),
-    apiKeys: z.array(apiKey).default([]),
-    guests: z
-      .strictObject({
-        enabled: z.boolean().default(false),
+      {},
+    ),
+    idp: z.optional(z.strictObject({ issuers: z.array(issuerSchema()).check(z.minLength(1)) })),
+    apiKeys: z._default(z.array(apiKeySchema()), []),
+    guests: z.prefault(
+      z.strictObject({
+        enabled: z._default(z.boolean(), false),
         /** Guest UserIDs are this prefix plus 16 random characters. */
-        userIdPrefix: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{0,16}$/, "letters, digits, _ and - only, at most 16")
-          .default("guest_"),
+        userIdPrefix: z._default(
+          z
+            .string()
+            .check(
+              z.regex(/^[A-Za-z0-9_-]{0,16}$/, `letters, digits, _ and - only, at most ${GUEST_PREFIX_MAX_CHARS}`),
+            ),
+          "guest_",
+        ),
         /** How long a guest can renew its own identity without a new challenge. */
-        ticketLifetimeSeconds: z
-          .int()
-          .min(60)
-          .max(30 * DAY_SECONDS)
-          .default(DAY_SECONDS),
-        turnstile: z
-          .strictObject({
+        ticketLifetimeSeconds: z._default(intIn(TICKET_LIFETIME_MIN_SECONDS, TICKET_LIFETIME_MAX_SECONDS), DAY_SECONDS),
+        turnstile: z.optional(
+          z.strictObject({
             /** Public; shown to the browser widget. */
-            siteKey: z.string().min(1),
+            siteKey: nonEmpty(),
             /** The Worker secret holding the Turnstile secret key. */
-            secretName: z
-              .string()
-              // Only TURNSTILE_* names: the config is not secret, and must not be able to send the
-              // Tencent key or the operator token to siteverify.
-              .regex(/^TURNSTILE_[A-Z0-9_]*$/, "must be a Worker secret name starting with TURNSTILE_")
-              .default("TURNSTILE_SECRET_KEY"),
+            secretName: z._default(
+              z
+                .string()
+                // Only TURNSTILE_* names: the config is not secret, and must not be able to send the
+                // Tencent key or the operator token to siteverify.
+                .check(z.regex(/^TURNSTILE_[A-Z0-9_]*$/, "must be a Worker secret name starting with TURNSTILE_")),
+              "TURNSTILE_SECRET_KEY",
+            ),
             /** When set, siteverify's `hostname` must be one of these. */
-            hostnames: z.array(z.string().min(1)).optional(),
+            hostnames: z.optional(z.array(nonEmpty())),
             /** When set, siteverify's `action` must equal it. */
-            action: z.string().min(1).optional(),
-          })
-          .optional(),
-      })
-      .default({ enabled: false, userIdPrefix: "guest_", ticketLifetimeSeconds: DAY_SECONDS }),
-    privateMapKey: z
-      .strictObject({
-        idp: roomPolicy({ enabled: true, rooms: "any", maxPrivileges: 255 }),
-        apiKey: roomPolicy({ enabled: true, rooms: "any", maxPrivileges: 255 }),
-        guest: roomPolicy({ enabled: false, rooms: [], maxPrivileges: 255 }),
-      })
-      .default({
-        idp: { enabled: true, rooms: "any", maxPrivileges: 255 },
-        apiKey: { enabled: true, rooms: "any", maxPrivileges: 255 },
-        guest: { enabled: false, rooms: [], maxPrivileges: 255 },
+            action: z.optional(nonEmpty()),
+          }),
+        ),
       }),
-    cors: z.strictObject({ origins: z.array(origin).default([]) }).default({ origins: [] }),
+      {},
+    ),
+    privateMapKey: z.prefault(
+      z.strictObject({
+        idp: roomPolicy({ enabled: true, rooms: "any" }),
+        apiKey: roomPolicy({ enabled: true, rooms: "any" }),
+        guest: roomPolicy({ enabled: false, rooms: [] }),
+      }),
+      {},
+    ),
+    cors: z.prefault(z.strictObject({ origins: z._default(z.array(origin()), []) }), {}),
     /** Per-subject limits and the new-guest budget: see src/ratelimit/config.ts and docs/rate-limits.md. */
     rateLimits: rateLimitsSchema,
-  })
-  .superRefine((app, ctx) => {
-    const names = new Set<string>();
-    const hashes = new Set<string>();
-    app.apiKeys.forEach((key, i) => {
-      if (names.has(key.name))
-        ctx.addIssue({ code: "custom", message: "duplicate API key name", path: ["apiKeys", i, "name"] });
-      if (hashes.has(key.sha256))
-        ctx.addIssue({ code: "custom", message: "duplicate API key hash", path: ["apiKeys", i, "sha256"] });
-      names.add(key.name);
-      hashes.add(key.sha256);
-    });
-    // Identities from different sources must not share a namespace: the same `sub` at two IdPs
-    // would otherwise be one Tencent user.
-    const issuers = app.idp?.issuers ?? [];
-    if (issuers.length > 1) {
-      const prefixes = new Set<string>();
-      issuers.forEach((issuer, i) => {
-        if (issuer.userIdPrefix === "" || prefixes.has(issuer.userIdPrefix)) {
-          ctx.addIssue({
-            code: "custom",
-            message: "with several issuers, each needs its own non-empty userIdPrefix",
-            path: ["idp", "issuers", i, "userIdPrefix"],
-          });
-        }
-        prefixes.add(issuer.userIdPrefix);
-      });
-    }
-    if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
-      ctx.addIssue({
-        code: "custom",
-        message: "guests of an app with an identity provider need a userIdPrefix (IdP users could take their IDs)",
-        path: ["guests", "userIdPrefix"],
-      });
-    }
   });
+}
 
-export const configSchema = z.strictObject({
-  inspector: z.boolean().optional(), // false: no inspector page at GET / (backend-only deployments)
-  apps: z
-    .array(appSchema)
-    .min(1)
-    .superRefine((apps, ctx) => {
-      const seen = new Set<number>();
-      apps.forEach((app, i) => {
-        if (seen.has(app.sdkAppId))
-          ctx.addIssue({ code: "custom", message: "duplicate sdkAppId", path: [i, "sdkAppId"] });
-        seen.add(app.sdkAppId);
-      });
-    }),
-});
+type AppFields = z.output<ReturnType<typeof appFields>>;
+
+/** What one field's schema cannot see: duplicates and identity namespaces across the app. */
+function checkApp(app: AppFields, ctx: z.core.$RefinementCtx<AppFields>): void {
+  const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
+  const names = new Set<string>();
+  const hashes = new Set<string>();
+  app.apiKeys.forEach((key, i) => {
+    if (names.has(key.name)) issue("duplicate API key name", ["apiKeys", i, "name"]);
+    if (hashes.has(key.sha256)) issue("duplicate API key hash", ["apiKeys", i, "sha256"]);
+    names.add(key.name);
+    hashes.add(key.sha256);
+  });
+  // Identities from different sources must not share a namespace: the same `sub` at two IdPs
+  // would otherwise be one Tencent user.
+  const issuers = app.idp?.issuers ?? [];
+  if (issuers.length > 1) {
+    const prefixes = new Set<string>();
+    issuers.forEach((issuer, i) => {
+      if (issuer.userIdPrefix === "" || prefixes.has(issuer.userIdPrefix)) {
+        issue("with several issuers, each needs its own non-empty userIdPrefix", ["idp", "issuers", i, "userIdPrefix"]);
+      }
+      prefixes.add(issuer.userIdPrefix);
+    });
+  }
+  if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
+    issue("guests of an app with an identity provider need a userIdPrefix (IdP users could take their IDs)", [
+      "guests",
+      "userIdPrefix",
+    ]);
+  }
+}
+
+function buildAppSchema() {
+  return appFields().check(z.superRefine(checkApp));
+}
+
+function buildConfigSchema() {
+  return z.strictObject({
+    /** `false`: no inspector page at GET / (backend-only deployments). */
+    inspector: z.optional(z.boolean()),
+    apps: z.array(appSchema).check(
+      z.minLength(1),
+      z.superRefine((apps, ctx) => {
+        const seen = new Set<number>();
+        apps.forEach((app, i) => {
+          if (seen.has(app.sdkAppId))
+            ctx.addIssue({ code: "custom", message: "duplicate sdkAppId", path: [i, "sdkAppId"] });
+          seen.add(app.sdkAppId);
+        });
+      }),
+    ),
+  });
+}
+
+/** One app of BROKER_CONFIG. Built on first use (z.lazy), like configSchema. */
+export const appSchema = z.lazy(buildAppSchema);
+/** BROKER_CONFIG. Built on its first parse: a cold isolate pays for it with its first request. */
+export const configSchema = z.lazy(buildConfigSchema);
 
 export type BrokerConfig = z.output<typeof configSchema>;
 export type AppConfig = z.output<typeof appSchema>;
-export type IssuerConfig = z.output<typeof issuer>;
-export type ApiKeyConfig = z.output<typeof apiKey>;
+export type IssuerConfig = z.output<ReturnType<typeof issuerSchema>>;
+export type ApiKeyConfig = z.output<ReturnType<typeof apiKeySchema>>;
 export type RoomPolicy = AppConfig["privateMapKey"]["idp"];
-export type CallerKind = "idp" | "apiKey" | "guest";

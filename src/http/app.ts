@@ -46,7 +46,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     await next();
   });
 
-  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  app.get("/openapi.json", async (c) => c.json(await openApiDocument()));
   // The inspector page (GET /) works even with a broken config: see routes/inspector.ts.
   app.route("/", inspectorRoutes);
 

@@ -9,7 +9,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { z } from "zod";
+import type * as z from "../config/zod.js";
 import type { BrokerHono } from "./context.js";
 import { badRequest, RequestError } from "./errors.js";
 
@@ -38,7 +38,7 @@ export function boundedBody(): MiddlewareHandler<BrokerHono> {
   };
 }
 
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
   let text: string;
   try {
     text = await c.req.text();

@@ -1,165 +1,154 @@
 /**
  * Request and response shapes of every route. The routes validate with these schemas and
- * /openapi.json is generated from them, so the document cannot drift from the behaviour.
- * Objects are strict: an unknown field (a typo such as `userid`) is a 400, not silently ignored.
+ * /openapi.json is generated from them at build time (openapi-document.ts), so the document cannot
+ * drift from the behaviour. Objects are strict: an unknown field (a typo such as `userid`) is a 400,
+ * not silently ignored.
+ *
+ * zod/mini: the same zod 4 as `zod`, with functions instead of methods so that a bundle keeps only
+ * what is used (see BENCHMARKS.md, Cold start). The response shapes are in responses.ts, which only
+ * the build imports.
  */
 
-import { z } from "zod";
+import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
+import { TICKET_MAX_CHARS } from "../auth/guest.js";
+import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
+import * as z from "../config/zod.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 
-export const sdkAppId = z
-  .int()
-  .min(1)
-  .max(limits.SDKAPPID_MAX)
-  .describe("The Tencent SDKAppID; may be omitted when the broker serves one app.");
-export const userId = z
-  .string()
-  .min(1)
-  .max(limits.USERID_MAX_BYTES)
-  .refine(isValidUserId, "must be at most 32 bytes of UTF-8 without control characters")
-  .describe("A UserID (at most 32 bytes); must also match the app's userIdPattern.");
-const expireSeconds = z
-  .int()
-  .min(1)
-  .max(0xffff_ffff)
-  .describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller.");
-const guestTicket = z
-  .string()
-  .min(1)
-  .max(1024)
-  .describe("A guest's ticket from an earlier response: renews the same guest identity.");
-const turnstileToken = z
-  .string()
-  .min(1)
-  .max(2048)
-  .describe("A Cloudflare Turnstile token, when the app's guests need one.");
+/** `build` runs once, on the first call; its result is kept. */
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
 
-export const usersigRequest = z
-  .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId
-      .optional()
-      .describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own."),
-    expireSeconds: expireSeconds.optional(),
-    guestTicket: guestTicket.optional(),
-    turnstileToken: turnstileToken.optional(),
-  })
-  .meta({ id: "UserSigRequest" });
+/** The fields the request bodies share (and the response shapes in responses.ts reuse). */
+export const requestFields = once(() => {
+  const sdkAppId = z
+    .int()
+    .check(
+      z.minimum(1),
+      z.maximum(limits.SDKAPPID_MAX),
+      z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
+    );
+  const userId = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(limits.USERID_MAX_BYTES),
+      z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+      z.describe(`A UserID (at most ${limits.USERID_MAX_BYTES} bytes); must also match the app's userIdPattern.`),
+    );
+  const expireSeconds = z
+    .int()
+    .check(
+      z.minimum(1),
+      z.maximum(limits.UNIX_SECONDS_MAX),
+      z.describe("Requested lifetime in seconds; clamped to the app's maximum for your kind of caller."),
+    );
+  const guestTicket = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(TICKET_MAX_CHARS),
+      z.describe("A guest's ticket from an earlier response: renews the same guest identity."),
+    );
+  const turnstileToken = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(TURNSTILE_TOKEN_MAX_CHARS),
+      z.describe("A Cloudflare Turnstile token, when the app's guests need one."),
+    );
+  const privileges = z
+    .union([
+      z.int().check(z.minimum(1), z.maximum(limits.PRIVILEGES_MAX)),
+      z.array(z.enum(PRIVILEGE_NAMES)).check(z.minLength(1), z.maxLength(PRIVILEGE_NAMES.length)),
+    ])
+    .check(z.describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].'));
+  return { sdkAppId, userId, expireSeconds, guestTicket, turnstileToken, privileges };
+});
 
-const privileges = z
-  .union([z.int().min(1).max(255), z.array(z.enum(PRIVILEGE_NAMES)).min(1).max(9)])
-  .describe('A bitmap 1..255, or privilege names such as ["EnterRoom", "RecvAudio"].');
+/**
+ * Every request body's schema, as built: with its `shape` and OpenAPI metadata, for the build
+ * (openapi-document.ts) and the tests. Routes use the lazy exports below.
+ */
+export const requestSchemas = once(() => {
+  const { sdkAppId, userId, expireSeconds, guestTicket, turnstileToken, privileges } = requestFields();
+  const usersigRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z
+        .optional(userId)
+        .check(z.describe("Only for API keys allowed to choose the UserID; IdP users and guests get their own.")),
+      expireSeconds: z.optional(expireSeconds),
+      guestTicket: z.optional(guestTicket),
+      turnstileToken: z.optional(turnstileToken),
+    })
+    .check(z.meta({ id: "UserSigRequest" }));
 
-export const privateMapKeyRequest = z
-  .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional(),
-    expireSeconds: expireSeconds.optional(),
-    roomId: z.int().min(1).max(limits.ROOM_ID_MAX).optional().describe("A numeric room (1..4294967294)."),
-    strRoomId: z
-      .string()
-      .min(1)
-      .refine(isValidStrRoomId, "must be 1 to 64 bytes of well-formed UTF-8")
-      .optional()
-      .describe("A string room (1..64 bytes)."),
-    privileges,
-    guestTicket: guestTicket.optional(),
-  })
-  .refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
-    message: "give exactly one of roomId and strRoomId",
-    path: ["roomId"],
-  })
-  .meta({ id: "PrivateMapKeyRequest" });
+  const privateMapKeyRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z.optional(userId),
+      expireSeconds: z.optional(expireSeconds),
+      roomId: z
+        .optional(z.int().check(z.minimum(1), z.maximum(limits.ROOM_ID_MAX)))
+        .check(z.describe(`A numeric room (1..${limits.ROOM_ID_MAX}).`)),
+      strRoomId: z
+        .optional(
+          z
+            .string()
+            .check(
+              z.minLength(1),
+              z.refine(isValidStrRoomId, `must be 1 to ${limits.STR_ROOM_ID_MAX_BYTES} bytes of well-formed UTF-8`),
+            ),
+        )
+        .check(z.describe(`A string room (1..${limits.STR_ROOM_ID_MAX_BYTES} bytes).`)),
+      privileges,
+      guestTicket: z.optional(guestTicket),
+    })
+    .check(
+      z.refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
+        message: "give exactly one of roomId and strRoomId",
+        path: ["roomId"],
+      }),
+      z.meta({ id: "PrivateMapKeyRequest" }),
+    );
 
-export const verifyRequest = z
-  .strictObject({
-    userSig: z.string().min(1).max(limits.TOKEN_MAX_CHARS),
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional().describe("When given, the UserSig must be for exactly this UserID."),
-  })
-  .meta({ id: "VerifyRequest" });
+  const verifyRequest = z
+    .strictObject({
+      userSig: z.string().check(z.minLength(1), z.maxLength(limits.TOKEN_MAX_CHARS)),
+      sdkAppId: z.optional(sdkAppId),
+      userId: z.optional(userId).check(z.describe("When given, the UserSig must be for exactly this UserID.")),
+    })
+    .check(z.meta({ id: "VerifyRequest" }));
 
-export const adminUsersigRequest = z
-  .strictObject({
-    sdkAppId: sdkAppId.optional(),
-    userId: userId.optional().describe("An admin identity of the app; may be omitted when the app has exactly one."),
-  })
-  .meta({ id: "AdminUserSigRequest" });
+  const adminUsersigRequest = z
+    .strictObject({
+      sdkAppId: z.optional(sdkAppId),
+      userId: z
+        .optional(userId)
+        .check(z.describe("An admin identity of the app; may be omitted when the app has exactly one.")),
+    })
+    .check(z.meta({ id: "AdminUserSigRequest" }));
 
-export const adminsReplaceRequest = z
-  .strictObject({ userIds: z.array(userId).max(1000) })
-  .meta({ id: "AdminsReplaceRequest" });
+  const adminsReplaceRequest = z
+    .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
+    .check(z.meta({ id: "AdminsReplaceRequest" }));
+  return { usersigRequest, privateMapKeyRequest, verifyRequest, adminUsersigRequest, adminsReplaceRequest };
+});
 
-const sigFields = {
-  sdkAppId,
-  userId: z.string(),
-  userSig: z.string().describe("Hand this to the TRTC or Chat SDK. Never log it."),
-  expireSeconds: z.int().describe("The lifetime actually issued (after clamping)."),
-  expiresAt: z.int().describe("Unix seconds."),
-};
-
-export const usersigResponse = z
-  .object({
-    ...sigFields,
-    guestTicket: z.string().optional().describe("Guests only: send it back to renew this identity."),
-    guestTicketExpiresAt: z.int().optional(),
-  })
-  .meta({ id: "UserSigResponse" });
-
-export const privateMapKeyResponse = z
-  .object({
-    sdkAppId,
-    userId: z.string(),
-    privateMapKey: z.string(),
-    roomId: z.int().optional(),
-    strRoomId: z.string().optional(),
-    privileges: z.int(),
-    privilegeNames: z.array(z.string()),
-    expireSeconds: z.int(),
-    expiresAt: z.int(),
-  })
-  .meta({ id: "PrivateMapKeyResponse" });
-
-export const verifyResponse = z
-  .object({
-    valid: z.literal(true),
-    version: z.string(),
-    sdkAppId,
-    userId: z.string(),
-    issuedAt: z.int(),
-    expireSeconds: z.int(),
-    expiresAt: z.int(),
-    privateMap: z
-      .object({
-        roomId: z.int().optional(),
-        strRoomId: z.string().optional(),
-        privileges: z.int(),
-        privilegeNames: z.array(z.string()),
-        expiresAt: z.int(),
-      })
-      .optional(),
-  })
-  .meta({ id: "VerifyResponse" });
-
-export const adminsResponse = z
-  .object({
-    sdkAppId,
-    admins: z.array(z.object({ userId: z.string(), source: z.enum(["config", "runtime"]) })),
-  })
-  .meta({ id: "AdminsResponse" });
-
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    code: z.string().describe("Stable: switch on this, not on the text."),
-    field: z.string().optional(),
-    requestId: z.string().optional(),
-  })
-  .meta({ id: "Problem" });
-
-export const healthResponse = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
+// What the routes validate with. Each is built on its first parse, not when the Worker's module is
+// loaded: a cold isolate whose first request has no body (GET /, /healthz, /v1/apps) never builds them.
+export const sdkAppId = z.lazy(() => requestFields().sdkAppId);
+export const userId = z.lazy(() => requestFields().userId);
+export const usersigRequest = z.lazy(() => requestSchemas().usersigRequest);
+export const privateMapKeyRequest = z.lazy(() => requestSchemas().privateMapKeyRequest);
+export const verifyRequest = z.lazy(() => requestSchemas().verifyRequest);
+export const adminUsersigRequest = z.lazy(() => requestSchemas().adminUsersigRequest);
+export const adminsReplaceRequest = z.lazy(() => requestSchemas().adminsReplaceRequest);

@@ -9,7 +9,8 @@
  * the key name for API keys. `newGuests` is app-wide: new guest identities per UTC day.
  */
 
-import { z } from "zod";
+// zod/mini directly (config/ is a higher layer); config/zod.ts sets the messages for every parse.
+import * as z from "zod/mini";
 import type { CallerKind } from "../shared/callers.js";
 import { DAY_SECONDS, MINUTE_SECONDS } from "../shared/units.js";
 
@@ -36,30 +37,36 @@ export interface Policy {
 
 const windowSchema = z.strictObject({
   /** The window's length: counts reset when `floor(unix time / seconds)` changes (fixed windows). */
-  seconds: z.int().min(1).max(WINDOW_SECONDS_MAX),
+  seconds: z.int().check(z.minimum(1), z.maximum(WINDOW_SECONDS_MAX)),
   /** Requests allowed per subject in one window. */
-  limit: z.int().min(1).max(LIMIT_MAX),
+  limit: z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)),
 });
 
 const failMode = z.enum(["open", "closed"]);
 
 /** A policy, or `false` for none. Omitted fields take this caller kind's defaults. */
 const policy = (defaults: Policy) =>
-  z
-    .union([
+  z.prefault(
+    z.union([
       z.literal(false),
       z
         .strictObject({
-          windows: z.array(windowSchema).min(1).max(WINDOWS_PER_POLICY_MAX).default(defaults.windows),
+          windows: z._default(
+            z.array(windowSchema).check(z.minLength(1), z.maxLength(WINDOWS_PER_POLICY_MAX)),
+            defaults.windows,
+          ),
           /** When KV cannot be read in time: "closed" refuses (503), "open" allows and logs. */
-          failMode: failMode.default(defaults.failMode),
+          failMode: z._default(failMode, defaults.failMode),
         })
-        .refine((p) => new Set(p.windows.map((w) => w.seconds)).size === p.windows.length, {
-          message: "two windows with the same seconds",
-          path: ["windows"],
-        }),
-    ])
-    .prefault({});
+        .check(
+          z.refine((p) => new Set(p.windows.map((w) => w.seconds)).size === p.windows.length, {
+            message: "two windows with the same seconds",
+            path: ["windows"],
+          }),
+        ),
+    ]),
+    {},
+  );
 
 const perMinuteAndDay = (perMinute: number, perDay: number, mode: FailMode): Policy => ({
   windows: [
@@ -79,37 +86,50 @@ export const DEFAULT_POLICIES = {
 };
 export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
 
-const issuing = z
-  .union([
-    z.literal(false),
-    z.strictObject({
-      guest: policy(DEFAULT_POLICIES.guest),
-      idp: policy(DEFAULT_POLICIES.idp),
-      apiKey: policy(DEFAULT_POLICIES.apiKey),
-    }),
-  ])
-  .prefault({});
+const issuing = () =>
+  z.prefault(
+    z.union([
+      z.literal(false),
+      z.strictObject({
+        guest: policy(DEFAULT_POLICIES.guest),
+        idp: policy(DEFAULT_POLICIES.idp),
+        apiKey: policy(DEFAULT_POLICIES.apiKey),
+      }),
+    ]),
+    {},
+  );
 
-export const rateLimitsSchema = z
-  .strictObject({
-    /** `false`: no limits, no headers, no KV traffic for this app. */
-    enabled: z.boolean().default(true),
-    usersig: issuing,
-    privatemapkey: issuing,
-    verify: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]).prefault({}),
-    admin: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]).prefault({}),
-    /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
-    newGuests: z
-      .union([
-        z.literal(false),
-        z.strictObject({
-          perDay: z.int().min(1).max(LIMIT_MAX).default(DEFAULT_NEW_GUESTS_PER_DAY),
-          failMode: failMode.default("closed"),
-        }),
-      ])
-      .prefault({}),
-  })
-  .prefault({});
+/** Built on first use (the first configuration parse), not when the Worker's module is loaded. */
+export const rateLimitsSchema = z.lazy(() =>
+  z.prefault(
+    z.strictObject({
+      /** `false`: no limits, no headers, no KV traffic for this app. */
+      enabled: z._default(z.boolean(), true),
+      usersig: issuing(),
+      privatemapkey: issuing(),
+      verify: z.prefault(
+        z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]),
+        {},
+      ),
+      admin: z.prefault(
+        z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]),
+        {},
+      ),
+      /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
+      newGuests: z.prefault(
+        z.union([
+          z.literal(false),
+          z.strictObject({
+            perDay: z._default(z.int().check(z.minimum(1), z.maximum(LIMIT_MAX)), DEFAULT_NEW_GUESTS_PER_DAY),
+            failMode: z._default(failMode, "closed"),
+          }),
+        ]),
+        {},
+      ),
+    }),
+    {},
+  ),
+);
 
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
 

@@ -6,37 +6,10 @@
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
 import type { BrokerHono } from "../context.js";
+import type { AppsResponse, PublicApp } from "../responses.js";
 
 export const appsRoutes = new Hono<BrokerHono>();
-
-/** The response, also in /openapi.json. */
-export const appsResponse = z
-  .strictObject({
-    apps: z.array(
-      z.strictObject({
-        sdkAppId: z.int().min(1),
-        name: z.string().optional().describe("The app's label from the configuration."),
-        guests: z.strictObject({
-          enabled: z.boolean().describe("Whether POST /v1/usersig gives guest UserSigs without credentials."),
-          turnstileSiteKey: z
-            .string()
-            .optional()
-            .describe(
-              "Present when new guests need a Cloudflare Turnstile token (turnstileToken): the widget's site key.",
-            ),
-          turnstileAction: z
-            .string()
-            .optional()
-            .describe("The action the Turnstile widget must be rendered with, when the app checks one."),
-        }),
-      }),
-    ),
-  })
-  .meta({ id: "AppsResponse" });
-
-export type PublicApp = z.output<typeof appsResponse>["apps"][number];
 
 appsRoutes.get("/v1/apps", function listApps(c) {
   const apps: PublicApp[] = [];
@@ -59,5 +32,5 @@ appsRoutes.get("/v1/apps", function listApps(c) {
   c.var.audit.outcome = "listed";
   // Changes only with the configuration; a minute of staleness is harmless.
   c.header("Cache-Control", "public, max-age=60");
-  return c.json({ apps } satisfies z.output<typeof appsResponse>);
+  return c.json({ apps } satisfies AppsResponse);
 });

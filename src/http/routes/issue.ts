@@ -6,10 +6,10 @@
  */
 
 import { Hono } from "hono";
-import type { z } from "zod";
 import type { Caller } from "../../auth/caller.js";
 import { verifyTurnstile } from "../../auth/turnstile.js";
 import type { LoadedApp } from "../../config/load.js";
+import type * as z from "../../config/zod.js";
 import { type Identity, type IdentityRequest, resolveIdentity } from "../../issue/identity.js";
 import { checkRoomAccess, clampLifetime, privilegeMask } from "../../issue/policy.js";
 import type { RouteClass } from "../../ratelimit/config.js";
@@ -75,7 +75,7 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
 });
 
 /** The steps both public routes take before signing. */
-async function issuance<S extends z.ZodType<IdentityRequest & { sdkAppId?: number | undefined }>>(
+async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: number | undefined }>>(
   c: BrokerContext,
   schema: S,
   routeClass: RouteClass,

@@ -1,0 +1,521 @@
+// Cold start: what a new isolate of the Worker costs. Part of `npm run bench` (`npm run bench --
+// --only=startup` runs it alone).
+//
+// 1. The upload: `wrangler deploy --dry-run --outdir DIR --metafile` (wrangler's own build, [build]
+//    step and minify included), so what is measured is exactly what `wrangler deploy` would upload.
+//    Raw and gzip sizes of the modules in DIR (wrangler's own "Total Upload" line is shown beside
+//    them), and a breakdown by piece from esbuild's metafile (bytes each input left in the minified
+//    output: hono, jose, zod, the inspector page's assets, our code).
+// 2. Start-up: a new Miniflare (so a new workerd process) with the built Worker, the demo
+//    configuration (demo/config.json as BROKER_CONFIG, demo/secrets.env as secrets) and the two KV
+//    namespaces, timed from `new Miniflare()` to the first 200 from GET /healthz (which parses the
+//    configuration, as every route but the inspector's does). The same for a one-line Worker
+//    (`fetch() { return new Response("ok") }`) with the same bindings: the ratio of the two medians is
+//    the figure. Runs are interleaved in one process (each run starts both Workers, in a seeded
+//    shuffled order), after one untimed pair (Node's own first-use costs). Also: the first request
+//    after `ready` (wall), and the CPU time of the workerd process from spawn to that first 200 (from
+//    /proc/<pid>/task/*/schedstat: steadier than wall time on a shared machine).
+//
+// 3. The floor of each piece: small Workers that hold one piece of the broker each (a one-route Hono
+//    app; the jose functions src imports; the inspector page's assets; zod/mini alone; zod with the
+//    schema modules loaded; the same building every schema and parsing the demo configuration on its
+//    first request, as the broker's first requests do), built by esbuild with wrangler's
+//    settings (minified, ES modules, the workerd conditions), timed the same way in the same
+//    interleaved runs. What each adds over the one-line Worker is what it would save if it went.
+//
+// 4. With BENCH_STARTUP_BASELINE=<git ref> (e.g. main): that commit's tree, exported with `git
+//    archive` into a temp dir and built the same way with this checkout's node_modules, runs in the
+//    same interleaved runs, so a before/after comparison comes from one run on the same machine noise.
+//
+//   BENCH_STARTUP_RUNS (default 9, at least 7) runs; BENCH_STARTUP_TOTAL_S (240): no new run starts
+//   after this many seconds; BENCH_STARTUP_PIECES=0 skips step 3. Only loopback: Miniflare's own
+//   server; wrangler with telemetry off.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { childPids, schedstatOf } from "./cpu.mjs";
+import { compatibilityDate, envInt, median, OFFLINE_ENV, packageVersion } from "./serve.mjs";
+
+const HEALTHZ = "/healthz";
+const REQUEST_TIMEOUT_MS = 10_000;
+const ONE_LINE = 'export default { fetch() { return new Response("ok"); } };\n';
+
+// ---- 1. The upload -----------------------------------------------------------------------------
+
+/** `wrangler deploy --dry-run --outdir DIR --metafile`; returns DIR's modules and the metafile. */
+export function buildLikeDeploy(root, outdir, wrangler = join(root, "node_modules/wrangler/bin/wrangler.js")) {
+  const metafile = join(outdir, "bundle-meta.json");
+  const run = spawnSync(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--outdir", join(outdir, "dist"), "--metafile", metafile],
+    { cwd: root, env: { ...process.env, ...OFFLINE_ENV }, encoding: "utf8", timeout: 120_000 },
+  );
+  const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+  if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed (${run.status ?? run.signal}):\n${output}`);
+  const dist = join(outdir, "dist");
+  // What wrangler uploads: the JavaScript modules (not its README, nor source maps, which it uploads
+  // only with upload_source_maps).
+  const modules = readdirSync(dist, { recursive: true })
+    .map(String)
+    .filter((name) => /\.(m?js|wasm|txt|bin|html)$/.test(name) && !name.endsWith(".map"))
+    .map((name) => {
+      const bytes = readFileSync(join(dist, name));
+      return { name, raw: bytes.length, gzip: gzipSync(bytes).length };
+    });
+  const main = modules.find((m) => m.name === "index.js") ?? modules[0];
+  return {
+    dist,
+    mainPath: join(dist, main.name),
+    modules,
+    raw: modules.reduce((sum, m) => sum + m.raw, 0),
+    gzip: modules.reduce((sum, m) => sum + m.gzip, 0),
+    wranglerLine: /Total Upload: [^\n]*/.exec(output)?.[0],
+    meta: JSON.parse(readFileSync(metafile, "utf8")),
+  };
+}
+
+/** The piece an input of the bundle belongs to. */
+export function pieceOf(path) {
+  const p = path.replaceAll("\\", "/");
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(p);
+  if (pkg) {
+    const [, name, rest] = pkg;
+    if (name === "zod") {
+      if (rest.includes("/locales/")) return "zod: locales";
+      if (/json-schema|to-json-schema/.test(rest)) return "zod: JSON Schema converter";
+      return "zod: validation";
+    }
+    if (name === "hono" || name === "jose") return name;
+    return `other package: ${name}`;
+  }
+  if (p.includes("build/inspector/")) return "inspector page assets (build/inspector)";
+  if (p.includes("build/openapi")) return "openapi.json (built)";
+  if (/(^|\/)src\/usersig\//.test(p)) return "our code: src/usersig (core)";
+  if (/(^|\/)src\/(config\/schema|http\/schemas|ratelimit\/config)\.ts$/.test(p)) return "our code: schemas";
+  if (/(^|\/)src\/http\/openapi\.ts$/.test(p)) return "our code: openapi.ts";
+  if (/(^|\/)src\//.test(p)) return "our code: the rest of src";
+  return "wrangler's wrapper and shims";
+}
+
+/** Minified bytes per piece, from the metafile's output for the main module. */
+export function breakdown(meta) {
+  const outputs = Object.entries(meta.outputs).filter(([name]) => !name.endsWith(".map"));
+  const pieces = {};
+  let total = 0;
+  for (const [, output] of outputs) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const piece = pieceOf(input);
+      pieces[piece] = (pieces[piece] ?? 0) + bytesInOutput;
+      total += bytesInOutput;
+    }
+  }
+  return { pieces: Object.entries(pieces).sort((a, b) => b[1] - a[1]), total };
+}
+
+// ---- 4. A baseline commit ----------------------------------------------------------------------
+
+/** `git archive <ref>` into outdir/baseline, node_modules linked from root, built like the checkout. */
+function exportAndBuild(root, ref, outdir) {
+  const tree = join(outdir, "baseline");
+  mkdirSync(tree, { recursive: true });
+  const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+  if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr}`);
+  const untar = spawnSync("tar", ["-x", "-C", tree], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "dir");
+  mkdirSync(join(outdir, "baseline-out"), { recursive: true });
+  return buildLikeDeploy(tree, join(outdir, "baseline-out"), join(root, "node_modules/wrangler/bin/wrangler.js"));
+}
+
+// ---- 3. Pieces ---------------------------------------------------------------------------------
+
+/** Entry modules of the piece Workers, importing from the repository at `root`. */
+function pieceSources(root) {
+  const src = (path) => JSON.stringify(join(root, path));
+  const respond = (what) => `export default { fetch() { return new Response(String(${what})); } };`;
+  return {
+    "hono: a one-route Hono app": `import { Hono } from "hono";
+const app = new Hono();
+app.get("/healthz", (c) => c.json({ ok: true }));
+export default app;`,
+    "jose: the functions src imports": `import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT } from "jose";
+const used = [createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT];
+${respond("used.length")}`,
+    "inspector page assets": `import assets from ${src("build/inspector/assets.json")};
+${respond("assets.etags.html")}`,
+    "zod/mini alone, one small schema parsed": `import * as z from ${src("src/config/zod.ts")};
+const schema = z.strictObject({ ok: z.optional(z.boolean()) });
+${respond("schema.safeParse({ ok: true }).success")}`,
+    "zod + every schema module, loaded (schemas not built)": `import { configSchema } from ${src("src/config/schema.ts")};
+import * as schemas from ${src("src/http/schemas.ts")};
+${respond("typeof configSchema + Object.keys(schemas).length")}`,
+    "zod + every schema built, demo config parsed": `import { configSchema } from ${src("src/config/schema.ts")};
+import { requestSchemas } from ${src("src/http/schemas.ts")};
+export default {
+  fetch(_request, env) {
+    const built = Object.keys(requestSchemas()).length;
+    const parsed = configSchema.safeParse(JSON.parse(env.BROKER_CONFIG));
+    return new Response(String(built), { status: parsed.success ? 200 : 500 });
+  },
+};`,
+  };
+}
+
+/** Each piece as one minified module, built as wrangler builds the Worker. */
+async function buildPieces(root, outdir) {
+  const dir = join(outdir, "pieces");
+  const sources = pieceSources(root);
+  const names = Object.keys(sources);
+  const entryPoints = {};
+  names.forEach((name, i) => {
+    const entry = join(outdir, `piece-${i}.mjs`);
+    writeFileSync(entry, `${sources[name]}\n`);
+    entryPoints[`piece-${i}`] = entry;
+  });
+  await build({
+    absWorkingDir: root,
+    entryPoints,
+    bundle: true,
+    minify: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*", "node:*"],
+    // The entries live in a temp dir: packages resolve from the repository's node_modules.
+    nodePaths: [join(root, "node_modules")],
+    outdir: dir,
+    logLevel: "error",
+  });
+  return names.map((name, i) => {
+    const file = `piece-${i}.js`;
+    const bytes = readFileSync(join(dir, file));
+    return { name, dir, file, raw: bytes.length, gzip: gzipSync(bytes).length };
+  });
+}
+
+// ---- 2. Start-up -------------------------------------------------------------------------------
+
+/** KEY=VALUE lines, # comments: demo/secrets.env. */
+export function parseEnvFile(text) {
+  const out = {};
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const eq = trimmed.indexOf("=");
+    if (eq > 0) out[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One cold start: new Miniflare → ready → first 200 from /healthz, then a second request (warm).
+ * Miniflare is always disposed (its workerd stopped) before this returns.
+ */
+export async function coldStart(Miniflare, worker, common) {
+  const before = new Set(childPids("workerd"));
+  const t0 = performance.now();
+  const mf = new Miniflare({ ...common, ...worker.options });
+  try {
+    const url = await withTimeout(mf.ready, REQUEST_TIMEOUT_MS * 3, `${worker.name}: ready`);
+    const tReady = performance.now();
+    const first = await withTimeout(mf.dispatchFetch(new URL(HEALTHZ, url)), REQUEST_TIMEOUT_MS, worker.name);
+    const firstBody = await first.text();
+    const tFirst = performance.now();
+    const pids = childPids("workerd").filter((pid) => !before.has(pid));
+    const cpu = schedstatOf(pids);
+    const second = await withTimeout(mf.dispatchFetch(new URL(HEALTHZ, url)), REQUEST_TIMEOUT_MS, worker.name);
+    await second.text();
+    const tSecond = performance.now();
+    if (first.status !== 200) throw new Error(`${worker.name}: first GET ${HEALTHZ} is ${first.status}: ${firstBody}`);
+    return {
+      startMs: tFirst - t0,
+      readyMs: tReady - t0,
+      firstMs: tFirst - tReady,
+      secondMs: tSecond - tFirst,
+      cpuMs: cpu ? cpu.cpuNs / 1e6 : undefined,
+    };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+/** The seeded shuffle the other sections use: the same orders every run. */
+function shuffled(items, seed) {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : "n/a");
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+export async function benchStartup({ root, Miniflare, log = console.log }) {
+  const runs = Math.max(7, envInt("BENCH_STARTUP_RUNS", 9));
+  const totalMs = envInt("BENCH_STARTUP_TOTAL_S", 240) * 1000;
+  const withPieces = process.env.BENCH_STARTUP_PIECES !== "0";
+  const started = performance.now();
+  const loadBefore = loadavg();
+  const failures = [];
+  const outdir = mkdtempSync(join(tmpdir(), "usersig-bench-startup-"));
+  try {
+    log("  startup: wrangler deploy --dry-run --outdir ... --metafile ...");
+    const upload = buildLikeDeploy(root, outdir);
+    const pieces = breakdown(upload.meta);
+    const oneLinePath = join(outdir, "one-line.mjs");
+    writeFileSync(oneLinePath, ONE_LINE);
+
+    const bindings = {
+      BROKER_CONFIG: readFileSync(join(root, "demo/config.json"), "utf8"),
+      ...parseEnvFile(readFileSync(join(root, "demo/secrets.env"), "utf8")),
+    };
+    const common = {
+      compatibilityDate: compatibilityDate(root),
+      kvNamespaces: ["RATE_LIMITS", "ADMINS"],
+      bindings,
+      // Only loopback; the Worker's output (none expected for /healthz) is not printed.
+      host: "127.0.0.1",
+      port: 0,
+      handleRuntimeStdio(stdout, stderr) {
+        stdout.resume();
+        stderr.resume();
+      },
+    };
+    // Modules listed explicitly, as wrangler dev passes its bundle: with `scriptPath` alone Miniflare
+    // would first parse the script in Node (acorn) to find its imports, a cost that grows with the
+    // bundle and that no Cloudflare location pays.
+    const esModules = (dir, names) =>
+      names.map((name) => ({
+        type: "ESModule",
+        path: join(dir, name),
+        contents: readFileSync(join(dir, name), "utf8"),
+      }));
+    const workers = [
+      {
+        name: "broker",
+        options: {
+          modulesRoot: upload.dist,
+          modules: esModules(
+            upload.dist,
+            upload.modules.map((m) => m.name),
+          ),
+        },
+      },
+      { name: "one-line", options: { modulesRoot: outdir, modules: esModules(outdir, ["one-line.mjs"]) } },
+      // For context: the same bundle given as `scriptPath` (Node parses it before workerd starts).
+      {
+        name: "broker, scriptPath",
+        options: { modules: true, modulesRoot: upload.dist, scriptPath: upload.mainPath },
+      },
+    ];
+    const baselineRef = process.env.BENCH_STARTUP_BASELINE;
+    const baseline = baselineRef ? exportAndBuild(root, baselineRef, outdir) : undefined;
+    if (baseline) {
+      workers.push({
+        name: "baseline",
+        options: {
+          modulesRoot: baseline.dist,
+          modules: esModules(
+            baseline.dist,
+            baseline.modules.map((m) => m.name),
+          ),
+        },
+      });
+    }
+    const pieceList = withPieces ? await buildPieces(root, outdir) : [];
+    for (const piece of pieceList) {
+      workers.push({
+        name: piece.name,
+        options: { modulesRoot: piece.dir, modules: esModules(piece.dir, [piece.file]) },
+      });
+    }
+
+    log(`  startup: one untimed start of each of ${workers.length} Workers, then ${runs} timed runs ...`);
+    for (const worker of workers) await coldStart(Miniflare, worker, common);
+    const samples = Object.fromEntries(workers.map((w) => [w.name, []]));
+    for (let run = 0; run < runs; run++) {
+      if (run >= 7 && performance.now() - started > totalMs) break;
+      for (const worker of shuffled(workers, run + 1)) {
+        try {
+          samples[worker.name].push(await coldStart(Miniflare, worker, common));
+        } catch (error) {
+          failures.push(String(error?.message ?? error));
+        }
+      }
+    }
+
+    const stat = (name, field) => median(samples[name].map((s) => s[field]).filter(Number.isFinite));
+    const ratio = (field, name = "broker") => stat(name, field) / stat("one-line", field);
+    const startRatio = ratio("startMs");
+    const rows = ["startMs", "readyMs", "firstMs", "secondMs", "cpuMs"].map((field) => [
+      {
+        startMs: "new Miniflare → first 200 from /healthz (wall)",
+        readyMs: "  of which: new Miniflare → ready",
+        firstMs: "  of which: first request after ready",
+        secondMs: "second request (warm)",
+        cpuMs: "workerd CPU, spawn → first 200",
+      }[field],
+      ms(stat("broker", field)),
+      ms(stat("one-line", field)),
+      `${ratio(field).toFixed(2)}x`,
+      ms(stat("broker", field) - stat("one-line", field)),
+    ]);
+    const spreadOf = (name) => {
+      const values = samples[name].map((s) => s.startMs);
+      return values.length ? `${ms(Math.min(...values))}-${ms(Math.max(...values))}` : "n/a";
+    };
+    const goalSize = upload.gzip <= 64 * 1024;
+    const goalRatio = startRatio <= 1.5;
+    const report = [
+      "",
+      `Cold start (${samples.broker.length} runs of each Worker, interleaved; medians), workerd ${packageVersion(root, "workerd")}, wrangler ${packageVersion(root, "wrangler")}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+      `Upload (wrangler deploy --dry-run): ${kib(upload.raw)} raw, ${kib(upload.gzip)} gzip in ${upload.modules.length} module(s) (wrangler: ${upload.wranglerLine ?? "n/a"}); goal <= 64 KiB gzip: ${goalSize ? "reached" : "NOT reached"}`,
+      "",
+      table(
+        ["piece (esbuild metafile, minified bytes in the output)", "bytes", "share"],
+        pieces.pieces.map(([piece, bytes]) => [piece, kib(bytes), `${((bytes / pieces.total) * 100).toFixed(0)}%`]),
+      ),
+      "",
+      table(["start-up, demo configuration", "broker", "one-line Worker", "ratio", "difference"], rows),
+      `Start-up ratio ${startRatio.toFixed(2)} (goal <= 1.5: ${goalRatio ? "reached" : "NOT reached"}); workerd CPU ratio ${ratio("cpuMs").toFixed(2)}; range of the wall start-up: broker ${spreadOf("broker")}, one-line ${spreadOf("one-line")}`,
+      ...(baseline
+        ? [
+            "",
+            table(
+              [`before/after: ${baselineRef} → this checkout`, "baseline", "this checkout", "after / before"],
+              [
+                ["upload, raw", kib(baseline.raw), kib(upload.raw), `${(upload.raw / baseline.raw).toFixed(2)}x`],
+                ["upload, gzip", kib(baseline.gzip), kib(upload.gzip), `${(upload.gzip / baseline.gzip).toFixed(2)}x`],
+                ...["startMs", "firstMs", "cpuMs"].map((field) => [
+                  {
+                    startMs: "start-up (wall)",
+                    firstMs: "first request after ready",
+                    cpuMs: "workerd CPU, spawn → first 200",
+                  }[field],
+                  ms(stat("baseline", field)),
+                  ms(stat("broker", field)),
+                  `${(stat("broker", field) / stat("baseline", field)).toFixed(2)}x`,
+                ]),
+                [
+                  "start-up ratio to the one-line Worker",
+                  ratio("startMs", "baseline").toFixed(2),
+                  startRatio.toFixed(2),
+                  "",
+                ],
+                [
+                  "workerd CPU ratio to the one-line Worker",
+                  ratio("cpuMs", "baseline").toFixed(2),
+                  ratio("cpuMs").toFixed(2),
+                  "",
+                ],
+              ],
+            ),
+          ]
+        : []),
+      `Context: the same bundle given to Miniflare as scriptPath (Miniflare parses it in Node to find its imports before workerd starts; wrangler dev passes the modules instead): ${ms(stat("broker, scriptPath", "startMs"))}, ratio ${ratio("startMs", "broker, scriptPath").toFixed(2)}`,
+      ...(pieceList.length === 0
+        ? []
+        : [
+            "",
+            table(
+              [
+                "piece alone (esbuild, minified, as wrangler builds)",
+                "raw",
+                "gzip",
+                "workerd CPU",
+                "+ over one-line",
+                "wall → first 200",
+                "first request",
+              ],
+              [
+                [
+                  "one-line Worker",
+                  "-",
+                  "-",
+                  ms(stat("one-line", "cpuMs")),
+                  "-",
+                  ms(stat("one-line", "startMs")),
+                  ms(stat("one-line", "firstMs")),
+                ],
+                ...pieceList.map((piece) => [
+                  piece.name,
+                  kib(piece.raw),
+                  kib(piece.gzip),
+                  ms(stat(piece.name, "cpuMs")),
+                  ms(stat(piece.name, "cpuMs") - stat("one-line", "cpuMs")),
+                  ms(stat(piece.name, "startMs")),
+                  ms(stat(piece.name, "firstMs")),
+                ]),
+                [
+                  "the whole broker (wrangler's build)",
+                  kib(upload.raw),
+                  kib(upload.gzip),
+                  ms(stat("broker", "cpuMs")),
+                  ms(stat("broker", "cpuMs") - stat("one-line", "cpuMs")),
+                  ms(stat("broker", "startMs")),
+                  ms(stat("broker", "firstMs")),
+                ],
+              ],
+            ),
+          ]),
+      `Total ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    ].join("\n");
+    return {
+      report,
+      failures,
+      result: {
+        raw: upload.raw,
+        gzip: upload.gzip,
+        pieces: pieces.pieces,
+        startRatio,
+        cpuRatio: ratio("cpuMs"),
+        samples,
+      },
+    };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+// `node scripts/bench/startup.mjs`: this section alone.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  Object.assign(process.env, OFFLINE_ENV);
+  const { Miniflare } = await import("miniflare");
+  const { report, failures } = await benchStartup({
+    root: fileURLToPath(new URL("../..", import.meta.url)),
+    Miniflare,
+  });
+  console.log(report);
+  for (const failure of failures) console.log(`Start-up FAILED: ${failure}`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,252 @@
+/**
+ * The OpenAPI 3.1 document of GET /openapi.json, generated from the zod schemas the routes validate
+ * with (zod's own JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses as is). Run at build time
+ * by scripts/build-openapi.mjs; the Worker serves the result (openapi.ts) and never imports this.
+ */
+
+import * as z from "../config/zod.js";
+import * as r from "./responses.js";
+import * as s from "./schemas.js";
+
+type Json = Record<string, unknown>;
+
+function schema(zodSchema: z.ZodMiniType, io: "input" | "output"): Json {
+  const { $schema: _drop, id: _id, ...rest } = z.toJSONSchema(zodSchema, { io, unrepresentable: "any" }) as Json;
+  // A schema with .meta({ id }) comes out as { $ref: "#/$defs/<id>", $defs: { <id>: … } }; in
+  // components/schemas that $ref would point at the document root, so inline the one definition.
+  const ref = rest.$ref;
+  const defs = rest.$defs as Record<string, Json> | undefined;
+  if (typeof ref === "string" && defs && ref.startsWith("#/$defs/") && Object.keys(defs).length === 1) {
+    const { id: _inner, ...inlined } = defs[ref.slice("#/$defs/".length)] as Json;
+    return inlined;
+  }
+  return rest;
+}
+
+const problem = { $ref: "#/components/schemas/Problem" };
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: problem } },
+});
+const json = (ref: string) => ({ "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } });
+
+const commonErrors = {
+  "400": problemResponse("Malformed body, unknown field, or a value out of range."),
+  "401": problemResponse("Missing or invalid credentials (see WWW-Authenticate)."),
+  "403": problemResponse("Not allowed: an admin identity, a UserID or room you may not have, a disallowed origin."),
+  "404": problemResponse("Unknown sdkAppId."),
+  "413": problemResponse("Body over 8 KiB."),
+  "415": problemResponse("Body is not application/json."),
+  "429": {
+    ...problemResponse(
+      "Rate limited (see Retry-After and the RateLimit fields; `violated-policies` names the windows).",
+    ),
+    headers: {
+      "Retry-After": { description: "Seconds until every exhausted window has reset.", schema: { type: "integer" } },
+      "RateLimit-Policy": { $ref: "#/components/headers/RateLimit-Policy" },
+      RateLimit: { $ref: "#/components/headers/RateLimit" },
+    },
+  },
+  "503": problemResponse("A dependency (KV, the identity provider, Turnstile) is unavailable (see Retry-After)."),
+};
+
+const apiKey = [{ apiKey: [] }];
+const publicSecurity = [{ idpBearer: [] }, { apiKey: [] }, {}];
+
+const counters = (...names: string[]) => ({
+  type: "object",
+  properties: Object.fromEntries(names.map((n) => [n, { type: "integer" }])),
+});
+const STATS_SCHEMA = {
+  type: "object",
+  properties: {
+    isolate: { type: "string", description: "This isolate's random id (its rate-limit KV shards carry it)." },
+    requests: { type: "integer", description: "/v1 requests this isolate has served." },
+    rateLimit: {
+      type: "object",
+      properties: {
+        entries: { type: "integer" },
+        decisions: counters(
+          "checks",
+          "allowed",
+          "refused",
+          "unavailable",
+          "failOpen",
+          "coldWaits",
+          "backgroundReads",
+          "refunds",
+        ),
+        kv: counters("lists", "puts", "errors"),
+      },
+    },
+    admins: { type: "object", properties: { kv: counters("reads", "writes") } },
+  },
+};
+
+/** The whole document. Run at build time (scripts/build-openapi.mjs), never in the Worker. */
+export function buildOpenApiDocument(): Json {
+  const requests = s.requestSchemas();
+  const op = (summary: string, requestRef: string, responseRef: string, security: unknown[], extra: Json = {}) => ({
+    summary,
+    security,
+    requestBody: { required: false, content: json(requestRef) },
+    responses: { "200": { description: "OK", content: json(responseRef) }, ...commonErrors },
+    ...extra,
+  });
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "usersig-broker",
+      version: "1",
+      description:
+        "Issues Tencent RTC / Chat UserSigs and TRTC PrivateMapKeys to the right callers, never an admin identity's on a public route. Errors are RFC 9457 problem details with a stable `code`.",
+    },
+    paths: {
+      "/v1/usersig": {
+        post: op(
+          "A UserSig for the caller's identity (IdP user, API key, or guest).",
+          "UserSigRequest",
+          "UserSigResponse",
+          publicSecurity,
+        ),
+      },
+      "/v1/privatemapkey": {
+        post: op(
+          "A PrivateMapKey (room-scoped privileges) for the caller's identity.",
+          "PrivateMapKeyRequest",
+          "PrivateMapKeyResponse",
+          publicSecurity,
+        ),
+      },
+      "/v1/verify": {
+        post: op("Verify and decode a UserSig (trusted backends).", "VerifyRequest", "VerifyResponse", apiKey, {
+          responses: {
+            "200": { description: "Valid", content: json("VerifyResponse") },
+            "422": problemResponse("Not a valid UserSig for this app; `code` says why."),
+            ...commonErrors,
+          },
+        }),
+      },
+      "/v1/admin/usersig": {
+        post: op(
+          "An admin identity's UserSig (API keys allowed to).",
+          "AdminUserSigRequest",
+          "UserSigResponse",
+          apiKey,
+        ),
+      },
+      "/v1/admin/apps/{sdkAppId}/admins": {
+        parameters: [{ name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } }],
+        get: {
+          summary: "List admin identities.",
+          security: [{ operator: [] }],
+          responses: { "200": { description: "OK", content: json("AdminsResponse") }, ...commonErrors },
+        },
+        put: {
+          summary: "Replace the runtime admin identities.",
+          security: [{ operator: [] }],
+          requestBody: { required: true, content: json("AdminsReplaceRequest") },
+          responses: { "200": { description: "OK", content: json("AdminsResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/admins/{userId}": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        put: {
+          summary: "Add a runtime admin identity.",
+          security: [{ operator: [] }],
+          responses: {
+            "200": { description: "Already an admin", content: json("AdminsResponse") },
+            "201": { description: "Added", content: json("AdminsResponse") },
+            ...commonErrors,
+          },
+        },
+        delete: {
+          summary: "Remove a runtime admin identity.",
+          security: [{ operator: [] }],
+          responses: {
+            "204": { description: "Removed" },
+            "409": problemResponse("A config admin: remove it from BROKER_CONFIG."),
+            ...commonErrors,
+          },
+        },
+      },
+      "/v1/apps": {
+        get: {
+          summary:
+            "The apps this broker serves, as a browser needs them: whether guests are allowed and Turnstile's public site key. Nothing secret.",
+          security: [],
+          responses: {
+            "200": { description: "OK", content: json("AppsResponse") },
+            "500": problemResponse("The broker's configuration is not valid."),
+          },
+        },
+      },
+      "/": {
+        get: {
+          summary:
+            "The UserSig inspector: an HTML page that decodes a pasted UserSig or PrivateMapKey in the browser (and gets a guest UserSig when an app allows guests).",
+          security: [],
+          responses: { "200": { description: "The page", content: { "text/html": { schema: { type: "string" } } } } },
+        },
+      },
+      "/v1/admin/stats": {
+        get: {
+          summary: "This isolate's counters: rate-limit KV operations and decisions, admin-set KV reads (operator).",
+          security: [{ operator: [] }],
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: STATS_SCHEMA } } },
+            ...commonErrors,
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          summary: "Liveness.",
+          security: [],
+          responses: { "200": { description: "OK", content: json("Health") } },
+        },
+      },
+    },
+    components: {
+      headers: {
+        "RateLimit-Policy": {
+          description:
+            'draft-ietf-httpapi-ratelimit-headers: the windows of the policy that counted this request, e.g. `"usersig-guest-60";q=10;w=60, "usersig-guest-86400";q=100;w=86400`.',
+          schema: { type: "string" },
+        },
+        RateLimit: {
+          description:
+            'The most constraining window: requests left and seconds until it resets, e.g. `"usersig-guest-60";r=7;t=42`.',
+          schema: { type: "string" },
+        },
+      },
+      securitySchemes: {
+        idpBearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "A token from the app's identity provider.",
+        },
+        apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
+        operator: { type: "http", scheme: "bearer", description: "ADMIN_API_TOKEN." },
+      },
+      schemas: {
+        UserSigRequest: schema(requests.usersigRequest, "input"),
+        PrivateMapKeyRequest: schema(requests.privateMapKeyRequest, "input"),
+        VerifyRequest: schema(requests.verifyRequest, "input"),
+        AdminUserSigRequest: schema(requests.adminUsersigRequest, "input"),
+        AdminsReplaceRequest: schema(requests.adminsReplaceRequest, "input"),
+        UserSigResponse: schema(r.usersigResponse, "output"),
+        PrivateMapKeyResponse: schema(r.privateMapKeyResponse, "output"),
+        VerifyResponse: schema(r.verifyResponse, "output"),
+        AdminsResponse: schema(r.adminsResponse, "output"),
+        Problem: schema(r.problemSchema, "output"),
+        Health: schema(r.healthResponse, "output"),
+        AppsResponse: schema(r.appsResponse, "output"),
+      },
+    },
+  };
+}

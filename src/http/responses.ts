@@ -1,0 +1,110 @@
+/**
+ * Response shapes of the routes, for /openapi.json only: the routes build these objects themselves,
+ * and only the build (openapi-document.ts, run by scripts/build-openapi.mjs) reads the shapes, so
+ * none of this is constructed in the Worker. The types are the routes' to check their answers with.
+ */
+
+import * as z from "../config/zod.js";
+import { requestFields } from "./schemas.js";
+
+const { sdkAppId } = requestFields();
+
+const sigFields = {
+  sdkAppId,
+  userId: z.string(),
+  userSig: z.string().check(z.describe("Hand this to the TRTC or Chat SDK. Never log it.")),
+  expireSeconds: z.int().check(z.describe("The lifetime actually issued (after clamping).")),
+  expiresAt: z.int().check(z.describe("Unix seconds.")),
+};
+
+export const usersigResponse = z
+  .object({
+    ...sigFields,
+    guestTicket: z.optional(z.string()).check(z.describe("Guests only: send it back to renew this identity.")),
+    guestTicketExpiresAt: z.optional(z.int()),
+  })
+  .check(z.meta({ id: "UserSigResponse" }));
+
+export const privateMapKeyResponse = z
+  .object({
+    sdkAppId,
+    userId: z.string(),
+    privateMapKey: z.string(),
+    roomId: z.optional(z.int()),
+    strRoomId: z.optional(z.string()),
+    privileges: z.int(),
+    privilegeNames: z.array(z.string()),
+    expireSeconds: z.int(),
+    expiresAt: z.int(),
+  })
+  .check(z.meta({ id: "PrivateMapKeyResponse" }));
+
+export const verifyResponse = z
+  .object({
+    valid: z.literal(true),
+    version: z.string(),
+    sdkAppId,
+    userId: z.string(),
+    issuedAt: z.int(),
+    expireSeconds: z.int(),
+    expiresAt: z.int(),
+    privateMap: z.optional(
+      z.object({
+        roomId: z.optional(z.int()),
+        strRoomId: z.optional(z.string()),
+        privileges: z.int(),
+        privilegeNames: z.array(z.string()),
+        expiresAt: z.int(),
+      }),
+    ),
+  })
+  .check(z.meta({ id: "VerifyResponse" }));
+
+export const adminsResponse = z
+  .object({
+    sdkAppId,
+    admins: z.array(z.object({ userId: z.string(), source: z.enum(["config", "runtime"]) })),
+  })
+  .check(z.meta({ id: "AdminsResponse" }));
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.string().check(z.describe("Stable: switch on this, not on the text.")),
+    field: z.optional(z.string()),
+    requestId: z.optional(z.string()),
+  })
+  .check(z.meta({ id: "Problem" }));
+
+export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));
+
+/** GET /v1/apps. */
+export const appsResponse = z
+  .strictObject({
+    apps: z.array(
+      z.strictObject({
+        sdkAppId: z.int().check(z.minimum(1)),
+        name: z.optional(z.string()).check(z.describe("The app's label from the configuration.")),
+        guests: z.strictObject({
+          enabled: z.boolean().check(z.describe("Whether POST /v1/usersig gives guest UserSigs without credentials.")),
+          turnstileSiteKey: z
+            .optional(z.string())
+            .check(
+              z.describe(
+                "Present when new guests need a Cloudflare Turnstile token (turnstileToken): the widget's site key.",
+              ),
+            ),
+          turnstileAction: z
+            .optional(z.string())
+            .check(z.describe("The action the Turnstile widget must be rendered with, when the app checks one.")),
+        }),
+      }),
+    ),
+  })
+  .check(z.meta({ id: "AppsResponse" }));
+
+export type AppsResponse = z.output<typeof appsResponse>;
+export type PublicApp = AppsResponse["apps"][number];

@@ -1,0 +1,64 @@
+// What keeps the Worker's upload small and its cold start cheap (BENCHMARKS.md, Cold start), checked
+// on the sources so that a change cannot undo it unnoticed: `import { z } from "zod"` anywhere in the
+// Worker brings back every zod locale and the JSON Schema converter (about 300 KiB minified), and the
+// OpenAPI generator and the response shapes are for the build only. Runs under plain Node (reads files).
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("../../", import.meta.url);
+
+/** src/ files that go into the Worker: not the CLI, the browser client or the inspector page's own code. */
+function workerSources(dir = "src"): string[] {
+  return readdirSync(new URL(`${dir}/`, root), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) {
+      return ["src/cli", "src/client", "src/inspector/page"].includes(path) ? [] : workerSources(path);
+    }
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+/** [specifier, type-only] for every import and re-export of a file. */
+function importsOf(source: string): [string, boolean][] {
+  return [
+    ...source.matchAll(/^\s*(import|export)(\s+type)?\b[^;]*?\bfrom\s*["']([^"']+)["']/gms),
+    ...source.matchAll(/^\s*(import)()\s*["']([^"']+)["']/gm),
+  ].map((m) => [m[3] as string, m[2] !== undefined && m[2] !== ""]);
+}
+
+const files = workerSources();
+const imports = new Map(files.map((file) => [file, importsOf(readFileSync(new URL(file, root), "utf8"))]));
+
+describe("cold start: what the Worker imports", () => {
+  it("has the Worker's sources to check", () => {
+    expect(files).toContain("src/index.ts");
+    expect(files).toContain("src/http/schemas.ts");
+    expect(files.length).toBeGreaterThan(20);
+  });
+
+  it("zod only as zod/mini (and its English messages), never the whole of zod", () => {
+    const found: string[] = [];
+    for (const [file, list] of imports) {
+      for (const [specifier] of list) {
+        if (
+          (specifier === "zod" || specifier.startsWith("zod/")) &&
+          !["zod/mini", "zod/v4/locales/en.js"].includes(specifier)
+        )
+          found.push(`${file}: ${specifier}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it("the OpenAPI generator and the response shapes are imported by the build, not by the Worker", () => {
+    const found: string[] = [];
+    for (const [file, list] of imports) {
+      for (const [specifier, typeOnly] of list) {
+        if (/(^|\/)openapi-document\.js$/.test(specifier)) found.push(`${file}: ${specifier}`);
+        if (/(^|\/)responses\.js$/.test(specifier) && !typeOnly && file !== "src/http/openapi-document.ts")
+          found.push(`${file}: ${specifier} (only \`import type\` outside the build)`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});

@@ -2,7 +2,11 @@
 // on the sources so that a change cannot undo it unnoticed: `import { z } from "zod"` anywhere in the
 // Worker brings back every zod locale and the JSON Schema converter (about 300 KiB minified), and the
 // OpenAPI generator and the response shapes are for the build only. Runs under plain Node (reads files).
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = new URL("../../", import.meta.url);
@@ -61,4 +65,36 @@ describe("cold start: what the Worker imports", () => {
     }
     expect(found).toEqual([]);
   });
+});
+
+describe("cold start: what wrangler uploads", () => {
+  // zod/mini's English messages are set by a module-level call in src/config/zod.ts. A bundler that
+  // takes a package's `"sideEffects": false` at its word drops that call (nothing imports a value
+  // from the module itself), and every config and body error reads "Invalid input" without naming
+  // the unknown key. The real build is wrangler's, so this builds the upload exactly as deploy does.
+  it("keeps zod's English messages (src/config/zod.ts is a module with side effects)", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "usersig-upload-"));
+    try {
+      execFileSync(
+        fileURLToPath(new URL("node_modules/.bin/wrangler", root)),
+        ["deploy", "--dry-run", "--outdir", outdir],
+        {
+          cwd: fileURLToPath(root),
+          stdio: "pipe",
+          timeout: 120_000,
+          env: {
+            ...process.env,
+            WRANGLER_SEND_METRICS: "false",
+            WRANGLER_SEND_ERROR_REPORTS: "false",
+            WRANGLER_HIDE_BANNER: "true",
+            CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          },
+        },
+      );
+      const bundle = readFileSync(join(outdir, "index.js"), "utf8");
+      expect(bundle).toContain("Unrecognized key");
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });

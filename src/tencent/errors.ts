@@ -1,0 +1,39 @@
+/**
+ * The Tencent Chat REST client's one failure: Tencent could not be reached or gave no usable answer
+ * (after the one retry). An answer Tencent did give, `ActionStatus: "FAIL"` included, is not an
+ * error: the caller reads its `ErrorCode`.
+ *
+ * Neither `message` nor `reason` ever contains the request URL or any part of its query string
+ * (the query carries the admin's UserSig): only the service, the command and what went wrong.
+ */
+
+export type TencentErrorCode = "TENCENT_UNAVAILABLE";
+
+/** Why the call failed, for the log and for choosing 504 (timeout) or 502 (everything else). */
+export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer";
+
+/** Retry-After for a caller when Tencent is unavailable: a little longer than one call with its retry. */
+export const TENCENT_RETRY_AFTER_SECONDS = 10;
+
+export class TencentError extends Error {
+  static readonly code: TencentErrorCode = "TENCENT_UNAVAILABLE";
+  readonly code: TencentErrorCode = "TENCENT_UNAVAILABLE";
+  readonly failure: TencentFailure;
+  /** For the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempts)". Never the URL. */
+  readonly reason: string;
+  readonly retryAfterSeconds = TENCENT_RETRY_AFTER_SECONDS;
+  readonly attempts: number;
+
+  constructor(failure: TencentFailure, reason: string, attempts: number) {
+    super(`Tencent Chat REST API unavailable: ${reason}`);
+    this.name = "TencentError";
+    this.failure = failure;
+    this.reason = reason;
+    this.attempts = attempts;
+  }
+
+  /** A timeout is a gateway timeout (504); anything else a bad gateway (502). */
+  get timedOut(): boolean {
+    return this.failure === "timeout";
+  }
+}

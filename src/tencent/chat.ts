@@ -191,13 +191,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return new Blob(chunks).text();
 }
 
 function parseAnswer(text: string): Omit<ChatAnswer, "attempts"> | undefined {

@@ -16,20 +16,28 @@ export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer
 export const TENCENT_RETRY_AFTER_SECONDS = 10;
 
 export class TencentError extends Error {
-  static readonly code: TencentErrorCode = "TENCENT_UNAVAILABLE";
   readonly code: TencentErrorCode = "TENCENT_UNAVAILABLE";
   readonly failure: TencentFailure;
-  /** For the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempts)". Never the URL. */
+  /** For the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempt(s))". Never the URL. */
   readonly reason: string;
-  readonly retryAfterSeconds = TENCENT_RETRY_AFTER_SECONDS;
+  readonly data: { retryAfterSeconds: number };
   readonly attempts: number;
 
   constructor(failure: TencentFailure, reason: string, attempts: number) {
-    super(`Tencent Chat REST API unavailable: ${reason}`);
+    super(
+      failure === "timeout"
+        ? "Tencent's Chat REST API did not answer in time; try again shortly."
+        : "Tencent's Chat REST API cannot be reached right now; try again shortly.",
+    );
     this.name = "TencentError";
     this.failure = failure;
     this.reason = reason;
     this.attempts = attempts;
+    this.data = { retryAfterSeconds: TENCENT_RETRY_AFTER_SECONDS };
+  }
+
+  get detail(): string {
+    return this.message;
   }
 
   /** A timeout is a gateway timeout (504); anything else a bad gateway (502). */

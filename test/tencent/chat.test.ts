@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { CHAT_ANSWER_MAX_BYTES, type ChatClientDeps, type ChatTarget, callChat } from "../../src/tencent/chat.js";
 import { TencentError } from "../../src/tencent/errors.js";
+import { kickUser } from "../../src/tencent/kick.js";
 import { signUserSig } from "../../src/usersig/index.js";
 import { SECRET_KEY } from "../broker/helpers.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "./helpers.js";
@@ -163,7 +164,7 @@ describe("one retry with jitter", () => {
     const error = await kick().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TencentError);
     expect(error).toMatchObject({ code: "TENCENT_UNAVAILABLE", failure: "http_status", attempts: 2, timedOut: false });
-    expect((error as TencentError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((error as TencentError).data.retryAfterSeconds).toBeGreaterThan(0);
   });
 
   it("the pause is 100 to 400 ms, from the injected randomness", async () => {
@@ -229,12 +230,9 @@ describe("secrets", () => {
     );
     for (const error of errors) {
       expect(error).toBeInstanceOf(TencentError);
-      const text = JSON.stringify({
-        ...(error as TencentError),
-        message: (error as Error).message,
-        stack: (error as Error).stack,
-      });
-      expect(text).toContain("im_open_login_svc/kick");
+      const e = error as TencentError;
+      const text = JSON.stringify({ ...e, reason: e.reason, message: e.message, stack: e.stack });
+      expect(e.reason).toContain("im_open_login_svc/kick");
       for (const secret of [sig, encodeURIComponent(sig), "usersig", "identifier=", "sdkappid", TENCENT_BASE]) {
         expect(text).not.toContain(secret);
       }
@@ -244,5 +242,34 @@ describe("secrets", () => {
   it("an answer over the size bound is refused, not buffered", async () => {
     await scriptTencent({ kind: "ok", extra: { Blob: "x".repeat(CHAT_ANSWER_MAX_BYTES) } });
     await expect(kick()).rejects.toMatchObject({ failure: "bad_answer" });
+  });
+});
+
+describe("kickUser", () => {
+  it("kicked: true only when Tencent confirms", async () => {
+    expect(await kickUser(target(), "mallory", deps())).toEqual({ kicked: true });
+    expect((await tencentCalls())[0]).toMatchObject({ command: "kick", body: { UserID: "mallory" }, verdict: "ok" });
+  });
+
+  it("a FAIL answer: kicked: false with Tencent's code", async () => {
+    await scriptTencent({ kind: "fail", code: 70107, info: "account not imported" });
+    expect(await kickUser(target(), "mallory", deps())).toEqual({
+      kicked: false,
+      errorCode: 70107,
+      reason: "Tencent answered ErrorCode 70107: account not imported",
+    });
+  });
+
+  it("unreachable or too slow: kicked: false, never a throw", async () => {
+    await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
+    expect(await kickUser(target(), "mallory", deps())).toEqual({
+      kicked: false,
+      reason: "Tencent could not be reached",
+    });
+    await scriptTencent({ kind: "hang", ms: 2_000 }, { kind: "hang", ms: 2_000 });
+    expect(await kickUser(target(), "mallory", deps({ timeoutMs: 100 }))).toEqual({
+      kicked: false,
+      reason: "Tencent did not answer in time",
+    });
   });
 });

@@ -1,0 +1,39 @@
+/** Why a moderation operation failed. No HTTP here: src/http maps each code to a problem. */
+
+export type BansErrorCode =
+  /** The user is banned: no UserSig or PrivateMapKey on a public route. */
+  | "USER_BANNED"
+  /** A cold isolate could not read the app's bans: issuance waits rather than forget a ban. */
+  | "BAN_LIST_UNAVAILABLE"
+  /** Reading or writing a ban in KV failed (moderation routes). */
+  | "BANS_STORE_UNAVAILABLE"
+  /** Admin identities cannot be banned. */
+  | "ADMIN_NOT_BANNABLE"
+  /** DELETE of a user who is not banned. */
+  | "NOT_BANNED"
+  | "BANS_FULL";
+
+/** How long a caller waits before retrying after KV failed. */
+export const BANS_RETRY_AFTER_SECONDS = 5;
+
+export class BansError extends Error {
+  readonly code: BansErrorCode;
+  readonly reason: string | undefined;
+  readonly data: { retryAfterSeconds?: number; field?: string };
+
+  constructor(
+    code: BansErrorCode,
+    detail: string,
+    options: { reason?: string; data?: { retryAfterSeconds?: number; field?: string } } = {},
+  ) {
+    super(detail);
+    this.name = "BansError";
+    this.code = code;
+    this.reason = options.reason;
+    this.data = options.data ?? {};
+  }
+
+  get detail(): string {
+    return this.message;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Closing the propagation window (issue: "no sig issued after a ban stays usable at Tencent beyond a
+ * bound").
+ *
+ * The problem: Tencent's kick invalidates every UserSig of the user issued *before* it. An isolate
+ * that has not seen the ban yet (up to BAN_HARD_TTL_MS plus KV's propagation delay, about 2 minutes)
+ * can still issue a fresh sig, and that sig logs in to Chat.
+ *
+ * The fix: a Cron Trigger runs every minute and kicks, again, every ban made within the last
+ * REKICK_WINDOW_SECONDS. A sig issued by a stale isolate at time t after the ban is invalidated by
+ * the first tick after t, so it is usable for Chat login for at most one tick interval (60 s, plus
+ * Cron's scheduling delay). Stale isolates stop issuing about 2 minutes after the ban (when KV has
+ * propagated), so with a 10-minute window every late sig is covered even if KV is several times
+ * slower than usual.
+ *
+ * Guarantee: no UserSig issued after a ban can log in to Chat later than 3 minutes after the ban
+ * (2 minutes of staleness + 1 tick), as long as KV propagates within its usual 60 s and Tencent
+ * answers; if KV is slower, up to REKICK_WINDOW_SECONDS. Cost: per tick, one KV list per app with
+ * `chat` configured (plus one per 1000 bans), and REKICK_WINDOW_SECONDS / 60 = 10 kicks per ban
+ * (Tencent allows 200 kicks per second per app).
+ */
+
+import { inForce } from "./cache.js";
+import type { Ban } from "./store.js";
+
+export const REKICK_WINDOW_SECONDS = 600;
+/** How often the Cron Trigger fires (wrangler.toml `[triggers] crons = ["* * * * *"]`). */
+export const REKICK_INTERVAL_SECONDS = 60;
+
+/** The bans whose user must be kicked again now: made within the window, still in force. */
+export function bansToRekick(bans: readonly Ban[], nowSeconds: number, windowSeconds = REKICK_WINDOW_SECONDS): Ban[] {
+  return bans.filter((ban) => ban.bannedAt >= nowSeconds - windowSeconds && inForce(ban, nowSeconds));
+}

@@ -11,6 +11,22 @@ import { rateLimitsSchema } from "../ratelimit/config.js";
 import { isValidUserId } from "../usersig/index.js";
 
 const U32_MAX = 0xffff_ffff;
+/** "service/command" as Tencent names them. */
+const CHAT_COMMAND = /^[A-Za-z0-9_]{1,64}\/[A-Za-z0-9_]{1,64}$/;
+/** Per API key: least privilege means a short list. */
+const CHAT_COMMANDS_MAX = 100;
+
+function isChatBaseUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
+  if (url.protocol === "https:") return true;
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port !== "";
+}
 const DAY_SECONDS = 86_400;
 
 /** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
@@ -85,6 +101,37 @@ const apiKey = z.strictObject({
   allowUserId: z.boolean().default(false),
   /** May get admin identities' sigs from /v1/admin/usersig. */
   allowAdmin: z.boolean().default(false),
+  /** May ban, unban, list bans and kick (the moderation routes). */
+  allowModeration: z.boolean().default(false),
+  /** The Chat REST commands this key may call through POST /v1/chat/{service}/{command}, e.g. "openim/sendmsg". */
+  chatCommands: z
+    .array(z.string().regex(CHAT_COMMAND, 'must be "service/command" (letters, digits, underscores)'))
+    .max(CHAT_COMMANDS_MAX)
+    .default([]),
+});
+
+/**
+ * Tencent's Chat REST API for this app (moderation's kick, the gateway). `apiBaseUrl` is the app's
+ * regional host: https://console.tim.qq.com (China), https://adminapisgp.im.qcloud.com (Singapore),
+ * adminapikr (Seoul), adminapiger (Frankfurt), adminapiind (Mumbai), adminapiusa (Silicon Valley),
+ * adminapiidn (Jakarta) .im.qcloud.com. Any https origin is accepted (a proxy); plain http only for
+ * 127.0.0.1 or localhost with a port, for local testing.
+ */
+const chat = z.strictObject({
+  apiBaseUrl: z
+    .string()
+    .refine(
+      isChatBaseUrl,
+      "must be an https origin such as https://adminapisgp.im.qcloud.com (http only for 127.0.0.1/localhost with a port; no path)",
+    ),
+  /** The admin identity the broker calls Tencent as; default: the app's first admin. */
+  adminUserId: userId.optional(),
+});
+
+/** Who may moderate besides the operator and API keys with allowModeration. */
+const moderation = z.strictObject({
+  /** IdP users whose token's `claim` equals `value` or is a list containing it (e.g. roles: ["moderator"]). */
+  idpRole: z.strictObject({ claim: z.string().min(1).max(256), value: z.string().min(1).max(256) }).optional(),
 });
 
 const roomId = z.union([z.int().min(1).max(0xffff_fffe), z.string().min(1).max(64)]);
@@ -199,6 +246,8 @@ export const appSchema = z
     cors: z.strictObject({ origins: z.array(origin).default([]) }).default({ origins: [] }),
     /** Per-subject limits and the new-guest budget: see src/ratelimit/config.ts and docs/rate-limits.md. */
     rateLimits: rateLimitsSchema,
+    chat: chat.optional(),
+    moderation: moderation.optional(),
   })
   .superRefine((app, ctx) => {
     const names = new Set<string>();
@@ -226,6 +275,12 @@ export const appSchema = z
         }
         prefixes.add(issuer.userIdPrefix);
       });
+    }
+    if (app.chat && (app.chat.adminUserId ?? app.admins[0]) === undefined) {
+      ctx.addIssue({ code: "custom", message: "chat needs an admin identity: list one in admins", path: ["chat"] });
+    }
+    if (app.chat?.adminUserId !== undefined && !app.admins.includes(app.chat.adminUserId)) {
+      ctx.addIssue({ code: "custom", message: "must be one of the app's admins", path: ["chat", "adminUserId"] });
     }
     if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
       ctx.addIssue({

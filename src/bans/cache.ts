@@ -92,6 +92,15 @@ export class BanCache {
     return undefined;
   }
 
+  /** How many bans this isolate last read for the app (undefined when it has not read them). */
+  storedCount(sdkAppId: number): number | undefined {
+    const entry = this.#entries.get(sdkAppId);
+    if (!entry || entry.fetchedAt === Number.NEGATIVE_INFINITY) return undefined;
+    let count = 0;
+    for (const list of entry.byFold.values()) count += list.length;
+    return count;
+  }
+
   /** After a ban through this isolate: in force here at once. */
   banned(sdkAppId: number, ban: Ban, nowMs: number): void {
     this.#remember(sdkAppId, ban.userId, { ban, at: nowMs });

@@ -11,6 +11,9 @@ export type BansErrorCode =
   | "ADMIN_NOT_BANNABLE"
   /** DELETE of a user who is not banned. */
   | "NOT_BANNED"
+  | "BAN_EXPIRY_PAST"
+  | "BAN_REASON_TOO_LONG"
+  /** The app has BANS_MAX bans already. */
   | "BANS_FULL";
 
 /** How long a caller waits before retrying after KV failed. */

@@ -20,8 +20,9 @@
  * (Tencent allows 200 kicks per second per app).
  */
 
+import type { KickOutcome } from "../tencent/kick.js";
 import { inForce } from "./cache.js";
-import type { Ban } from "./store.js";
+import { type Ban, listBans } from "./store.js";
 
 export const REKICK_WINDOW_SECONDS = 600;
 /** How often the Cron Trigger fires (wrangler.toml `[triggers] crons = ["* * * * *"]`). */
@@ -30,4 +31,59 @@ export const REKICK_INTERVAL_SECONDS = 60;
 /** The bans whose user must be kicked again now: made within the window, still in force. */
 export function bansToRekick(bans: readonly Ban[], nowSeconds: number, windowSeconds = REKICK_WINDOW_SECONDS): Ban[] {
   return bans.filter((ban) => ban.bannedAt >= nowSeconds - windowSeconds && inForce(ban, nowSeconds));
+}
+
+/** Kicks at once per app: well under Tencent's 200 per second, and quick for the usual handful. */
+const REKICK_CONCURRENCY = 8;
+
+export interface RekickApp {
+  sdkAppId: number;
+  kick: (userId: string) => Promise<KickOutcome>;
+}
+
+export interface RekickSummary {
+  event: "rekick";
+  app: number;
+  /** Bans within the window, kicked again now. */
+  bans: number;
+  kicked: number;
+  failed: number;
+  /** Tencent's ErrorCodes of failed kicks, or "unlisted" when the bans could not be read. */
+  errors?: (number | string)[];
+}
+
+/**
+ * One tick of the Cron Trigger: for each app with `chat`, kick again every ban made within the
+ * window. Never throws: a failing app is reported and the others still run.
+ */
+export async function rekickRecentBans(
+  apps: readonly RekickApp[],
+  deps: { kv: KVNamespace; nowMs: number; windowSeconds?: number },
+): Promise<RekickSummary[]> {
+  const nowSeconds = Math.floor(deps.nowMs / 1000);
+  const summaries: RekickSummary[] = [];
+  for (const app of apps) {
+    let recent: Ban[];
+    try {
+      recent = bansToRekick(await listBans(deps.kv, app.sdkAppId), nowSeconds, deps.windowSeconds);
+    } catch {
+      summaries.push({ event: "rekick", app: app.sdkAppId, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] });
+      continue;
+    }
+    const summary: RekickSummary = { event: "rekick", app: app.sdkAppId, bans: recent.length, kicked: 0, failed: 0 };
+    const queue = [...recent];
+    const worker = async () => {
+      for (let ban = queue.shift(); ban; ban = queue.shift()) {
+        const outcome: KickOutcome = await app.kick(ban.userId).catch(() => ({ kicked: false, reason: "error" }));
+        if (outcome.kicked) summary.kicked++;
+        else {
+          summary.failed++;
+          summary.errors = [...(summary.errors ?? []), outcome.errorCode ?? "unreachable"];
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REKICK_CONCURRENCY, recent.length) }, worker));
+    summaries.push(summary);
+  }
+  return summaries;
 }

@@ -48,20 +48,21 @@ interface BanMetadata {
 }
 
 /** KV operations on bans by this isolate, for /v1/admin/stats and the bench (a warm issuance makes none). */
-export const banKvStats = { lists: 0, writes: 0, deletes: 0 };
+export const banKvStats = { lists: 0, reads: 0, writes: 0, deletes: 0 };
 
 function prefix(sdkAppId: number): string {
   return `${KEY_PREFIX}${sdkAppId}/`;
 }
 
-export async function listBans(kv: KVNamespace, sdkAppId: number): Promise<Ban[]> {
+/** Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages). */
+export async function listBans(kv: KVNamespace, sdkAppId: number, pageKeys = LIST_PAGE_KEYS): Promise<Ban[]> {
   const bans: Ban[] = [];
   let cursor: string | undefined;
   do {
     banKvStats.lists++;
     const page: KVNamespaceListResult<BanMetadata, string> = await kv.list<BanMetadata>({
       prefix: prefix(sdkAppId),
-      limit: LIST_PAGE_KEYS,
+      limit: pageKeys,
       ...(cursor ? { cursor } : {}),
     });
     for (const key of page.keys) {
@@ -87,6 +88,13 @@ export async function writeBan(kv: KVNamespace, sdkAppId: number, ban: Ban, nowS
       ? { expiration: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_SECONDS) }
       : {}),
   });
+}
+
+/** One ban, read by its exact key (moderation routes: was this user banned already?). */
+export async function readBan(kv: KVNamespace, sdkAppId: number, userId: string): Promise<Ban | undefined> {
+  banKvStats.reads++;
+  const { metadata } = await kv.getWithMetadata<BanMetadata>(prefix(sdkAppId) + encodeURIComponent(userId));
+  return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), metadata);
 }
 
 export async function deleteBan(kv: KVNamespace, sdkAppId: number, userId: string): Promise<void> {

@@ -77,10 +77,10 @@ describe("store", () => {
   });
 
   it("pages through more than one list page", async () => {
-    await Promise.all(Array.from({ length: 1005 }, (_, i) => writeBan(kv, APP, ban(`u${i}`), T0S)));
+    await Promise.all(Array.from({ length: 5 }, (_, i) => writeBan(kv, APP, ban(`u${i}`), T0S)));
     const before = banKvStats.lists;
-    expect(await listBans(kv, APP)).toHaveLength(1005);
-    expect(banKvStats.lists - before).toBe(2);
+    expect((await listBans(kv, APP, 2)).map((b) => b.userId).sort()).toEqual(["u0", "u1", "u2", "u3", "u4"]);
+    expect(banKvStats.lists - before).toBe(3);
   });
 
   it("delete removes the key", async () => {

@@ -7,7 +7,8 @@
  * (the query carries the admin's UserSig): only the service, the command and what went wrong.
  */
 
-export type TencentErrorCode = "TENCENT_UNAVAILABLE";
+/** Both reach the caller as TENCENT_UNAVAILABLE: 504 after a timeout, 502 otherwise. */
+export type TencentErrorCode = "TENCENT_TIMEOUT" | "TENCENT_UNREACHABLE";
 
 /** Why the call failed, for the log and for choosing 504 (timeout) or 502 (everything else). */
 export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer";
@@ -16,7 +17,7 @@ export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer
 export const TENCENT_RETRY_AFTER_SECONDS = 10;
 
 export class TencentError extends Error {
-  readonly code: TencentErrorCode = "TENCENT_UNAVAILABLE";
+  readonly code: TencentErrorCode;
   readonly failure: TencentFailure;
   /** For the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempt(s))". Never the URL. */
   readonly reason: string;
@@ -30,6 +31,7 @@ export class TencentError extends Error {
         : "Tencent's Chat REST API cannot be reached right now; try again shortly.",
     );
     this.name = "TencentError";
+    this.code = failure === "timeout" ? "TENCENT_TIMEOUT" : "TENCENT_UNREACHABLE";
     this.failure = failure;
     this.reason = reason;
     this.attempts = attempts;

@@ -163,7 +163,7 @@ describe("one retry with jitter", () => {
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 500 });
     const error = await kick().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TencentError);
-    expect(error).toMatchObject({ code: "TENCENT_UNAVAILABLE", failure: "http_status", attempts: 2, timedOut: false });
+    expect(error).toMatchObject({ code: "TENCENT_UNREACHABLE", failure: "http_status", attempts: 2, timedOut: false });
     expect((error as TencentError).data.retryAfterSeconds).toBeGreaterThan(0);
   });
 
@@ -210,7 +210,7 @@ describe("timeouts", () => {
   it("two hanging attempts: TENCENT_UNAVAILABLE, a timeout (504)", async () => {
     await scriptTencent({ kind: "hang", ms: 5_000 }, { kind: "hang", ms: 5_000 });
     const error = await kick(target(), deps({ timeoutMs: 200 })).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "TENCENT_UNAVAILABLE", failure: "timeout", timedOut: true, attempts: 2 });
+    expect(error).toMatchObject({ code: "TENCENT_TIMEOUT", failure: "timeout", timedOut: true, attempts: 2 });
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * usersig-broker: the Worker entry. The app is built once per isolate; configuration is parsed on
- * the first request and cached (see config/load.ts).
+ * usersig-broker: the Worker entry. The app and its isolate state (src/isolate.ts) are made once per
+ * isolate; configuration is parsed on the first request and cached in that state.
  */
 
 import type { BrokerEnv } from "./env.js";

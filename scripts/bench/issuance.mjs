@@ -23,7 +23,7 @@
 //   /proc/<pid>/task/*/schedstat: where the time goes. src is not changed to switch signing off, so a
 //   probe (GET /v1/apps) and the cached admin route, which signs nothing, split the difference;
 // - KV operations per request once warm, from GET /v1/admin/stats before and after each run:
-//   admin-set KV reads per issuance (goal 0) and, for context, rate-limit KV gets/lists/puts.
+//   admin-set KV reads per issuance (goal 0) and, for context, rate-limit KV lists/puts.
 // Checked: every response is 200 and says what it should; a sample of the UserSigs verifies through
 // POST /v1/verify. Any failure makes the section fail (exit code 1).
 //
@@ -312,7 +312,6 @@ async function timedRun(base, scenario, cfg, pids) {
   const kv = (s) => s.rateLimit.kv;
   run.kv = {
     adminReads: statsAfter.admins.kv.reads - statsBefore.admins.kv.reads,
-    gets: kv(statsAfter).gets - kv(statsBefore).gets,
     lists: kv(statsAfter).lists - kv(statsBefore).lists,
     puts: kv(statsAfter).puts - kv(statsBefore).puts,
     errors: kv(statsAfter).errors - kv(statsBefore).errors,
@@ -497,16 +496,16 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
     `one signUserSig in workerd (prod flags): ${sign.toFixed(1)} µs CPU (${signUs === undefined ? "BENCHMARKS.md, core section, run A-2" : "core section of this run"}); for 0.8 with workerd the bottleneck, an issuance may cost at most /healthz / 0.8 = ${f0(w(HEALTHZ) / 0.8)} µs, i.e. ${f0(w(HEALTHZ) / 0.8 - w(HEALTHZ))} µs over /healthz`,
     `Miniflare's entry worker (+ gzip) adds ${f0(w(ENTRY + HEALTHZ) - w(HEALTHZ))} µs of workerd CPU to /healthz and ${f0(w(ENTRY + API_KEY) - w(API_KEY))} µs to an API-key issuance`,
     `admin-set KV reads per issuance, warm: ${(adminReads / issuedCount).toFixed(5)} (${adminReads} in ${issuedCount} issuances over ${(issued.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(1)} s of timed runs; goal 0: ${adminReads === 0 ? "reached" : "NOT reached: background refreshes (waitUntil) once the 30 s soft TTL has passed, not awaited by any request"})`,
-    `rate-limit KV per request, warm (gets/lists/puts): ${list
+    `rate-limit KV per request, warm (lists/puts): ${list
       .filter((s) => s.issues)
       .map((s) => {
         const rs = runs[s.name];
         const n = rs.reduce((a, r) => a + r.done, 0);
-        return `${s.name} ${(sum(rs, "gets") / n).toFixed(4)}/${(sum(rs, "lists") / n).toFixed(4)}/${(sum(rs, "puts") / n).toFixed(4)}`;
+        return `${s.name} ${(sum(rs, "lists") / n).toFixed(4)}/${(sum(rs, "puts") / n).toFixed(4)}`;
       })
       .join(
         "; ",
-      )}; /healthz and the probe 0/0/0: ${sum([...runs[HEALTHZ], ...runs[APPS]], "gets") + sum([...runs[HEALTHZ], ...runs[APPS]], "puts") === 0 ? "yes" : "no"} (errors ${sum(all, "errors")})`,
+      )}; /healthz and the probe 0/0: ${sum([...runs[HEALTHZ], ...runs[APPS]], "lists") + sum([...runs[HEALTHZ], ...runs[APPS]], "puts") === 0 ? "yes" : "no"} (errors ${sum(all, "errors")})`,
     `CPU used during the timed runs by workerd + Node together: ${busy.toFixed(2)} cores (median of the runs; the machine has 2); time runnable but waiting for a CPU, as a share of CPU used: workerd ${waitShare("workerdCpu")}, Node ${waitShare("nodeCpu")}`,
     `checks: ${checked.verified} sampled UserSigs verified through POST /v1/verify (every ${SAMPLE_EVERY}th response of each timed run); Worker log events ${JSON.stringify(events)}`,
     `timed ${(all.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(1)} s, section total ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -14,17 +14,27 @@ const KEY_PREFIX = "admins/v1/";
 /** At most this many runtime admins per app: bounds the KV value and the isolate cache. */
 export const RUNTIME_ADMINS_MAX = 1000;
 
-export const kvStats = { reads: 0, writes: 0 };
+/** KV operations on the ADMINS namespace made by this isolate (GET /v1/admin/stats, the bench). */
+export interface AdminsKvStats {
+  reads: number;
+  writes: number;
+}
 
-export async function readRuntimeAdmins(kv: KVNamespace, sdkAppId: number): Promise<string[]> {
-  kvStats.reads++;
+export async function readRuntimeAdmins(kv: KVNamespace, sdkAppId: number, stats: AdminsKvStats): Promise<string[]> {
+  stats.reads++;
   const value = await kv.get<{ userIds?: unknown }>(KEY_PREFIX + sdkAppId, "json");
   const ids = value?.userIds;
   if (!Array.isArray(ids)) return [];
   return ids.filter((id): id is string => typeof id === "string").slice(0, RUNTIME_ADMINS_MAX);
 }
 
-export async function writeRuntimeAdmins(kv: KVNamespace, sdkAppId: number, userIds: string[]): Promise<void> {
-  kvStats.writes++;
-  await kv.put(KEY_PREFIX + sdkAppId, JSON.stringify({ userIds, updatedAt: Date.now() }));
+export async function writeRuntimeAdmins(
+  kv: KVNamespace,
+  sdkAppId: number,
+  userIds: string[],
+  stats: AdminsKvStats,
+  nowMs: number,
+): Promise<void> {
+  stats.writes++;
+  await kv.put(KEY_PREFIX + sdkAppId, JSON.stringify({ userIds, updatedAt: nowMs }));
 }

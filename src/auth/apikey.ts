@@ -4,8 +4,8 @@
  */
 
 import type { ApiKeyConfig } from "../config/schema.js";
-import { problems } from "../http/problem.js";
 import { hexToBytes, sha256, timingSafeEqual } from "./compare.js";
+import { unauthorized } from "./errors.js";
 
 /** Real keys are 32 to 64 characters; anything much longer is not a key. */
 export const API_KEY_MAX_CHARS = 256;
@@ -14,7 +14,7 @@ const hashBytes = new WeakMap<ApiKeyConfig, Uint8Array>();
 
 export async function authenticateApiKey(keys: readonly ApiKeyConfig[], presented: string): Promise<ApiKeyConfig> {
   if (presented.length === 0 || presented.length > API_KEY_MAX_CHARS) {
-    throw problems.unauthorized("ApiKey", "api key: empty or too long");
+    throw unauthorized("ApiKey", "api key: empty or too long");
   }
   const digest = await sha256(presented);
   let match: ApiKeyConfig | undefined;
@@ -26,6 +26,6 @@ export async function authenticateApiKey(keys: readonly ApiKeyConfig[], presente
     }
     if (timingSafeEqual(digest, expected)) match = key;
   }
-  if (!match) throw problems.unauthorized("ApiKey", "api key: no configured hash matches");
+  if (!match) throw unauthorized("ApiKey", "api key: no configured hash matches");
   return match;
 }

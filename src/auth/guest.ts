@@ -3,13 +3,14 @@
  * ticket: a short JWT (HS256) that names that UserID. Presenting the ticket renews the same
  * identity without a new challenge; it cannot name any other identity, and it expires.
  *
- * The ticket key is derived from the app's secret key with HKDF (info names the purpose and the
- * app), so there is no extra secret to manage, the Tencent key itself never signs a ticket, and a
- * ticket of one app is worthless at another.
+ * The ticket key is derived from the app's secret key (src/shared/keys.ts, purpose "guest-ticket"),
+ * so there is no extra secret to manage, the Tencent key itself never signs a ticket, and a ticket
+ * of one app is worthless at another.
  */
 
 import { jwtVerify, SignJWT } from "jose";
-import { problems } from "../http/problem.js";
+import type { Keyring } from "../shared/keys.js";
+import { unauthorized } from "./errors.js";
 
 const TICKET_ISSUER = "usersig-broker";
 const TICKET_TYPE = "guest-ticket+jwt";
@@ -19,34 +20,6 @@ const RANDOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 /** 16 characters of a 32-letter alphabet: 80 bits, so guest IDs never collide in practice. */
 const RANDOM_CHARS = 16;
 
-const ticketKeys = new Map<string, Promise<CryptoKey>>();
-const encoder = new TextEncoder();
-
-function ticketKey(secretKey: string, sdkAppId: number): Promise<CryptoKey> {
-  const id = `${sdkAppId}:${secretKey}`;
-  let key = ticketKeys.get(id);
-  if (!key) {
-    key = (async () => {
-      const base = await crypto.subtle.importKey("raw", encoder.encode(secretKey), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        {
-          name: "HKDF",
-          hash: "SHA-256",
-          salt: encoder.encode("usersig-broker"),
-          info: encoder.encode(`guest-ticket/v1/${sdkAppId}`),
-        },
-        base,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign", "verify"],
-      );
-    })();
-    if (ticketKeys.size > 64) ticketKeys.clear();
-    ticketKeys.set(id, key);
-  }
-  return key;
-}
-
 export function newGuestUserId(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS));
   let suffix = "";
@@ -55,6 +28,7 @@ export function newGuestUserId(prefix: string): string {
 }
 
 export async function issueTicket(
+  keys: Keyring,
   secretKey: string,
   sdkAppId: number,
   userId: string,
@@ -69,12 +43,13 @@ export async function issueTicket(
     .setSubject(userId)
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
-    .sign(await ticketKey(secretKey, sdkAppId));
+    .sign(await keys.hmacKey(secretKey, sdkAppId, "guest-ticket"));
   return { ticket, expiresAt };
 }
 
-/** The guest's UserID, or 401. */
+/** The guest's UserID, or an UNAUTHORIZED AuthError. */
 export async function verifyTicket(
+  keys: Keyring,
   secretKey: string,
   sdkAppId: number,
   ticket: string,
@@ -82,7 +57,7 @@ export async function verifyTicket(
 ): Promise<{ userId: string; expiresAt: number }> {
   if (ticket.length === 0 || ticket.length > TICKET_MAX_CHARS) throw badTicket("length");
   try {
-    const { payload } = await jwtVerify(ticket, await ticketKey(secretKey, sdkAppId), {
+    const { payload } = await jwtVerify(ticket, await keys.hmacKey(secretKey, sdkAppId, "guest-ticket"), {
       issuer: TICKET_ISSUER,
       audience: `guest:${sdkAppId}`,
       algorithms: ["HS256"],
@@ -97,5 +72,5 @@ export async function verifyTicket(
 }
 
 function badTicket(reason: string) {
-  return problems.unauthorized("GuestTicket", `guest ticket: ${reason}`);
+  return unauthorized("GuestTicket", `guest ticket: ${reason}`);
 }

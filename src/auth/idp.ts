@@ -3,7 +3,7 @@
  * app's configured issuers. Algorithms are pinned per issuer (asymmetric only); `iss`, `aud` and
  * `exp` are required. The UserID comes from a configured claim, plus an optional prefix.
  *
- * Remote JWKS are cached per URI in the isolate by jose: refetched after 10 minutes, or on an
+ * Remote JWKS are cached per URI in the isolate (IdpKeySets, in the isolate state) by jose: refetched after 10 minutes, or on an
  * unknown `kid`, but at most once per 30 s, so a flood of tokens with made-up `kid`s cannot turn into
  * a flood of requests to the IdP; jwks.ts keeps that true while the IdP is down, and keeps the last
  * keys working through an outage.
@@ -11,8 +11,8 @@
 
 import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { AppConfig, IssuerConfig } from "../config/schema.js";
-import { problems } from "../http/problem.js";
-import { parseRoomsClaim, type RoomGrant } from "../issue/policy.js";
+import { Privilege } from "../usersig/index.js";
+import { AuthError, IDP_RETRY_AFTER_SECONDS, unauthorized } from "./errors.js";
 import { isJwksUnavailable, resilientRemoteJwks } from "./jwks.js";
 
 /** A JWT longer than this is refused unread (real ID/access tokens are 1 to 4 KiB). */
@@ -25,38 +25,81 @@ export interface IdpUser {
   grants: RoomGrant[] | undefined;
 }
 
-const remoteSets = new Map<string, JWTVerifyGetKey>();
-const localSets = new WeakMap<IssuerConfig, JWTVerifyGetKey>();
+/** A room grant from an IdP claim: a room id, or a room with its own privilege ceiling. */
+export interface RoomGrant {
+  room: number | string;
+  privileges: number;
+}
 
-export async function authenticateIdp(app: AppConfig, token: string): Promise<IdpUser> {
+/** At most this many entries of a rooms claim are read: a token is not a database. */
+const ROOMS_CLAIM_ENTRIES_MAX = 256;
+
+/** The isolate's key sets, one per issuer: remote ones cache their JWKS (src/isolate.ts). */
+export interface IdpKeySets {
+  keySet(config: IssuerConfig): JWTVerifyGetKey;
+}
+
+/** `clock`: milliseconds since the epoch, for the JWKS outage bookkeeping (jwks.ts). */
+export function createIdpKeySets(clock: () => number): IdpKeySets {
+  const remoteSets = new Map<string, JWTVerifyGetKey>();
+  const localSets = new WeakMap<IssuerConfig, JWTVerifyGetKey>();
+  return {
+    keySet(config) {
+      if (config.jwks) {
+        let set = localSets.get(config);
+        if (!set) {
+          set = createLocalJWKSet(config.jwks as Parameters<typeof createLocalJWKSet>[0]);
+          localSets.set(config, set);
+        }
+        return set;
+      }
+      const uri = config.jwksUri as string;
+      let set = remoteSets.get(uri);
+      if (!set) {
+        set = resilientRemoteJwks(new URL(uri), clock);
+        remoteSets.set(uri, set);
+      }
+      return set;
+    },
+  };
+}
+
+/** `nowMs`: the request's clock; tokens are checked against it. */
+export async function authenticateIdp(
+  app: AppConfig,
+  token: string,
+  keySets: IdpKeySets,
+  nowMs: number,
+): Promise<IdpUser> {
   const issuers = app.idp?.issuers ?? [];
-  if (issuers.length === 0) throw problems.unauthorized("Bearer", "idp: this app has no identity provider");
-  if (token.length === 0 || token.length > JWT_MAX_CHARS) throw problems.unauthorized("Bearer", "idp: token length");
+  if (issuers.length === 0) throw unauthorized("Bearer", "idp: this app has no identity provider");
+  if (token.length === 0 || token.length > JWT_MAX_CHARS) throw unauthorized("Bearer", "idp: token length");
   let iss: string | undefined;
   try {
     iss = decodeJwt(token).iss;
   } catch {
-    throw problems.unauthorized("Bearer", "idp: not a JWT");
+    throw unauthorized("Bearer", "idp: not a JWT");
   }
   const config = issuers.find((i) => i.issuer === iss);
-  if (!config) throw problems.unauthorized("Bearer", "idp: unknown issuer");
+  if (!config) throw unauthorized("Bearer", "idp: unknown issuer");
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keySet(config), {
+    ({ payload } = await jwtVerify(token, keySets.keySet(config), {
       issuer: config.issuer,
       audience: config.audience,
       algorithms: config.algorithms,
       requiredClaims: ["iss", "aud", "exp"],
       clockTolerance: config.clockToleranceSeconds,
+      currentDate: new Date(nowMs),
     }));
   } catch (error) {
-    throw toProblem(error, config.issuer);
+    throw toAuthError(error, config.issuer);
   }
 
   const claim = payload[config.userIdClaim];
   if (typeof claim !== "string" || claim.length === 0) {
-    throw problems.forbidden(
+    throw new AuthError(
       "USERID_CLAIM_MISSING",
       `The token has no string claim "${config.userIdClaim}" to take the UserID from.`,
     );
@@ -68,44 +111,40 @@ export async function authenticateIdp(app: AppConfig, token: string): Promise<Id
   };
 }
 
-function keySet(config: IssuerConfig): JWTVerifyGetKey {
-  if (config.jwks) {
-    let set = localSets.get(config);
-    if (!set) {
-      set = createLocalJWKSet(config.jwks as Parameters<typeof createLocalJWKSet>[0]);
-      localSets.set(config, set);
-    }
-    return set;
-  }
-  const uri = config.jwksUri as string;
-  let set = remoteSets.get(uri);
-  if (!set) {
-    set = resilientRemoteJwks(new URL(uri));
-    remoteSets.set(uri, set);
-  }
-  return set;
-}
-
-/** For tests: forget cached remote key sets. */
-export function clearJwksCache(): void {
-  remoteSets.clear();
-}
-
 /**
  * The caller learns only "not valid" (401) or "IdP unreachable" (503); the log learns jose's error
  * code and, for claim failures, which claim. jose messages are not logged: some carry claim values.
  */
-function toProblem(error: unknown, issuer: string) {
+function toAuthError(error: unknown, issuer: string): AuthError {
   if (isJwksUnavailable(error) || !(error instanceof errors.JOSEError)) {
     const reason = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
-    return problems.unavailable(
+    return new AuthError(
       "IDP_UNAVAILABLE",
       "The identity provider's keys cannot be fetched right now; try again shortly.",
-      10,
-      `idp ${issuer}: jwks ${reason}`,
+      {
+        reason: `idp ${issuer}: jwks ${reason}`,
+        data: { retryAfterSeconds: IDP_RETRY_AFTER_SECONDS },
+      },
     );
   }
   const claim =
     error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired ? ` ${error.claim}` : "";
-  return problems.unauthorized("Bearer", `idp ${issuer}: ${error.code}${claim}`);
+  return unauthorized("Bearer", `idp ${issuer}: ${error.code}${claim}`);
+}
+
+/** Parses an IdP rooms claim: an array of room ids, or of `{ room, privileges }` objects. */
+export function parseRoomsClaim(value: unknown): RoomGrant[] {
+  if (!Array.isArray(value)) return [];
+  const grants: RoomGrant[] = [];
+  for (const entry of value.slice(0, ROOMS_CLAIM_ENTRIES_MAX)) {
+    if (typeof entry === "number" || typeof entry === "string") {
+      grants.push({ room: entry, privileges: Privilege.All });
+    } else if (typeof entry === "object" && entry !== null) {
+      const { room, privileges } = entry as { room?: unknown; privileges?: unknown };
+      if ((typeof room === "number" || typeof room === "string") && Number.isInteger(privileges)) {
+        grants.push({ room, privileges: (privileges as number) & Privilege.All });
+      }
+    }
+  }
+  return grants;
 }

@@ -24,7 +24,7 @@ const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
 export const JWKS_RETRY_AFTER_FAILURE_MS = 5_000;
 /** Keys fetched more than a day ago are not trusted for an outage's sake: rotation must win. */
-export const JWKS_STALE_MAX_MS = 24 * 3600_000;
+export const JWKS_STALE_MAX_MS = 24 * 3_600_000;
 
 /** Is this error about reaching the JWKS (503), rather than about the token (401)? */
 export function isJwksUnavailable(error: unknown): boolean {
@@ -37,7 +37,8 @@ export function isJwksUnavailable(error: unknown): boolean {
   );
 }
 
-export function resilientRemoteJwks(url: URL): JWTVerifyGetKey {
+/** `clock`: milliseconds since the epoch (the isolate's clock; tests drive a fake one). */
+export function resilientRemoteJwks(url: URL, clock: () => number): JWTVerifyGetKey {
   // jose writes the last successful fetch here: { jwks, uat (ms) }.
   const cache: { jwks?: JSONWebKeySet; uat?: number } = {};
   const remote = createRemoteJWKSet(url, {
@@ -63,7 +64,7 @@ export function resilientRemoteJwks(url: URL): JWTVerifyGetKey {
   };
 
   return async function resolveKey(...args) {
-    const now = Date.now();
+    const now = clock();
     if (now - failedAt < JWKS_RETRY_AFTER_FAILURE_MS) {
       return fromLastGood(now, new errors.JOSEError("the JWKS endpoint failed moments ago"), ...args);
     }

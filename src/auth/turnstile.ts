@@ -3,7 +3,7 @@
  * identity is created. Request and response follow Cloudflare's documented format.
  */
 
-import { type Problem, problems } from "../http/problem.js";
+import { AuthError, TURNSTILE_RETRY_AFTER_SECONDS } from "./errors.js";
 
 export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 /** Turnstile tokens are at most 2048 characters. */
@@ -45,22 +45,18 @@ export async function verifyTurnstile(check: TurnstileCheck): Promise<void> {
     if (!response.ok) throw new Error(`siteverify HTTP ${response.status}`);
     result = (await response.json()) as SiteverifyResponse;
   } catch (error) {
-    throw problems.unavailable(
-      "TURNSTILE_UNAVAILABLE",
-      "The challenge could not be checked right now; try again shortly.",
-      5,
-      `turnstile: ${error instanceof Error ? error.message : "unknown"}`,
-    );
+    throw new AuthError("TURNSTILE_UNAVAILABLE", "The challenge could not be checked right now; try again shortly.", {
+      reason: `turnstile: ${error instanceof Error ? error.message : "unknown"}`,
+      data: { retryAfterSeconds: TURNSTILE_RETRY_AFTER_SECONDS },
+    });
   }
   if (result.success !== true) throw turnstileFailed(`error-codes ${(result["error-codes"] ?? []).join(",")}`);
   if (check.hostnames && !check.hostnames.includes(result.hostname ?? "")) throw turnstileFailed("hostname");
   if (check.action !== undefined && result.action !== check.action) throw turnstileFailed("action");
 }
 
-function turnstileFailed(logReason: string): Problem {
-  return problems.forbidden(
-    "TURNSTILE_FAILED",
-    "The challenge was not passed; solve it again.",
-    `turnstile: ${logReason}`,
-  );
+function turnstileFailed(logReason: string): AuthError {
+  return new AuthError("TURNSTILE_FAILED", "The challenge was not passed; solve it again.", {
+    reason: `turnstile: ${logReason}`,
+  });
 }

@@ -1,14 +1,22 @@
 /**
- * Parses and validates BROKER_CONFIG and the secrets it needs, once per isolate (the result is
- * cached by the raw string). A bad config fails every request with a 500 problem naming the field,
- * and is logged once.
+ * The Worker's configuration: BROKER_CONFIG checked with checkConfig (check.ts), then the secrets it
+ * needs read from the environment. Parsed once per isolate: the result is cached (in the isolate
+ * state, src/isolate.ts) for the same config and secrets. A bad config fails every request with a
+ * CONFIG_ERROR naming the field, and is logged once.
  */
 
-import type { z } from "zod";
+import { type AdminSet, adminSetOf } from "../admins/set.js";
 import type { BrokerEnv } from "../env.js";
-import { type Problem, problems } from "../http/problem.js";
 import { limits } from "../usersig/index.js";
-import { type AppConfig, type BrokerConfig, configSchema } from "./schema.js";
+import {
+  checkConfig,
+  formatConfigIssue,
+  OPERATOR_TOKEN_SECRET,
+  PLACEHOLDER_SECRET_VALUES,
+  secretKeyName,
+} from "./check.js";
+import { ConfigError } from "./errors.js";
+import type { AppConfig, BrokerConfig } from "./schema.js";
 
 export interface LoadedApp {
   config: AppConfig;
@@ -18,8 +26,8 @@ export interface LoadedApp {
   turnstileSecret?: string;
   /** Anchored, compiled userIdPattern. */
   userIdRule: RegExp;
-  /** Admin identities from the config (always admins, whatever KV says). */
-  configAdmins: ReadonlySet<string>;
+  /** Admin identities from the config (always admins, whatever KV says), as the guard compares them. */
+  configAdmins: AdminSet;
 }
 
 export interface LoadedConfig {
@@ -28,42 +36,42 @@ export interface LoadedConfig {
   single: LoadedApp | undefined;
   /** Every origin any app allows (a preflight does not say which app it is for). */
   allOrigins: ReadonlySet<string>;
+  /** The operator API's bearer token; undefined when unset (that API is then off). */
+  operatorToken: string | undefined;
 }
 
-export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; problem: Problem };
+export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; error: ConfigError };
 
-let cache: { raw: string | undefined; secrets: Map<string, string>; result: LoadResult } | undefined;
-
-export function secretKeyName(sdkAppId: number): string {
-  return `SECRET_KEY_${sdkAppId}`;
+export interface ConfigCache {
+  /** The config for this environment: parsed on first use, then again only when it or a secret changes. */
+  load(env: BrokerEnv): LoadResult;
 }
 
+export function createConfigCache(): ConfigCache {
+  let cache: { raw: string | undefined; secrets: Map<string, string>; result: LoadResult } | undefined;
+  return {
+    load(env) {
+      const raw = rawConfig(env.BROKER_CONFIG);
+      // The parsed config holds secret values (the apps' keys), so the cache is valid only for the
+      // same config and the same secrets: a handful of string comparisons per request.
+      if (cache && cache.raw === raw && sameSecrets(cache.secrets, env)) return cache.result;
+      const result = loadConfig(env);
+      if (!result.ok) console.error(JSON.stringify({ event: "config_error", detail: result.error.detail }));
+      cache = { raw, secrets: stringEntries(env), result };
+      return result;
+    },
+  };
+}
+
+/** Parses and checks the config and its secrets, uncached. */
 export function loadConfig(env: BrokerEnv): LoadResult {
-  const raw = env.BROKER_CONFIG;
-  // The parsed config holds secret values (the apps' keys), so the cache is valid only for the same
-  // config string and the same secrets: a handful of string comparisons per request.
-  if (cache && cache.raw === raw && sameSecrets(cache.secrets, env)) return cache.result;
-  const result = parse(raw, env);
-  if (!result.ok) {
-    console.error(JSON.stringify({ event: "config_error", detail: result.problem.detail }));
+  const checked = checkConfig(env.BROKER_CONFIG);
+  if (!checked.ok) {
+    const [first] = checked.errors;
+    const more = checked.errors.length > 1 ? ` (and ${checked.errors.length - 1} more problem(s))` : "";
+    return fail(`${first ? formatConfigIssue(first) : "BROKER_CONFIG is not valid."}${more}`, first?.field);
   }
-  cache = { raw, secrets: stringEntries(env), result };
-  return result;
-}
-
-function parse(raw: string | undefined, env: BrokerEnv): LoadResult {
-  if (raw === undefined || raw.trim() === "") {
-    return fail("BROKER_CONFIG is not set. `npm start` runs the demo configuration; see README, Configuration.");
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return fail("BROKER_CONFIG is not valid JSON.");
-  }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) return fail(describeIssue(parsed.error));
-  return build(parsed.data, env);
+  return build(checked.config, env);
 }
 
 function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
@@ -78,11 +86,12 @@ function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
     if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
       return fail(`${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`);
     }
+    if (isPlaceholder(secretKey)) return placeholder(name);
     const loaded: LoadedApp = {
       config: app,
       secretKey,
       userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
-      configAdmins: new Set(app.admins),
+      configAdmins: adminSetOf(app.admins),
     };
     const turnstile = app.guests.turnstile;
     if (app.guests.enabled && turnstile) {
@@ -90,26 +99,43 @@ function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
       if (typeof secret !== "string" || secret.length === 0) {
         return fail(`${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.`);
       }
+      if (isPlaceholder(secret)) return placeholder(turnstile.secretName);
       loaded.turnstileSecret = secret;
     }
     for (const origin of app.cors.origins) allOrigins.add(origin);
     apps.set(app.sdkAppId, loaded);
   }
+  const token = env[OPERATOR_TOKEN_SECRET];
+  if (typeof token === "string" && isPlaceholder(token)) return placeholder(OPERATOR_TOKEN_SECRET);
   const single = apps.size === 1 ? apps.values().next().value : undefined;
-  return { ok: true, config: { apps, single, allOrigins } };
+  return {
+    ok: true,
+    config: { apps, single, allOrigins, operatorToken: typeof token === "string" && token !== "" ? token : undefined },
+  };
 }
 
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "BROKER_CONFIG is not valid.";
-  let path = "BROKER_CONFIG";
-  for (const part of issue.path) path += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";
-  return `${path}: ${issue.message}${more}`;
+/** BROKER_CONFIG as the cache compares it: the string, or a `[vars]` table serialized. */
+function rawConfig(value: unknown): string | undefined {
+  if (value === undefined || typeof value === "string") return value;
+  try {
+    return `table:${JSON.stringify(value)}`;
+  } catch {
+    return undefined;
+  }
 }
 
-function fail(detail: string): LoadResult {
-  return { ok: false, problem: problems.configError(detail) };
+function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER_SECRET_VALUES.includes(value.trim());
+}
+
+function placeholder(name: string): LoadResult {
+  return fail(
+    `${name} still holds the placeholder from .dev.vars.example: set a real value (wrangler secret put ${name}, or .dev.vars locally).`,
+  );
+}
+
+function fail(detail: string, field?: string): LoadResult {
+  return { ok: false, error: new ConfigError("CONFIG_ERROR", detail, field ? { data: { field } } : {}) };
 }
 
 function stringEntries(env: BrokerEnv): Map<string, string> {

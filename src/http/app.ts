@@ -1,39 +1,33 @@
 /**
- * The Hono app: middleware, routes, and the single place where errors become problem responses.
+ * The Hono app: middleware, routes, and the single place where errors become problem responses
+ * (problem.ts holds the table).
+ *
+ * A request's path through it: requestId → isolate state and clock → (GET /, /openapi.json) →
+ * config → audit → CORS → body cap → rate-limit headers → the route → notFound / onError.
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { auditLine, writeAudit } from "../audit.js";
-import { loadConfig } from "../config/load.js";
 import { inspectorRoutes } from "../inspector/serve.js";
-import { rateLimitHeaders } from "../ratelimit/http.js";
-import { MAX_BODY_BYTES } from "./body.js";
+import { createIsolateState, type IsolateState } from "../isolate.js";
+import { auditLine, writeAudit } from "./audit.js";
+import { boundedBody } from "./body.js";
 import type { BrokerHono } from "./context.js";
-import { publicCors } from "./cors.js";
+import { preflight, publicCors } from "./cors.js";
+import { RequestError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
-import { Problem, problemResponse } from "./problem.js";
+import { problemResponse, toProblem } from "./problem.js";
+import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
 import { issueRoutes } from "./routes/issue.js";
 import { verifyRoutes } from "./routes/verify.js";
+import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 
-/** Every route and its methods: unknown paths are 404, known paths with another method 405. */
-const ROUTES: [RegExp, string][] = [
-  [/^\/v1\/usersig$/, "POST, OPTIONS"],
-  [/^\/v1\/privatemapkey$/, "POST, OPTIONS"],
-  [/^\/v1\/verify$/, "POST"],
-  [/^\/v1\/admin\/usersig$/, "POST"],
-  [/^\/v1\/admin\/apps\/[^/]+\/admins$/, "GET, PUT"],
-  [/^\/v1\/admin\/apps\/[^/]+\/admins\/[^/]+$/, "PUT, DELETE"],
-  [/^\/v1\/admin\/stats$/, "GET"],
-  [/^\/healthz$/, "GET"],
-  [/^\/openapi\.json$/, "GET"],
-  [/^\/v1\/apps$/, "GET"],
-  [/^\/(?:|inspector\.js|inspector\.css)$/, "GET"],
-];
+/** The routes browsers call (CORS). */
+const PUBLIC_ROUTES = ["/v1/usersig", "/v1/privatemapkey"];
 
-export function createApp(): Hono<BrokerHono> {
+/** `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock). */
+export function createApp(state: IsolateState = createIsolateState()): Hono<BrokerHono> {
   const app = new Hono<BrokerHono>();
 
   // The request id ties our audit line to Cloudflare's logs (CF-Ray, set by Cloudflare's edge and
@@ -45,16 +39,24 @@ export function createApp(): Hono<BrokerHono> {
     c.res.headers.set("X-Request-Id", id);
   });
 
+  // The clock is read here, once per request; everything below uses c.var.nowMs.
+  app.use(async function isolate(c, next) {
+    c.set("isolate", state);
+    c.set("nowMs", state.clock());
+    await next();
+  });
+
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   // The inspector page (GET /) works even with a broken config: see src/inspector/serve.ts.
   app.route("/", inspectorRoutes);
 
   app.use("*", async function config(c, next) {
-    const loaded = loadConfig(c.env);
-    if (!loaded.ok) throw loaded.problem;
-    c.set("config", loaded.config);
+    const loaded = state.config.load(c.env);
+    if (!loaded.ok) throw loaded.error;
+    c.set("brokerConfig", loaded.config);
     c.set("app", undefined);
     c.set("audit", {});
+    c.set("rateLimit", undefined);
     await next();
   });
 
@@ -73,23 +75,12 @@ export function createApp(): Hono<BrokerHono> {
   });
 
   // CORS first, so that every answer to a browser (a 413 too) carries Vary and, where allowed, ACAO.
-  app.use("/v1/usersig", publicCors());
-  app.use("/v1/privatemapkey", publicCors());
+  for (const path of PUBLIC_ROUTES) {
+    app.use(path, publicCors());
+    app.options(path, preflight());
+  }
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new Problem({
-          status: 413,
-          code: "BODY_TOO_LARGE",
-          title: "Body too large",
-          detail: `Request bodies are at most ${MAX_BODY_BYTES} bytes.`,
-        });
-      },
-    }),
-  );
+  app.use("/v1/*", boundedBody());
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
   app.use("/v1/*", rateLimitHeaders());
@@ -99,34 +90,25 @@ export function createApp(): Hono<BrokerHono> {
   app.route("/", verifyRoutes);
   app.route("/", adminRoutes);
 
+  // Unknown paths are 404; a known path with another method is 405 with the methods registered for it.
+  let routes: RouteTable | undefined;
   app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
-    const known = ROUTES.find(([pattern]) => pattern.test(path));
-    const problem = known
-      ? new Problem({
-          status: 405,
-          code: "METHOD_NOT_ALLOWED",
-          title: "Method not allowed",
-          detail: `Use ${known[1]}.`,
-          headers: { Allow: known[1] },
-        })
-      : new Problem({ status: 404, code: "NOT_FOUND", title: "Not found", detail: "No such route." });
-    return problemResponse(problem, c.get("requestId"));
+    routes ??= routeTable(app);
+    const allow = allowedMethods(routes, new URL(c.req.url).pathname);
+    const refusal =
+      allow.length > 0
+        ? new RequestError("METHOD_NOT_ALLOWED", `Use ${allow.join(", ")}.`, { allow })
+        : new RequestError("NOT_FOUND", "No such route.");
+    return problemResponse(toProblem(refusal), c.get("requestId"));
   });
 
   app.onError((error, c) => {
-    if (error instanceof Problem) return problemResponse(error, c.get("requestId"));
-    // Never log the error's message or stack verbatim: a library's message may quote its input.
-    console.error(JSON.stringify({ event: "internal_error", requestId: c.get("requestId"), name: error.name }));
-    return problemResponse(
-      new Problem({
-        status: 500,
-        code: "INTERNAL",
-        title: "Internal error",
-        detail: "Something went wrong on our side.",
-      }),
-      c.get("requestId"),
-    );
+    const problem = toProblem(error);
+    if (problem.code === "INTERNAL") {
+      // Never log the error's message or stack verbatim: a library's message may quote its input.
+      console.error(JSON.stringify({ event: "internal_error", requestId: c.get("requestId"), name: error.name }));
+    }
+    return problemResponse(problem, c.get("requestId"));
   });
 
   return app;

@@ -1,43 +1,81 @@
 /**
- * Request bodies: JSON only, size-capped (the cap is enforced by hono/body-limit in app.ts before
- * this runs), validated with the route's zod schema. An empty body is `{}` so that a guest can
- * `POST /v1/usersig` with nothing at all.
+ * Request bodies: JSON only, size-capped, validated with the route's zod schema. An empty body is
+ * `{}` so that a guest can `POST /v1/usersig` with nothing at all.
+ *
+ * `boundedBody` (mounted on /v1/* in app.ts) enforces the cap with hono/body-limit; a body that
+ * cannot be read to its end (the client sent less than its Content-Length and closed, or broke the
+ * chunked framing) is a 400 BODY_UNREADABLE, never a 500.
  */
 
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { Problem, problems } from "./problem.js";
+import type { BrokerHono } from "./context.js";
+import { badRequest, RequestError } from "./errors.js";
 
 /** Bodies are a few small fields; 8 KiB also bounds the UserSig inside a /v1/verify body. */
 export const MAX_BODY_BYTES = 8 * 1024;
 
+export function boundedBody(): MiddlewareHandler<BrokerHono> {
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new RequestError("BODY_TOO_LARGE", `Request bodies are at most ${MAX_BODY_BYTES} bytes.`);
+    },
+  });
+  return async function boundedBody(c, next) {
+    let reached = false;
+    try {
+      return await limit(c, () => {
+        reached = true;
+        return next();
+      });
+    } catch (error) {
+      // Whatever the route threw was answered below (app.onError): only reading the body is left.
+      if (reached || error instanceof RequestError) throw error;
+      throw unreadable(error);
+    }
+  };
+}
+
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const text = await c.req.text();
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (error) {
+    throw unreadable(error);
+  }
   let value: unknown = {};
   if (text.trim() !== "") {
     const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     if (type !== "application/json" && !type.endsWith("+json")) {
-      throw new Problem({
-        status: 415,
-        code: "UNSUPPORTED_MEDIA_TYPE",
-        title: "Unsupported media type",
-        detail: "Send the body as application/json.",
-        headers: { Accept: "application/json" },
-      });
+      throw new RequestError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
     }
     try {
       value = JSON.parse(text);
     } catch {
-      throw problems.badRequest("The body is not valid JSON.");
+      throw badRequest("The body is not valid JSON.");
     }
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.map(String).join(".") || undefined;
+    if (!issue) throw badRequest("The body is not valid.");
+    let field = issue.path.map(String).join(".");
+    let message = issue.message;
+    // An unknown member: name it (its name, never its value), e.g. a typo such as `userid`.
+    if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
+      field = field === "" ? issue.keys[0] : `${field}.${issue.keys[0]}`;
+      message = "unknown field";
+    }
     // zod's messages describe the expected shape, never echo the value.
-    const detail = issue ? `${field ? `${field}: ` : ""}${issue.message}` : "The body is not valid.";
-    throw problems.badRequest(detail, field ? { field } : undefined);
+    throw badRequest(field ? `${field}: ${message}` : message, field || undefined);
   }
   return parsed.data;
+}
+
+function unreadable(error: unknown): RequestError {
+  return new RequestError("BODY_UNREADABLE", "The request body could not be read to its end; send it again.", {
+    reason: `body: ${error instanceof Error ? error.name : typeof error}`,
+  });
 }

@@ -2,11 +2,14 @@
 import type { Context } from "hono";
 import type { LoadedApp, LoadedConfig } from "../config/load.js";
 import type { BrokerEnv } from "../env.js";
+import type { IsolateState } from "../isolate.js";
+import type { LimitCheck } from "../ratelimit/enforce.js";
+import type { CallerKind } from "../shared/callers.js";
 
 /** What the audit line of this request says, filled in as the request is decided. */
 export interface AuditRecord {
   app?: number;
-  callerKind?: "idp" | "apiKey" | "guest" | "operator";
+  callerKind?: CallerKind | "operator";
   keyName?: string;
   issuer?: string;
   userId?: string;
@@ -21,11 +24,34 @@ export type BrokerHono = {
   Bindings: BrokerEnv;
   Variables: {
     requestId: string;
-    config: LoadedConfig;
+    /** The isolate's state (src/isolate.ts): caches, keys, counters, the clock. */
+    isolate: IsolateState;
+    /** The request's clock, read once when it arrives: milliseconds since the epoch. */
+    nowMs: number;
+    /** The whole broker's configuration (every app); `LoadedApp.config` is one app's. */
+    brokerConfig: LoadedConfig;
     /** The app this request is for, once known (CORS reads it). */
     app: LoadedApp | undefined;
     audit: AuditRecord;
+    /** The rate-limit check this request went through, for the RateLimit header fields. */
+    rateLimit: LimitCheck | undefined;
   };
 };
 
 export type BrokerContext = Context<BrokerHono>;
+
+/** Unix seconds of the request's clock. */
+export function nowSeconds(c: BrokerContext): number {
+  return Math.floor(c.var.nowMs / 1000);
+}
+
+/** ExecutionContext.waitUntil, or nothing when there is none (app.request() in a script). */
+export function waitUntilOf(c: BrokerContext): (promise: Promise<unknown>) => void {
+  return (promise) => {
+    try {
+      c.executionCtx.waitUntil(promise);
+    } catch {
+      // No ExecutionContext: the promise runs unattended; the callers' promises never reject.
+    }
+  };
+}

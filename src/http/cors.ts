@@ -5,56 +5,63 @@
  * Credentials (cookies) are never allowed and `*` is never sent; `Vary: Origin` always is.
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Handler, MiddlewareHandler } from "hono";
 import type { LoadedApp } from "../config/load.js";
 import type { BrokerContext, BrokerHono } from "./context.js";
-import { Problem } from "./problem.js";
+import { RequestError } from "./errors.js";
+import { problemResponse, toProblem } from "./problem.js";
 
 const ALLOWED_METHODS = "POST";
 const ALLOWED_HEADERS = ["authorization", "content-type"];
 const EXPOSED_HEADERS = "RateLimit, RateLimit-Policy, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+/** OPTIONS on a public route: the preflight, answered for the union of every app's origins. */
+export function preflight(): Handler<BrokerHono> {
+  return function preflight(c) {
+    const origin = c.req.header("Origin");
+    const vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+    const requestedHeaders = (c.req.header("Access-Control-Request-Headers") ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
+    const allowed =
+      origin !== undefined &&
+      (isSameOrigin(c, origin) || c.var.brokerConfig.allOrigins.has(origin)) &&
+      c.req.header("Access-Control-Request-Method") === "POST" &&
+      requestedHeaders.every((h) => ALLOWED_HEADERS.includes(h));
+    if (!allowed) {
+      const refusal = new RequestError(
+        "ORIGIN_NOT_ALLOWED",
+        "This origin, method or header is not allowed to call the broker from a browser.",
+      );
+      return problemResponse(toProblem(refusal), c.var.requestId, { Vary: vary });
+    }
+    return new Response(null, {
+      status: 204,
+      headers: {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": ALLOWED_METHODS,
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS.join(", "),
+        "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
+        Vary: vary,
+      },
+    });
+  };
+}
+
+/** The actual request on a public route: `Vary: Origin` always, ACAO for an allowed origin. */
 export function publicCors(): MiddlewareHandler<BrokerHono> {
   return async function cors(c, next) {
-    const origin = c.req.header("Origin");
-    if (c.req.method === "OPTIONS") {
-      const vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
-      const requestedHeaders = (c.req.header("Access-Control-Request-Headers") ?? "")
-        .split(",")
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean);
-      const allowed =
-        origin !== undefined &&
-        (isSameOrigin(c, origin) || c.var.config.allOrigins.has(origin)) &&
-        c.req.header("Access-Control-Request-Method") === "POST" &&
-        requestedHeaders.every((h) => ALLOWED_HEADERS.includes(h));
-      if (!allowed) {
-        throw new Problem({
-          status: 403,
-          code: "ORIGIN_NOT_ALLOWED",
-          title: "Forbidden",
-          detail: "This origin, method or header is not allowed to call the broker from a browser.",
-          headers: { Vary: vary },
-        });
-      }
-      return new Response(null, {
-        status: 204,
-        headers: {
-          "Access-Control-Allow-Origin": origin,
-          "Access-Control-Allow-Methods": ALLOWED_METHODS,
-          "Access-Control-Allow-Headers": ALLOWED_HEADERS.join(", "),
-          "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
-          Vary: vary,
-        },
-      });
-    }
     await next();
+    if (c.req.method === "OPTIONS") return;
     c.res.headers.append("Vary", "Origin");
+    const origin = c.req.header("Origin");
     if (origin === undefined) return;
     const app = c.var.app;
     const allowed =
-      isSameOrigin(c, origin) || (app ? app.config.cors.origins.includes(origin) : c.var.config.allOrigins.has(origin));
+      isSameOrigin(c, origin) ||
+      (app ? app.config.cors.origins.includes(origin) : c.var.brokerConfig.allOrigins.has(origin));
     if (allowed) {
       c.res.headers.set("Access-Control-Allow-Origin", origin);
       c.res.headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
@@ -66,12 +73,7 @@ export function publicCors(): MiddlewareHandler<BrokerHono> {
 export function enforceOrigin(c: BrokerContext, app: LoadedApp): void {
   const origin = c.req.header("Origin");
   if (origin === undefined || isSameOrigin(c, origin) || app.config.cors.origins.includes(origin)) return;
-  throw new Problem({
-    status: 403,
-    code: "ORIGIN_NOT_ALLOWED",
-    title: "Forbidden",
-    detail: "This origin is not allowed to call the broker for this app.",
-  });
+  throw new RequestError("ORIGIN_NOT_ALLOWED", "This origin is not allowed to call the broker for this app.");
 }
 
 function isSameOrigin(c: BrokerContext, origin: string): boolean {

@@ -75,7 +75,7 @@ const STATS_SCHEMA = {
           "backgroundReads",
           "refunds",
         ),
-        kv: counters("gets", "lists", "puts", "errors"),
+        kv: counters("lists", "puts", "errors"),
       },
     },
     admins: { type: "object", properties: { kv: counters("reads", "writes") } },

@@ -1,43 +1,198 @@
 /**
- * RFC 9457 problem details: every error the broker returns is one of these, with a stable `code`
- * that clients switch on. `detail` is written for people and never contains a token, key or secret.
+ * RFC 9457 problem details: the one place where a domain error becomes an HTTP answer. Every error
+ * code of every part is a key of PROBLEMS, so a new code without a mapping does not compile. The
+ * table decides the status, the title, the wire `code` clients switch on, and the one generic 401
+ * detail; the error itself brings the detail for people (never a token, key or secret) and its data.
  */
 
-export interface ProblemInit {
+import type { AdminsErrorCode } from "../admins/errors.js";
+import { AdminsError } from "../admins/errors.js";
+import type { AuthErrorCode } from "../auth/errors.js";
+import { AuthError } from "../auth/errors.js";
+import type { ConfigErrorCode } from "../config/errors.js";
+import { ConfigError } from "../config/errors.js";
+import type { PolicyErrorCode } from "../issue/errors.js";
+import { PolicyError } from "../issue/errors.js";
+import type { RateLimitErrorCode } from "../ratelimit/errors.js";
+import { RateLimitError } from "../ratelimit/errors.js";
+import type { BrokerError } from "../shared/errors.js";
+import type { UserSigErrorCode } from "../usersig/index.js";
+import { RequestError, type RequestErrorCode, TokenInvalidError } from "./errors.js";
+
+/** Every domain error the broker can meet, and so every code the table must map. */
+export type DomainError =
+  | AuthError
+  | PolicyError
+  | AdminsError
+  | RateLimitError
+  | ConfigError
+  | RequestError
+  | TokenInvalidError;
+type ErrorCode =
+  | AuthErrorCode
+  | PolicyErrorCode
+  | AdminsErrorCode
+  | RateLimitErrorCode
+  | ConfigErrorCode
+  | RequestErrorCode
+  | UserSigErrorCode;
+
+interface Mapping {
   status: number;
-  code: string;
   title: string;
-  detail: string;
+  /** The wire code, when it is not the domain code itself. */
+  code?: string;
+  /** A fixed detail, instead of the error's own. */
+  detail?: string;
   headers?: Record<string, string>;
-  /** Extra members (e.g. `field`), safe to show to the caller. */
-  extra?: Record<string, unknown>;
-  /** The precise reason, for the log only (never sent). */
-  logReason?: string;
 }
 
-export class Problem extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly title: string;
-  readonly detail: string;
-  readonly headers: Record<string, string>;
-  readonly extra: Record<string, unknown>;
-  readonly logReason: string | undefined;
+const BAD_REQUEST = { status: 400, title: "Bad request", code: "BAD_REQUEST" } as const;
+const FORBIDDEN = { status: 403, title: "Forbidden" } as const;
+const UNAVAILABLE = { status: 503, title: "Service unavailable" } as const;
+/** One detail for every credential failure: a prober learns nothing about which check failed. */
+const UNAUTHORIZED = {
+  status: 401,
+  title: "Unauthorized",
+  code: "UNAUTHORIZED",
+  detail: "The credentials are missing or not valid.",
+} as const;
+const USERSIG_INVALID = { status: 422, title: "UserSig not valid" } as const;
 
-  constructor(init: ProblemInit) {
-    super(init.detail);
-    this.name = "Problem";
-    this.status = init.status;
-    this.code = init.code;
-    this.title = init.title;
-    this.detail = init.detail;
-    this.headers = init.headers ?? {};
-    this.extra = init.extra ?? {};
-    this.logReason = init.logReason;
-  }
+export const PROBLEMS = {
+  // src/http
+  BAD_REQUEST,
+  BODY_UNREADABLE: { status: 400, title: "Bad request" },
+  BODY_TOO_LARGE: { status: 413, title: "Body too large" },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: "Unsupported media type",
+    headers: { Accept: "application/json" },
+  },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  UNKNOWN_SDKAPPID: { status: 404, title: "Unknown app" },
+  ORIGIN_NOT_ALLOWED: FORBIDDEN,
+  OPERATOR_API_DISABLED: FORBIDDEN,
+  INTERNAL: { status: 500, title: "Internal error", detail: "Something went wrong on our side." },
+  // src/config
+  CONFIG_ERROR: { status: 500, title: "Broker misconfigured" },
+  // src/auth
+  UNAUTHORIZED,
+  IDP_UNAVAILABLE: UNAVAILABLE,
+  USERID_CLAIM_MISSING: FORBIDDEN,
+  TURNSTILE_FAILED: FORBIDDEN,
+  TURNSTILE_UNAVAILABLE: UNAVAILABLE,
+  // src/issue
+  USERID_NOT_ALLOWED: FORBIDDEN,
+  USERID_RULE: BAD_REQUEST,
+  USERID_REQUIRED: BAD_REQUEST,
+  ADMIN_IDENTITY_FORBIDDEN: FORBIDDEN,
+  ADMIN_NOT_ALLOWED: FORBIDDEN,
+  PRIVATEMAPKEY_NOT_ALLOWED: FORBIDDEN,
+  ROOM_NOT_ALLOWED: FORBIDDEN,
+  PRIVILEGES_NOT_ALLOWED: FORBIDDEN,
+  TURNSTILE_REQUIRED: FORBIDDEN,
+  GUESTS_DISABLED: UNAUTHORIZED,
+  // Not a secret which check failed here: the detail says what is missing.
+  GUEST_TICKET_REQUIRED: { status: 401, title: "Unauthorized", code: "UNAUTHORIZED" },
+  // src/admins
+  ADMIN_SET_UNAVAILABLE: UNAVAILABLE,
+  ADMINS_STORE_UNAVAILABLE: UNAVAILABLE,
+  NOT_AN_ADMIN_IDENTITY: FORBIDDEN,
+  NOT_A_RUNTIME_ADMIN: { status: 404, title: "Not found", code: "NOT_AN_ADMIN_IDENTITY" },
+  CONFIG_ADMIN: { status: 409, title: "Conflict" },
+  ADMIN_ID_RULE: BAD_REQUEST,
+  ADMIN_USERID_REQUIRED: BAD_REQUEST,
+  RUNTIME_ADMINS_FULL: BAD_REQUEST,
+  // src/ratelimit
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
+  GUEST_BUDGET_EXHAUSTED: { status: 429, title: "Too many requests" },
+  RATE_LIMIT_UNAVAILABLE: UNAVAILABLE,
+  // src/usersig, as POST /v1/verify reports it (TokenInvalidError): the caller's wording, not the core's.
+  ERR_INVALID_INPUT: {
+    ...USERSIG_INVALID,
+    code: "USERSIG_INVALID_INPUT",
+    detail: "The verification input is not valid.",
+  },
+  ERR_MALFORMED: { ...USERSIG_INVALID, code: "USERSIG_MALFORMED", detail: "This is not a UserSig." },
+  ERR_TOO_LARGE: { ...USERSIG_INVALID, code: "USERSIG_TOO_LARGE", detail: "The UserSig is larger than any real one." },
+  ERR_SIGNATURE: {
+    ...USERSIG_INVALID,
+    code: "USERSIG_BAD_SIGNATURE",
+    detail: "The signature does not match this app's secret key.",
+  },
+  ERR_EXPIRED: { ...USERSIG_INVALID, code: "USERSIG_EXPIRED", detail: "The UserSig has expired." },
+  ERR_SDKAPPID_MISMATCH: {
+    ...USERSIG_INVALID,
+    code: "USERSIG_SDKAPPID_MISMATCH",
+    detail: "The UserSig is for another app.",
+  },
+  ERR_USERID_MISMATCH: {
+    ...USERSIG_INVALID,
+    code: "USERSIG_USERID_MISMATCH",
+    detail: "The UserSig is for another UserID.",
+  },
+} as const satisfies Record<ErrorCode, Mapping>;
+
+type WireCode<K extends ErrorCode> = (typeof PROBLEMS)[K] extends { code: infer W extends string } ? W : K;
+/** Every `code` a problem answer can carry: clients switch on these. */
+export type ProblemCode = { [K in ErrorCode]: WireCode<K> }[ErrorCode];
+
+export interface Problem {
+  status: number;
+  code: ProblemCode;
+  title: string;
+  detail: string;
+  headers: Record<string, string>;
+  /** Members besides the standard ones, safe to show (e.g. `field`). */
+  extra: Record<string, unknown>;
+  /** For the log only. */
+  reason: string | undefined;
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const REALM = "usersig-broker";
+
+export function isDomainError(error: unknown): error is DomainError {
+  return (
+    error instanceof RequestError ||
+    error instanceof AuthError ||
+    error instanceof PolicyError ||
+    error instanceof AdminsError ||
+    error instanceof RateLimitError ||
+    error instanceof ConfigError ||
+    error instanceof TokenInvalidError
+  );
+}
+
+/** The problem for a domain error; anything else is INTERNAL (a bug), with nothing of it shown. */
+export function toProblem(error: unknown): Problem {
+  if (!isDomainError(error)) return toProblem(new RequestError("INTERNAL", ""));
+  const mapping: Mapping = PROBLEMS[error.code];
+  const data = error.data;
+  const headers: Record<string, string> = { ...mapping.headers };
+  if (data.retryAfterSeconds !== undefined) headers["Retry-After"] = String(data.retryAfterSeconds);
+  if (data.challenge !== undefined) headers["WWW-Authenticate"] = challengeHeader(data);
+  if (error instanceof RequestError && error.allow) headers.Allow = error.allow.join(", ");
+  const extra: Record<string, unknown> = {};
+  if (data.field !== undefined) extra.field = data.field;
+  if (data.violatedPolicies !== undefined) extra["violated-policies"] = data.violatedPolicies;
+  return {
+    status: mapping.status,
+    code: (mapping.code ?? error.code) as ProblemCode,
+    title: mapping.title,
+    detail: mapping.detail ?? error.message,
+    headers,
+    extra,
+    reason: error.reason,
+  };
+}
+
+function challengeHeader(data: BrokerError["data"]): string {
+  if (data.challenge !== "Bearer") return `${data.challenge} realm="${REALM}"`;
+  return data.credentialsGiven === false ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
+}
 
 export function problemBody(p: Problem, requestId: string | undefined): Record<string, unknown> {
   return {
@@ -51,53 +206,13 @@ export function problemBody(p: Problem, requestId: string | undefined): Record<s
   };
 }
 
-export function problemResponse(p: Problem, requestId: string | undefined): Response {
-  const headers = new Headers(p.headers);
-  headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
-  headers.set("Cache-Control", "no-store");
-  return new Response(JSON.stringify(problemBody(p, requestId)), { status: p.status, headers });
+export function problemResponse(
+  p: Problem,
+  requestId: string | undefined,
+  headers: Record<string, string> = {},
+): Response {
+  const all = new Headers({ ...p.headers, ...headers });
+  all.set("Content-Type", PROBLEM_CONTENT_TYPE);
+  all.set("Cache-Control", "no-store");
+  return new Response(JSON.stringify(problemBody(p, requestId)), { status: p.status, headers: all });
 }
-
-/** Constructors for the problems used in more than one place. */
-export const problems = {
-  badRequest: (detail: string, extra?: Record<string, unknown>) =>
-    new Problem({ status: 400, code: "BAD_REQUEST", title: "Bad request", detail, ...(extra ? { extra } : {}) }),
-  /**
-   * `tokenGiven: false` when the request carried no credentials at all: RFC 6750 then wants the
-   * challenge without an `error` attribute.
-   */
-  unauthorized: (
-    scheme: "Bearer" | "ApiKey" | "GuestTicket",
-    logReason: string,
-    options: { tokenGiven?: boolean; realm?: string } = {},
-  ) => {
-    const realm = options.realm ?? "usersig-broker";
-    const bearerError = options.tokenGiven === false ? "" : ', error="invalid_token"';
-    return new Problem({
-      status: 401,
-      code: "UNAUTHORIZED",
-      title: "Unauthorized",
-      detail: "The credentials are missing or not valid.",
-      headers: {
-        "WWW-Authenticate":
-          scheme === "Bearer" ? `Bearer realm="${realm}"${bearerError}` : `${scheme} realm="${realm}"`,
-      },
-      logReason,
-    });
-  },
-  forbidden: (code: string, detail: string, logReason?: string) =>
-    new Problem({ status: 403, code, title: "Forbidden", detail, ...(logReason ? { logReason } : {}) }),
-  notFound: (detail = "No such resource.", code = "NOT_FOUND") =>
-    new Problem({ status: 404, code, title: "Not found", detail }),
-  unavailable: (code: string, detail: string, retryAfterSeconds: number, logReason?: string) =>
-    new Problem({
-      status: 503,
-      code,
-      title: "Service unavailable",
-      detail,
-      headers: { "Retry-After": String(retryAfterSeconds) },
-      ...(logReason ? { logReason } : {}),
-    }),
-  configError: (detail: string) =>
-    new Problem({ status: 500, code: "CONFIG_ERROR", title: "Broker misconfigured", detail }),
-};

@@ -2,62 +2,48 @@
  * Who gets what: pure decisions on lifetimes, UserIDs, rooms and privileges. No I/O, no clock.
  */
 
-import type { AppConfig, CallerKind, RoomPolicy } from "../config/schema.js";
-import { type Problem, problems } from "../http/problem.js";
+import { type AdminSet, isAdminLike } from "../admins/set.js";
+import type { RoomGrant } from "../auth/idp.js";
+import type { RoomPolicy } from "../config/schema.js";
 import { isValidUserId, Privilege, type PrivilegeName } from "../usersig/index.js";
+import { PolicyError } from "./errors.js";
+
+/** Where a UserID on a public route comes from. */
+export type UserIdSource = "named" | "idp" | "guest";
 
 /** The lifetime actually issued: the caller's wish, clamped to the kind's maximum. */
 export function clampLifetime(lifetime: { default: number; max: number }, requested: number | undefined): number {
   return Math.min(requested ?? lifetime.default, lifetime.max);
 }
 
-export function lifetimeFor(app: AppConfig, kind: CallerKind): { default: number; max: number } {
-  return app.lifetimes[kind];
-}
-
-/** A UserID the broker will sign on a public route: matches the app's rule and is no admin. */
-export function checkPublicUserId(
-  userId: string,
-  rule: RegExp,
-  admins: ReadonlySet<string>,
-  source: "named" | "idp" | "guest",
-): void {
-  // The byte limit is the core's, whatever the app's pattern allows (e.g. non-ASCII letters).
-  if (!isValidUserId(userId) || !rule.test(userId)) {
-    if (source === "named") {
-      throw problems.badRequest("userId does not match this app's UserID rule.", { field: "userId" });
-    }
-    throw problems.forbidden(
-      "USERID_NOT_ALLOWED",
-      source === "idp"
-        ? "The identity provider's user ID does not satisfy this app's UserID rule."
-        : "The guest UserID does not satisfy this app's UserID rule.",
-    );
+/** The app's UserID rule, and the core's byte limit whatever the app's pattern allows. */
+export function checkUserIdRule(userId: string, rule: RegExp, source: UserIdSource): void {
+  if (isValidUserId(userId) && rule.test(userId)) return;
+  if (source === "named") {
+    throw new PolicyError("USERID_RULE", "userId does not match this app's UserID rule.", {
+      data: { field: "userId" },
+    });
   }
-  if (isAdminLike(userId, admins)) throw adminForbidden();
+  throw new PolicyError(
+    "USERID_NOT_ALLOWED",
+    source === "idp"
+      ? "The identity provider's user ID does not satisfy this app's UserID rule."
+      : "The guest UserID does not satisfy this app's UserID rule.",
+  );
 }
 
 /**
- * Exact match, and also any case or Unicode-normalisation variant of an admin identity: Tencent's
- * UserIDs are compared byte for byte as far as we know, but "Administrator" next to "administrator"
- * is a confusion nobody needs, and refusing it costs nothing.
+ * The admin guard: no admin identity, nor any case or Unicode-compatibility variant of one, is ever
+ * issued on a public route (see admins/set.ts for the folding). Tencent compares UserIDs byte for
+ * byte as far as we know, but "Administrator" next to "administrator" is a confusion nobody needs.
  */
-export function isAdminLike(userId: string, admins: ReadonlySet<string>): boolean {
-  if (admins.has(userId)) return true;
-  const folded = fold(userId);
-  for (const admin of admins) if (fold(admin) === folded) return true;
-  return false;
-}
-
-function fold(id: string): string {
-  return id.normalize("NFKC").toLowerCase();
-}
-
-export function adminForbidden(): Problem {
-  return problems.forbidden(
-    "ADMIN_IDENTITY_FORBIDDEN",
-    "This identity is an admin of the app: its UserSig is never issued on a public route.",
-  );
+export function guardNotAdmin(userId: string, admins: readonly AdminSet[]): void {
+  if (isAdminLike(userId, admins)) {
+    throw new PolicyError(
+      "ADMIN_IDENTITY_FORBIDDEN",
+      "This identity is an admin of the app: its UserSig is never issued on a public route.",
+    );
+  }
 }
 
 export type PrivilegeInput = number | PrivilegeName[];
@@ -68,12 +54,6 @@ export function privilegeMask(input: PrivilegeInput): number {
   let mask = 0;
   for (const name of input) mask |= Privilege[name];
   return mask;
-}
-
-/** A room grant from an IdP claim: a room id, or a room with its own privilege ceiling. */
-export interface RoomGrant {
-  room: number | string;
-  privileges: number;
 }
 
 /**
@@ -87,19 +67,19 @@ export function checkRoomAccess(
   grants: RoomGrant[] | undefined,
 ): void {
   if (!policy.enabled) {
-    throw problems.forbidden("PRIVATEMAPKEY_NOT_ALLOWED", "This caller kind may not get PrivateMapKeys for this app.");
+    throw new PolicyError("PRIVATEMAPKEY_NOT_ALLOWED", "This caller kind may not get PrivateMapKeys for this app.");
   }
   if (policy.rooms !== "any" && !policy.rooms.some((r) => sameRoom(r, room))) {
-    throw problems.forbidden("ROOM_NOT_ALLOWED", "This room is not allowed for this caller kind.");
+    throw new PolicyError("ROOM_NOT_ALLOWED", "This room is not allowed for this caller kind.");
   }
   let ceiling = policy.maxPrivileges;
   if (grants) {
     const grant = grants.find((g) => sameRoom(g.room, room));
-    if (!grant) throw problems.forbidden("ROOM_NOT_ALLOWED", "The identity provider grants this user no such room.");
+    if (!grant) throw new PolicyError("ROOM_NOT_ALLOWED", "The identity provider grants this user no such room.");
     ceiling &= grant.privileges;
   }
   if ((privileges & ~ceiling) !== 0) {
-    throw problems.forbidden(
+    throw new PolicyError(
       "PRIVILEGES_NOT_ALLOWED",
       `The requested privileges exceed what is allowed here (at most ${ceiling}).`,
     );
@@ -109,21 +89,4 @@ export function checkRoomAccess(
 /** Numeric rooms and string rooms are different rooms in TRTC, even "7" and 7. */
 function sameRoom(a: number | string, b: number | string): boolean {
   return a === b;
-}
-
-/** Parses an IdP rooms claim: an array of room ids, or of `{ room, privileges }` objects. */
-export function parseRoomsClaim(value: unknown): RoomGrant[] {
-  if (!Array.isArray(value)) return [];
-  const grants: RoomGrant[] = [];
-  for (const entry of value.slice(0, 256)) {
-    if (typeof entry === "number" || typeof entry === "string") {
-      grants.push({ room: entry, privileges: Privilege.All });
-    } else if (typeof entry === "object" && entry !== null) {
-      const { room, privileges } = entry as { room?: unknown; privileges?: unknown };
-      if ((typeof room === "number" || typeof room === "string") && Number.isInteger(privileges)) {
-        grants.push({ room, privileges: (privileges as number) & Privilege.All });
-      }
-    }
-  }
-  return grants;
 }

@@ -10,13 +10,13 @@
  */
 
 import { z } from "zod";
+import type { CallerKind } from "../shared/callers.js";
+import { DAY_SECONDS, MINUTE_SECONDS } from "../shared/units.js";
 
 export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 export type FailMode = "open" | "closed";
 
-const MINUTE_SECONDS = 60;
-const DAY_SECONDS = 86_400;
 /** Longer windows make KV shards live that long (their TTL follows the window) for little gain. */
 export const WINDOW_SECONDS_MAX = 31 * DAY_SECONDS;
 /** Each window is one more count in every KV shard's metadata and one more header item. */
@@ -112,7 +112,6 @@ export const rateLimitsSchema = z
   .prefault({});
 
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
-export type CallerKind = "guest" | "idp" | "apiKey";
 
 /** The policy for this route class and caller kind, or undefined when it is off. */
 export function policyFor(config: RateLimitsConfig, routeClass: RouteClass, kind: CallerKind): Policy | undefined {

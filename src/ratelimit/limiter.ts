@@ -23,6 +23,7 @@
  * Accuracy across isolates and locations: docs/rate-limits.md.
  */
 
+import { bounded, TIMED_OUT } from "../shared/timeout.js";
 import type { FailMode, WindowPolicy } from "./config.js";
 import {
   type Decision,
@@ -42,7 +43,7 @@ export const BACKGROUND_WAIT_MS = 2_000;
 /** After a KV failure on a counter, its requests do not wait on KV for this long. */
 export const FAILURE_BACKOFF_MS = 5_000;
 /** Counters kept in the isolate (least recently used evicted): bounds memory under a flood of IPs. */
-export const MAX_ENTRIES = 10_000;
+export const COUNTERS_IN_MEMORY_MAX = 10_000;
 /** Due writes of other counters are looked for at most this often ... */
 const SWEEP_INTERVAL_MS = 250;
 /** ... and at most this many are started per request (KV operations count as subrequests). */
@@ -108,304 +109,308 @@ interface Entry {
  * This isolate's decisions (GET /v1/admin/stats). coldWaits counts requests that waited for a cold
  * counter's read (concurrent ones share one read); backgroundReads counts reads started in waitUntil.
  */
-export const rateLimitStats = {
-  checks: 0,
-  allowed: 0,
-  refused: 0,
-  unavailable: 0,
-  failOpen: 0,
-  coldWaits: 0,
-  backgroundReads: 0,
-  refunds: 0,
-};
-
-const entries = new Map<string, Entry>();
-const dirty = new Set<Entry>();
-let lastSweepAt = Number.NEGATIVE_INFINITY;
-let isolate: string | undefined;
-
-/** This isolate's shard name: random, made on first use (random values are not allowed at global scope). */
-export function isolateId(): string {
-  isolate ??= crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  return isolate;
+export interface LimiterStats {
+  checks: number;
+  allowed: number;
+  refused: number;
+  unavailable: number;
+  failOpen: number;
+  coldWaits: number;
+  backgroundReads: number;
+  refunds: number;
 }
 
-export function entryCount(): number {
-  return entries.size;
-}
-
-/** Counts one request against every window of the counter, if all have room. */
-export async function consume(spec: CounterSpec, deps: LimiterDeps): Promise<Outcome> {
-  rateLimitStats.checks++;
-  const entry = entryFor(spec);
-  let now = deps.now();
-  let degraded: string | undefined;
-  if (now - entry.syncedAt >= STALE_SYNC_INTERVALS * entry.syncMs) {
-    if (now - entry.failedAt < FAILURE_BACKOFF_MS) {
-      degraded = `KV failed ${now - entry.failedAt} ms ago: ${entry.lastError ?? "unknown"}`;
-    } else {
-      rateLimitStats.coldWaits++;
-      const synced = await bounded(sync(entry, deps), COLD_WAIT_MS);
-      now = deps.now();
-      if (synced === "timeout") {
-        entry.failedAt = now;
-        entry.lastError = `KV list took over ${COLD_WAIT_MS} ms`;
-      }
-      if (synced !== true) degraded = entry.lastError ?? "KV read failed";
-    }
-  } else if (now - entry.syncedAt >= entry.syncMs && !entry.syncing && now - entry.failedAt >= FAILURE_BACKOFF_MS) {
-    rateLimitStats.backgroundReads++;
-    deps.waitUntil(bounded(sync(entry, deps), BACKGROUND_WAIT_MS));
-  }
-
-  // From here to the end nothing is awaited: deciding and counting are one step.
-  const decision = decide(uses(entry, spec.windows, now), now);
-  if (!decision.allowed) {
-    rateLimitStats.refused++;
-    sweep(now, deps);
-    return { status: "refused", decision };
-  }
-  if (degraded !== undefined && spec.failMode === "closed") {
-    rateLimitStats.unavailable++;
-    sweep(now, deps);
-    return { status: "unavailable", decision, reason: degraded };
-  }
-  const charge = add(entry, spec.windows, now, 1);
-  markDirty(entry, now, deps);
-  sweep(now, deps);
-  rateLimitStats.allowed++;
-  if (degraded !== undefined) rateLimitStats.failOpen++;
-  return { status: "allowed", decision, degraded, charge };
-}
-
-/** Gives back an allowed request's count (in the windows it was counted in, if still current). */
-export function refund(charge: Charge, deps: LimiterDeps): void {
-  const entry = entries.get(charge.id);
-  if (!entry) return;
-  const now = deps.now();
-  let changed = false;
-  for (const [seconds, index] of charge.indices) {
-    const count = entry.counts.get(seconds);
-    if (count && count.index === index && count.local > 0) {
-      count.local--;
-      changed = true;
-    }
-  }
-  if (!changed) return;
-  rateLimitStats.refunds++;
-  markDirty(entry, now, deps);
-}
-
-/** The windows as they stand, without counting anything (e.g. for headers after a refund). */
-export function peek(spec: CounterSpec, nowMs: number): Decision {
-  const entry = entries.get(spec.id);
-  const windows = entry ? uses(entry, spec.windows, nowMs) : spec.windows.map((w) => ({ ...w, used: 0 }));
-  return decide(windows, nowMs, 0);
-}
-
-/** For tests and the bench: forget every counter (nothing is written). */
-export function resetLimiter(): void {
-  entries.clear();
-  dirty.clear();
-  lastSweepAt = Number.NEGATIVE_INFINITY;
-  for (const key of Object.keys(rateLimitStats) as (keyof typeof rateLimitStats)[]) rateLimitStats[key] = 0;
-}
-
-// ---- Counters in memory -------------------------------------------------------------------------
-
-function entryFor(spec: CounterSpec): Entry {
-  let entry = entries.get(spec.id);
-  if (entry) {
-    // Most recently used last: eviction takes the first.
-    entries.delete(spec.id);
-  } else {
-    entry = {
-      id: spec.id,
-      makeKvName: spec.kvName,
-      kvName: undefined,
-      counts: new Map(),
-      syncedAt: Number.NEGATIVE_INFINITY,
-      syncing: undefined,
-      failedAt: Number.NEGATIVE_INFINITY,
-      lastError: undefined,
-      dirty: false,
-      putting: false,
-      lastPutAt: Number.NEGATIVE_INFINITY,
-      putFailedAt: Number.NEGATIVE_INFINITY,
-      windows: spec.windows,
-      flushMs: flushIntervalMs(spec.windows),
-      syncMs: syncIntervalMs(spec.windows),
-    };
-  }
-  if (entry.windows !== spec.windows) {
-    entry.windows = spec.windows;
-    entry.flushMs = flushIntervalMs(spec.windows);
-    entry.syncMs = syncIntervalMs(spec.windows);
-  }
-  entries.set(spec.id, entry);
-  if (entries.size > MAX_ENTRIES) {
-    const oldest = entries.keys().next().value as string;
-    entries.delete(oldest);
-  }
-  return entry;
-}
-
-/** The window's count, reset when `nowMs` is in a later window than the one counted. */
-function current(entry: Entry, seconds: number, nowMs: number): WindowCount {
-  const index = windowIndex(nowMs, seconds);
-  let count = entry.counts.get(seconds);
-  if (!count || count.index < index) {
-    count = { index, local: 0, others: 0 };
-    entry.counts.set(seconds, count);
-  }
-  return count;
-}
-
-function uses(entry: Entry, windows: readonly WindowPolicy[], nowMs: number) {
-  return windows.map((w) => {
-    const count = current(entry, w.seconds, nowMs);
-    return { ...w, used: count.local + count.others };
-  });
-}
-
-function add(entry: Entry, windows: readonly WindowPolicy[], nowMs: number, delta: number): Charge {
-  const indices = new Map<number, number>();
-  for (const w of windows) {
-    const count = current(entry, w.seconds, nowMs);
-    count.local = Math.max(0, count.local + delta);
-    indices.set(w.seconds, count.index);
-  }
-  return { id: entry.id, indices };
-}
-
-// ---- Reading the others' counts -----------------------------------------------------------------
-
-function kvNameOf(entry: Entry): Promise<string> {
-  entry.kvName ??= entry.makeKvName().catch((error: unknown) => {
-    entry.kvName = undefined;
-    throw error;
-  });
-  return entry.kvName;
-}
-
-/** One read of the counter's shards, shared by everyone asking while it runs. Never rejects. */
-function sync(entry: Entry, deps: LimiterDeps): Promise<boolean> {
-  if (entry.syncing) return entry.syncing;
-  const run = (async () => {
-    try {
-      const shards = await deps.store.readShards(await kvNameOf(entry));
-      const now = deps.now();
-      apply(entry, shards, now);
-      entry.syncedAt = now;
-      entry.failedAt = Number.NEGATIVE_INFINITY;
-      entry.lastError = undefined;
-      return true;
-    } catch (error) {
-      entry.failedAt = deps.now();
-      entry.lastError = `KV list failed: ${errorName(error)}`;
-      deps.log({ event: "rate_limit_kv_error", op: "list", reason: entry.lastError });
-      return false;
-    } finally {
-      entry.syncing = undefined;
-    }
-  })();
-  entry.syncing = run;
-  return run;
+export interface Limiter {
+  /** Counts one request against every window of the counter, if all have room. */
+  consume(spec: CounterSpec, deps: LimiterDeps): Promise<Outcome>;
+  /** Gives back an allowed request's count (in the windows it was counted in, if still current). */
+  refund(charge: Charge, deps: LimiterDeps): void;
+  /** The windows as they stand, without counting anything (e.g. for headers after a refund). */
+  peek(spec: CounterSpec, nowMs: number): Decision;
+  /** This isolate's shard name: random, made on first use (random values are not allowed at global scope). */
+  isolateId(): string;
+  entryCount(): number;
+  readonly stats: Readonly<LimiterStats>;
 }
 
 /**
- * Others: the sum of the other isolates' shards for the current window. Counts only grow within a
- * window, so a read that sees less than an earlier one (another KV cache) does not lower it. Our own
- * shard in KV can be ahead of memory if this counter was evicted and made again: take the larger.
+ * One isolate's counters: created with the app (src/isolate.ts); a test makes a fresh one.
+ * `isolateId`: the shard name to write under (default: random, made on first use).
  */
-function apply(entry: Entry, shards: readonly Shard[], nowMs: number): void {
-  const me = isolateId();
-  for (const w of entry.windows) {
-    const count = current(entry, w.seconds, nowMs);
-    let others = 0;
-    for (const shard of shards) {
-      const found = shard.counts.find((c) => c.seconds === w.seconds && c.index === count.index);
-      if (!found) continue;
-      if (shard.isolate === me) count.local = Math.max(count.local, found.count);
-      else others += found.count;
-    }
-    count.others = Math.max(count.others, others);
+export function createLimiter(options: { isolateId?: string } = {}): Limiter {
+  const stats: LimiterStats = {
+    checks: 0,
+    allowed: 0,
+    refused: 0,
+    unavailable: 0,
+    failOpen: 0,
+    coldWaits: 0,
+    backgroundReads: 0,
+    refunds: 0,
+  };
+  const entries = new Map<string, Entry>();
+  const dirty = new Set<Entry>();
+  let lastSweepAt = Number.NEGATIVE_INFINITY;
+  let isolate: string | undefined = options.isolateId;
+
+  function isolateId(): string {
+    isolate ??= crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+    return isolate;
   }
-}
 
-// ---- Writing this isolate's counts --------------------------------------------------------------
-
-function markDirty(entry: Entry, nowMs: number, deps: LimiterDeps): void {
-  entry.dirty = true;
-  dirty.delete(entry);
-  dirty.add(entry);
-  flushIfDue(entry, nowMs, deps);
-}
-
-/** Starts this counter's write if one is due: at most one per flush interval, none in flight. */
-function flushIfDue(entry: Entry, nowMs: number, deps: LimiterDeps): boolean {
-  if (!entry.dirty || entry.putting) return false;
-  if (nowMs - entry.lastPutAt < entry.flushMs || nowMs - entry.putFailedAt < FAILURE_BACKOFF_MS) return false;
-  entry.putting = true;
-  entry.dirty = false;
-  dirty.delete(entry);
-  entry.lastPutAt = nowMs;
-  const counts: ShardCount[] = entry.windows.map((w) => {
-    const count = current(entry, w.seconds, nowMs);
-    return { seconds: w.seconds, index: count.index, count: count.local };
-  });
-  const ttl = shardTtlSeconds(entry.windows, nowMs);
-  const write = kvNameOf(entry).then((name) => deps.store.writeShard(name, isolateId(), counts, ttl));
-  deps.waitUntil(
-    bounded(
-      write.then(
-        () => true,
-        (error: unknown) => {
-          deps.log({ event: "rate_limit_kv_error", op: "put", reason: `KV put failed: ${errorName(error)}` });
-          return false;
-        },
-      ),
-      BACKGROUND_WAIT_MS,
-    ).then((ok) => {
-      entry.putting = false;
-      if (ok !== true) {
-        entry.putFailedAt = deps.now();
-        markDirtyQuietly(entry);
+  async function consume(spec: CounterSpec, deps: LimiterDeps): Promise<Outcome> {
+    stats.checks++;
+    const entry = entryFor(spec);
+    let now = deps.now();
+    let degraded: string | undefined;
+    if (now - entry.syncedAt >= STALE_SYNC_INTERVALS * entry.syncMs) {
+      if (now - entry.failedAt < FAILURE_BACKOFF_MS) {
+        degraded = `KV failed ${now - entry.failedAt} ms ago: ${entry.lastError ?? "unknown"}`;
+      } else {
+        stats.coldWaits++;
+        const synced = await bounded(sync(entry, deps), COLD_WAIT_MS);
+        now = deps.now();
+        if (synced === TIMED_OUT) {
+          entry.failedAt = now;
+          entry.lastError = `KV list took over ${COLD_WAIT_MS} ms`;
+        }
+        if (synced !== true) degraded = entry.lastError ?? "KV read failed";
       }
-    }),
-  );
-  return true;
-}
+    } else if (now - entry.syncedAt >= entry.syncMs && !entry.syncing && now - entry.failedAt >= FAILURE_BACKOFF_MS) {
+      stats.backgroundReads++;
+      deps.waitUntil(bounded(sync(entry, deps), BACKGROUND_WAIT_MS));
+    }
 
-function markDirtyQuietly(entry: Entry): void {
-  entry.dirty = true;
-  dirty.add(entry);
-}
-
-/** Writes other counters' counts that have waited a second, a few per request. */
-function sweep(nowMs: number, deps: LimiterDeps): void {
-  if (dirty.size === 0 || nowMs - lastSweepAt < SWEEP_INTERVAL_MS) return;
-  lastSweepAt = nowMs;
-  let started = 0;
-  // Deleting from a Set while iterating it is well defined: flushIfDue removes what it starts.
-  for (const entry of dirty) {
-    if (started >= SWEEP_WRITES_MAX) break;
-    if (flushIfDue(entry, nowMs, deps)) started++;
+    // From here to the end nothing is awaited: deciding and counting are one step.
+    const decision = decide(uses(entry, spec.windows, now), now);
+    if (!decision.allowed) {
+      stats.refused++;
+      sweep(now, deps);
+      return { status: "refused", decision };
+    }
+    if (degraded !== undefined && spec.failMode === "closed") {
+      stats.unavailable++;
+      sweep(now, deps);
+      return { status: "unavailable", decision, reason: degraded };
+    }
+    const charge = add(entry, spec.windows, now, 1);
+    markDirty(entry, now, deps);
+    sweep(now, deps);
+    stats.allowed++;
+    if (degraded !== undefined) stats.failOpen++;
+    return { status: "allowed", decision, degraded, charge };
   }
+
+  function refund(charge: Charge, deps: LimiterDeps): void {
+    const entry = entries.get(charge.id);
+    if (!entry) return;
+    const now = deps.now();
+    let changed = false;
+    for (const [seconds, index] of charge.indices) {
+      const count = entry.counts.get(seconds);
+      if (count && count.index === index && count.local > 0) {
+        count.local--;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    stats.refunds++;
+    markDirty(entry, now, deps);
+  }
+
+  function peek(spec: CounterSpec, nowMs: number): Decision {
+    const entry = entries.get(spec.id);
+    const windows = entry ? uses(entry, spec.windows, nowMs) : spec.windows.map((w) => ({ ...w, used: 0 }));
+    return decide(windows, nowMs, 0);
+  }
+
+  // ---- Counters in memory -------------------------------------------------------------------------
+
+  function entryFor(spec: CounterSpec): Entry {
+    let entry = entries.get(spec.id);
+    if (entry) {
+      // Most recently used last: eviction takes the first.
+      entries.delete(spec.id);
+    } else {
+      entry = {
+        id: spec.id,
+        makeKvName: spec.kvName,
+        kvName: undefined,
+        counts: new Map(),
+        syncedAt: Number.NEGATIVE_INFINITY,
+        syncing: undefined,
+        failedAt: Number.NEGATIVE_INFINITY,
+        lastError: undefined,
+        dirty: false,
+        putting: false,
+        lastPutAt: Number.NEGATIVE_INFINITY,
+        putFailedAt: Number.NEGATIVE_INFINITY,
+        windows: spec.windows,
+        flushMs: flushIntervalMs(spec.windows),
+        syncMs: syncIntervalMs(spec.windows),
+      };
+    }
+    if (entry.windows !== spec.windows) {
+      entry.windows = spec.windows;
+      entry.flushMs = flushIntervalMs(spec.windows);
+      entry.syncMs = syncIntervalMs(spec.windows);
+    }
+    entries.set(spec.id, entry);
+    if (entries.size > COUNTERS_IN_MEMORY_MAX) {
+      const oldest = entries.keys().next().value as string;
+      entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  /** The window's count, reset when `nowMs` is in a later window than the one counted. */
+  function current(entry: Entry, seconds: number, nowMs: number): WindowCount {
+    const index = windowIndex(nowMs, seconds);
+    let count = entry.counts.get(seconds);
+    if (!count || count.index < index) {
+      count = { index, local: 0, others: 0 };
+      entry.counts.set(seconds, count);
+    }
+    return count;
+  }
+
+  function uses(entry: Entry, windows: readonly WindowPolicy[], nowMs: number) {
+    return windows.map((w) => {
+      const count = current(entry, w.seconds, nowMs);
+      return { ...w, used: count.local + count.others };
+    });
+  }
+
+  function add(entry: Entry, windows: readonly WindowPolicy[], nowMs: number, delta: number): Charge {
+    const indices = new Map<number, number>();
+    for (const w of windows) {
+      const count = current(entry, w.seconds, nowMs);
+      count.local = Math.max(0, count.local + delta);
+      indices.set(w.seconds, count.index);
+    }
+    return { id: entry.id, indices };
+  }
+
+  // ---- Reading the others' counts -----------------------------------------------------------------
+
+  function kvNameOf(entry: Entry): Promise<string> {
+    entry.kvName ??= entry.makeKvName().catch((error: unknown) => {
+      entry.kvName = undefined;
+      throw error;
+    });
+    return entry.kvName;
+  }
+
+  /** One read of the counter's shards, shared by everyone asking while it runs. Never rejects. */
+  function sync(entry: Entry, deps: LimiterDeps): Promise<boolean> {
+    if (entry.syncing) return entry.syncing;
+    const run = (async () => {
+      try {
+        const shards = await deps.store.readShards(await kvNameOf(entry));
+        const now = deps.now();
+        apply(entry, shards, now);
+        entry.syncedAt = now;
+        entry.failedAt = Number.NEGATIVE_INFINITY;
+        entry.lastError = undefined;
+        return true;
+      } catch (error) {
+        entry.failedAt = deps.now();
+        entry.lastError = `KV list failed: ${errorName(error)}`;
+        deps.log({ event: "rate_limit_kv_error", op: "list", reason: entry.lastError });
+        return false;
+      } finally {
+        entry.syncing = undefined;
+      }
+    })();
+    entry.syncing = run;
+    return run;
+  }
+
+  /**
+   * Others: the sum of the other isolates' shards for the current window. Counts only grow within a
+   * window, so a read that sees less than an earlier one (another KV cache) does not lower it. Our own
+   * shard in KV can be ahead of memory if this counter was evicted and made again: take the larger.
+   */
+  function apply(entry: Entry, shards: readonly Shard[], nowMs: number): void {
+    const me = isolateId();
+    for (const w of entry.windows) {
+      const count = current(entry, w.seconds, nowMs);
+      let others = 0;
+      for (const shard of shards) {
+        const found = shard.counts.find((c) => c.seconds === w.seconds && c.index === count.index);
+        if (!found) continue;
+        if (shard.isolate === me) count.local = Math.max(count.local, found.count);
+        else others += found.count;
+      }
+      count.others = Math.max(count.others, others);
+    }
+  }
+
+  // ---- Writing this isolate's counts --------------------------------------------------------------
+
+  function markDirty(entry: Entry, nowMs: number, deps: LimiterDeps): void {
+    entry.dirty = true;
+    dirty.delete(entry);
+    dirty.add(entry);
+    flushIfDue(entry, nowMs, deps);
+  }
+
+  /** Starts this counter's write if one is due: at most one per flush interval, none in flight. */
+  function flushIfDue(entry: Entry, nowMs: number, deps: LimiterDeps): boolean {
+    if (!entry.dirty || entry.putting) return false;
+    if (nowMs - entry.lastPutAt < entry.flushMs || nowMs - entry.putFailedAt < FAILURE_BACKOFF_MS) return false;
+    entry.putting = true;
+    entry.dirty = false;
+    dirty.delete(entry);
+    entry.lastPutAt = nowMs;
+    const counts: ShardCount[] = entry.windows.map((w) => {
+      const count = current(entry, w.seconds, nowMs);
+      return { seconds: w.seconds, index: count.index, count: count.local };
+    });
+    const ttl = shardTtlSeconds(entry.windows, nowMs);
+    const write = kvNameOf(entry).then((name) => deps.store.writeShard(name, isolateId(), counts, ttl));
+    deps.waitUntil(
+      bounded(
+        write.then(
+          () => true,
+          (error: unknown) => {
+            deps.log({ event: "rate_limit_kv_error", op: "put", reason: `KV put failed: ${errorName(error)}` });
+            return false;
+          },
+        ),
+        BACKGROUND_WAIT_MS,
+      ).then((ok) => {
+        entry.putting = false;
+        if (ok !== true) {
+          entry.putFailedAt = deps.now();
+          markDirtyQuietly(entry);
+        }
+      }),
+    );
+    return true;
+  }
+
+  function markDirtyQuietly(entry: Entry): void {
+    entry.dirty = true;
+    dirty.add(entry);
+  }
+
+  /** Writes other counters' counts that have waited a second, a few per request. */
+  function sweep(nowMs: number, deps: LimiterDeps): void {
+    if (dirty.size === 0 || nowMs - lastSweepAt < SWEEP_INTERVAL_MS) return;
+    lastSweepAt = nowMs;
+    let started = 0;
+    // Deleting from a Set while iterating it is well defined: flushIfDue removes what it starts.
+    for (const entry of dirty) {
+      if (started >= SWEEP_WRITES_MAX) break;
+      if (flushIfDue(entry, nowMs, deps)) started++;
+    }
+  }
+
+  return { consume, refund, peek, isolateId, entryCount: () => entries.size, stats };
 }
 
 // ---- Helpers ------------------------------------------------------------------------------------
-
-/** The promise's value, or "timeout" after `ms` (the promise itself keeps running). */
-function bounded<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 
 /** Only the error's class: a KV error message may quote the key. */
 function errorName(error: unknown): string {

@@ -47,38 +47,36 @@ export interface RateLimitStore {
   writeShard(counter: string, isolate: string, counts: readonly ShardCount[], ttlSeconds: number): Promise<void>;
 }
 
-/** KV operations made by this isolate (GET /v1/admin/stats, the bench). Nothing here does a `get`. */
-export const rateLimitKvStats = { gets: 0, lists: 0, puts: 0, errors: 0 };
+/** KV operations made by this isolate (GET /v1/admin/stats, the bench). */
+export interface RateLimitKvStats {
+  lists: number;
+  puts: number;
+  errors: number;
+}
+
+export function newRateLimitKvStats(): RateLimitKvStats {
+  return { lists: 0, puts: 0, errors: 0 };
+}
 
 interface ShardMetadata {
   w?: unknown;
 }
 
-const stores = new WeakMap<KVNamespace, RateLimitStore>();
-
-export function kvRateLimitStore(kv: KVNamespace | undefined): RateLimitStore {
+/** The store over one KV binding, counting its operations into `stats`. */
+export function kvRateLimitStore(kv: KVNamespace | undefined, stats: RateLimitKvStats): RateLimitStore {
   if (!kv) return missingBinding;
-  let store = stores.get(kv);
-  if (!store) {
-    store = kvStore(kv);
-    stores.set(kv, store);
-  }
-  return store;
-}
-
-function kvStore(kv: KVNamespace): RateLimitStore {
   return {
     async readShards(counter) {
       const prefix = `${KEY_PREFIX}${counter}/`;
       const shards: Shard[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < LIST_PAGES_MAX; page++) {
-        rateLimitKvStats.lists++;
+        stats.lists++;
         let result: KVNamespaceListResult<ShardMetadata, string>;
         try {
           result = await kv.list<ShardMetadata>({ prefix, limit: LIST_PAGE_KEYS, ...(cursor ? { cursor } : {}) });
         } catch (error) {
-          rateLimitKvStats.errors++;
+          stats.errors++;
           throw error;
         }
         for (const key of result.keys) {
@@ -91,7 +89,7 @@ function kvStore(kv: KVNamespace): RateLimitStore {
       return shards;
     },
     async writeShard(counter, isolate, counts, ttlSeconds) {
-      rateLimitKvStats.puts++;
+      stats.puts++;
       const metadata = { w: counts.slice(0, WINDOWS_IN_METADATA_MAX).map((c) => [c.seconds, c.index, c.count]) };
       try {
         await kv.put(`${KEY_PREFIX}${counter}/${isolate}`, "", {
@@ -99,7 +97,7 @@ function kvStore(kv: KVNamespace): RateLimitStore {
           metadata,
         });
       } catch (error) {
-        rateLimitKvStats.errors++;
+        stats.errors++;
         throw error;
       }
     },

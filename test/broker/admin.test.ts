@@ -3,13 +3,15 @@
 // guard against admin identities on every public path.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { clearAdminCache, HARD_TTL_MS, runtimeAdmins, SOFT_TTL_MS, setRuntimeAdmins } from "../../src/admins/cache.js";
-import { kvStats, readRuntimeAdmins, writeRuntimeAdmins } from "../../src/admins/store.js";
-import { clearAdminSigCache } from "../../src/http/routes/admin.js";
+import { HARD_TTL_MS, SOFT_TTL_MS } from "../../src/admins/cache.js";
+import { readRuntimeAdmins, writeRuntimeAdmins } from "../../src/admins/store.js";
+import type { IsolateState } from "../../src/isolate.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
 import {
   AUDIENCE,
   call,
+  fakeClock,
+  freshIsolate,
   ISSUER,
   type Json,
   mintJwt,
@@ -40,6 +42,10 @@ const ALL = [ONE, MANY, NONE, RUNTIME, OP, CACHE_UNIT, CACHE_ROUTE, KV_DOWN, GUA
 const secrets = { ...secretsFor(...ALL), ADMIN_API_TOKEN: OPERATOR_TOKEN };
 
 let config: Json;
+/** The isolate the calls go to: its admin cache, admin-sig cache and KV counters. */
+let state: IsolateState = freshIsolate();
+/** KV counts of the test's own direct reads and writes (not the broker's). */
+const direct = { reads: 0, writes: 0 };
 let idpKey: Awaited<ReturnType<typeof newIdpKey>>;
 
 beforeAll(async () => {
@@ -137,7 +143,7 @@ function brokenKv(mode: "reject" | "hang" = "reject"): KVNamespace {
 
 describe("POST /v1/admin/usersig", () => {
   it("a key with allowAdmin gets the only config admin's sig without naming it", async () => {
-    clearAdminSigCache();
+    state = freshIsolate();
     const body = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator");
     expect(body.expireSeconds).toBe(600);
     // naming it works as well
@@ -145,51 +151,51 @@ describe("POST /v1/admin/usersig", () => {
   });
 
   it("the sig is reused while more than half of its life remains, then replaced", async () => {
-    clearAdminSigCache();
     const t0 = Math.floor(Date.now() / 1000) * 1000;
-    vi.setSystemTime(t0);
+    const clock = fakeClock(t0);
+    state = freshIsolate({ clock: clock.read });
     const first = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000);
     expect(first.expiresAt).toBe(t0 / 1000 + 600);
 
     // Ten seconds later a fresh sig would differ (another issue time): the same one proves the cache.
-    vi.setSystemTime(t0 + 10_000);
+    clock.set(t0 + 10_000);
     const again = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000 + 10);
     expect(again.userSig).toBe(first.userSig);
     expect(again.expiresAt).toBe(first.expiresAt);
 
     // Just under half its life gone (299 of 600 s): still reused.
-    vi.setSystemTime(t0 + 299_000);
+    clock.set(t0 + 299_000);
     const late = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000 + 299);
     expect(late.userSig).toBe(first.userSig);
 
     // Half its life gone: replaced by a new sig issued now, which is then reused in turn.
-    vi.setSystemTime(t0 + 300_000);
+    clock.set(t0 + 300_000);
     const renewed = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000 + 300);
     expect(renewed.userSig).not.toBe(first.userSig);
     expect(renewed.expiresAt).toBe(t0 / 1000 + 300 + 600);
-    vi.setSystemTime(t0 + 320_000);
+    clock.set(t0 + 320_000);
     const reused = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000 + 320);
     expect(reused.userSig).toBe(renewed.userSig);
   });
 
-  it("clearing the sig cache makes the next call sign anew", async () => {
-    clearAdminSigCache();
+  it("a fresh isolate (no cached sig) signs anew", async () => {
     const t0 = Math.floor(Date.now() / 1000) * 1000;
-    vi.setSystemTime(t0);
+    const clock = fakeClock(t0);
+    state = freshIsolate({ clock: clock.read });
     const first = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000);
-    vi.setSystemTime(t0 + 5_000);
-    clearAdminSigCache();
+    clock.set(t0 + 5_000);
+    state = freshIsolate({ clock: clock.read });
     const fresh = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000 + 5);
     expect(fresh.userSig).not.toBe(first.userSig);
     expect(fresh.expiresAt).toBe(t0 / 1000 + 5 + 600);
   });
 
   it("a changed adminSeconds in the config is not served from the cache", async () => {
-    clearAdminSigCache();
     const t0 = Math.floor(Date.now() / 1000) * 1000;
-    vi.setSystemTime(t0);
+    const clock = fakeClock(t0);
+    state = freshIsolate({ clock: clock.read });
     const first = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000);
-    vi.setSystemTime(t0 + 5_000);
+    clock.set(t0 + 5_000);
     const apps = (config.apps as Json[]).map((a) =>
       a.sdkAppId === ONE ? { ...a, lifetimes: { adminSeconds: 900 } } : a,
     );
@@ -204,8 +210,34 @@ describe("POST /v1/admin/usersig", () => {
     expect(changed.userSig).not.toBe(first.userSig);
   });
 
+  it("a rotated secret key is not served from the cache: the next sig verifies only with the new key", async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const clock = fakeClock(t0);
+    state = freshIsolate({ clock: clock.read });
+    const first = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000);
+    // Same second, same lifetime: only the key differs, so a cached entry would be byte-identical.
+    const rotated = "rotated-secret-key-0123456789abcdef0123456789abcdef";
+    const response = await adminSig({ sdkAppId: ONE }, ADMIN_KEY, { [`SECRET_KEY_${ONE}`]: rotated });
+    const body = (await response.json()) as SigBody;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body.userSig).not.toBe(first.userSig);
+    const decoded = await verifyUserSig(body.userSig, {
+      sdkAppId: ONE,
+      secretKey: rotated,
+      userId: "administrator",
+      now: t0 / 1000,
+    });
+    expect(decoded.expiresAt).toBe(body.expiresAt);
+    await expect(
+      verifyUserSig(body.userSig, { sdkAppId: ONE, secretKey: SECRET_KEY, userId: "administrator", now: t0 / 1000 }),
+    ).rejects.toMatchObject({ code: "ERR_SIGNATURE" });
+    // And back to the old key: the old key's sig again, not the rotated one's.
+    const back = await okSig(await adminSig({ sdkAppId: ONE }), ONE, "administrator", t0 / 1000);
+    expect(back.userSig).not.toBe(body.userSig);
+  });
+
   it("sigs are cached per identity: two admins get their own", async () => {
-    clearAdminSigCache();
+    state = freshIsolate();
     const a = await okSig(await adminSig({ sdkAppId: MANY, userId: "admin1" }), MANY, "admin1");
     const b = await okSig(await adminSig({ sdkAppId: MANY, userId: "admin2" }), MANY, "admin2");
     expect(a.userSig).not.toBe(b.userSig);
@@ -251,7 +283,7 @@ describe("POST /v1/admin/usersig", () => {
   });
 
   it("a runtime admin's sig is issued; once removed (even by a bulk replace) it is refused despite the cache", async () => {
-    clearAdminSigCache();
+    state = freshIsolate();
     await problem(await adminSig({ sdkAppId: RUNTIME, userId: "svc" }), 403, "NOT_AN_ADMIN_IDENTITY");
     expect((await operator("PUT", `/v1/admin/apps/${RUNTIME}/admins/svc`)).status).toBe(201);
     // the only admin of the app: may be omitted
@@ -312,7 +344,7 @@ describe("operator API", () => {
   });
 
   it("PUT .../admins/{id} is 201, then 200; GET lists it as runtime; KV holds it under admins/v1/<id>", async () => {
-    const writes = kvStats.writes;
+    const writes = state.admins.kvStats.writes;
     const added = await operator("PUT", `${base}/alice`);
     expect(added.status).toBe(201);
     expect(await added.json()).toEqual({
@@ -324,7 +356,7 @@ describe("operator API", () => {
     });
     const again = await operator("PUT", `${base}/alice`);
     expect(again.status).toBe(200);
-    expect(kvStats.writes).toBe(writes + 1);
+    expect(state.admins.kvStats.writes).toBe(writes + 1);
     expect((await list()).admins).toContainEqual({ userId: "alice", source: "runtime" });
     const stored = await env.ADMINS.get<{ userIds: string[]; updatedAt: number }>(`admins/v1/${OP}`, "json");
     expect(stored?.userIds).toEqual(["alice"]);
@@ -332,10 +364,10 @@ describe("operator API", () => {
   });
 
   it("PUT of a config admin's id is 200 and stores nothing", async () => {
-    const writes = kvStats.writes;
+    const writes = state.admins.kvStats.writes;
     const response = await operator("PUT", `${base}/root`);
     expect(response.status).toBe(200);
-    expect(kvStats.writes).toBe(writes);
+    expect(state.admins.kvStats.writes).toBe(writes);
   });
 
   it("after PUT the same isolate refuses that identity at once on /v1/usersig", async () => {
@@ -374,7 +406,7 @@ describe("operator API", () => {
     };
     expect(await response.json()).toEqual(expected);
     expect(await list()).toEqual(expected);
-    expect(await readRuntimeAdmins(env.ADMINS, OP)).toEqual(["dave", "erin"]);
+    expect(await readRuntimeAdmins(env.ADMINS, OP, direct)).toEqual(["dave", "erin"]);
     // "alice" (added earlier) is gone, the new ones are refused at once
     expect((await named(OP, "alice")).status).toBe(200);
     await problem(await named(OP, "erin"), 403, "ADMIN_IDENTITY_FORBIDDEN");
@@ -423,73 +455,77 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   };
 
   it("a cold read goes to KV once; while fresh, no read at all", async () => {
-    clearAdminCache();
-    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["a"]);
-    const reads = kvStats.reads;
+    state = freshIsolate();
+    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["a"], direct, Date.now());
+    const reads = state.admins.kvStats.reads;
     const t0 = Date.now();
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0)))]).toEqual(["a"]);
-    expect(kvStats.reads).toBe(reads + 1);
-    for (let i = 0; i < 50; i++) await runtimeAdmins(CACHE_UNIT, deps(t0 + i * 100));
-    expect(kvStats.reads).toBe(reads + 1);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0))).ids]).toEqual(["a"]);
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
+    for (let i = 0; i < 50; i++) await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + i * 100));
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
     expect(pending).toHaveLength(0);
   });
 
   it("a change in KV is not seen while fresh, and is seen after SOFT_TTL_MS via a background refresh", async () => {
     const t0 = Date.now();
-    setRuntimeAdmins(CACHE_UNIT, ["a"], t0);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["a"], t0);
     // another isolate's edit, with the documented key layout
     await env.ADMINS.put(`admins/v1/${CACHE_UNIT}`, JSON.stringify({ userIds: ["a", "b"], updatedAt: t0 }));
-    const reads = kvStats.reads;
+    const reads = state.admins.kvStats.reads;
 
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS - 1)))]).toEqual(["a"]);
-    expect(kvStats.reads).toBe(reads);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS - 1))).ids]).toEqual(["a"]);
+    expect(state.admins.kvStats.reads).toBe(reads);
     expect(pending).toHaveLength(0);
 
     // Past the soft TTL: the stale set is answered at once, one refresh is started in the background...
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 1)))]).toEqual(["a"]);
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 2)))]).toEqual(["a"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 1))).ids]).toEqual(["a"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 2))).ids]).toEqual(["a"]);
     expect(pending).toHaveLength(1);
     await settle();
-    expect(kvStats.reads).toBe(reads + 1);
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
     // ...and once it lands, the change is seen with no further read.
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(Date.now())))].sort()).toEqual(["a", "b"]);
-    expect(kvStats.reads).toBe(reads + 1);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(Date.now()))).ids].sort()).toEqual(["a", "b"]);
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
   });
 
   it("past HARD_TTL_MS the request waits for KV and sees the change at once", async () => {
     const t0 = Date.now();
-    setRuntimeAdmins(CACHE_UNIT, ["stale"], t0);
-    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["c"]);
-    const reads = kvStats.reads;
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + HARD_TTL_MS - 1)))]).toEqual(["stale"]);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["stale"], t0);
+    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["c"], direct, Date.now());
+    const reads = state.admins.kvStats.reads;
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + HARD_TTL_MS - 1))).ids]).toEqual(["stale"]);
     await settle();
-    setRuntimeAdmins(CACHE_UNIT, ["stale"], t0);
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + HARD_TTL_MS + 1)))]).toEqual(["c"]);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["stale"], t0);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + HARD_TTL_MS + 1))).ids]).toEqual(["c"]);
     expect(pending).toHaveLength(0);
-    expect(kvStats.reads).toBe(reads + 2);
+    expect(state.admins.kvStats.reads).toBe(reads + 2);
   });
 
   it("a removal propagates the same way", async () => {
     const t0 = Date.now();
-    setRuntimeAdmins(CACHE_UNIT, ["c"], t0);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["c"], t0);
     await env.ADMINS.delete(`admins/v1/${CACHE_UNIT}`);
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + 1000)))]).toEqual(["c"]);
-    await runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 1));
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + 1000))).ids]).toEqual(["c"]);
+    await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + SOFT_TTL_MS + 1));
     await settle();
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(Date.now())))]).toEqual([]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(Date.now()))).ids]).toEqual([]);
   });
 
   it("a failed background refresh keeps the stale set until the hard TTL, then fails closed", async () => {
     const t0 = Date.now();
-    setRuntimeAdmins(CACHE_UNIT, ["keep"], t0);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["keep"], t0);
     const broken = { ...deps(t0 + SOFT_TTL_MS + 1), kv: brokenKv() };
-    expect([...(await runtimeAdmins(CACHE_UNIT, broken))]).toEqual(["keep"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, broken)).ids]).toEqual(["keep"]);
     await settle();
-    expect([...(await runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + SOFT_TTL_MS + 2 }))]).toEqual(["keep"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + SOFT_TTL_MS + 2 })).ids]).toEqual([
+      "keep",
+    ]);
     await settle();
-    await expect(runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + HARD_TTL_MS + 1 })).rejects.toMatchObject({
-      status: 503,
+    await expect(
+      state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + HARD_TTL_MS + 1 }),
+    ).rejects.toMatchObject({
       code: "ADMIN_SET_UNAVAILABLE",
+      data: { retryAfterSeconds: 5 },
     });
   });
   it("an edit made in this isolate while a background refresh is in flight is not undone by that refresh", async () => {
@@ -504,13 +540,13 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
         }),
     } as unknown as KVNamespace;
     const t0 = Date.now();
-    setRuntimeAdmins(CACHE_UNIT, [], t0 - SOFT_TTL_MS - 1);
-    expect([...(await runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv }))]).toEqual([]);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, [], t0 - SOFT_TTL_MS - 1);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv })).ids]).toEqual([]);
     expect(pending).toHaveLength(1);
-    setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0); // what the operator API does after its KV write
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0); // what the operator API does after its KV write
     answer({ userIds: [] }); // the read that started before the write
     await settle();
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + 1)))]).toEqual(["new-admin"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + 1))).ids]).toEqual(["new-admin"]);
   });
 
   it("the same holds for a request waiting on a cold read", async () => {
@@ -521,62 +557,62 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
           answer = resolve;
         }),
     } as unknown as KVNamespace;
-    clearAdminCache();
+    state = freshIsolate();
     const t0 = Date.now();
-    const waiting = runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv });
+    const waiting = state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv });
     await Promise.resolve();
-    setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0);
+    state.admins.setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0);
     answer({ userIds: [] });
     // the waiting request may use either answer, but the cache must keep the newer set
     await waiting;
-    expect([...(await runtimeAdmins(CACHE_UNIT, deps(t0 + 1)))]).toEqual(["new-admin"]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + 1))).ids]).toEqual(["new-admin"]);
   });
 });
 
 describe("admin-identity cache through the routes", () => {
   it("after warm-up, issuances do no KV read (and survive KV being down)", async () => {
-    clearAdminCache();
+    state = freshIsolate();
     expect((await named(CACHE_ROUTE, "warm")).status).toBe(200);
-    const reads = kvStats.reads;
+    const reads = state.admins.kvStats.reads;
     for (let i = 0; i < 10; i++) expect((await named(CACHE_ROUTE, `user${i}`)).status).toBe(200);
     await problem(await named(CACHE_ROUTE, "root"), 403, "ADMIN_IDENTITY_FORBIDDEN");
     for (let i = 0; i < 5; i++) {
       await okSig(await adminSig({ sdkAppId: CACHE_ROUTE }), CACHE_ROUTE, "root");
     }
-    expect(kvStats.reads).toBe(reads);
+    expect(state.admins.kvStats.reads).toBe(reads);
     // The strongest form: with KV failing, a warm isolate still serves (and still guards).
     expect((await named(CACHE_ROUTE, "user1", { ADMINS: brokenKv() })).status).toBe(200);
     await problem(await named(CACHE_ROUTE, "root", { ADMINS: brokenKv() }), 403, "ADMIN_IDENTITY_FORBIDDEN");
-    expect(kvStats.reads).toBe(reads);
+    expect(state.admins.kvStats.reads).toBe(reads);
   });
 
   it("another isolate's change is not seen while fresh", async () => {
     // A fresh cache entry of this isolate (its own set-up), then a change written by "another isolate".
-    setRuntimeAdmins(CACHE_ROUTE, [], Date.now());
-    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["mallory"]);
-    const reads = kvStats.reads;
+    state.admins.setRuntimeAdmins(CACHE_ROUTE, [], Date.now());
+    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["mallory"], direct, Date.now());
+    const reads = state.admins.kvStats.reads;
     // Within the stated bound (HARD_TTL_MS + KV's propagation), an isolate with a fresh cache
     // still serves the identity: that is the documented trade-off, asserted so that a change to it
     // is deliberate.
     expect((await named(CACHE_ROUTE, "mallory")).status).toBe(200);
-    expect(kvStats.reads).toBe(reads);
+    expect(state.admins.kvStats.reads).toBe(reads);
   });
 
   it("past SOFT_TTL_MS one request is answered from the cache and refreshes it in the background; the next sees the change", async () => {
-    setRuntimeAdmins(CACHE_ROUTE, [], Date.now() - SOFT_TTL_MS - 1);
-    const reads = kvStats.reads;
+    state.admins.setRuntimeAdmins(CACHE_ROUTE, [], Date.now() - SOFT_TTL_MS - 1);
+    const reads = state.admins.kvStats.reads;
     expect((await named(CACHE_ROUTE, "mallory")).status).toBe(200);
-    expect(kvStats.reads).toBe(reads + 1); // the refresh ran in waitUntil
+    expect(state.admins.kvStats.reads).toBe(reads + 1); // the refresh ran in waitUntil
     await problem(await named(CACHE_ROUTE, "mallory"), 403, "ADMIN_IDENTITY_FORBIDDEN");
-    expect(kvStats.reads).toBe(reads + 1);
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
   });
 
   it("past HARD_TTL_MS the next request re-reads KV and sees the change at once", async () => {
-    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["trent"]);
-    setRuntimeAdmins(CACHE_ROUTE, ["mallory"], Date.now() - HARD_TTL_MS - 1);
-    const reads = kvStats.reads;
+    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["trent"], direct, Date.now());
+    state.admins.setRuntimeAdmins(CACHE_ROUTE, ["mallory"], Date.now() - HARD_TTL_MS - 1);
+    const reads = state.admins.kvStats.reads;
     await problem(await named(CACHE_ROUTE, "trent"), 403, "ADMIN_IDENTITY_FORBIDDEN");
-    expect(kvStats.reads).toBe(reads + 1);
+    expect(state.admins.kvStats.reads).toBe(reads + 1);
     expect((await named(CACHE_ROUTE, "mallory")).status).toBe(200);
     // the admin route sees the same set
     await okSig(await adminSig({ sdkAppId: CACHE_ROUTE, userId: "trent" }), CACHE_ROUTE, "trent");
@@ -602,7 +638,7 @@ describe("KV failures", () => {
       () => adminSig({ sdkAppId: KV_DOWN, userId: "bob" }, ADMIN_KEY, down),
     ];
     for (const send of responses) {
-      clearAdminCache();
+      state = freshIsolate();
       const response = await send();
       const text = await response.clone().text();
       await problem(response, 503, "ADMIN_SET_UNAVAILABLE");
@@ -612,20 +648,20 @@ describe("KV failures", () => {
   });
 
   it("once KV is back, the same request succeeds", async () => {
-    clearAdminCache();
+    state = freshIsolate();
     await problem(await guest({ ADMINS: brokenKv() }), 503, "ADMIN_SET_UNAVAILABLE");
     expect((await guest({})).status).toBe(200);
   });
 
   it("a soft-stale cache with KV down is still served; a hard-stale one fails closed", async () => {
-    setRuntimeAdmins(KV_DOWN, [], Date.now() - SOFT_TTL_MS - 1);
+    state.admins.setRuntimeAdmins(KV_DOWN, [], Date.now() - SOFT_TTL_MS - 1);
     expect((await guest({ ADMINS: brokenKv() })).status).toBe(200);
-    setRuntimeAdmins(KV_DOWN, [], Date.now() - HARD_TTL_MS - 1);
+    state.admins.setRuntimeAdmins(KV_DOWN, [], Date.now() - HARD_TTL_MS - 1);
     await problem(await guest({ ADMINS: brokenKv() }), 503, "ADMIN_SET_UNAVAILABLE");
   });
 
   it("a KV read that never finishes is 503 after the wait limit, not a hung request", async () => {
-    clearAdminCache();
+    state = freshIsolate();
     const started = Date.now();
     const response = await guest({ ADMINS: brokenKv("hang") });
     await problem(response, 503, "ADMIN_SET_UNAVAILABLE");

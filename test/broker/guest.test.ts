@@ -259,14 +259,19 @@ describe("renewal with the guest ticket", () => {
     expect(body.field).toBe("guestTicket");
   });
 
-  it("/v1/privatemapkey never creates a guest: 401 without a ticket", async () => {
+  it("/v1/privatemapkey never creates a guest: 401 without a ticket, saying a ticket is needed", async () => {
     const res = await call(
       config,
       "/v1/privatemapkey",
       { method: "POST", json: { roomId: 1234, privileges: ["EnterRoom"] } },
       secretsFor(sdkAppId),
     );
-    await expectBadTicket(res);
+    const body = await problem(res, 401, "UNAUTHORIZED");
+    expect(res.headers.get("WWW-Authenticate")).toBe(TICKET_CHALLENGE);
+    // Not a secret which check failed: the guest is told what to send (issue 12).
+    expect(body.detail).not.toBe(GENERIC_401_DETAIL);
+    expect(String(body.detail)).toMatch(/guestTicket/);
+    expect(String(body.detail)).toMatch(/POST \/v1\/usersig/);
   });
 });
 

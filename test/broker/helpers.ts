@@ -3,7 +3,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { createApp } from "../../src/http/app.js";
 import worker from "../../src/index.js";
+import { type Clock, createIsolateState, type IsolateState } from "../../src/isolate.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
 import vectors from "../fixtures/vectors.json";
 
@@ -21,6 +23,38 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 export type Json = Record<string, unknown>;
+
+/** What `call` sends requests to: the Worker's own entry (src/index.ts) until freshIsolate(). */
+let broker: { fetch: (request: Request, env: never, ctx: ExecutionContext) => Response | Promise<Response> } =
+  worker as never;
+
+/**
+ * From now on (in this test file), `call` goes to a new app with a new isolate state: empty caches
+ * and counters, and the given clock (milliseconds; default Date.now). Returns the state to inspect.
+ */
+export function freshIsolate(options: { clock?: Clock } = {}): IsolateState {
+  const state = createIsolateState(options);
+  const app = createApp(state);
+  broker = { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };
+  return state;
+}
+
+/** A clock the test moves by hand: `clock.read` is the Clock, `clock.set(ms)` / `clock.advance(ms)`. */
+export function fakeClock(startMs: number = Date.now()) {
+  let now = startMs;
+  return {
+    read: () => now,
+    set(ms: number) {
+      now = ms;
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+    get ms() {
+      return now;
+    },
+  };
+}
 
 /** Calls the Worker's fetch handler in this isolate with the given config and secrets. */
 export async function call(
@@ -41,7 +75,7 @@ export async function call(
   const testEnv: Json = { ...env, ...extraEnv };
   if (config !== undefined) testEnv.BROKER_CONFIG = typeof config === "string" ? config : JSON.stringify(config);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv as never, ctx);
+  const response = await broker.fetch(request, testEnv as never, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

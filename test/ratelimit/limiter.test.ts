@@ -4,16 +4,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FailMode, WindowPolicy } from "../../src/ratelimit/config.js";
 import {
+  COUNTERS_IN_MEMORY_MAX,
   type CounterSpec,
-  consume,
-  entryCount,
+  createLimiter,
   FAILURE_BACKOFF_MS,
-  isolateId,
+  type Limiter,
   type LimiterDeps,
-  MAX_ENTRIES,
-  peek,
-  refund,
-  resetLimiter,
 } from "../../src/ratelimit/limiter.js";
 import { flushIntervalMs, STALE_SYNC_INTERVALS, syncIntervalMs } from "../../src/ratelimit/policy.js";
 import type { RateLimitStore, Shard, ShardCount } from "../../src/ratelimit/store.js";
@@ -78,6 +74,7 @@ let now: number;
 let background: Promise<unknown>[];
 let logs: Record<string, unknown>[];
 let deps: LimiterDeps;
+let limiter: Limiter;
 
 function spec(id = "app/usersig/guest/1.2.3.4", windows = MINUTE_10, failMode: FailMode = "closed"): CounterSpec {
   return { id, kvName: async () => `kv:${id}`, windows, failMode };
@@ -88,7 +85,7 @@ async function settle(): Promise<void> {
 }
 
 beforeEach(() => {
-  resetLimiter();
+  limiter = createLimiter();
   store = new FakeStore();
   now = T0;
   background = [];
@@ -104,18 +101,18 @@ beforeEach(() => {
 describe("limiter", () => {
   it("reads KV once when cold, then decides from memory; refreshes in the background", async () => {
     const s = spec();
-    expect((await consume(s, deps)).status).toBe("allowed");
+    expect((await limiter.consume(s, deps)).status).toBe("allowed");
     expect(store.reads).toBe(1);
     for (let i = 0; i < 5; i++) {
       now += 100;
-      await consume(s, deps);
+      await limiter.consume(s, deps);
     }
     expect(store.reads).toBe(1);
     now = T0 + SYNC_MS;
-    await consume(s, deps);
+    await limiter.consume(s, deps);
     expect(store.reads).toBe(2); // in the background: the request did not wait for it
     now += 100;
-    await consume(s, deps);
+    await limiter.consume(s, deps);
     expect(store.reads).toBe(2);
   });
 
@@ -124,13 +121,13 @@ describe("limiter", () => {
     const statuses: string[] = [];
     for (let i = 0; i < 15; i++) {
       now += 10;
-      statuses.push((await consume(s, deps)).status);
+      statuses.push((await limiter.consume(s, deps)).status);
     }
     expect(statuses.filter((x) => x === "allowed")).toHaveLength(10);
     expect(statuses.slice(10)).toEqual(Array(5).fill("refused"));
     const readsBefore = store.reads;
     const putsBefore = store.puts.length;
-    const refused = await consume(s, deps);
+    const refused = await limiter.consume(s, deps);
     expect(refused.status).toBe("refused");
     expect(refused.decision.retryAfterSeconds).toBe(60);
     expect(store.reads).toBe(readsBefore);
@@ -138,7 +135,7 @@ describe("limiter", () => {
   });
 
   it("a burst on a cold counter shares one read and admits exactly the limit", async () => {
-    const outcomes = await Promise.all(Array.from({ length: 50 }, () => consume(spec(), deps)));
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => limiter.consume(spec(), deps)));
     expect(outcomes.filter((o) => o.status === "allowed")).toHaveLength(10);
     expect(outcomes.filter((o) => o.status === "refused")).toHaveLength(40);
     expect(store.reads).toBe(1);
@@ -149,20 +146,20 @@ describe("limiter", () => {
     store.other("kv:app/usersig/guest/1.2.3.4", "other-isolate", [{ seconds: 60, index, count: 7 }]);
     store.other("kv:app/usersig/guest/1.2.3.4", "older-window", [{ seconds: 60, index: index - 1, count: 50 }]);
     const statuses: string[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await consume(spec(), deps)).status);
+    for (let i = 0; i < 5; i++) statuses.push((await limiter.consume(spec(), deps)).status);
     expect(statuses).toEqual(["allowed", "allowed", "allowed", "refused", "refused"]);
   });
 
   it("learns others' counts at the next background read", async () => {
     const s = spec();
-    await consume(s, deps);
+    await limiter.consume(s, deps);
     const index = Math.floor(T0 / 60_000);
     store.other("kv:app/usersig/guest/1.2.3.4", "other-isolate", [{ seconds: 60, index, count: 8 }]);
     now += SYNC_MS;
-    expect((await consume(s, deps)).status).toBe("allowed"); // decided before the read lands
+    expect((await limiter.consume(s, deps)).status).toBe("allowed"); // decided before the read lands
     await settle();
     now += 10;
-    expect((await consume(s, deps)).status).toBe("refused");
+    expect((await limiter.consume(s, deps)).status).toBe("refused");
   });
 
   it("writes its own shard blindly, once per flush interval, with the absolute count", async () => {
@@ -170,20 +167,20 @@ describe("limiter", () => {
     expect(FLUSH_MS).toBe(5_000);
     for (let i = 0; i < 100; i++) {
       now = T0 + i * 5; // 100 requests in half a second
-      await consume(s, deps);
+      await limiter.consume(s, deps);
     }
     await settle();
     expect(store.puts).toHaveLength(1);
-    expect(store.puts[0]).toMatchObject({ isolate: isolateId(), counts: [{ seconds: 60, count: 1 }] });
+    expect(store.puts[0]).toMatchObject({ isolate: limiter.isolateId(), counts: [{ seconds: 60, count: 1 }] });
     now = T0 + FLUSH_MS;
-    await consume(s, deps);
+    await limiter.consume(s, deps);
     await settle();
     expect(store.puts).toHaveLength(2);
     expect(store.puts[1]?.counts[0]?.count).toBe(101);
     // 30 seconds of steady traffic, 20 requests a second: one write per 5 s.
     for (let t = 1; t <= 30_000; t += 50) {
       now = T0 + FLUSH_MS + t;
-      await consume(s, deps);
+      await limiter.consume(s, deps);
       await settle(); // time passes between requests: a write started earlier has landed
     }
     // Due again 5 s after each write: at +10.001 s, +15.001 s, ... +30.001 s (the loop ends at +35 s).
@@ -203,7 +200,7 @@ describe("limiter", () => {
     };
     for (let t = 0; t < 10_000; t += 10) {
       now = T0 + t;
-      await consume(s, deps);
+      await limiter.consume(s, deps);
       await settle();
     }
     expect(times).toHaveLength(10);
@@ -215,13 +212,13 @@ describe("limiter", () => {
   it("writes a quiet counter's last counts with the next request of any counter, once due", async () => {
     const a = spec("a", [{ seconds: 60, limit: 100 }]);
     const b = spec("b", [{ seconds: 60, limit: 100 }]);
-    await consume(a, deps);
+    await limiter.consume(a, deps);
     now += 10;
-    await consume(a, deps); // too soon after the first write: kept in memory
+    await limiter.consume(a, deps); // too soon after the first write: kept in memory
     await settle();
     expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1]);
     now += FLUSH_MS;
-    await consume(b, deps);
+    await limiter.consume(b, deps);
     await settle();
     expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1, 2]);
   });
@@ -234,8 +231,8 @@ describe("limiter", () => {
     ];
     for (let i = 0; i < 5; i++) {
       now = T0 + i * 1_500;
-      await consume(spec("ttl", windows), deps);
-      await consume(spec("short", [{ seconds: 1, limit: 5 }]), deps);
+      await limiter.consume(spec("ttl", windows), deps);
+      await limiter.consume(spec("short", [{ seconds: 1, limit: 5 }]), deps);
       await settle();
     }
     await settle();
@@ -248,28 +245,28 @@ describe("limiter", () => {
 
   it("starts every window afresh when it rolls over", async () => {
     const s = spec();
-    for (let i = 0; i < 10; i++) await consume(s, deps);
-    expect((await consume(s, deps)).status).toBe("refused");
+    for (let i = 0; i < 10; i++) await limiter.consume(s, deps);
+    expect((await limiter.consume(s, deps)).status).toBe("refused");
     now = T0 + 60_000;
-    const next = await consume(s, deps);
+    const next = await limiter.consume(s, deps);
     expect(next.status).toBe("allowed");
     expect(next.decision.tightest.remaining).toBe(9);
   });
 
   it("fail closed: KV failing on a cold counter refuses and counts nothing", async () => {
     store.mode = "reject";
-    const outcome = await consume(spec(), deps);
+    const outcome = await limiter.consume(spec(), deps);
     expect(outcome.status).toBe("unavailable");
     expect(logs.some((l) => l.event === "rate_limit_kv_error")).toBe(true);
     // During the back-off KV is not asked again.
     now += 1_000;
-    expect((await consume(spec(), deps)).status).toBe("unavailable");
+    expect((await limiter.consume(spec(), deps)).status).toBe("unavailable");
     expect(store.reads).toBe(1);
     expect(store.puts).toHaveLength(0);
     // Once KV is back, after the back-off, the counter is read and nothing was counted.
     store.mode = "ok";
     now += FAILURE_BACKOFF_MS;
-    const back = await consume(spec(), deps);
+    const back = await limiter.consume(spec(), deps);
     expect(back.status).toBe("allowed");
     expect(back.decision.tightest.remaining).toBe(9);
   });
@@ -278,7 +275,7 @@ describe("limiter", () => {
     store.mode = "reject";
     const s = spec("open", MINUTE_10, "open");
     const outcomes = [];
-    for (let i = 0; i < 12; i++) outcomes.push(await consume(s, deps));
+    for (let i = 0; i < 12; i++) outcomes.push(await limiter.consume(s, deps));
     expect(outcomes.slice(0, 10).every((o) => o.status === "allowed" && o.degraded !== undefined)).toBe(true);
     expect(outcomes.slice(10).map((o) => o.status)).toEqual(["refused", "refused"]);
     expect(store.reads).toBe(1);
@@ -287,56 +284,56 @@ describe("limiter", () => {
   it("a hanging KV costs a cold request at most the bounded wait", async () => {
     store.mode = "hang";
     const started = performance.now();
-    const outcome = await consume(spec(), deps);
+    const outcome = await limiter.consume(spec(), deps);
     const waited = performance.now() - started;
     expect(outcome.status).toBe("unavailable");
     expect(waited).toBeGreaterThanOrEqual(900);
     // Generous: only "bounded, not hanging" is the point (a loaded CI machine is slow).
     expect(waited).toBeLessThan(10_000);
     const again = performance.now();
-    expect((await consume(spec(), deps)).status).toBe("unavailable");
+    expect((await limiter.consume(spec(), deps)).status).toBe("unavailable");
     // The second request does not wait out the bound again.
     expect(performance.now() - again).toBeLessThan(900);
   });
 
   it("a counter idle for six sync intervals is read again before deciding", async () => {
     const s = spec();
-    await consume(s, deps);
+    await limiter.consume(s, deps);
     now += STALE_MS;
     store.mode = "reject";
-    expect((await consume(s, deps)).status).toBe("unavailable");
+    expect((await limiter.consume(s, deps)).status).toBe("unavailable");
   });
 
   it("refund gives a count back, only in the window it was taken from", async () => {
     const s = spec();
-    const first = await consume(s, deps);
+    const first = await limiter.consume(s, deps);
     if (first.status !== "allowed") throw new Error("expected allowed");
-    expect(peek(s, now).tightest.remaining).toBe(9);
-    refund(first.charge, deps);
-    expect(peek(s, now).tightest.remaining).toBe(10);
-    const second = await consume(s, deps);
+    expect(limiter.peek(s, now).tightest.remaining).toBe(9);
+    limiter.refund(first.charge, deps);
+    expect(limiter.peek(s, now).tightest.remaining).toBe(10);
+    const second = await limiter.consume(s, deps);
     if (second.status !== "allowed") throw new Error("expected allowed");
     now = T0 + 60_000;
-    await consume(s, deps);
-    refund(second.charge, deps); // its window is over: nothing to give back
-    expect(peek(s, now).tightest.remaining).toBe(9);
+    await limiter.consume(s, deps);
+    limiter.refund(second.charge, deps); // its window is over: nothing to give back
+    expect(limiter.peek(s, now).tightest.remaining).toBe(9);
   });
 
   it("after losing its memory, an isolate resumes from its own shard", async () => {
     const s = spec();
     for (let i = 0; i < 4; i++) {
       now += FLUSH_MS;
-      await consume(s, deps);
+      await limiter.consume(s, deps);
       await settle();
     }
     await settle();
-    resetLimiter();
-    const outcome = await consume(s, deps);
+    limiter = createLimiter({ isolateId: limiter.isolateId() }); // the same isolate, its memory gone
+    const outcome = await limiter.consume(s, deps);
     expect(outcome.decision.tightest.remaining).toBe(5);
   });
 
-  it("keeps at most MAX_ENTRIES counters", async () => {
-    for (let i = 0; i <= MAX_ENTRIES; i++) await consume(spec(`subject-${i}`), deps);
-    expect(entryCount()).toBe(MAX_ENTRIES);
+  it("keeps at most COUNTERS_IN_MEMORY_MAX counters", async () => {
+    for (let i = 0; i <= COUNTERS_IN_MEMORY_MAX; i++) await limiter.consume(spec(`subject-${i}`), deps);
+    expect(limiter.entryCount()).toBe(COUNTERS_IN_MEMORY_MAX);
   });
 });

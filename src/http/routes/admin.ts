@@ -2,84 +2,68 @@
  * Admin identities.
  *
  * - POST /v1/admin/usersig: an admin identity's UserSig, for server-side REST calls, to an API key
- *   allowed to get one. Sigs are cached per app and identity in the isolate and reused while more
- *   than half of their life remains.
+ *   allowed to get one. Sigs are cached per app and identity in the isolate (admins/sigs.ts) and
+ *   reused while more than half of their life remains.
  * - GET/PUT/DELETE /v1/admin/apps/{sdkAppId}/admins[/{userId}]: the operator (ADMIN_API_TOKEN)
  *   edits the runtime admin identities kept in KV. Config admins are listed but cannot be removed.
- * - GET /v1/admin/stats: the operator reads this isolate's counters (KV operations, rate-limit decisions).
+ * - GET /v1/admin/stats: the operator reads this isolate's counters (KV operations, rate-limit
+ *   decisions): what `npm run bench` reads to prove warm issuance makes no KV read.
  */
 
 import { Hono, type MiddlewareHandler } from "hono";
-import { runtimeAdmins, setRuntimeAdmins } from "../../admins/cache.js";
-import { kvStats, RUNTIME_ADMINS_MAX, readRuntimeAdmins, writeRuntimeAdmins } from "../../admins/store.js";
+import { ADMINS_RETRY_AFTER_SECONDS, AdminsError } from "../../admins/errors.js";
+import { RUNTIME_ADMINS_MAX, readRuntimeAdmins, writeRuntimeAdmins } from "../../admins/store.js";
 import { secretEquals } from "../../auth/compare.js";
+import { unauthorized } from "../../auth/errors.js";
 import type { LoadedApp } from "../../config/load.js";
-import { enforceRateLimit, rateLimitSnapshot } from "../../ratelimit/http.js";
-import { signUserSig } from "../../usersig/index.js";
-import { appFromPath, pickApp } from "../apps.js";
+import { PolicyError } from "../../issue/errors.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
-import { Problem, problems } from "../problem.js";
+import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
+import { badRequest, RequestError } from "../errors.js";
+import { enforceRateLimit, rateLimitSnapshot } from "../ratelimit.js";
 import { adminsReplaceRequest, adminUsersigRequest, userId as userIdSchema } from "../schemas.js";
+import { appFromPath, pickApp } from "../select-app.js";
 
 export const adminRoutes = new Hono<BrokerHono>();
 
+/** Failed guesses are not rate limited (they are refused before the limiter): the token must be unguessable. */
 export const OPERATOR_TOKEN_MIN_CHARS = 32;
-
-interface CachedSig {
-  userSig: string;
-  issuedAt: number;
-  expireSeconds: number;
-  secretKey: string;
-}
-const sigCache = new Map<string, CachedSig>();
+/** A presented operator token longer than this is not read. */
+const OPERATOR_TOKEN_MAX_CHARS = 512;
+const OPERATOR_BEARER = new RegExp(`^Bearer +([^ ]{1,${OPERATOR_TOKEN_MAX_CHARS}}) *$`, "i");
 
 adminRoutes.post("/v1/admin/usersig", async function adminUserSig(c) {
   const body = await readJson(c, adminUsersigRequest);
-  const app = pickApp(c.var.config, body.sdkAppId);
+  const app = pickApp(c.var.brokerConfig, body.sdkAppId);
   c.var.audit.app = app.config.sdkAppId;
   const key = await requireApiKey(c, app);
   await enforceRateLimit(c, app, "admin", { kind: "apiKey", key });
-  if (!key.allowAdmin) throw problems.forbidden("ADMIN_NOT_ALLOWED", "This API key may not get admin UserSigs.");
-  const runtime = await runtimeAdmins(app.config.sdkAppId, deps(c));
-  const admins = [...app.configAdmins, ...[...runtime].filter((id) => !app.configAdmins.has(id))];
+  if (!key.allowAdmin) throw new PolicyError("ADMIN_NOT_ALLOWED", "This API key may not get admin UserSigs.");
+  const runtime = await c.var.isolate.admins.runtimeAdmins(app.config.sdkAppId, adminDeps(c));
+  const configAdmins = app.configAdmins.ids;
+  const admins = [...configAdmins, ...[...runtime.ids].filter((id) => !configAdmins.has(id))];
   let userId = body.userId;
   if (userId === undefined) {
     if (admins.length !== 1) {
-      throw problems.badRequest("userId is required: this app has several (or no) admin identities.", {
-        field: "userId",
-      });
+      throw new AdminsError(
+        "ADMIN_USERID_REQUIRED",
+        "userId is required: this app has several (or no) admin identities.",
+        { data: { field: "userId" } },
+      );
     }
     userId = admins[0] as string;
   }
   c.var.audit.userId = userId;
   if (!admins.includes(userId)) {
-    throw problems.forbidden("NOT_AN_ADMIN_IDENTITY", "This UserID is not an admin identity of the app.");
+    throw new AdminsError("NOT_AN_ADMIN_IDENTITY", "This UserID is not an admin identity of the app.");
   }
-
-  const now = Math.floor(Date.now() / 1000);
-  const lifetime = app.config.lifetimes.adminSeconds;
-  const cacheKey = `${app.config.sdkAppId}/${userId}`;
-  let entry = sigCache.get(cacheKey);
-  const fresh =
-    entry &&
-    entry.secretKey === app.secretKey &&
-    entry.expireSeconds === lifetime &&
-    now - entry.issuedAt < lifetime / 2;
-  if (!fresh) {
-    const userSig = await signUserSig(
-      { sdkAppId: app.config.sdkAppId, userId, expireSeconds: lifetime },
-      app.secretKey,
-      {
-        now,
-      },
-    );
-    entry = { userSig, issuedAt: now, expireSeconds: lifetime, secretKey: app.secretKey };
-    sigCache.set(cacheKey, entry);
-  }
-  const sig = entry as CachedSig;
-  Object.assign(c.var.audit, { expireSeconds: sig.expireSeconds, outcome: fresh ? "issued-cached" : "issued" });
+  const { sig, cached } = await c.var.isolate.adminSigs.get(
+    { sdkAppId: app.config.sdkAppId, secretKey: app.secretKey, lifetimeSeconds: app.config.lifetimes.adminSeconds },
+    userId,
+    nowSeconds(c),
+  );
+  Object.assign(c.var.audit, { expireSeconds: sig.expireSeconds, outcome: cached ? "issued-cached" : "issued" });
   c.header("Cache-Control", "no-store");
   return c.json({
     sdkAppId: app.config.sdkAppId,
@@ -94,39 +78,34 @@ adminRoutes.post("/v1/admin/usersig", async function adminUserSig(c) {
 
 const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(c, next) {
   c.var.audit.callerKind = "operator";
-  const expected = c.env.ADMIN_API_TOKEN;
-  if (typeof expected !== "string" || expected.length === 0) {
-    throw problems.forbidden("OPERATOR_API_DISABLED", "The operator API is disabled: ADMIN_API_TOKEN is not set.");
+  const expected = c.var.brokerConfig.operatorToken;
+  if (expected === undefined) {
+    throw new RequestError("OPERATOR_API_DISABLED", "The operator API is disabled: ADMIN_API_TOKEN is not set.");
   }
-  // Failed guesses are not rate limited (they are refused before the limiter), so the token itself
-  // must be unguessable.
   if (expected.length < OPERATOR_TOKEN_MIN_CHARS) {
-    throw problems.forbidden(
+    throw new RequestError(
       "OPERATOR_API_DISABLED",
       `The operator API is disabled: ADMIN_API_TOKEN must be at least ${OPERATOR_TOKEN_MIN_CHARS} characters (e.g. openssl rand -hex 32).`,
     );
   }
-  const match = /^Bearer +([^ ]{1,512}) *$/i.exec(c.req.header("Authorization") ?? "");
+  const match = OPERATOR_BEARER.exec(c.req.header("Authorization") ?? "");
   if (!match?.[1] || !(await secretEquals(match[1], expected))) {
-    throw problems.unauthorized("Bearer", "operator: bad or missing token", {
-      tokenGiven: c.req.header("Authorization") !== undefined,
-    });
+    throw unauthorized("Bearer", "operator: bad or missing token", c.req.header("Authorization") !== undefined);
   }
   await next();
 };
 adminRoutes.use("/v1/admin/apps/*", operatorAuth);
 adminRoutes.use("/v1/admin/stats", operatorAuth);
 
-/** This isolate's counters (rate-limit KV operations and decisions, admin-set KV reads): for the bench. */
 adminRoutes.get("/v1/admin/stats", function stats(c) {
   c.var.audit.outcome = "stats";
   c.header("Cache-Control", "no-store");
-  return c.json({ ...rateLimitSnapshot(), admins: { kv: { ...kvStats } } });
+  return c.json({ ...rateLimitSnapshot(c), admins: { kv: { ...c.var.isolate.admins.kvStats } } });
 });
 
 adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {
   const app = operatorApp(c);
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
   c.var.audit.outcome = "listed";
   return c.json(adminsBody(app, runtime));
 });
@@ -135,7 +114,7 @@ adminRoutes.put("/v1/admin/apps/:sdkAppId/admins", async function replaceAdmins(
   const app = operatorApp(c);
   const body = await readJson(c, adminsReplaceRequest);
   for (const id of body.userIds) checkAdminId(app, id);
-  const runtime = [...new Set(body.userIds.filter((id) => !app.configAdmins.has(id)))];
+  const runtime = [...new Set(body.userIds.filter((id) => !app.configAdmins.ids.has(id)))];
   await save(c, app, runtime);
   c.var.audit.outcome = "replaced";
   return c.json(adminsBody(app, runtime));
@@ -146,11 +125,12 @@ adminRoutes.put("/v1/admin/apps/:sdkAppId/admins/:userId", async function addAdm
   const userId = pathUserId(c);
   checkAdminId(app, userId);
   c.var.audit.userId = userId;
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
-  const isNew = !app.configAdmins.has(userId) && !runtime.includes(userId);
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
+  const isNew = !app.configAdmins.ids.has(userId) && !runtime.includes(userId);
   if (isNew) {
-    if (runtime.length >= RUNTIME_ADMINS_MAX)
-      throw problems.badRequest(`At most ${RUNTIME_ADMINS_MAX} runtime admins.`);
+    if (runtime.length >= RUNTIME_ADMINS_MAX) {
+      throw new AdminsError("RUNTIME_ADMINS_FULL", `At most ${RUNTIME_ADMINS_MAX} runtime admins.`);
+    }
     runtime.push(userId);
     await save(c, app, runtime);
   }
@@ -162,29 +142,25 @@ adminRoutes.delete("/v1/admin/apps/:sdkAppId/admins/:userId", async function rem
   const app = operatorApp(c);
   const userId = pathUserId(c);
   c.var.audit.userId = userId;
-  if (app.configAdmins.has(userId)) {
-    throw new Problem({
-      status: 409,
-      code: "CONFIG_ADMIN",
-      title: "Conflict",
-      detail: "This admin identity comes from BROKER_CONFIG; remove it there.",
-    });
+  if (app.configAdmins.ids.has(userId)) {
+    throw new AdminsError("CONFIG_ADMIN", "This admin identity comes from BROKER_CONFIG; remove it there.");
   }
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId));
-  if (!runtime.includes(userId))
-    throw problems.notFound("This UserID is not a runtime admin identity.", "NOT_AN_ADMIN_IDENTITY");
+  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
+  if (!runtime.includes(userId)) {
+    throw new AdminsError("NOT_A_RUNTIME_ADMIN", "This UserID is not a runtime admin identity.");
+  }
   await save(
     c,
     app,
     runtime.filter((id) => id !== userId),
   );
-  sigCache.delete(`${app.config.sdkAppId}/${userId}`);
+  c.var.isolate.adminSigs.forget(app.config.sdkAppId, userId);
   c.var.audit.outcome = "removed";
   return c.body(null, 204);
 });
 
 function operatorApp(c: BrokerContext): LoadedApp {
-  const app = appFromPath(c.var.config, c.req.param("sdkAppId") ?? "");
+  const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");
   c.var.audit.app = app.config.sdkAppId;
   return app;
 }
@@ -192,13 +168,15 @@ function operatorApp(c: BrokerContext): LoadedApp {
 function pathUserId(c: BrokerContext): string {
   const raw = c.req.param("userId") ?? "";
   const parsed = userIdSchema.safeParse(raw);
-  if (!parsed.success) throw problems.badRequest("The UserID in the path is not valid.", { field: "userId" });
+  if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
   return parsed.data;
 }
 
 function checkAdminId(app: LoadedApp, userId: string): void {
   if (!app.userIdRule.test(userId)) {
-    throw problems.badRequest("An admin identity must match the app's userIdPattern.", { field: "userId" });
+    throw new AdminsError("ADMIN_ID_RULE", "An admin identity must match the app's userIdPattern.", {
+      data: { field: "userId" },
+    });
   }
 }
 
@@ -207,35 +185,37 @@ async function store<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw problems.unavailable(
+    throw new AdminsError(
       "ADMINS_STORE_UNAVAILABLE",
       "The admin identities cannot be read or written right now; try again shortly.",
-      5,
-      `admins kv: ${error instanceof Error ? error.name : "unknown"}`,
+      {
+        reason: `admins kv: ${error instanceof Error ? error.name : "unknown"}`,
+        data: { retryAfterSeconds: ADMINS_RETRY_AFTER_SECONDS },
+      },
     );
   }
 }
 
 async function save(c: BrokerContext, app: LoadedApp, runtime: string[]): Promise<void> {
-  await store(() => writeRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, runtime));
-  setRuntimeAdmins(app.config.sdkAppId, runtime);
+  await store(() => writeRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, runtime, kvStats(c), c.var.nowMs));
+  c.var.isolate.admins.setRuntimeAdmins(app.config.sdkAppId, runtime, c.var.nowMs);
 }
 
 function adminsBody(app: LoadedApp, runtime: string[]) {
+  const configAdmins = app.configAdmins.ids;
   return {
     sdkAppId: app.config.sdkAppId,
     admins: [
-      ...[...app.configAdmins].map((userId) => ({ userId, source: "config" as const })),
-      ...runtime.filter((id) => !app.configAdmins.has(id)).map((userId) => ({ userId, source: "runtime" as const })),
+      ...[...configAdmins].map((userId) => ({ userId, source: "config" as const })),
+      ...runtime.filter((id) => !configAdmins.has(id)).map((userId) => ({ userId, source: "runtime" as const })),
     ],
   };
 }
 
-function deps(c: BrokerContext) {
-  return { kv: c.env.ADMINS, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
+function kvStats(c: BrokerContext) {
+  return c.var.isolate.admins.kvStats;
 }
 
-/** For tests: forget cached admin sigs. */
-export function clearAdminSigCache(): void {
-  sigCache.clear();
+function adminDeps(c: BrokerContext) {
+  return { kv: c.env.ADMINS, waitUntil: waitUntilOf(c), now: c.var.nowMs };
 }

@@ -40,7 +40,7 @@ export type PublicApp = z.output<typeof appsResponse>["apps"][number];
 
 appsRoutes.get("/v1/apps", function listApps(c) {
   const apps: PublicApp[] = [];
-  for (const { config } of c.var.config.apps.values()) {
+  for (const { config } of c.var.brokerConfig.apps.values()) {
     const { enabled, turnstile } = config.guests;
     apps.push({
       sdkAppId: config.sdkAppId,

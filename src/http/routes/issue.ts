@@ -1,46 +1,31 @@
 /**
- * The public routes: POST /v1/usersig and POST /v1/privatemapkey. Each decides who is asking, which
- * identity they may have and for how long, refuses admin identities, and only then signs.
+ * The public routes: POST /v1/usersig and POST /v1/privatemapkey. Both run one pipeline
+ * (`issuance` below): read the body, pick the app (and hold a browser to its origins), authenticate
+ * the caller, count it against its rate limit, then resolve the identity (src/issue/identity.ts:
+ * claim, rule, the admin guard, bans, ticket). Only then does each route sign its token.
  */
 
 import { Hono } from "hono";
-import { adminSet } from "../../admins/cache.js";
-import { issueTicket, newGuestUserId, verifyTicket } from "../../auth/guest.js";
+import type { z } from "zod";
+import type { Caller } from "../../auth/caller.js";
 import { verifyTurnstile } from "../../auth/turnstile.js";
 import type { LoadedApp } from "../../config/load.js";
-import {
-  checkPublicUserId,
-  checkRoomAccess,
-  clampLifetime,
-  privilegeMask,
-  type RoomGrant,
-} from "../../issue/policy.js";
-import { enforceRateLimit, reserveNewGuest } from "../../ratelimit/http.js";
+import { type Identity, type IdentityRequest, resolveIdentity } from "../../issue/identity.js";
+import { checkRoomAccess, clampLifetime, privilegeMask } from "../../issue/policy.js";
+import type { RouteClass } from "../../ratelimit/config.js";
 import { privilegeNames, signPrivateMapKey, signUserSig } from "../../usersig/index.js";
-import { pickApp } from "../apps.js";
 import { readJson } from "../body.js";
-import { type Caller, identifyCaller } from "../caller.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import { identifyCaller } from "../caller.js";
+import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
 import { enforceOrigin } from "../cors.js";
-import { problems } from "../problem.js";
+import { clientAddressTrusted, enforceRateLimit, reserveNewGuest } from "../ratelimit.js";
 import { privateMapKeyRequest, usersigRequest } from "../schemas.js";
+import { pickApp } from "../select-app.js";
 
 export const issueRoutes = new Hono<BrokerHono>();
 
-interface Identity {
-  userId: string;
-  lifetime: { default: number; max: number };
-  grants?: RoomGrant[] | undefined;
-  ticket?: { ticket: string; expiresAt: number };
-}
-
 issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
-  const body = await readJson(c, usersigRequest);
-  const app = selectApp(c, body.sdkAppId);
-  const now = Math.floor(Date.now() / 1000);
-  const caller = await identifyCaller(c, app);
-  await enforceRateLimit(c, app, "usersig", caller);
-  const identity = await resolveIdentity(c, app, caller, body, now, { newGuest: true });
+  const { body, app, identity, now } = await issuance(c, usersigRequest, "usersig", { newGuest: true });
   const expireSeconds = clampLifetime(identity.lifetime, body.expireSeconds);
   const userSig = await signUserSig(
     { sdkAppId: app.config.sdkAppId, userId: identity.userId, expireSeconds },
@@ -62,12 +47,9 @@ issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
 });
 
 issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
-  const body = await readJson(c, privateMapKeyRequest);
-  const app = selectApp(c, body.sdkAppId);
-  const now = Math.floor(Date.now() / 1000);
-  const caller = await identifyCaller(c, app);
-  await enforceRateLimit(c, app, "privatemapkey", caller);
-  const identity = await resolveIdentity(c, app, caller, body, now, { newGuest: false });
+  const { body, app, caller, identity, now } = await issuance(c, privateMapKeyRequest, "privatemapkey", {
+    newGuest: false,
+  });
   const room = (body.roomId ?? body.strRoomId) as number | string;
   const privileges = privilegeMask(body.privileges);
   Object.assign(c.var.audit, { userId: identity.userId, room, privileges });
@@ -92,91 +74,56 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
   });
 });
 
+/** The steps both public routes take before signing. */
+async function issuance<S extends z.ZodType<IdentityRequest & { sdkAppId?: number | undefined }>>(
+  c: BrokerContext,
+  schema: S,
+  routeClass: RouteClass,
+  options: { newGuest: boolean },
+): Promise<{ body: z.output<S>; app: LoadedApp; caller: Caller; identity: Identity; now: number }> {
+  const body = await readJson(c, schema);
+  const app = selectApp(c, body.sdkAppId);
+  const caller = await identifyCaller(c, app);
+  await enforceRateLimit(c, app, routeClass, caller);
+  const now = nowSeconds(c);
+  const { isolate } = c.var;
+  const identity = await resolveIdentity(
+    {
+      keys: isolate.keys,
+      nowSeconds: now,
+      adminSets: () =>
+        isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
+          kv: c.env.ADMINS,
+          waitUntil: waitUntilOf(c),
+          now: c.var.nowMs,
+        }),
+      reserveNewGuest: () => reserveNewGuest(c, app),
+      verifyTurnstile: (token) => {
+        const turnstile = app.config.guests.turnstile;
+        return verifyTurnstile({
+          secret: app.turnstileSecret as string,
+          token,
+          remoteIp: clientAddressTrusted(c) ? c.req.header("CF-Connecting-IP") : undefined,
+          hostnames: turnstile?.hostnames,
+          action: turnstile?.action,
+        });
+      },
+      noteUserId: (userId) => {
+        c.var.audit.userId = userId;
+      },
+    },
+    app,
+    caller,
+    body,
+    options,
+  );
+  return { body, app, caller, identity, now };
+}
+
 function selectApp(c: BrokerContext, sdkAppId: number | undefined): LoadedApp {
-  const app = pickApp(c.var.config, sdkAppId);
+  const app = pickApp(c.var.brokerConfig, sdkAppId);
   c.set("app", app);
   c.var.audit.app = app.config.sdkAppId;
   enforceOrigin(c, app);
   return app;
-}
-
-async function resolveIdentity(
-  c: BrokerContext,
-  app: LoadedApp,
-  caller: Caller,
-  body: { userId?: string | undefined; guestTicket?: string | undefined; turnstileToken?: string | undefined },
-  now: number,
-  options: { newGuest: boolean },
-): Promise<Identity> {
-  const { config } = app;
-  const admins = () =>
-    adminSet(config.sdkAppId, app.configAdmins, { kv: c.env.ADMINS, waitUntil: (p) => c.executionCtx.waitUntil(p) });
-
-  if (caller.kind === "apiKey") {
-    if (!caller.key.allowUserId) {
-      throw problems.forbidden("USERID_NOT_ALLOWED", "This API key may not choose UserIDs.");
-    }
-    if (body.userId === undefined)
-      throw problems.badRequest("userId is required with an API key.", { field: "userId" });
-    c.var.audit.userId = body.userId;
-    checkPublicUserId(body.userId, app.userIdRule, await admins(), "named");
-    return { userId: body.userId, lifetime: config.lifetimes.apiKey };
-  }
-
-  if (caller.kind === "idp") {
-    const { userId, grants } = caller.user;
-    c.var.audit.userId = userId;
-    if (body.userId !== undefined && body.userId !== userId) {
-      throw problems.forbidden("USERID_NOT_ALLOWED", "You can only get a UserSig for your own identity.");
-    }
-    // A self-chosen IdP username must not take over a guest's identity (guest IDs are visible to
-    // everyone in a room).
-    if (config.guests.enabled && config.guests.userIdPrefix !== "" && userId.startsWith(config.guests.userIdPrefix)) {
-      throw problems.forbidden("USERID_NOT_ALLOWED", "This user ID is reserved for guests of this app.");
-    }
-    checkPublicUserId(userId, app.userIdRule, await admins(), "idp");
-    return { userId, lifetime: config.lifetimes.idp, grants };
-  }
-
-  const guests = config.guests;
-  if (!guests.enabled)
-    throw problems.unauthorized("Bearer", "guest: guests are not enabled for this app", { tokenGiven: false });
-  if (body.userId !== undefined) {
-    throw problems.forbidden("USERID_NOT_ALLOWED", "Guests cannot choose a UserID.");
-  }
-  if (body.guestTicket !== undefined) {
-    const { userId, expiresAt } = await verifyTicket(app.secretKey, config.sdkAppId, body.guestTicket, now);
-    c.var.audit.userId = userId;
-    checkPublicUserId(userId, app.userIdRule, await admins(), "guest");
-    return { userId, lifetime: config.lifetimes.guest, ticket: { ticket: body.guestTicket, expiresAt } };
-  }
-  if (!options.newGuest) {
-    throw problems.unauthorized("GuestTicket", "guest: a guest ticket is required here");
-  }
-  if (guests.turnstile && body.turnstileToken === undefined) {
-    throw problems.forbidden(
-      "TURNSTILE_REQUIRED",
-      "This app requires a Turnstile token (turnstileToken) for new guests.",
-    );
-  }
-  // The app's daily budget of new guests, taken before the challenge and given back if creating fails.
-  const release = await reserveNewGuest(c, app);
-  try {
-    if (guests.turnstile) {
-      await verifyTurnstile({
-        secret: app.turnstileSecret as string,
-        token: body.turnstileToken as string,
-        remoteIp: c.req.header("CF-Connecting-IP"),
-        hostnames: guests.turnstile.hostnames,
-        action: guests.turnstile.action,
-      });
-    }
-    const userId = newGuestUserId(guests.userIdPrefix);
-    checkPublicUserId(userId, app.userIdRule, await admins(), "guest");
-    const ticket = await issueTicket(app.secretKey, config.sdkAppId, userId, now, guests.ticketLifetimeSeconds);
-    return { userId, lifetime: config.lifetimes.guest, ticket };
-  } catch (error) {
-    release();
-    throw error;
-  }
 }

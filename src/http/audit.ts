@@ -5,9 +5,10 @@
  * (which this codebase writes itself and keeps free of credentials).
  */
 
-import type { AuditRecord } from "./http/context.js";
-import { Problem } from "./http/problem.js";
+import type { AuditRecord } from "./context.js";
+import { isDomainError, type ProblemCode, toProblem } from "./problem.js";
 
+/** An IdP's claim is logged before it is validated: a hostile 5,000-character `sub` stays out. */
 const AUDIT_USERID_MAX_CHARS = 64;
 
 export interface AuditLine extends AuditRecord {
@@ -16,7 +17,7 @@ export interface AuditLine extends AuditRecord {
   route: string;
   method: string;
   status: number;
-  code?: string;
+  code?: ProblemCode;
   reason?: string;
 }
 
@@ -26,18 +27,14 @@ export function auditLine(
   error: unknown,
 ): AuditLine {
   const line: AuditLine = { event: "decision", ...base, ...record };
-  // An IdP's claim is logged before it is validated: keep a hostile 5,000-character `sub` out of the log.
   if (line.userId !== undefined && line.userId.length > AUDIT_USERID_MAX_CHARS) {
     line.userId = `${line.userId.slice(0, AUDIT_USERID_MAX_CHARS)}…`;
   }
-  if (error instanceof Problem) {
-    line.outcome = "refused";
-    line.code = error.code;
-    if (error.logReason) line.reason = error.logReason;
-  } else if (error !== undefined) {
-    line.outcome = "error";
-    line.code = "INTERNAL";
-  }
+  if (error === undefined) return line;
+  const problem = toProblem(error);
+  line.outcome = isDomainError(error) && problem.code !== "INTERNAL" ? "refused" : "error";
+  line.code = problem.code;
+  if (problem.reason) line.reason = problem.reason;
   return line;
 }
 

@@ -1,0 +1,104 @@
+/**
+ * Checking a BROKER_CONFIG value offline: pure (no env, no I/O, no clock). `checkConfig` returns
+ * every error with its field path, and the Worker secrets the configuration needs. The Worker's
+ * loader (load.ts) and the CLI's `check-config` both use it, so they cannot disagree.
+ */
+
+import type { z } from "zod";
+import { type BrokerConfig, configSchema } from "./schema.js";
+
+/** One thing wrong with the config. `field` is a path such as `apps[0].sdkAppId`; "" is the whole value. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** A Worker secret (or `.dev.vars` entry) the config needs. */
+export interface SecretNeed {
+  name: string;
+  /** False for secrets that only turn a feature on (ADMIN_API_TOKEN: the operator API). */
+  required: boolean;
+  purpose: string;
+}
+
+export type ConfigCheck =
+  | { ok: true; config: BrokerConfig; secrets: SecretNeed[]; errors: [] }
+  | { ok: false; errors: ConfigIssue[]; secrets: SecretNeed[] };
+
+const NOT_SET = "is not set. `npm start` runs the demo configuration; see README, Configuration.";
+
+export const OPERATOR_TOKEN_SECRET = "ADMIN_API_TOKEN";
+
+/**
+ * The placeholder values of `.dev.vars.example`. A secret that still holds one was copied unchanged:
+ * the broker refuses to run with it (a publicly known operator token, a fake Tencent key).
+ */
+export const PLACEHOLDER_SECRET_VALUES: readonly string[] = [
+  "replace-with-your-secret-key",
+  "replace-with-a-long-random-token",
+  "replace-with-your-turnstile-secret",
+];
+
+export function secretKeyName(sdkAppId: number): string {
+  return `SECRET_KEY_${sdkAppId}`;
+}
+
+/**
+ * Validates a BROKER_CONFIG value: a JSON string, or the object itself (wrangler passes a `[vars]`
+ * TOML table as an object).
+ */
+export function checkConfig(value: unknown): ConfigCheck {
+  let json: unknown = value;
+  if (typeof value === "string") {
+    if (value.trim() === "") return failed("", NOT_SET);
+    try {
+      json = JSON.parse(value);
+    } catch {
+      return failed("", "is not valid JSON");
+    }
+  } else if (value === undefined || value === null) {
+    return failed("", NOT_SET);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return failed("", "must be a JSON object (or a [vars] table), not a list or a single value");
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, errors: issuesOf(parsed.error), secrets: [] };
+  return { ok: true, config: parsed.data, secrets: secretsNeeded(parsed.data), errors: [] };
+}
+
+/** `BROKER_CONFIG.apps[0].sdkAppId: message` (or `BROKER_CONFIG is not valid JSON`), as the Worker and the CLI say it. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return issue.field === "" ? `BROKER_CONFIG ${issue.message}` : `BROKER_CONFIG.${issue.field}: ${issue.message}`;
+}
+
+export function secretsNeeded(config: BrokerConfig): SecretNeed[] {
+  const needs: SecretNeed[] = [];
+  for (const app of config.apps) {
+    needs.push({
+      name: secretKeyName(app.sdkAppId),
+      required: true,
+      purpose: `Tencent secret key of app ${app.sdkAppId}`,
+    });
+    const turnstile = app.guests.turnstile;
+    if (app.guests.enabled && turnstile && !needs.some((n) => n.name === turnstile.secretName)) {
+      needs.push({ name: turnstile.secretName, required: true, purpose: `Turnstile secret of app ${app.sdkAppId}` });
+    }
+  }
+  needs.push({ name: OPERATOR_TOKEN_SECRET, required: false, purpose: "operator API token (unset: that API is off)" });
+  return needs;
+}
+
+function issuesOf(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    let field = "";
+    for (const part of issue.path) {
+      field += typeof part === "number" ? `[${part}]` : `${field === "" ? "" : "."}${String(part)}`;
+    }
+    return { field, message: issue.message };
+  });
+}
+
+function failed(field: string, message: string): ConfigCheck {
+  return { ok: false, errors: [{ field, message }], secrets: [] };
+}

@@ -1,0 +1,8 @@
+/** A configuration the broker cannot run with: every request fails with it until it is fixed. */
+import { BrokerError } from "../shared/errors.js";
+
+export type ConfigErrorCode = "CONFIG_ERROR";
+
+export class ConfigError extends BrokerError<ConfigErrorCode> {
+  override readonly name = "ConfigError";
+}

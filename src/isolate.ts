@@ -1,0 +1,53 @@
+/**
+ * Everything the broker keeps between requests in one isolate, in one object created with the app
+ * (src/http/app.ts `createApp(state)`). Nothing else in src/ keeps module-level state, so a test that
+ * wants a fresh isolate makes a fresh state, and there is nothing to clear or reset in production.
+ */
+
+import { type AdminCache, createAdminCache } from "./admins/cache.js";
+import { type AdminSigCache, createAdminSigCache } from "./admins/sigs.js";
+import { createIdpKeySets, type IdpKeySets } from "./auth/idp.js";
+import { type ConfigCache, createConfigCache } from "./config/load.js";
+import { createLimiter, type Limiter } from "./ratelimit/limiter.js";
+import { newRateLimitKvStats, type RateLimitKvStats } from "./ratelimit/store.js";
+import { createKeyring, type Keyring } from "./shared/keys.js";
+
+/** Milliseconds since the epoch. Read once per request (src/http/app.ts) and passed down. */
+export type Clock = () => number;
+
+export interface IsolateState {
+  clock: Clock;
+  /** BROKER_CONFIG parsed, per config string and secrets. */
+  config: ConfigCache;
+  /** Each issuer's key set; remote JWKS cached. */
+  idpKeys: IdpKeySets;
+  /** Runtime admin identities per app (ADMINS KV). */
+  admins: AdminCache;
+  /** Admin identities' UserSigs. */
+  adminSigs: AdminSigCache;
+  /** Keys derived from the apps' secret keys (guest tickets, rate-limit subject tags). */
+  keys: Keyring;
+  /** Rate-limit counters. */
+  limiter: Limiter;
+  rateLimitKv: RateLimitKvStats;
+  /** /v1 requests this isolate has served (GET /v1/admin/stats). */
+  requests: { count: number };
+  /** Warnings logged once per isolate (e.g. a missing CF-Connecting-IP). */
+  loggedOnce: Set<string>;
+}
+
+export function createIsolateState(options: { clock?: Clock } = {}): IsolateState {
+  const clock = options.clock ?? (() => Date.now());
+  return {
+    clock,
+    config: createConfigCache(),
+    idpKeys: createIdpKeySets(clock),
+    admins: createAdminCache(clock),
+    adminSigs: createAdminSigCache(),
+    keys: createKeyring(),
+    limiter: createLimiter(),
+    rateLimitKv: newRateLimitKvStats(),
+    requests: { count: 0 },
+    loggedOnce: new Set(),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The broker's domain errors. Each part (auth, rate limits, admins, issuance policy, config) throws
+ * its own subclass with a stable `code`, a `reason` for the audit log only, and structured data the
+ * caller may see (`field`, `retryAfterSeconds`, …). Nothing here knows HTTP: src/http/problems.ts
+ * maps every code to problem+json in one exhaustive table, where statuses and titles are decided.
+ *
+ * In src/shared: every server part may import it; it imports nothing.
+ */
+
+/** Which credentials the caller should present (the table turns it into WWW-Authenticate). */
+export type Challenge = "Bearer" | "ApiKey" | "GuestTicket";
+
+export interface ErrorData {
+  /** The input field at fault, e.g. "userId" or "apps[0].sdkAppId". */
+  field?: string;
+  /** When trying again can succeed: seconds to wait. */
+  retryAfterSeconds?: number;
+  /** A credential failure: what to present instead. */
+  challenge?: Challenge;
+  /** False when the request carried no credentials at all (RFC 6750: no `error` attribute then). */
+  credentialsGiven?: boolean;
+  /** Rate-limit windows that refused the request, e.g. "usersig-guest-60". */
+  violatedPolicies?: readonly string[];
+}
+
+export abstract class BrokerError<C extends string = string> extends Error {
+  readonly code: C;
+  /** The precise reason, for the log only (never sent): written by this codebase, free of credentials. */
+  readonly reason: string | undefined;
+  readonly data: ErrorData;
+
+  /** `detail` is for people, safe to show: never a token, key or secret, never an input echoed. */
+  constructor(code: C, detail: string, options: { reason?: string | undefined; data?: ErrorData } = {}) {
+    super(detail);
+    this.code = code;
+    this.reason = options.reason;
+    this.data = options.data ?? {};
+  }
+
+  get detail(): string {
+    return this.message;
+  }
+}

@@ -21,7 +21,7 @@
  */
 
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import { type Ban, listBans } from "./store.js";
+import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
 
 export const BAN_SOFT_TTL_MS = 20_000;
 export const BAN_HARD_TTL_MS = 60_000;
@@ -64,6 +64,8 @@ export class BanCache {
   readonly #hardTtlMs: number;
   readonly #kvWaitMs: number;
   readonly #entries = new Map<number, Entry>();
+  /** This isolate's KV operations on bans, the moderation routes' included. */
+  readonly kvStats: BanKvStats = newBanKvStats();
   /** sdkAppId -> exact user ID -> the latest change made through this isolate. */
   readonly #local = new Map<number, Map<string, LocalChange>>();
 
@@ -163,7 +165,7 @@ export class BanCache {
   #refresh(sdkAppId: number, deps: BanLookupDeps, entry: Entry | undefined): Promise<Entry> {
     // Stamped with the time the read started: the data is at least that old.
     const startedAt = deps.nowMs;
-    const promise: Promise<Entry> = listBans(deps.kv, sdkAppId).then(
+    const promise: Promise<Entry> = listBans(deps.kv, sdkAppId, this.kvStats).then(
       (bans) => {
         const byFold = new Map<string, Ban[]>();
         for (const ban of bans) {

@@ -1,4 +1,5 @@
-/** Why a moderation operation failed. No HTTP here: src/http maps each code to a problem. */
+/** Why a moderation operation failed. No HTTP here: src/http/problem.ts maps each code to a problem. */
+import { BrokerError } from "../shared/errors.js";
 
 export type BansErrorCode =
   /** The user is banned: no UserSig or PrivateMapKey on a public route. */
@@ -19,24 +20,6 @@ export type BansErrorCode =
 /** How long a caller waits before retrying after KV failed. */
 export const BANS_RETRY_AFTER_SECONDS = 5;
 
-export class BansError extends Error {
-  readonly code: BansErrorCode;
-  readonly reason: string | undefined;
-  readonly data: { retryAfterSeconds?: number; field?: string };
-
-  constructor(
-    code: BansErrorCode,
-    detail: string,
-    options: { reason?: string; data?: { retryAfterSeconds?: number; field?: string } } = {},
-  ) {
-    super(detail);
-    this.name = "BansError";
-    this.code = code;
-    this.reason = options.reason;
-    this.data = options.data ?? {};
-  }
-
-  get detail(): string {
-    return this.message;
-  }
+export class BansError extends BrokerError<BansErrorCode> {
+  override readonly name = "BansError";
 }

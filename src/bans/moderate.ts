@@ -62,7 +62,7 @@ export async function banUser(
       data: { field: "reason" },
     });
   }
-  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId));
+  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
   // Every isolate keeps every ban in memory: refuse to grow past what it reads.
   if (!existing && (deps.bans.storedCount(deps.sdkAppId) ?? 0) >= BANS_MAX) {
     throw new BansError("BANS_FULL", `This app has ${BANS_MAX} bans, the most the broker keeps; lift some first.`);
@@ -74,25 +74,25 @@ export async function banUser(
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
   };
-  await store(() => writeBan(deps.kv, deps.sdkAppId, ban, nowSeconds));
+  await store(() => writeBan(deps.kv, deps.sdkAppId, ban, nowSeconds, deps.bans.kvStats));
   deps.bans.banned(deps.sdkAppId, ban, deps.nowMs);
   const report = await kickReport(userId, deps);
   return { ...ban, ...report, created: existing === undefined || !inForce(existing, nowSeconds) };
 }
 
 export async function unbanUser(userId: string, deps: ModerationDeps): Promise<void> {
-  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId));
+  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
   if (!existing || !inForce(existing, Math.floor(deps.nowMs / 1000))) {
     throw new BansError("NOT_BANNED", "This user is not banned.");
   }
-  await store(() => deleteBan(deps.kv, deps.sdkAppId, userId));
+  await store(() => deleteBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
   deps.bans.unbanned(deps.sdkAppId, userId, deps.nowMs);
 }
 
 /** The bans in force, newest first (straight from KV: the operator sees what is stored). */
-export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" | "nowMs">): Promise<Ban[]> {
+export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" | "nowMs" | "bans">): Promise<Ban[]> {
   const nowSeconds = Math.floor(deps.nowMs / 1000);
-  const bans = await store(() => listBans(deps.kv, deps.sdkAppId));
+  const bans = await store(() => listBans(deps.kv, deps.sdkAppId, deps.bans.kvStats));
   return bans.filter((ban) => inForce(ban, nowSeconds)).sort((a, b) => b.bannedAt - a.bannedAt);
 }
 

@@ -22,7 +22,7 @@
 
 import type { KickOutcome } from "../tencent/kick.js";
 import { inForce } from "./cache.js";
-import { type Ban, listBans } from "./store.js";
+import { type Ban, type BanKvStats, listBans } from "./store.js";
 
 export const REKICK_WINDOW_SECONDS = 600;
 /** How often the Cron Trigger fires (wrangler.toml `[triggers] crons = ["* * * * *"]`). */
@@ -58,14 +58,14 @@ export interface RekickSummary {
  */
 export async function rekickRecentBans(
   apps: readonly RekickApp[],
-  deps: { kv: KVNamespace; nowMs: number; windowSeconds?: number },
+  deps: { kv: KVNamespace; nowMs: number; stats: BanKvStats; windowSeconds?: number },
 ): Promise<RekickSummary[]> {
   const nowSeconds = Math.floor(deps.nowMs / 1000);
   const summaries: RekickSummary[] = [];
   for (const app of apps) {
     let recent: Ban[];
     try {
-      recent = bansToRekick(await listBans(deps.kv, app.sdkAppId), nowSeconds, deps.windowSeconds);
+      recent = bansToRekick(await listBans(deps.kv, app.sdkAppId, deps.stats), nowSeconds, deps.windowSeconds);
     } catch {
       summaries.push({ event: "rekick", app: app.sdkAppId, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] });
       continue;

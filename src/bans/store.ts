@@ -14,7 +14,7 @@
  *   way. The isolate cache (cache.ts) and the re-kick (rekick.ts) are built around that delay.
  * - At most one write per second per key: a ban and its unban within a second may keep either.
  * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
- * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 60 s
+ * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
  *   from now if that is sooner (the cache ignores an expired ban anyway).
  * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages.
  */
@@ -26,8 +26,11 @@ const LIST_PAGE_KEYS = 1000;
 /** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
 export const BAN_REASON_MAX_CHARS = 200;
 export const BAN_ACTOR_MAX_CHARS = 80;
-/** KV refuses an expiration closer than this. */
-const KV_MIN_EXPIRATION_SECONDS = 60;
+/**
+ * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
+ * little earlier, so keep a margin.
+ */
+export const KV_MIN_EXPIRATION_AHEAD_SECONDS = 90;
 
 export interface Ban {
   userId: string;
@@ -47,19 +50,33 @@ interface BanMetadata {
   by: string;
 }
 
-/** KV operations on bans by this isolate, for /v1/admin/stats and the bench (a warm issuance makes none). */
-export const banKvStats = { lists: 0, reads: 0, writes: 0, deletes: 0 };
+/** KV operations on bans made by this isolate (GET /v1/admin/stats, the bench: a warm issuance makes none). */
+export interface BanKvStats {
+  lists: number;
+  reads: number;
+  writes: number;
+  deletes: number;
+}
+
+export function newBanKvStats(): BanKvStats {
+  return { lists: 0, reads: 0, writes: 0, deletes: 0 };
+}
 
 function prefix(sdkAppId: number): string {
   return `${KEY_PREFIX}${sdkAppId}/`;
 }
 
 /** Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages). */
-export async function listBans(kv: KVNamespace, sdkAppId: number, pageKeys = LIST_PAGE_KEYS): Promise<Ban[]> {
+export async function listBans(
+  kv: KVNamespace,
+  sdkAppId: number,
+  stats: BanKvStats,
+  pageKeys = LIST_PAGE_KEYS,
+): Promise<Ban[]> {
   const bans: Ban[] = [];
   let cursor: string | undefined;
   do {
-    banKvStats.lists++;
+    stats.lists++;
     const page: KVNamespaceListResult<BanMetadata, string> = await kv.list<BanMetadata>({
       prefix: prefix(sdkAppId),
       limit: pageKeys,
@@ -74,8 +91,14 @@ export async function listBans(kv: KVNamespace, sdkAppId: number, pageKeys = LIS
   return bans.slice(0, BANS_MAX);
 }
 
-export async function writeBan(kv: KVNamespace, sdkAppId: number, ban: Ban, nowSeconds: number): Promise<void> {
-  banKvStats.writes++;
+export async function writeBan(
+  kv: KVNamespace,
+  sdkAppId: number,
+  ban: Ban,
+  nowSeconds: number,
+  stats: BanKvStats,
+): Promise<void> {
+  stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,
     by: ban.bannedBy.slice(0, BAN_ACTOR_MAX_CHARS),
@@ -85,20 +108,25 @@ export async function writeBan(kv: KVNamespace, sdkAppId: number, ban: Ban, nowS
   await kv.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
     metadata,
     ...(ban.expiresAt !== undefined
-      ? { expiration: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_SECONDS) }
+      ? { expiration: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_AHEAD_SECONDS) }
       : {}),
   });
 }
 
 /** One ban, read by its exact key (moderation routes: was this user banned already?). */
-export async function readBan(kv: KVNamespace, sdkAppId: number, userId: string): Promise<Ban | undefined> {
-  banKvStats.reads++;
+export async function readBan(
+  kv: KVNamespace,
+  sdkAppId: number,
+  userId: string,
+  stats: BanKvStats,
+): Promise<Ban | undefined> {
+  stats.reads++;
   const { metadata } = await kv.getWithMetadata<BanMetadata>(prefix(sdkAppId) + encodeURIComponent(userId));
   return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), metadata);
 }
 
-export async function deleteBan(kv: KVNamespace, sdkAppId: number, userId: string): Promise<void> {
-  banKvStats.deletes++;
+export async function deleteBan(kv: KVNamespace, sdkAppId: number, userId: string, stats: BanKvStats): Promise<void> {
+  stats.deletes++;
   await kv.delete(prefix(sdkAppId) + encodeURIComponent(userId));
 }
 

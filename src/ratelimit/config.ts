@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { CallerKind } from "../shared/callers.js";
 import { DAY_SECONDS, MINUTE_SECONDS } from "../shared/units.js";
 
-export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
+export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin", "moderation", "chat"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 export type FailMode = "open" | "closed";
 
@@ -76,6 +76,10 @@ export const DEFAULT_POLICIES = {
   apiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
   verifyApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
   adminApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+  /** Moderators are people (or a trust-and-safety job): a ban or kick a second is plenty. */
+  moderation: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+  /** The Chat REST gateway: Tencent allows most commands 200 per second per app. */
+  chatApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
 };
 export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
 
@@ -98,6 +102,15 @@ export const rateLimitsSchema = z
     privatemapkey: issuing,
     verify: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.verifyApiKey) })]).prefault({}),
     admin: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]).prefault({}),
+    /** Bans and kicks by API keys and IdP moderators (the operator is not limited). */
+    moderation: z
+      .union([
+        z.literal(false),
+        z.strictObject({ apiKey: policy(DEFAULT_POLICIES.moderation), idp: policy(DEFAULT_POLICIES.moderation) }),
+      ])
+      .prefault({}),
+    /** POST /v1/chat/{service}/{command}, per API key. */
+    chat: z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.chatApiKey) })]).prefault({}),
     /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */
     newGuests: z
       .union([

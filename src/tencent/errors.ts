@@ -7,6 +7,8 @@
  * (the query carries the admin's UserSig): only the service, the command and what went wrong.
  */
 
+import { BrokerError } from "../shared/errors.js";
+
 /** Both reach the caller as TENCENT_UNAVAILABLE: 504 after a timeout, 502 otherwise. */
 export type TencentErrorCode = "TENCENT_TIMEOUT" | "TENCENT_UNREACHABLE";
 
@@ -16,30 +18,22 @@ export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer
 /** Retry-After for a caller when Tencent is unavailable: a little longer than one call with its retry. */
 export const TENCENT_RETRY_AFTER_SECONDS = 10;
 
-export class TencentError extends Error {
-  readonly code: TencentErrorCode;
+export class TencentError extends BrokerError<TencentErrorCode> {
+  override readonly name = "TencentError";
   readonly failure: TencentFailure;
-  /** For the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempt(s))". Never the URL. */
-  readonly reason: string;
-  readonly data: { retryAfterSeconds: number };
   readonly attempts: number;
 
+  /** `reason`, for the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempt(s))". Never the URL. */
   constructor(failure: TencentFailure, reason: string, attempts: number) {
     super(
+      failure === "timeout" ? "TENCENT_TIMEOUT" : "TENCENT_UNREACHABLE",
       failure === "timeout"
         ? "Tencent's Chat REST API did not answer in time; try again shortly."
         : "Tencent's Chat REST API cannot be reached right now; try again shortly.",
+      { reason, data: { retryAfterSeconds: TENCENT_RETRY_AFTER_SECONDS } },
     );
-    this.name = "TencentError";
-    this.code = failure === "timeout" ? "TENCENT_TIMEOUT" : "TENCENT_UNREACHABLE";
     this.failure = failure;
-    this.reason = reason;
     this.attempts = attempts;
-    this.data = { retryAfterSeconds: TENCENT_RETRY_AFTER_SECONDS };
-  }
-
-  get detail(): string {
-    return this.message;
   }
 
   /** A timeout is a gateway timeout (504); anything else a bad gateway (502). */

@@ -6,7 +6,15 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { BAN_HARD_TTL_MS, BAN_SOFT_TTL_MS, BanCache, LOCAL_OVERLAY_MS } from "../../src/bans/cache.js";
 import { BansError } from "../../src/bans/errors.js";
 import { bansToRekick, REKICK_WINDOW_SECONDS } from "../../src/bans/rekick.js";
-import { BAN_REASON_MAX_CHARS, type Ban, banKvStats, deleteBan, listBans, writeBan } from "../../src/bans/store.js";
+import {
+  BAN_REASON_MAX_CHARS,
+  type Ban,
+  deleteBan,
+  KV_MIN_EXPIRATION_AHEAD_SECONDS,
+  listBans,
+  newBanKvStats,
+  writeBan,
+} from "../../src/bans/store.js";
 
 const APP = 1400000007;
 const T0 = 1_800_000_000_000; // unix ms
@@ -15,6 +23,7 @@ const T0S = T0 / 1000;
 const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
 
 const kv = env.ADMINS;
+const stats = newBanKvStats();
 let pending: Promise<unknown>[] = [];
 const deps = (nowMs: number, store: KVNamespace = kv) => ({
   kv: store,
@@ -47,13 +56,13 @@ beforeEach(async () => {
 
 describe("store", () => {
   it("one key per ban, details in metadata, read back by one list", async () => {
-    await writeBan(kv, APP, ban("mallory", { reason: "spam", expiresAt: T0S + 3600 }), T0S);
-    await writeBan(kv, APP, ban("a/b c"), T0S);
-    await writeBan(kv, APP + 1, ban("other-app"), T0S);
+    await writeBan(kv, APP, ban("mallory", { reason: "spam", expiresAt: T0S + 3600 }), T0S, stats);
+    await writeBan(kv, APP, ban("a/b c"), T0S, stats);
+    await writeBan(kv, APP + 1, ban("other-app"), T0S, stats);
     const keys = (await kv.list({ prefix: `bans/v1/${APP}/` })).keys;
     expect(keys.map((k) => k.name).sort()).toEqual([`bans/v1/${APP}/a%2Fb%20c`, `bans/v1/${APP}/mallory`]);
     expect(await kv.get(`bans/v1/${APP}/mallory`)).toBe("");
-    const bans = await listBans(kv, APP);
+    const bans = await listBans(kv, APP, stats);
     expect(bans.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
       { userId: "a/b c", bannedAt: T0S, bannedBy: "operator" },
       { userId: "mallory", bannedAt: T0S, bannedBy: "operator", reason: "spam", expiresAt: T0S + 3600 },
@@ -61,40 +70,40 @@ describe("store", () => {
   });
 
   it("bounds the reason so the metadata fits KV's 1024 bytes", async () => {
-    await writeBan(kv, APP, ban("long", { reason: "😀".repeat(600), bannedBy: "x".repeat(500) }), T0S);
-    const [stored] = await listBans(kv, APP);
+    await writeBan(kv, APP, ban("long", { reason: "😀".repeat(600), bannedBy: "x".repeat(500) }), T0S, stats);
+    const [stored] = await listBans(kv, APP, stats);
     expect(stored?.reason?.length).toBe(BAN_REASON_MAX_CHARS);
     expect(stored?.bannedBy.length).toBeLessThanOrEqual(80);
   });
 
   it("a temporary ban's key expires with it; KV's 60 s minimum is respected", async () => {
     const now = Math.floor(Date.now() / 1000);
-    await writeBan(kv, APP, ban("soon", { expiresAt: now + 5 }), now);
-    await writeBan(kv, APP, ban("later", { expiresAt: now + 7200 }), now);
+    await writeBan(kv, APP, ban("soon", { expiresAt: now + 5 }), now, stats);
+    await writeBan(kv, APP, ban("later", { expiresAt: now + 7200 }), now, stats);
     const keys = (await kv.list({ prefix: `bans/v1/${APP}/` })).keys;
     const expiration = Object.fromEntries(keys.map((k) => [k.name.split("/").pop(), k.expiration]));
-    expect(expiration).toEqual({ soon: now + 60, later: now + 7200 });
+    expect(expiration).toEqual({ soon: now + KV_MIN_EXPIRATION_AHEAD_SECONDS, later: now + 7200 });
   });
 
   it("pages through more than one list page", async () => {
-    await Promise.all(Array.from({ length: 5 }, (_, i) => writeBan(kv, APP, ban(`u${i}`), T0S)));
-    const before = banKvStats.lists;
-    expect((await listBans(kv, APP, 2)).map((b) => b.userId).sort()).toEqual(["u0", "u1", "u2", "u3", "u4"]);
-    expect(banKvStats.lists - before).toBe(3);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => writeBan(kv, APP, ban(`u${i}`), T0S, stats)));
+    const before = stats.lists;
+    expect((await listBans(kv, APP, stats, 2)).map((b) => b.userId).sort()).toEqual(["u0", "u1", "u2", "u3", "u4"]);
+    expect(stats.lists - before).toBe(3);
   });
 
   it("delete removes the key", async () => {
-    await writeBan(kv, APP, ban("mallory"), T0S);
-    await deleteBan(kv, APP, "mallory");
-    expect(await listBans(kv, APP)).toEqual([]);
+    await writeBan(kv, APP, ban("mallory"), T0S, stats);
+    await deleteBan(kv, APP, "mallory", stats);
+    expect(await listBans(kv, APP, stats)).toEqual([]);
   });
 });
 
 describe("cache", () => {
   it("warm lookups make no KV operation; between soft and hard TTL it refreshes in the background", async () => {
-    await writeBan(kv, APP, ban("mallory"), T0S);
+    await writeBan(kv, APP, ban("mallory"), T0S, stats);
     const cache = new BanCache({ fold });
-    const lists = () => banKvStats.lists;
+    const lists = () => cache.kvStats.lists;
     const start = lists();
     expect((await cache.find(APP, "mallory", deps(T0)))?.userId).toBe("mallory");
     expect(lists() - start).toBe(1);
@@ -102,7 +111,7 @@ describe("cache", () => {
     expect(lists() - start).toBe(1);
     expect(pending).toHaveLength(0);
 
-    await writeBan(kv, APP, ban("eve"), T0S);
+    await writeBan(kv, APP, ban("eve"), T0S, stats);
     // Stale but usable: answered from the cache (eve not yet), refreshed behind the response.
     expect(await cache.find(APP, "eve", deps(T0 + BAN_SOFT_TTL_MS))).toBeUndefined();
     expect(pending).toHaveLength(1);
@@ -117,20 +126,19 @@ describe("cache", () => {
   it("past the hard TTL the lookup waits for KV", async () => {
     const cache = new BanCache({ fold });
     expect(await cache.find(APP, "eve", deps(T0))).toBeUndefined();
-    await writeBan(kv, APP, ban("eve"), T0S);
+    await writeBan(kv, APP, ban("eve"), T0S, stats);
     expect((await cache.find(APP, "eve", deps(T0 + BAN_HARD_TTL_MS)))?.userId).toBe("eve");
     expect(pending).toHaveLength(0);
   });
 
   it("concurrent cold lookups share one KV read", async () => {
     const cache = new BanCache({ fold });
-    const start = banKvStats.lists;
     await Promise.all(Array.from({ length: 20 }, () => cache.find(APP, "x", deps(T0))));
-    expect(banKvStats.lists - start).toBe(1);
+    expect(cache.kvStats.lists).toBe(1);
   });
 
   it("matches the case and Unicode-compatibility variants the fold maps together", async () => {
-    await writeBan(kv, APP, ban("Mallory"), T0S);
+    await writeBan(kv, APP, ban("Mallory"), T0S, stats);
     const cache = new BanCache({ fold });
     for (const variant of ["Mallory", "mallory", "MALLORY", "ＭＡＬＬＯＲＹ"]) {
       expect((await cache.find(APP, variant, deps(T0)))?.userId, variant).toBe("Mallory");
@@ -139,7 +147,7 @@ describe("cache", () => {
   });
 
   it("an expired temporary ban is not in force", async () => {
-    await writeBan(kv, APP, ban("temp", { expiresAt: T0S + 10 }), T0S);
+    await writeBan(kv, APP, ban("temp", { expiresAt: T0S + 10 }), T0S, stats);
     const cache = new BanCache({ fold });
     expect(await cache.find(APP, "temp", deps(T0 + 9_999))).toBeDefined();
     expect(await cache.find(APP, "temp", deps(T0 + 10_000))).toBeUndefined();
@@ -154,7 +162,7 @@ describe("cache", () => {
     // A refresh that reads KV without the ban does not lift it.
     expect(await cache.find(APP, "mallory", deps(T0 + BAN_HARD_TTL_MS + 5))).toBeDefined();
     // Unbanned here while KV still has the ban: lifted here at once.
-    await writeBan(kv, APP, ban("eve"), T0S);
+    await writeBan(kv, APP, ban("eve"), T0S, stats);
     cache.unbanned(APP, "eve", T0 + BAN_HARD_TTL_MS + 6);
     expect(await cache.find(APP, "eve", deps(T0 + 2 * BAN_HARD_TTL_MS + 10))).toBeUndefined();
     // Past the overlay, KV is the truth again.
@@ -177,7 +185,7 @@ describe("cache", () => {
   });
 
   it("warm, with KV failing in the background: keeps the last list until the hard TTL", async () => {
-    await writeBan(kv, APP, ban("mallory"), T0S);
+    await writeBan(kv, APP, ban("mallory"), T0S, stats);
     let fail = false;
     const flaky = {
       list: (options: KVNamespaceListOptions) => (fail ? Promise.reject(new Error("down")) : kv.list(options)),

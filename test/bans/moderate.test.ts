@@ -13,7 +13,7 @@ import {
   unbanUser,
 } from "../../src/bans/moderate.js";
 import { REKICK_WINDOW_SECONDS, rekickRecentBans } from "../../src/bans/rekick.js";
-import { listBans, writeBan } from "../../src/bans/store.js";
+import { listBans, newBanKvStats, writeBan } from "../../src/bans/store.js";
 import type { ChatClientDeps } from "../../src/tencent/chat.js";
 import { type KickOutcome, kickUser } from "../../src/tencent/kick.js";
 import { signUserSig } from "../../src/usersig/index.js";
@@ -24,6 +24,7 @@ const APP = 1400000009;
 const ADMIN = "administrator";
 const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
 const kv = env.ADMINS;
+const stats = newBanKvStats();
 const NOW = Date.now();
 
 const clientDeps: ChatClientDeps = {
@@ -78,7 +79,7 @@ describe("banUser", () => {
       kicked: true,
       created: true,
     });
-    expect(await listBans(kv, APP)).toEqual([
+    expect(await listBans(kv, APP, stats)).toEqual([
       { userId: "mallory", reason: "spam", bannedAt: Math.floor(NOW / 1000), bannedBy: "operator" },
     ]);
     expect(await tencentCalls()).toMatchObject([{ command: "kick", body: { UserID: "mallory" }, verdict: "ok" }]);
@@ -108,7 +109,7 @@ describe("banUser", () => {
       kicked: false,
       kickError: "chat not configured",
     });
-    expect((await listBans(kv, APP)).map((b) => b.userId).sort()).toEqual(["a", "b", "c"]);
+    expect((await listBans(kv, APP, stats)).map((b) => b.userId).sort()).toEqual(["a", "b", "c"]);
   });
 
   it("refuses admins and their variants, a past expiry, an overlong reason; nothing stored or kicked", async () => {
@@ -122,7 +123,7 @@ describe("banUser", () => {
     await expect(banUser("x", { reason: "r".repeat(201) }, "operator", deps())).rejects.toMatchObject({
       code: "BAN_REASON_TOO_LONG",
     });
-    expect(await listBans(kv, APP)).toEqual([]);
+    expect(await listBans(kv, APP, stats)).toEqual([]);
     expect(await tencentCalls()).toEqual([]);
   });
 
@@ -144,21 +145,21 @@ describe("unban, list, kick", () => {
     await banUser("mallory", {}, "operator", deps());
     await unbanUser("mallory", deps());
     await expect(refuseBanned(bans, APP, "mallory", lookup())).resolves.toBeUndefined();
-    expect(await listBans(kv, APP)).toEqual([]);
+    expect(await listBans(kv, APP, stats)).toEqual([]);
     await expect(unbanUser("mallory", deps())).rejects.toMatchObject({ code: "NOT_BANNED" });
   });
 
   it("lists bans in force, newest first", async () => {
     const now = Math.floor(NOW / 1000);
-    await writeBan(kv, APP, { userId: "old", bannedAt: now - 100, bannedBy: "operator" }, now);
-    await writeBan(kv, APP, { userId: "new", bannedAt: now - 1, bannedBy: "operator" }, now);
-    await writeBan(kv, APP, { userId: "over", bannedAt: now - 50, bannedBy: "operator", expiresAt: now }, now);
+    await writeBan(kv, APP, { userId: "old", bannedAt: now - 100, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "new", bannedAt: now - 1, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "over", bannedAt: now - 50, bannedBy: "operator", expiresAt: now }, now, stats);
     expect((await bansInForce(deps())).map((b) => b.userId)).toEqual(["new", "old"]);
   });
 
   it("kick only: no ban stored", async () => {
     expect(await kickOnly("eve", deps())).toEqual({ kicked: true });
-    expect(await listBans(kv, APP)).toEqual([]);
+    expect(await listBans(kv, APP, stats)).toEqual([]);
     expect(await kickOnly("eve", deps({ kick: undefined }))).toEqual({
       kicked: false,
       kickError: "chat not configured",
@@ -169,16 +170,22 @@ describe("unban, list, kick", () => {
 describe("re-kick (the Cron Trigger's tick)", () => {
   it("kicks again the bans made within the window, per app, and reports failures", async () => {
     const now = Math.floor(NOW / 1000);
-    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now);
-    await writeBan(kv, APP, { userId: "old", bannedAt: now - REKICK_WINDOW_SECONDS - 1, bannedBy: "operator" }, now);
-    await writeBan(kv, APP + 1, { userId: "other", bannedAt: now - 5, bannedBy: "operator" }, now);
+    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    await writeBan(
+      kv,
+      APP,
+      { userId: "old", bannedAt: now - REKICK_WINDOW_SECONDS - 1, bannedBy: "operator" },
+      now,
+      stats,
+    );
+    await writeBan(kv, APP + 1, { userId: "other", bannedAt: now - 5, bannedBy: "operator" }, now, stats);
     await scriptTencent({ kind: "ok" }, { kind: "fail", code: 70107 });
     const summaries = await rekickRecentBans(
       [
         { sdkAppId: APP, kick: realKick(APP) },
         { sdkAppId: APP + 1, kick: realKick(APP + 1) },
       ],
-      { kv, nowMs: NOW },
+      { kv, nowMs: NOW, stats },
     );
     expect(summaries).toEqual([
       { event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0 },
@@ -193,7 +200,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
 
   it("an app whose bans cannot be listed is reported; the others still run", async () => {
     const now = Math.floor(NOW / 1000);
-    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now);
+    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
     let listed = 0;
     const flaky = {
       list: (o: KVNamespaceListOptions) => (listed++ === 0 ? Promise.reject(new Error("down")) : kv.list(o)),
@@ -208,7 +215,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
         { sdkAppId: APP + 1, kick },
         { sdkAppId: APP, kick },
       ],
-      { kv: flaky, nowMs: NOW },
+      { kv: flaky, nowMs: NOW, stats },
     );
     expect(summaries[0]).toMatchObject({ app: APP + 1, errors: ["unlisted"] });
     expect(summaries[1]).toMatchObject({ app: APP, bans: 1, kicked: 1 });

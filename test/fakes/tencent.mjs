@@ -56,6 +56,8 @@ export function createFakeTencent() {
 
   async function rest(request, url, service, command) {
     const call = { service, command, method: request.method, query: {}, body: null, verdict: "ok" };
+    // Read the whole body first, whatever the verdict (workerd complains about an unread request body).
+    const text = await request.text();
     calls.push(call);
     const refuse = (code, info) => {
       call.verdict = code;
@@ -90,7 +92,7 @@ export function createFakeTencent() {
     }
     let body;
     try {
-      body = JSON.parse(await request.text());
+      body = JSON.parse(text);
     } catch {
       return refuse(60003, "HTTP request JSON parse error");
     }

@@ -14,6 +14,8 @@ export type BansErrorCode =
   | "NOT_BANNED"
   | "BAN_EXPIRY_PAST"
   | "BAN_REASON_TOO_LONG"
+  /** Authenticated, but not allowed to moderate (API key without allowModeration, IdP user without the role). */
+  | "MODERATION_NOT_ALLOWED"
   /** The app has BANS_MAX bans already. */
   | "BANS_FULL";
 

@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { inspectorRoutes } from "../inspector/serve.js";
 import { createIsolateState, type IsolateState } from "../isolate.js";
 import { auditLine, writeAudit } from "./audit.js";
-import { boundedBody } from "./body.js";
+import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
 import type { BrokerHono } from "./context.js";
 import { preflight, publicCors } from "./cors.js";
 import { RequestError } from "./errors.js";
@@ -19,7 +19,9 @@ import { problemResponse, toProblem } from "./problem.js";
 import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
+import { chatRoutes } from "./routes/chat.js";
 import { issueRoutes } from "./routes/issue.js";
+import { moderationRoutes } from "./routes/moderation.js";
 import { verifyRoutes } from "./routes/verify.js";
 import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 
@@ -80,7 +82,12 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     app.options(path, preflight());
   }
 
-  app.use("/v1/*", boundedBody());
+  // The Chat REST gateway forwards Tencent's request bodies (up to 64 KiB); every other body is small.
+  const smallBodies = boundedBody();
+  const chatBodies = boundedBody(CHAT_BODY_MAX_BYTES);
+  app.use("/v1/*", function bodies(c, next) {
+    return (c.req.path.startsWith("/v1/chat/") ? chatBodies : smallBodies)(c, next);
+  });
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
   app.use("/v1/*", rateLimitHeaders());
@@ -89,6 +96,8 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   app.route("/", issueRoutes);
   app.route("/", verifyRoutes);
   app.route("/", adminRoutes);
+  app.route("/", moderationRoutes);
+  app.route("/", chatRoutes);
 
   // Unknown paths are 404; a known path with another method is 405 with the methods registered for it.
   let routes: RouteTable | undefined;

@@ -18,8 +18,8 @@ import { PolicyError } from "../issue/errors.js";
 import type { RateLimitErrorCode } from "../ratelimit/errors.js";
 import { RateLimitError } from "../ratelimit/errors.js";
 import type { BrokerError } from "../shared/errors.js";
-import type { TencentErrorCode } from "../tencent/errors.js";
-import { TencentError } from "../tencent/errors.js";
+import type { ChatErrorCode, TencentErrorCode } from "../tencent/errors.js";
+import { ChatError, TencentError } from "../tencent/errors.js";
 import type { UserSigErrorCode } from "../usersig/index.js";
 import { RequestError, type RequestErrorCode, TokenInvalidError } from "./errors.js";
 
@@ -32,6 +32,7 @@ export type DomainError =
   | ConfigError
   | BansError
   | TencentError
+  | ChatError
   | RequestError
   | TokenInvalidError;
 type ErrorCode =
@@ -42,6 +43,7 @@ type ErrorCode =
   | ConfigErrorCode
   | BansErrorCode
   | TencentErrorCode
+  | ChatErrorCode
   | RequestErrorCode
   | UserSigErrorCode;
 
@@ -126,9 +128,12 @@ export const PROBLEMS = {
   BAN_EXPIRY_PAST: BAD_REQUEST,
   BAN_REASON_TOO_LONG: BAD_REQUEST,
   BANS_FULL: { status: 409, title: "Conflict" },
+  MODERATION_NOT_ALLOWED: FORBIDDEN,
   // src/tencent: one wire code, 504 when Tencent did not answer in time, 502 otherwise.
   TENCENT_TIMEOUT: { status: 504, title: "Gateway timeout", code: "TENCENT_UNAVAILABLE" },
   TENCENT_UNREACHABLE: { status: 502, title: "Bad gateway", code: "TENCENT_UNAVAILABLE" },
+  CHAT_COMMAND_NOT_ALLOWED: FORBIDDEN,
+  CHAT_NOT_CONFIGURED: { status: 404, title: "Not found" },
   // src/usersig, as POST /v1/verify reports it (TokenInvalidError): the caller's wording, not the core's.
   ERR_INVALID_INPUT: {
     ...USERSIG_INVALID,
@@ -184,6 +189,7 @@ export function isDomainError(error: unknown): error is DomainError {
     error instanceof ConfigError ||
     error instanceof BansError ||
     error instanceof TencentError ||
+    error instanceof ChatError ||
     error instanceof TokenInvalidError
   );
 }

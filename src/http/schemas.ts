@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { BAN_REASON_MAX_CHARS } from "../bans/store.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
@@ -149,6 +150,50 @@ export const adminsResponse = z
     admins: z.array(z.object({ userId: z.string(), source: z.enum(["config", "runtime"]) })),
   })
   .meta({ id: "AdminsResponse" });
+
+// ---- Moderation and the Chat REST gateway ----------------------------------------------------
+
+export const banRequest = z
+  .strictObject({
+    reason: z.string().min(1).max(BAN_REASON_MAX_CHARS).optional().describe("Shown to moderators; never to the user."),
+    expiresAt: z
+      .int()
+      .min(1)
+      .max(0xffff_ffff)
+      .optional()
+      .describe("Unix seconds: a temporary ban ends then. Omitted: permanent."),
+  })
+  .meta({ id: "BanRequest" });
+
+const ban = z.object({
+  userId: z.string(),
+  reason: z.string().optional(),
+  expiresAt: z.int().optional().describe("Unix seconds; absent for a permanent ban."),
+  bannedAt: z.int().describe("Unix seconds."),
+  bannedBy: z.string().describe('Who banned: "operator", "apiKey:<name>" or "idp:<userId>@<issuer>".'),
+});
+
+const kickFields = {
+  kicked: z.boolean().describe("Whether Tencent confirmed the kick (v4/im_open_login_svc/kick)."),
+  kickError: z
+    .string()
+    .optional()
+    .describe('Why not: "chat not configured", Tencent\'s ErrorCode, or Tencent unreachable.'),
+  kickErrorCode: z.int().optional().describe("Tencent's ErrorCode, when it answered FAIL."),
+};
+
+export const banResponse = ban.extend(kickFields).meta({ id: "BanResponse" });
+export const bansResponse = z.object({ bans: z.array(ban) }).meta({ id: "BansResponse" });
+export const kickResponse = z.object({ userId: z.string(), ...kickFields }).meta({ id: "KickResponse" });
+export const chatRequest = z
+  .record(z.string(), z.unknown())
+  .describe("The command's JSON body as Tencent documents it, forwarded unchanged (at most 64 KiB).")
+  .meta({ id: "ChatRequest" });
+export const chatResponse = z
+  .object({ ActionStatus: z.string(), ErrorCode: z.int(), ErrorInfo: z.string() })
+  .catchall(z.unknown())
+  .describe("Tencent's answer, unchanged (ActionStatus FAIL included).")
+  .meta({ id: "ChatResponse" });
 
 export const problemSchema = z
   .object({

@@ -71,8 +71,10 @@ export interface ChatAnswer {
   actionStatus: string;
   errorCode: number;
   errorInfo: string;
-  /** The whole answer as Tencent sent it (the gateway returns it unchanged). */
+  /** The whole answer, parsed. */
   body: Record<string, unknown>;
+  /** The whole answer as Tencent sent it (the gateway returns it unchanged). */
+  text: string;
   /** 1, or 2 when the first attempt was retried. */
   attempts: number;
 }
@@ -212,6 +214,7 @@ function parseAnswer(text: string): Omit<ChatAnswer, "attempts"> | undefined {
     errorCode: ErrorCode,
     errorInfo: typeof ErrorInfo === "string" ? ErrorInfo : "",
     body,
+    text,
   };
 }
 

@@ -15,6 +15,17 @@ export type TencentErrorCode = "TENCENT_TIMEOUT" | "TENCENT_UNREACHABLE";
 /** Why the call failed, for the log and for choosing 504 (timeout) or 502 (everything else). */
 export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer";
 
+/** Refusals of the Chat REST gateway, before anything is sent to Tencent. */
+export type ChatErrorCode =
+  /** The API key's chatCommands does not list this service/command. */
+  | "CHAT_COMMAND_NOT_ALLOWED"
+  /** The app has no `chat` configured. */
+  | "CHAT_NOT_CONFIGURED";
+
+export class ChatError extends BrokerError<ChatErrorCode> {
+  override readonly name = "ChatError";
+}
+
 /** Retry-After for a caller when Tencent is unavailable: a little longer than one call with its retry. */
 export const TENCENT_RETRY_AFTER_SECONDS = 10;
 

@@ -57,13 +57,14 @@ beforeEach(async () => {
 describe("the request", () => {
   it("is Tencent's documented request, and the admin sig verifies at the fake", async () => {
     const answer = await kick();
-    expect(answer).toEqual({
+    expect(answer).toMatchObject({
       actionStatus: "OK",
       errorCode: 0,
       errorInfo: "",
       body: { ActionStatus: "OK", ErrorCode: 0, ErrorInfo: "" },
       attempts: 1,
     });
+    expect(JSON.parse(answer.text)).toEqual(answer.body);
     const calls = await tencentCalls();
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({

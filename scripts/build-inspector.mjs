@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the inspector page (GET / of the Worker) into build/inspector/assets.json: the HTML, the
 // CSS and one browser bundle of src/inspector/page/main.ts with the real UserSig core (src/usersig),
-// each with a strong ETag. The Worker imports that JSON (src/inspector/serve.ts), so the page ships
+// each with a strong ETag. The Worker imports that JSON (src/http/routes/inspector.ts), so the page ships
 // inside the Worker script: no static-assets binding, and every response gets the Worker's headers.
 //
 // Run by wrangler's [build] command (`wrangler dev`, so `npm start`, and `wrangler deploy`), by

@@ -18,7 +18,8 @@ const secrets = readFileSync(join(root, "demo/secrets.env"), "utf8");
 // One env file for wrangler: the config as one single-quoted line (JSON has no single quotes).
 mkdirSync(join(root, ".wrangler"), { recursive: true });
 const envFile = join(root, ".wrangler/demo.env");
-writeFileSync(envFile, `${secrets}\nBROKER_CONFIG='${JSON.stringify(config)}'\n`);
+// CLIENT_IP_HEADER=untrusted: locally CF-Connecting-IP is whatever the client sent (docs/rate-limits.md).
+writeFileSync(envFile, `${secrets}\nBROKER_CONFIG='${JSON.stringify(config)}'\nCLIENT_IP_HEADER=untrusted\n`);
 
 const args = process.argv.slice(2);
 const port = args.includes("--port") ? args[args.indexOf("--port") + 1] : "8787";

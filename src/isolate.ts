@@ -1,7 +1,7 @@
 /**
  * Everything the broker keeps between requests in one isolate, in one object created with the app
- * (src/http/app.ts `createApp(state)`). Nothing else in src/ keeps module-level state, so a test that
- * wants a fresh isolate makes a fresh state, and there is nothing to clear or reset in production.
+ * (src/http/app.ts `createApp(state)`), so a test that wants a fresh isolate makes a fresh state,
+ * and there is nothing to clear or reset in production (docs/architecture.md, State).
  */
 
 import { type AdminCache, createAdminCache } from "./admins/cache.js";

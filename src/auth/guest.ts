@@ -10,6 +10,7 @@
 
 import { jwtVerify, SignJWT } from "jose";
 import type { Keyring } from "../shared/keys.js";
+import { SECOND_MS } from "../shared/units.js";
 import { unauthorized } from "./errors.js";
 
 const TICKET_ISSUER = "usersig-broker";
@@ -63,7 +64,7 @@ export async function verifyTicket(
       algorithms: ["HS256"],
       typ: TICKET_TYPE,
       requiredClaims: ["sub", "exp"],
-      currentDate: new Date(now * 1000),
+      currentDate: new Date(now * SECOND_MS),
     });
     return { userId: payload.sub as string, expiresAt: payload.exp as number };
   } catch (error) {

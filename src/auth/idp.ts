@@ -136,7 +136,7 @@ function toAuthError(error: unknown, issuer: string): AuthError {
 }
 
 /** Parses an IdP rooms claim: an array of room ids, or of `{ room, privileges }` objects. */
-export function parseRoomsClaim(value: unknown): RoomGrant[] {
+function parseRoomsClaim(value: unknown): RoomGrant[] {
   if (!Array.isArray(value)) return [];
   const grants: RoomGrant[] = [];
   for (const entry of value.slice(0, ROOMS_CLAIM_ENTRIES_MAX)) {

@@ -22,9 +22,9 @@ import {
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
-export const JWKS_RETRY_AFTER_FAILURE_MS = 5_000;
+const JWKS_RETRY_AFTER_FAILURE_MS = 5_000;
 /** Keys fetched more than a day ago are not trusted for an outage's sake: rotation must win. */
-export const JWKS_STALE_MAX_MS = 24 * 3_600_000;
+const JWKS_STALE_MAX_MS = 24 * 3_600_000;
 
 /** Is this error about reaching the JWKS (503), rather than about the token (401)? */
 export function isJwksUnavailable(error: unknown): boolean {

@@ -5,7 +5,7 @@
 
 import { AuthError, TURNSTILE_RETRY_AFTER_SECONDS } from "./errors.js";
 
-export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 /** Turnstile tokens are at most 2048 characters. */
 export const TURNSTILE_TOKEN_MAX_CHARS = 2048;
 const SITEVERIFY_TIMEOUT_MS = 5_000;

@@ -4,7 +4,6 @@
  * loader (load.ts) and the CLI's `check-config` both use it, so they cannot disagree.
  */
 
-import type { z } from "zod";
 import { type BrokerConfig, configSchema } from "./schema.js";
 
 /** One thing wrong with the config. `field` is a path such as `apps[0].sdkAppId`; "" is the whole value. */
@@ -89,7 +88,8 @@ export function secretsNeeded(config: BrokerConfig): SecretNeed[] {
   return needs;
 }
 
-function issuesOf(error: z.ZodError): ConfigIssue[] {
+/** zod's issues (any zod flavour: only `path` and `message` are read). */
+function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): ConfigIssue[] {
   return error.issues.map((issue) => {
     let field = "";
     for (const part of issue.path) {

@@ -64,7 +64,7 @@ export function createConfigCache(): ConfigCache {
 }
 
 /** Parses and checks the config and its secrets, uncached. */
-export function loadConfig(env: BrokerEnv): LoadResult {
+function loadConfig(env: BrokerEnv): LoadResult {
   const checked = checkConfig(env.BROKER_CONFIG);
   if (!checked.ok) {
     const [first] = checked.errors;

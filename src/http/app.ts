@@ -7,7 +7,6 @@
  */
 
 import { Hono } from "hono";
-import { inspectorRoutes } from "../inspector/serve.js";
 import { createIsolateState, type IsolateState } from "../isolate.js";
 import { auditLine, writeAudit } from "./audit.js";
 import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
@@ -20,6 +19,7 @@ import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
 import { chatRoutes } from "./routes/chat.js";
+import { inspectorRoutes } from "./routes/inspector.js";
 import { issueRoutes } from "./routes/issue.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { verifyRoutes } from "./routes/verify.js";
@@ -49,7 +49,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   });
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
-  // The inspector page (GET /) works even with a broken config: see src/inspector/serve.ts.
+  // The inspector page (GET /) works even with a broken config: see routes/inspector.ts.
   app.route("/", inspectorRoutes);
 
   app.use("*", async function config(c, next) {

@@ -13,7 +13,7 @@ import type { BrokerContext } from "./context.js";
 import { badRequest } from "./errors.js";
 
 /** `Authorization: Bearer <token>`. */
-export const BEARER = /^Bearer +([^ ]+) *$/i;
+const BEARER = /^Bearer +([^ ]+) *$/i;
 
 export async function identifyCaller(c: BrokerContext, app: LoadedApp): Promise<Caller> {
   const apiKey = c.req.header("X-Api-Key");

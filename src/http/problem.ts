@@ -69,7 +69,7 @@ const UNAUTHORIZED = {
 } as const;
 const USERSIG_INVALID = { status: 422, title: "UserSig not valid" } as const;
 
-export const PROBLEMS = {
+const PROBLEMS = {
   // src/http
   BAD_REQUEST,
   BODY_UNREADABLE: { status: 400, title: "Bad request" },
@@ -176,7 +176,7 @@ export interface Problem {
   reason: string | undefined;
 }
 
-export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const PROBLEM_CONTENT_TYPE = "application/problem+json";
 const REALM = "usersig-broker";
 
 export function isDomainError(error: unknown): error is DomainError {

@@ -27,8 +27,8 @@ import { waitUntilOf } from "./context.js";
  * `.dev.vars`), where the header is whatever the client sent. Unset on Cloudflare, whose edge
  * overwrites the header with the address it saw.
  */
-export const CLIENT_IP_TRUST_VAR = "CLIENT_IP_HEADER";
-export const CLIENT_IP_UNTRUSTED = "untrusted";
+const CLIENT_IP_TRUST_VAR = "CLIENT_IP_HEADER";
+const CLIENT_IP_UNTRUSTED = "untrusted";
 
 export async function enforceRateLimit(
   c: BrokerContext,

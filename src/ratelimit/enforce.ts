@@ -12,22 +12,27 @@
  * secret key, src/shared/keys.ts), so the namespace never holds a client IP or a UserID.
  */
 
-import type { LoadedApp } from "../config/load.js";
 import type { CallerKind } from "../shared/callers.js";
 import type { Keyring } from "../shared/keys.js";
-import { newGuestPolicy, type Policy, policyFor, type RouteClass } from "./config.js";
+import { newGuestPolicy, type Policy, policyFor, type RateLimitsConfig, type RouteClass } from "./config.js";
 import { RateLimitError } from "./errors.js";
 import type { Charge, CounterSpec, Limiter, LimiterDeps } from "./limiter.js";
 import { type Decision, policyName, rateLimitField, rateLimitPolicyField } from "./policy.js";
 
 /** Retry-After of a 503 when KV cannot be read: the failure back-off, after which KV is tried again. */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 /** Retry-After of a 429 whose decision names no reset (cannot happen with a window; a floor). */
 const REFUSED_RETRY_AFTER_MIN_SECONDS = 1;
 /** Bytes of the subject's HMAC kept in its KV name: 128 bits, collisions out of reach. */
 const SUBJECT_TAG_BYTES = 16;
 const NEW_GUESTS_PREFIX = "newguests";
 const KIND_IN_NAMES: Record<CallerKind, string> = { guest: "guest", idp: "idp", apiKey: "apikey" };
+
+/** What the limits need of an app (config/load.ts's LoadedApp has it). */
+export interface LimitedApp {
+  secretKey: string;
+  config: { sdkAppId: number; rateLimits: RateLimitsConfig };
+}
 
 export interface RateLimitDeps extends LimiterDeps {
   limiter: Limiter;
@@ -53,7 +58,7 @@ export interface LimitCheck {
  */
 export async function checkLimit(
   deps: RateLimitDeps,
-  app: LoadedApp,
+  app: LimitedApp,
   routeClass: RouteClass,
   kind: CallerKind,
   subject: string,
@@ -86,7 +91,7 @@ export async function checkLimit(
  */
 export async function reserveNewGuest(
   deps: RateLimitDeps,
-  app: LoadedApp,
+  app: LimitedApp,
   perSubject: LimitCheck | undefined,
 ): Promise<() => void> {
   const policy = newGuestPolicy(app.config.rateLimits);
@@ -114,7 +119,7 @@ export async function reserveNewGuest(
   );
 }
 
-function counterSpec(keys: Keyring, app: LoadedApp, scope: string, subject: string, policy: Policy): CounterSpec {
+function counterSpec(keys: Keyring, app: LimitedApp, scope: string, subject: string, policy: Policy): CounterSpec {
   const sdkAppId = app.config.sdkAppId;
   return {
     // NUL cannot occur in a UserID, a key name or an IP: the parts cannot run into each other.
@@ -128,7 +133,7 @@ function counterSpec(keys: Keyring, app: LoadedApp, scope: string, subject: stri
 const encoder = new TextEncoder();
 
 /** SUBJECT_TAG_BYTES of HMAC-SHA-256(subject), base64url: stable per app and secret key, not reversible. */
-async function subjectTag(keys: Keyring, app: LoadedApp, subject: string): Promise<string> {
+async function subjectTag(keys: Keyring, app: LimitedApp, subject: string): Promise<string> {
   const key = await keys.hmacKey(app.secretKey, app.config.sdkAppId, "rate-limit-subject");
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(subject)));
   return btoa(String.fromCharCode(...mac.subarray(0, SUBJECT_TAG_BYTES)))

@@ -37,9 +37,9 @@ import {
 import type { RateLimitStore, Shard, ShardCount } from "./store.js";
 
 /** How long a request waits for a cold counter's read before its failMode applies. */
-export const COLD_WAIT_MS = 1_000;
+const COLD_WAIT_MS = 1_000;
 /** How long a background read or write may hold a request's waitUntil. */
-export const BACKGROUND_WAIT_MS = 2_000;
+const BACKGROUND_WAIT_MS = 2_000;
 /** After a KV failure on a counter, its requests do not wait on KV for this long. */
 export const FAILURE_BACKOFF_MS = 5_000;
 /** Counters kept in the isolate (least recently used evicted): bounds memory under a flood of IPs. */

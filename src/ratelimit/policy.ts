@@ -10,6 +10,7 @@
  * names one policy: the most constraining one (the fewest requests left; on a tie, the later reset).
  */
 
+import { SECOND_MS } from "../shared/units.js";
 import type { WindowPolicy } from "./config.js";
 
 /** KV refuses an `expirationTtl` below 60 seconds. */
@@ -18,17 +19,17 @@ export const KV_EXPIRATION_TTL_MIN_SECONDS = 60;
  * A shard outlives its longest window by this much: clocks of isolates in different locations differ
  * by a little, and a shard written just before a window ends may still be listed by a laggard.
  */
-export const SHARD_TTL_MARGIN_SECONDS = 60;
+const SHARD_TTL_MARGIN_SECONDS = 60;
 
 /** The fixed window `nowMs` falls in: windows start at multiples of `seconds` since the Unix epoch. */
 export function windowIndex(nowMs: number, seconds: number): number {
-  return Math.floor(nowMs / (seconds * 1000));
+  return Math.floor(nowMs / (seconds * SECOND_MS));
 }
 
 /** Whole seconds until the window containing `nowMs` ends; at least 1. */
 export function secondsUntilReset(nowMs: number, seconds: number): number {
-  const endMs = (windowIndex(nowMs, seconds) + 1) * seconds * 1000;
-  return Math.max(1, Math.ceil((endMs - nowMs) / 1000));
+  const endMs = (windowIndex(nowMs, seconds) + 1) * seconds * SECOND_MS;
+  return Math.max(1, Math.ceil((endMs - nowMs) / SECOND_MS));
 }
 
 /** One window of a policy and how much of it is known to be used before this request. */
@@ -106,15 +107,19 @@ export function rateLimitField(
 // ---- How often KV is written and read ----------------------------------------------------------
 
 /** KV takes about one write per second per key. */
-export const FLUSH_MIN_MS = 1_000;
+const FLUSH_MIN_MS = 1_000;
 /** Beyond this, a long window's shards would lag too far behind to help the other isolates. */
-export const FLUSH_MAX_MS = 30_000;
+const FLUSH_MAX_MS = 30_000;
 /** A warm counter is re-read at least this far apart ... */
-export const SYNC_MIN_MS = 10_000;
+const SYNC_MIN_MS = 10_000;
 /** ... and at most this far apart while it is in use. */
-export const SYNC_MAX_MS = 60_000;
+const SYNC_MAX_MS = 60_000;
 /** A counter not read for this many sync intervals is cold: the next request waits for a read. */
 export const STALE_SYNC_INTERVALS = 6;
+/** A busy counter writes its shard this many times per shortest window ... */
+const FLUSHES_PER_WINDOW = 12;
+/** ... and re-reads the others' this many times. */
+const SYNCS_PER_WINDOW = 6;
 
 function shortestSeconds(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
   return Math.min(...windows.map((w) => w.seconds));
@@ -127,12 +132,12 @@ function shortestSeconds(windows: readonly Pick<WindowPolicy, "seconds">[]): num
  * million) each time: at one write a second, one busy counter in one isolate is 86,400 writes a day.
  */
 export function flushIntervalMs(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
-  return clamp((shortestSeconds(windows) * 1000) / 12, FLUSH_MIN_MS, FLUSH_MAX_MS);
+  return clamp((shortestSeconds(windows) * SECOND_MS) / FLUSHES_PER_WINDOW, FLUSH_MIN_MS, FLUSH_MAX_MS);
 }
 
 /** How often a warm counter re-reads the others' shards: a sixth of its shortest window, 10 to 60 s. */
 export function syncIntervalMs(windows: readonly Pick<WindowPolicy, "seconds">[]): number {
-  return clamp((shortestSeconds(windows) * 1000) / 6, SYNC_MIN_MS, SYNC_MAX_MS);
+  return clamp((shortestSeconds(windows) * SECOND_MS) / SYNCS_PER_WINDOW, SYNC_MIN_MS, SYNC_MAX_MS);
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -202,9 +207,12 @@ function parseIpv4(text: string): number[] | undefined {
   return octets;
 }
 
+/** The longest IPv6 text form: eight groups with an IPv4 tail, e.g. ffff:…:ffff:255.255.255.255. */
+const IPV6_TEXT_MAX_CHARS = 45;
+
 /** Eight 16-bit groups, or undefined. Accepts "::" compression and a trailing dotted IPv4. */
 function parseIpv6(text: string): number[] | undefined {
-  if (text.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
+  if (text.length > IPV6_TEXT_MAX_CHARS || !/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
   const halves = text.split("::");
   if (halves.length > 2) return undefined;
   const groups = (half: string): number[] | undefined => {

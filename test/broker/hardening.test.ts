@@ -115,3 +115,43 @@ describe("the audit line", () => {
     expect(lines.join("").length).toBeLessThan(2000);
   });
 });
+
+describe("a body that cannot be read to its end (issue 9, defect 2)", () => {
+  const encoder = new TextEncoder();
+  /** A body that sends `sent` and then fails, as a dropped connection or broken chunked framing does. */
+  function brokenBody(sent: string, end: "error" | "close" = "error"): ReadableStream<Uint8Array> {
+    return new ReadableStream({
+      pull(controller) {
+        controller.enqueue(encoder.encode(sent));
+        if (end === "error") controller.error(new TypeError("Network connection lost."));
+        else controller.close();
+      },
+    });
+  }
+
+  async function expectUnreadable(headers: Record<string, string>, body: ReadableStream<Uint8Array>) {
+    const errors: string[] = [];
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const response = await call(
+      config,
+      "/v1/usersig",
+      { method: "POST", headers: { "Content-Type": "application/json", "X-Api-Key": API_KEY, ...headers }, body },
+      secretsFor(APP),
+    );
+    const problemBody = await problem(response, 400, "BODY_UNREADABLE");
+    expect(problemBody.detail).toMatch(/could not be read/);
+    expect(errors.join("\n")).not.toContain("internal_error");
+    const audit = lines.map((l) => JSON.parse(l)).find((l) => l.event === "decision");
+    expect(audit).toMatchObject({ status: 400, code: "BODY_UNREADABLE", outcome: "refused" });
+  }
+
+  it("Content-Length: 100 with 12 bytes sent, then the connection lost: 400, not 500", async () => {
+    await expectUnreadable({ "Content-Length": "100" }, brokenBody('{"userId":"a'));
+  });
+
+  it("no Content-Length (chunked) and the stream breaks midway: 400, not 500", async () => {
+    await expectUnreadable({}, brokenBody('{"userId":"a'));
+  });
+});

@@ -156,9 +156,18 @@ describe("request bodies", () => {
     for (const text of ["null", "[]", '"x"', "42"]) await problem(await post(text), 400, "BAD_REQUEST");
   });
 
-  it("an unknown field is 400 (objects are strict)", async () => {
+  it("an unknown field is 400 naming it in `field` (objects are strict)", async () => {
     const body = await problem(await post(JSON.stringify({ userid: "bob" })), 400, "BAD_REQUEST");
     expect(body.detail).toMatch(/userid/);
+    expect(body.field).toBe("userid");
+    // the first unknown one, next to known fields; never its value
+    const two = await problem(
+      await post(JSON.stringify({ expireSeconds: 60, turnstile: "secret-ish" })),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(two.field).toBe("turnstile");
+    expect(JSON.stringify(two)).not.toContain("secret-ish");
   });
 
   it("a field of the wrong type is 400 naming the field", async () => {

@@ -82,7 +82,9 @@ function config(rateLimits: Json | undefined, extra: Json = {}): Json {
 
 /** The new-guest budget is app-wide and outlives an isolate (it is in KV): its tests get their own apps. */
 const BUDGET_APPS = [1400000701, 1400000702] as const;
-const ENV = { ...secretsFor(APP, ...BUDGET_APPS), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+/** An app of its own for the one shared local subject, which other tests' counts in KV would share. */
+const LOCAL_APP = 1400000703;
+const ENV = { ...secretsFor(APP, ...BUDGET_APPS, LOCAL_APP), ADMIN_API_TOKEN: OPERATOR_TOKEN };
 
 function guest(cfg: Json, ip: string | undefined, json: Json = {}, extraEnv: Json = {}): Promise<Response> {
   return call(
@@ -566,5 +568,32 @@ describe("GET /v1/admin/stats", () => {
     expect(s.rateLimit.kv.puts).toBe(2); // one flush each for the IP's counter and the budget
     expect(s.admins.kv.reads).toEqual(expect.any(Number));
     expect(s.requests).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("who the client is (issue 9, defect 3)", () => {
+  const LOCAL = { CLIENT_IP_HEADER: "untrusted" };
+
+  it("where CF-Connecting-IP is not trusted (local starts), a spoofed one buys no fresh guest budget", async () => {
+    const warn = vi.spyOn(console, "warn");
+    const cfg = {
+      apps: [
+        { sdkAppId: LOCAL_APP, guests: { enabled: true }, rateLimits: { usersig: { guest: MINUTE_AND_DAY(2, 100) } } },
+      ],
+    };
+    expect((await guest(cfg, "198.51.100.10", {}, LOCAL)).status).toBe(200);
+    expect((await guest(cfg, "198.51.100.11", {}, LOCAL)).status).toBe(200);
+    // A third "client" naming yet another address shares the one local subject: refused.
+    await problem(await guest(cfg, "198.51.100.12", {}, LOCAL), 429, "RATE_LIMITED");
+    await problem(await guest(cfg, undefined, {}, LOCAL), 429, "RATE_LIMITED");
+    expect(warn.mock.calls.flat().join("\n")).toContain("rate_limit_client_ip_untrusted");
+  });
+
+  it("on Cloudflare (the variable unset) the edge's CF-Connecting-IP names the subject", async () => {
+    const cfg = config({ usersig: { guest: MINUTE_AND_DAY(2, 100) } });
+    expect((await guest(cfg, "198.51.100.20")).status).toBe(200);
+    expect((await guest(cfg, "198.51.100.20")).status).toBe(200);
+    await problem(await guest(cfg, "198.51.100.20"), 429, "RATE_LIMITED");
+    expect((await guest(cfg, "198.51.100.21")).status).toBe(200);
   });
 });

@@ -28,7 +28,7 @@ import { appFromPath, pickApp } from "../select-app.js";
 export const adminRoutes = new Hono<BrokerHono>();
 
 /** Failed guesses are not rate limited (they are refused before the limiter): the token must be unguessable. */
-export const OPERATOR_TOKEN_MIN_CHARS = 32;
+const OPERATOR_TOKEN_MIN_CHARS = 32;
 /** A presented operator token longer than this is not read. */
 const OPERATOR_TOKEN_MAX_CHARS = 512;
 const OPERATOR_BEARER = new RegExp(`^Bearer +([^ ]{1,${OPERATOR_TOKEN_MAX_CHARS}}) *$`, "i");

@@ -11,9 +11,8 @@
  */
 
 import { Hono } from "hono";
-import assets from "../../build/inspector/assets.json";
-import { loadConfig } from "../config/load.js";
-import type { BrokerContext, BrokerHono } from "../http/context.js";
+import assets from "../../../build/inspector/assets.json";
+import type { BrokerContext, BrokerHono } from "../context.js";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
 
@@ -46,7 +45,7 @@ const COMMON_HEADERS = {
 };
 
 function turnstileEnabled(c: BrokerContext): boolean {
-  const loaded = loadConfig(c.env);
+  const loaded = c.var.isolate.config.load(c.env);
   if (!loaded.ok) return false;
   for (const app of loaded.config.apps.values()) {
     if (app.config.guests.enabled && app.config.guests.turnstile) return true;

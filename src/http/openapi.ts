@@ -50,6 +50,12 @@ const commonErrors = {
 };
 
 const apiKey = [{ apiKey: [] }];
+/** The operator, an API key with allowModeration, or an IdP user with the app's moderator role. */
+const moderators = [{ operator: [] }, { apiKey: [] }, { idpBearer: [] }];
+const tencentUnavailable = (description: string) => ({
+  ...problemResponse(`TENCENT_UNAVAILABLE: ${description}`),
+  headers: { "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" } } },
+});
 const publicSecurity = [{ idpBearer: [] }, { apiKey: [] }, {}];
 
 const counters = (...names: string[]) => ({
@@ -177,6 +183,77 @@ function build(): Json {
           },
         },
       },
+      "/v1/admin/apps/{sdkAppId}/bans": {
+        parameters: [{ name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } }],
+        get: {
+          summary: "The bans in force, newest first (moderators).",
+          security: moderators,
+          responses: { "200": { description: "OK", content: json("BansResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/bans/{userId}": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        put: {
+          summary:
+            "Ban a user: stored first, then kicked at Tencent when the app has `chat` (`kicked` says whether Tencent confirmed; a failed kick keeps the ban). A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
+          security: moderators,
+          requestBody: { required: false, content: json("BanRequest") },
+          responses: {
+            "200": { description: "Already banned (reason and expiry replaced)", content: json("BanResponse") },
+            "201": { description: "Banned", content: json("BanResponse") },
+            "409": problemResponse("ADMIN_NOT_BANNABLE: an admin identity (or a variant of one); BANS_FULL."),
+            ...commonErrors,
+          },
+        },
+        delete: {
+          summary: "Lift a ban.",
+          security: moderators,
+          responses: { "204": { description: "Lifted" }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/users/{userId}/kick": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        post: {
+          summary:
+            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat), without a ban.",
+          security: moderators,
+          responses: { "200": { description: "OK", content: json("KickResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/chat/{service}/{command}": {
+        parameters: [
+          { name: "service", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_]{1,64}$" } },
+          { name: "command", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_]{1,64}$" } },
+          {
+            name: "sdkAppId",
+            in: "query",
+            required: false,
+            schema: { type: "integer" },
+            description: "May be omitted when the broker serves one app.",
+          },
+        ],
+        post: {
+          summary:
+            "Call Tencent Chat's REST API as the app's admin: only the service/command names the API key's chatCommands lists. The body is forwarded unchanged and Tencent's answer returned unchanged.",
+          security: apiKey,
+          requestBody: { required: true, content: json("ChatRequest") },
+          responses: {
+            "200": { description: "Tencent's answer (ActionStatus FAIL included)", content: json("ChatResponse") },
+            ...commonErrors,
+            "403": problemResponse("CHAT_COMMAND_NOT_ALLOWED: not on this key's chatCommands."),
+            "404": problemResponse("Unknown sdkAppId, or CHAT_NOT_CONFIGURED."),
+            "413": problemResponse("Body over 64 KiB."),
+            "502": tencentUnavailable("Tencent could not be reached or gave no usable answer, after one retry."),
+            "504": tencentUnavailable("Tencent did not answer in time, twice."),
+          },
+        },
+      },
       "/v1/apps": {
         get: {
           summary:
@@ -250,6 +327,12 @@ function build(): Json {
         Problem: schema(s.problemSchema, "output"),
         Health: schema(s.healthResponse, "output"),
         AppsResponse: schema(appsResponse, "output"),
+        BanRequest: schema(s.banRequest, "input"),
+        BanResponse: schema(s.banResponse, "output"),
+        BansResponse: schema(s.bansResponse, "output"),
+        KickResponse: schema(s.kickResponse, "output"),
+        ChatRequest: schema(s.chatRequest, "input"),
+        ChatResponse: schema(s.chatResponse, "output"),
       },
     },
   };

@@ -226,3 +226,23 @@ describe("rate limit", () => {
     expect(await tencentCalls()).toHaveLength(2);
   });
 });
+
+describe("OpenAPI", () => {
+  it("describes the moderation routes and the gateway, with their schemas", async () => {
+    const doc = (await (await call(config, "/openapi.json", {}, secrets)).json()) as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths["/v1/admin/apps/{sdkAppId}/bans/{userId}"] ?? {})).toEqual(
+      expect.arrayContaining(["put", "delete"]),
+    );
+    expect(doc.paths["/v1/admin/apps/{sdkAppId}/bans"]?.get).toBeDefined();
+    expect(doc.paths["/v1/admin/apps/{sdkAppId}/users/{userId}/kick"]?.post).toBeDefined();
+    expect(Object.keys(doc.paths["/v1/chat/{service}/{command}"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "403", "413", "502", "504"]),
+    );
+    for (const name of ["BanRequest", "BanResponse", "BansResponse", "KickResponse", "ChatRequest", "ChatResponse"]) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+    }
+  });
+});

@@ -15,7 +15,8 @@
 // {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"}. With nothing
 // scripted the answer is OK. POST /__fake/setup {"apps":[{"sdkAppId","secretKey","admins"}]} says
 // which apps exist; GET /__fake/calls lists the calls received (service, command, query parameters
-// with the usersig replaced by whether it verified, body); POST /__fake/reset forgets everything.
+// with the usersig replaced by whether it verified, body, `at` in unix ms); POST /__fake/reset forgets
+// everything.
 // Control paths live on every Tencent host.
 
 import { verifyUserSig } from "../../src/usersig/index.ts";
@@ -55,7 +56,7 @@ export function createFakeTencent() {
   }
 
   async function rest(request, url, service, command) {
-    const call = { service, command, method: request.method, query: {}, body: null, verdict: "ok" };
+    const call = { service, command, method: request.method, query: {}, body: null, verdict: "ok", at: Date.now() };
     // Read the whole body first, whatever the verdict (workerd complains about an unread request body).
     const text = await request.text();
     calls.push(call);

@@ -25,8 +25,15 @@ import { moderationRoutes } from "./routes/moderation.js";
 import { verifyRoutes } from "./routes/verify.js";
 import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 
-/** The routes browsers call (CORS). */
-const PUBLIC_ROUTES = ["/v1/usersig", "/v1/privatemapkey"];
+/** The routes browsers call (CORS), and their methods. */
+const BROWSER_ROUTES: [string, string[]][] = [
+  ["/v1/usersig", ["POST"]],
+  ["/v1/privatemapkey", ["POST"]],
+  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts.
+  ["/v1/admin/apps/:sdkAppId/bans", ["GET"]],
+  ["/v1/admin/apps/:sdkAppId/bans/:userId", ["PUT", "DELETE"]],
+  ["/v1/admin/apps/:sdkAppId/users/:userId/kick", ["POST"]],
+];
 
 /** `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock). */
 export function createApp(state: IsolateState = createIsolateState()): Hono<BrokerHono> {
@@ -77,9 +84,9 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   });
 
   // CORS first, so that every answer to a browser (a 413 too) carries Vary and, where allowed, ACAO.
-  for (const path of PUBLIC_ROUTES) {
+  for (const [path, methods] of BROWSER_ROUTES) {
     app.use(path, publicCors());
-    app.options(path, preflight());
+    app.options(path, preflight(methods));
   }
 
   // The Chat REST gateway forwards Tencent's request bodies (up to 64 KiB); every other body is small.

@@ -76,6 +76,7 @@ beforeAll(async () => {
         idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
         guests: { enabled: true, userIdPrefix: "guest_" },
         privateMapKey: { guest: { enabled: true, rooms: "any", maxPrivileges: 255 } },
+        cors: { origins: ["https://app.example.com"] },
         apiKeys: [
           { name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true },
           { name: "naming", sha256: await sha256Hex(NAMING_KEY), allowUserId: true },
@@ -376,6 +377,48 @@ describe("who may moderate", () => {
     await problem(refused, 429, "RATE_LIMITED");
     expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
     for (const id of ["u4", "u5", "u6"]) expect((await put(id, op)).status).toBe(201);
+  });
+});
+
+describe("a single-page app's moderator (CORS)", () => {
+  it("preflight from a listed origin: the route's methods; the ban answers with ACAO", async () => {
+    const preflight = await call(
+      config,
+      `${bans()}/mallory`,
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example.com",
+          "Access-Control-Request-Method": "PUT",
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      },
+      secrets,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("PUT, DELETE");
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
+    const response = await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://app.example.com" });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+  });
+
+  it("an origin the app does not list: refused before anything is stored or kicked", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
+    await problem(
+      await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://evil.example" }),
+      403,
+      "ORIGIN_NOT_ALLOWED",
+    );
+    const preflight = await call(
+      config,
+      `${bans()}/mallory`,
+      { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "PATCH" } },
+      secrets,
+    );
+    expect(preflight.status).toBe(403);
+    expect(await tencentCalls()).toEqual([]);
   });
 });
 

@@ -23,6 +23,7 @@ import { chatTarget } from "../../tencent/target.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
+import { enforceOrigin } from "../cors.js";
 import { badRequest } from "../errors.js";
 import { enforceRateLimit } from "../ratelimit.js";
 import { banRequest, userId as userIdSchema } from "../schemas.js";
@@ -82,7 +83,10 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
  */
 async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: string }> {
   const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");
+  c.set("app", app);
   c.var.audit.app = app.config.sdkAppId;
+  // A browser (an SPA's moderator) only from the app's own origins, like the public routes.
+  enforceOrigin(c, app);
   const { who, caller } = await authenticate(c, app);
   const actor = actorName(who);
   c.var.audit.actor = actor;

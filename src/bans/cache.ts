@@ -141,6 +141,7 @@ export class BanCache {
       if (!entry.refreshing) deps.waitUntil(this.#refresh(sdkAppId, deps, entry).catch(() => undefined));
       return entry;
     }
+    this.kvStats.coldWaits++;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const read = entry?.refreshing ?? this.#refresh(sdkAppId, deps, entry);

@@ -53,13 +53,15 @@ interface BanMetadata {
 /** KV operations on bans made by this isolate (GET /v1/admin/stats, the bench: a warm issuance makes none). */
 export interface BanKvStats {
   lists: number;
+  /** Lookups that had to wait for a list (a cold or idle isolate); a warm issuance waits for none. */
+  coldWaits: number;
   reads: number;
   writes: number;
   deletes: number;
 }
 
 export function newBanKvStats(): BanKvStats {
-  return { lists: 0, reads: 0, writes: 0, deletes: 0 };
+  return { lists: 0, coldWaits: 0, reads: 0, writes: 0, deletes: 0 };
 }
 
 function prefix(sdkAppId: number): string {

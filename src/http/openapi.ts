@@ -85,6 +85,7 @@ const STATS_SCHEMA = {
       },
     },
     admins: { type: "object", properties: { kv: counters("reads", "writes") } },
+    bans: { type: "object", properties: { kv: counters("lists", "coldWaits", "reads", "writes", "deletes") } },
   },
 };
 

@@ -147,6 +147,8 @@ describe("ban", () => {
       userId: "mallory",
       outcome: "banned",
       kicked: true,
+      chatCommand: "im_open_login_svc/kick",
+      tencentErrorCode: 0,
     });
   });
 

@@ -109,7 +109,11 @@ adminRoutes.use("/v1/admin/stats", operatorAuth);
 adminRoutes.get("/v1/admin/stats", function stats(c) {
   c.var.audit.outcome = "stats";
   c.header("Cache-Control", "no-store");
-  return c.json({ ...rateLimitSnapshot(c), admins: { kv: { ...c.var.isolate.admins.kvStats } } });
+  return c.json({
+    ...rateLimitSnapshot(c),
+    admins: { kv: { ...c.var.isolate.admins.kvStats } },
+    bans: { kv: { ...c.var.isolate.bans.kvStats } },
+  });
 });
 
 adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {

@@ -15,7 +15,14 @@ import { isAdminLike } from "../../admins/set.js";
 import type { Caller } from "../../auth/caller.js";
 import { unauthorized } from "../../auth/errors.js";
 import { BansError } from "../../bans/errors.js";
-import { bansInForce, banUser, kickOnly, type ModerationDeps, unbanUser } from "../../bans/moderate.js";
+import {
+  bansInForce,
+  banUser,
+  type KickReport,
+  kickOnly,
+  type ModerationDeps,
+  unbanUser,
+} from "../../bans/moderate.js";
 import { actorName, hasModeratorRole, type Moderator } from "../../bans/moderators.js";
 import type { LoadedApp } from "../../config/load.js";
 import { kickUser } from "../../tencent/kick.js";
@@ -41,7 +48,7 @@ moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban
   Object.assign(c.var.audit, {
     outcome: created ? "banned" : "ban-updated",
     kicked: result.kicked,
-    ...(result.kickErrorCode !== undefined ? { tencentErrorCode: result.kickErrorCode } : {}),
+    ...tencentCode(result),
   });
   c.header("Cache-Control", "no-store");
   return c.json(answer, created ? 201 : 200);
@@ -70,7 +77,7 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
   Object.assign(c.var.audit, {
     outcome: report.kicked ? "kicked" : "kick-failed",
     kicked: report.kicked,
-    ...(report.kickErrorCode !== undefined ? { tencentErrorCode: report.kickErrorCode } : {}),
+    ...tencentCode(report),
   });
   c.header("Cache-Control", "no-store");
   return c.json({ userId, ...report });
@@ -117,6 +124,12 @@ async function authenticate(c: BrokerContext, app: LoadedApp): Promise<{ who: Mo
   return { who: { kind: "idp", issuer: caller.user.issuer, userId: caller.user.userId }, caller };
 }
 
+/** Tencent's ErrorCode for the audit line: 0 when it confirmed, its code when it answered FAIL. */
+function tencentCode(report: KickReport): { tencentErrorCode?: number } {
+  if (report.kicked) return { tencentErrorCode: 0 };
+  return report.kickErrorCode !== undefined ? { tencentErrorCode: report.kickErrorCode } : {};
+}
+
 function pathUserId(c: BrokerContext): string {
   const parsed = userIdSchema.safeParse(c.req.param("userId") ?? "");
   if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
@@ -127,6 +140,13 @@ function pathUserId(c: BrokerContext): string {
 function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {
   const { isolate } = c.var;
   const target = chatTarget(app, isolate.adminSigs, nowSeconds(c));
+  const kick = target
+    ? (userId: string) => {
+        // The audit line names the command (never its URL); the route adds Tencent's ErrorCode.
+        c.var.audit.chatCommand = "im_open_login_svc/kick";
+        return kickUser(target, userId, isolate.chat);
+      }
+    : undefined;
   return {
     kv: c.env.ADMINS,
     bans: isolate.bans,
@@ -140,6 +160,6 @@ function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {
       });
       return isAdminLike(userId, sets);
     },
-    kick: target ? (userId) => kickUser(target, userId, isolate.chat) : undefined,
+    kick,
   };
 }

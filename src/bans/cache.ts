@@ -26,7 +26,7 @@ import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
 export const BAN_SOFT_TTL_MS = 20_000;
 export const BAN_HARD_TTL_MS = 60_000;
 /** A cold read that takes longer than this is treated as a KV failure. */
-export const BAN_KV_WAIT_MS = 3_000;
+const BAN_KV_WAIT_MS = 3_000;
 /** Longer than KV's usual propagation (60 s) plus the hard TTL, with room to spare. */
 export const LOCAL_OVERLAY_MS = 5 * 60_000;
 

@@ -9,8 +9,7 @@
  */
 
 import type { KickOutcome } from "../tencent/kick.js";
-import type { BanCache } from "./cache.js";
-import { inForce } from "./cache.js";
+import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
 import { BAN_REASON_MAX_CHARS, BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
 

@@ -24,9 +24,8 @@ import type { KickOutcome } from "../tencent/kick.js";
 import { inForce } from "./cache.js";
 import { type Ban, type BanKvStats, listBans } from "./store.js";
 
+/** Ten ticks of the Cron Trigger (wrangler.toml `[triggers] crons = ["* * * * *"]`, every minute). */
 export const REKICK_WINDOW_SECONDS = 600;
-/** How often the Cron Trigger fires (wrangler.toml `[triggers] crons = ["* * * * *"]`). */
-export const REKICK_INTERVAL_SECONDS = 60;
 
 /** The bans whose user must be kicked again now: made within the window, still in force. */
 export function bansToRekick(bans: readonly Ban[], nowSeconds: number, windowSeconds = REKICK_WINDOW_SECONDS): Ban[] {

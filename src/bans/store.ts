@@ -25,7 +25,7 @@ export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
 /** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
 export const BAN_REASON_MAX_CHARS = 200;
-export const BAN_ACTOR_MAX_CHARS = 80;
+const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
  * little earlier, so keep a margin.

@@ -42,7 +42,7 @@ const MAX_ATTEMPTS = 2;
  * The rate-limit codes (60007, 60011, 60018, 60019: "too frequent") are not retried at once: a retry
  * 100 ms later only adds to the load; the caller sees Tencent's answer.
  */
-export const TRY_AGAIN_CODES: ReadonlySet<number> = new Set([60008, 70169, 70500]);
+const TRY_AGAIN_CODES: ReadonlySet<number> = new Set([60008, 70169, 70500]);
 
 /** Tencent's service and command names: lowercase letters, digits and underscores. */
 const NAME = /^[A-Za-z0-9_]{1,64}$/;

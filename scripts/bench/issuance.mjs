@@ -533,7 +533,7 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
     totalMs: envInt("BENCH_ISSUE_TOTAL_S", 300) * 1000,
     alg: option("BENCH_ISSUE_IDP_ALG", "RS256"),
     /** Bans stored before the runs (none of them a user the scenarios issue for); 0 for a run without. */
-    bans: envInt("BENCH_ISSUE_BANS", 100),
+    bans: option("BENCH_ISSUE_BANS", "100") === "0" ? 0 : envInt("BENCH_ISSUE_BANS", 100),
   };
   if (!["RS256", "ES256"].includes(cfg.alg)) throw new Error("BENCH_ISSUE_IDP_ALG must be RS256 or ES256");
   const started = performance.now();

@@ -3,7 +3,10 @@
 // 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
 // failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
 // actor, and no secret in any captured output.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   AUDIENCE,
@@ -448,5 +451,41 @@ describe("captured output", () => {
     // A UserSig is base64 of zlib: it starts with "eJ" (0x78 0x9c / 0x78 0xda …).
     expect(text).not.toMatch(/eJ[a-zA-Z0-9*_-]{40,}/);
     expect(text).not.toContain(TENCENT_BASE);
+  });
+});
+
+describe("the Cron Trigger (scheduled)", () => {
+  it("kicks again the bans of the last 10 minutes, for apps with chat; logs one line per app", async () => {
+    await ban("mallory");
+    await ban("eve", {}, op, NO_CHAT);
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const rekicks = (await tencentCalls()).slice(before);
+    expect(rekicks.map((c) => [c.command, c.body?.UserID, c.verdict, c.query.usersigVerified])).toEqual([
+      ["kick", "mallory", "ok", true],
+    ]);
+    const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
+    expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0 }]);
+  });
+
+  it("a broken configuration: logged, nothing kicked", async () => {
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: "{not json" } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect((await tencentCalls()).length).toBe(before);
+    expect(output.some((l) => l.includes('"event":"rekick"') && l.includes("config_error"))).toBe(true);
   });
 });

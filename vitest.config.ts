@@ -1,5 +1,18 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { buildSync } from "esbuild";
 import { defineConfig } from "vitest/config";
+
+// The fake internet imports the broker's UserSig core (TypeScript) to check the admin sig the way
+// Tencent would: bundle it into one module for workerd, which runs JavaScript only.
+const FAKE_INTERNET = "./build/test/internet.mjs";
+buildSync({
+  entryPoints: ["./test/fakes/internet.mjs"],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  outfile: FAKE_INTERNET,
+  logLevel: "warning",
+});
 
 // Two projects: everything runs inside workerd with Miniflare's KV (the real runtime); the pure
 // UserSig core's tests run a second time under plain Node to prove the core is runtime-agnostic.
@@ -15,13 +28,14 @@ export default defineConfig({
             main: "./src/index.ts",
             miniflare: {
               // Every outbound fetch of the worker under test goes to a local fake of the outside
-              // parties (an identity provider, Turnstile's siteverify): see test/fakes/internet.mjs.
+              // parties (an identity provider, Turnstile's siteverify, Tencent's Chat REST API): see
+              // test/fakes/internet.mjs.
               outboundService: "fake-internet",
               workers: [
                 {
                   name: "fake-internet",
                   modules: true,
-                  scriptPath: "./test/fakes/internet.mjs",
+                  scriptPath: FAKE_INTERNET,
                   compatibilityDate: "2026-04-01",
                 },
               ],

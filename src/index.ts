@@ -1,13 +1,18 @@
 /**
  * usersig-broker: the Worker entry. The app and its isolate state (src/isolate.ts) are made once per
- * isolate; configuration is parsed on the first request and cached in that state.
+ * isolate; configuration is parsed on the first request and cached in that state. The Cron Trigger
+ * (`scheduled`) shares that state: it kicks recent bans again (src/scheduled.ts).
  */
 
 import type { BrokerEnv } from "./env.js";
 import { createApp } from "./http/app.js";
+import { createIsolateState } from "./isolate.js";
+import { rekickTick } from "./scheduled.js";
 
-const app = createApp();
+const state = createIsolateState();
+const app = createApp(state);
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(rekickTick(state, env)),
 } satisfies ExportedHandler<BrokerEnv>;

@@ -5,12 +5,15 @@
  */
 
 import { type AdminCache, createAdminCache } from "./admins/cache.js";
+import { foldUserId } from "./admins/set.js";
 import { type AdminSigCache, createAdminSigCache } from "./admins/sigs.js";
 import { createIdpKeySets, type IdpKeySets } from "./auth/idp.js";
+import { BanCache } from "./bans/cache.js";
 import { type ConfigCache, createConfigCache } from "./config/load.js";
 import { createLimiter, type Limiter } from "./ratelimit/limiter.js";
 import { newRateLimitKvStats, type RateLimitKvStats } from "./ratelimit/store.js";
 import { createKeyring, type Keyring } from "./shared/keys.js";
+import { CHAT_ATTEMPT_TIMEOUT_MS, type ChatClientDeps } from "./tencent/chat.js";
 
 /** Milliseconds since the epoch. Read once per request (src/http/app.ts) and passed down. */
 export type Clock = () => number;
@@ -34,9 +37,20 @@ export interface IsolateState {
   requests: { count: number };
   /** Warnings logged once per isolate (e.g. a missing CF-Connecting-IP). */
   loggedOnce: Set<string>;
+  /** Each app's bans (moderation), matched with the admin guard's folding. */
+  bans: BanCache;
+  /** How the Chat REST client reaches Tencent. */
+  chat: ChatClientDeps;
 }
 
-export function createIsolateState(options: { clock?: Clock } = {}): IsolateState {
+/** Shorter bounds make tests of staleness and timeouts fast; production uses the defaults. */
+export interface IsolateOptions {
+  clock?: Clock;
+  banCache?: { softTtlMs?: number; hardTtlMs?: number };
+  chatTimeoutMs?: number;
+}
+
+export function createIsolateState(options: IsolateOptions = {}): IsolateState {
   const clock = options.clock ?? (() => Date.now());
   return {
     clock,
@@ -49,5 +63,12 @@ export function createIsolateState(options: { clock?: Clock } = {}): IsolateStat
     rateLimitKv: newRateLimitKvStats(),
     requests: { count: 0 },
     loggedOnce: new Set(),
+    bans: new BanCache({ fold: foldUserId, ...options.banCache }),
+    chat: {
+      fetch: (request) => fetch(request),
+      random: () => (crypto.getRandomValues(new Uint32Array(1))[0] as number) / 0x1_0000_0000,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      timeoutMs: options.chatTimeoutMs ?? CHAT_ATTEMPT_TIMEOUT_MS,
+    },
   };
 }

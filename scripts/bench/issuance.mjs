@@ -312,6 +312,8 @@ async function timedRun(base, scenario, cfg, pids) {
   const kv = (s) => s.rateLimit.kv;
   run.kv = {
     adminReads: statsAfter.admins.kv.reads - statsBefore.admins.kv.reads,
+    banLists: statsAfter.bans.kv.lists - statsBefore.bans.kv.lists,
+    banWaits: statsAfter.bans.kv.coldWaits - statsBefore.bans.kv.coldWaits,
     lists: kv(statsAfter).lists - kv(statsBefore).lists,
     puts: kv(statsAfter).puts - kv(statsBefore).puts,
     errors: kv(statsAfter).errors - kv(statsBefore).errors,
@@ -465,6 +467,8 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
   const issued = list.filter((s) => s.issues).flatMap((s) => runs[s.name]);
   const issuedCount = issued.reduce((a, r) => a + r.done, 0);
   const adminReads = sum(issued, "adminReads");
+  const banLists = sum(issued, "banLists");
+  const banWaits = sum(issued, "banWaits");
   const waitShare = (which) => {
     const rs = all.filter((r) => r[which]);
     const cpu = rs.reduce((a, r) => a + r[which].ns, 0);
@@ -495,6 +499,7 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
     `where workerd's time goes (direct, CPU µs per request): /healthz ${f0(w(HEALTHZ))}; + the /v1 middleware and its audit line (${APPS} − /healthz) ${f0(w(APPS) - w(HEALTHZ))}; + body, API key, limiter, admin set, no signature (admin cached − ${APPS}) ${f0(w(ADMIN_CACHED) - w(APPS))}; + a signature and the rest of /v1/usersig (API key − admin cached) ${f0(w(API_KEY) - w(ADMIN_CACHED))}`,
     `one signUserSig in workerd (prod flags): ${sign.toFixed(1)} µs CPU (${signUs === undefined ? "BENCHMARKS.md, core section, run A-2" : "core section of this run"}); for 0.8 with workerd the bottleneck, an issuance may cost at most /healthz / 0.8 = ${f0(w(HEALTHZ) / 0.8)} µs, i.e. ${f0(w(HEALTHZ) / 0.8 - w(HEALTHZ))} µs over /healthz`,
     `Miniflare's entry worker (+ gzip) adds ${f0(w(ENTRY + HEALTHZ) - w(HEALTHZ))} µs of workerd CPU to /healthz and ${f0(w(ENTRY + API_KEY) - w(API_KEY))} µs to an API-key issuance`,
+    `bans stored: ${cfg.bans}; issuances that waited for the ban list (KV), warm: ${banWaits} of ${issuedCount} (goal 0: ${banWaits === 0 ? "reached" : "NOT reached"}); ban-list KV lists: ${banLists} in ${(issued.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(1)} s, all background refreshes (waitUntil, at most one per 20 s per app), none awaited by a request`,
     `admin-set KV reads per issuance, warm: ${(adminReads / issuedCount).toFixed(5)} (${adminReads} in ${issuedCount} issuances over ${(issued.reduce((a, r) => a + r.ms, 0) / 1000).toFixed(1)} s of timed runs; goal 0: ${adminReads === 0 ? "reached" : "NOT reached: background refreshes (waitUntil) once the 30 s soft TTL has passed, not awaited by any request"})`,
     `rate-limit KV per request, warm (lists/puts): ${list
       .filter((s) => s.issues)
@@ -527,6 +532,8 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
     capMs: envInt("BENCH_ISSUE_CAP_S", 30) * 1000,
     totalMs: envInt("BENCH_ISSUE_TOTAL_S", 300) * 1000,
     alg: option("BENCH_ISSUE_IDP_ALG", "RS256"),
+    /** Bans stored before the runs (none of them a user the scenarios issue for); 0 for a run without. */
+    bans: option("BENCH_ISSUE_BANS", "100") === "0" ? 0 : envInt("BENCH_ISSUE_BANS", 100),
   };
   if (!["RS256", "ES256"].includes(cfg.alg)) throw new Error("BENCH_ISSUE_IDP_ALG must be RS256 or ES256");
   const started = performance.now();
@@ -557,6 +564,17 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
   try {
     const pids = childPids("workerd");
     const list = scenarios({ clients, idpTokens, tickets: await newGuests(clients.direct) });
+    for (let i = 0; i < cfg.bans; i++) {
+      const banned = await send(
+        clients.direct.prepare({
+          method: "PUT",
+          path: `/v1/admin/apps/${SDK_APP_ID}/bans/bench_banned_${i}`,
+          headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
+          body: { reason: "bench" },
+        }),
+      );
+      if (banned.status !== 201) failures.push(`ban ${i}: HTTP ${banned.status}`);
+    }
 
     log(`  issuance: warm-up, 2 x ${cfg.warmup} requests per scenario ...`);
     for (let pass = 0; pass < 2; pass++) {

@@ -23,6 +23,8 @@ export interface IdpUser {
   issuer: string;
   /** Room grants from the issuer's rooms claim; undefined when the issuer has none configured. */
   grants: RoomGrant[] | undefined;
+  /** The verified token's claims (e.g. a moderator role claim). */
+  claims: Readonly<JWTPayload>;
 }
 
 /** A room grant from an IdP claim: a room id, or a room with its own privilege ceiling. */
@@ -108,6 +110,7 @@ export async function authenticateIdp(
     userId: config.userIdPrefix + claim,
     issuer: config.issuer,
     grants: config.roomsClaim ? parseRoomsClaim(payload[config.roomsClaim]) : undefined,
+    claims: payload,
   };
 }
 

@@ -30,6 +30,24 @@ const TICKET_LIFETIME_MAX_SECONDS = 30 * DAY_SECONDS;
 const LABEL_MAX_CHARS = 64;
 /** Guest UserIDs are this prefix plus 16 random characters, within USERID_MAX_BYTES. */
 const GUEST_PREFIX_MAX_CHARS = 16;
+/** "service/command" as Tencent names them. */
+const CHAT_COMMAND = /^[A-Za-z0-9_]{1,64}\/[A-Za-z0-9_]{1,64}$/;
+/** Per API key: least privilege means a short list. */
+const CHAT_COMMANDS_MAX = 100;
+/** The claim name and value of a moderator role. */
+const ROLE_MAX_CHARS = 256;
+
+function isChatBaseUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
+  if (url.protocol === "https:") return true;
+  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port !== "";
+}
 
 /** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
 export const DEFAULT_USERID_PATTERN = "[A-Za-z0-9_-]{1,32}";
@@ -113,6 +131,46 @@ function apiKeySchema() {
     allowUserId: z._default(z.boolean(), false),
     /** May get admin identities' sigs from /v1/admin/usersig. */
     allowAdmin: z._default(z.boolean(), false),
+    /** May ban, unban, list bans and kick (the moderation routes). */
+    allowModeration: z._default(z.boolean(), false),
+    /** The Chat REST commands this key may call through POST /v1/chat/{service}/{command}, e.g. "openim/sendmsg". */
+    chatCommands: z._default(
+      z
+        .array(z.string().check(z.regex(CHAT_COMMAND, 'must be "service/command" (letters, digits, underscores)')))
+        .check(z.maxLength(CHAT_COMMANDS_MAX)),
+      [],
+    ),
+  });
+}
+
+/**
+ * Tencent's Chat REST API for this app (moderation's kick, the gateway). `apiBaseUrl` is the app's
+ * regional host: https://console.tim.qq.com (China), https://adminapisgp.im.qcloud.com (Singapore),
+ * adminapikr (Seoul), adminapiger (Frankfurt), adminapiind (Mumbai), adminapiusa (Silicon Valley),
+ * adminapiidn (Jakarta) .im.qcloud.com. Any https origin is accepted (a proxy); plain http only for
+ * 127.0.0.1 or localhost with a port, for local testing.
+ */
+function chatSchema() {
+  return z.strictObject({
+    apiBaseUrl: z
+      .string()
+      .check(
+        z.refine(
+          isChatBaseUrl,
+          "must be an https origin such as https://adminapisgp.im.qcloud.com (http only for 127.0.0.1/localhost with a port; no path)",
+        ),
+      ),
+    /** The admin identity the broker calls Tencent as; default: the app's first admin. */
+    adminUserId: z.optional(userId),
+  });
+}
+
+/** Who may moderate besides the operator and API keys with allowModeration. */
+function moderationSchema() {
+  const label = () => z.string().check(z.minLength(1), z.maxLength(ROLE_MAX_CHARS));
+  return z.strictObject({
+    /** IdP users whose token's `claim` equals `value` or is a list containing it (e.g. roles: ["moderator"]). */
+    idpRole: z.optional(z.strictObject({ claim: label(), value: label() })),
   });
 }
 
@@ -226,6 +284,8 @@ function appFields() {
     cors: z.prefault(z.strictObject({ origins: z._default(z.array(origin()), []) }), {}),
     /** Per-subject limits and the new-guest budget: see src/ratelimit/config.ts and docs/rate-limits.md. */
     rateLimits: rateLimitsSchema,
+    chat: z.optional(chatSchema()),
+    moderation: z.optional(moderationSchema()),
   });
 }
 
@@ -253,6 +313,12 @@ function checkApp(app: AppFields, ctx: z.core.$RefinementCtx<AppFields>): void {
       }
       prefixes.add(issuer.userIdPrefix);
     });
+  }
+  if (app.chat && (app.chat.adminUserId ?? app.admins[0]) === undefined) {
+    issue("chat needs an admin identity: list one in admins", ["chat"]);
+  }
+  if (app.chat?.adminUserId !== undefined && !app.admins.includes(app.chat.adminUserId)) {
+    issue("must be one of the app's admins", ["chat", "adminUserId"]);
   }
   if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
     issue("guests of an app with an identity provider need a userIdPrefix (IdP users could take their IDs)", [

@@ -9,7 +9,7 @@
 import { Hono } from "hono";
 import { createIsolateState, type IsolateState } from "../isolate.js";
 import { auditLine, writeAudit } from "./audit.js";
-import { boundedBody } from "./body.js";
+import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
 import type { BrokerHono } from "./context.js";
 import { preflight, publicCors } from "./cors.js";
 import { RequestError } from "./errors.js";
@@ -18,13 +18,22 @@ import { problemResponse, toProblem } from "./problem.js";
 import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
+import { chatRoutes } from "./routes/chat.js";
 import { inspectorRoutes } from "./routes/inspector.js";
 import { issueRoutes } from "./routes/issue.js";
+import { moderationRoutes } from "./routes/moderation.js";
 import { verifyRoutes } from "./routes/verify.js";
 import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 
-/** The routes browsers call (CORS). */
-const PUBLIC_ROUTES = ["/v1/usersig", "/v1/privatemapkey"];
+/** The routes browsers call (CORS), and their methods. */
+const BROWSER_ROUTES: [string, string[]][] = [
+  ["/v1/usersig", ["POST"]],
+  ["/v1/privatemapkey", ["POST"]],
+  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts.
+  ["/v1/admin/apps/:sdkAppId/bans", ["GET"]],
+  ["/v1/admin/apps/:sdkAppId/bans/:userId", ["PUT", "DELETE"]],
+  ["/v1/admin/apps/:sdkAppId/users/:userId/kick", ["POST"]],
+];
 
 /** `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock). */
 export function createApp(state: IsolateState = createIsolateState()): Hono<BrokerHono> {
@@ -75,12 +84,17 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   });
 
   // CORS first, so that every answer to a browser (a 413 too) carries Vary and, where allowed, ACAO.
-  for (const path of PUBLIC_ROUTES) {
+  for (const [path, methods] of BROWSER_ROUTES) {
     app.use(path, publicCors());
-    app.options(path, preflight());
+    app.options(path, preflight(methods));
   }
 
-  app.use("/v1/*", boundedBody());
+  // The Chat REST gateway forwards Tencent's request bodies (up to 64 KiB); every other body is small.
+  const smallBodies = boundedBody();
+  const chatBodies = boundedBody(CHAT_BODY_MAX_BYTES);
+  app.use("/v1/*", function bodies(c, next) {
+    return (c.req.path.startsWith("/v1/chat/") ? chatBodies : smallBodies)(c, next);
+  });
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
   app.use("/v1/*", rateLimitHeaders());
@@ -89,6 +103,8 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   app.route("/", issueRoutes);
   app.route("/", verifyRoutes);
   app.route("/", adminRoutes);
+  app.route("/", moderationRoutes);
+  app.route("/", chatRoutes);
 
   // Unknown paths are 404; a known path with another method is 405 with the methods registered for it.
   let routes: RouteTable | undefined;

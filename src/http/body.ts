@@ -16,11 +16,14 @@ import { badRequest, RequestError } from "./errors.js";
 /** Bodies are a few small fields; 8 KiB also bounds the UserSig inside a /v1/verify body. */
 export const MAX_BODY_BYTES = 8 * 1024;
 
-export function boundedBody(): MiddlewareHandler<BrokerHono> {
+/** The Chat REST gateway forwards Tencent's own request bodies (a message, an import batch). */
+export const CHAT_BODY_MAX_BYTES = 64 * 1024;
+
+export function boundedBody(maxBytes = MAX_BODY_BYTES): MiddlewareHandler<BrokerHono> {
   const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
+    maxSize: maxBytes,
     onError: () => {
-      throw new RequestError("BODY_TOO_LARGE", `Request bodies are at most ${MAX_BODY_BYTES} bytes.`);
+      throw new RequestError("BODY_TOO_LARGE", `Request bodies are at most ${maxBytes} bytes here.`);
     },
   });
   return async function boundedBody(c, next) {
@@ -38,7 +41,8 @@ export function boundedBody(): MiddlewareHandler<BrokerHono> {
   };
 }
 
-export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
+/** The body's text and its JSON value (`{}` for an empty body). */
+async function readJsonValue(c: Context): Promise<{ text: string; value: unknown }> {
   let text: string;
   try {
     text = await c.req.text();
@@ -57,6 +61,23 @@ export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): 
       throw badRequest("The body is not valid JSON.");
     }
   }
+  return { text, value };
+}
+
+/**
+ * A JSON object body as the client sent it, for forwarding unchanged (numbers beyond 2^53 keep
+ * their digits). An empty body is `{}`.
+ */
+export async function readJsonObjectText(c: Context): Promise<string> {
+  const { text, value } = await readJsonValue(c);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw badRequest("The body must be a JSON object.");
+  }
+  return text.trim() === "" ? "{}" : text;
+}
+
+export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
+  const { value } = await readJsonValue(c);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -19,6 +19,14 @@ export interface AuditRecord {
   privileges?: number;
   /** e.g. "issued", "verified", "cached"; refusals are taken from the error. */
   outcome?: string;
+  /** Moderation: who acted ("operator", "apiKey:<name>", "idp:<userId>@<issuer>"); `userId` is the target. */
+  actor?: string;
+  /** Moderation: whether Tencent confirmed the kick. */
+  kicked?: boolean;
+  /** The Chat REST command called ("service/command"): never its URL or query string. */
+  chatCommand?: string;
+  /** Tencent's ErrorCode for that call (0 = OK). */
+  tencentErrorCode?: number;
 }
 
 export type BrokerHono = {

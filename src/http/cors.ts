@@ -1,6 +1,6 @@
 /**
- * CORS for the two public routes only (backends do not need it, and an API key has no business in
- * a browser). Each app lists its allowed origins; a preflight does not say which app it is for, so
+ * CORS for the two public routes and the moderation routes only (backends do not need it, and an
+ * API key has no business in a browser: X-Api-Key is not an allowed header). Each app lists its allowed origins; a preflight does not say which app it is for, so
  * it is answered for the union, and the actual request is then held to its own app's list.
  * Credentials (cookies) are never allowed and `*` is never sent; `Vary: Origin` always is.
  */
@@ -11,13 +11,15 @@ import type { BrokerContext, BrokerHono } from "./context.js";
 import { RequestError } from "./errors.js";
 import { problemResponse, toProblem } from "./problem.js";
 
-const ALLOWED_METHODS = "POST";
 const ALLOWED_HEADERS = ["authorization", "content-type"];
 const EXPOSED_HEADERS = "RateLimit, RateLimit-Policy, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-/** OPTIONS on a public route: the preflight, answered for the union of every app's origins. */
-export function preflight(): Handler<BrokerHono> {
+/**
+ * OPTIONS on a browser-facing route: the preflight, answered for the union of every app's origins.
+ * `methods`: what the route accepts (POST for the public routes; the moderation routes take more).
+ */
+export function preflight(methods: readonly string[] = ["POST"]): Handler<BrokerHono> {
   return function preflight(c) {
     const origin = c.req.header("Origin");
     const vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
@@ -28,7 +30,7 @@ export function preflight(): Handler<BrokerHono> {
     const allowed =
       origin !== undefined &&
       (isSameOrigin(c, origin) || c.var.brokerConfig.allOrigins.has(origin)) &&
-      c.req.header("Access-Control-Request-Method") === "POST" &&
+      methods.includes(c.req.header("Access-Control-Request-Method") ?? "") &&
       requestedHeaders.every((h) => ALLOWED_HEADERS.includes(h));
     if (!allowed) {
       const refusal = new RequestError(
@@ -41,7 +43,7 @@ export function preflight(): Handler<BrokerHono> {
       status: 204,
       headers: {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": ALLOWED_METHODS,
+        "Access-Control-Allow-Methods": methods.join(", "),
         "Access-Control-Allow-Headers": ALLOWED_HEADERS.join(", "),
         "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
         Vary: vary,

@@ -51,6 +51,12 @@ const commonErrors = {
 };
 
 const apiKey = [{ apiKey: [] }];
+/** The operator, an API key with allowModeration, or an IdP user with the app's moderator role. */
+const moderators = [{ operator: [] }, { apiKey: [] }, { idpBearer: [] }];
+const tencentUnavailable = (description: string) => ({
+  ...problemResponse(`TENCENT_UNAVAILABLE: ${description}`),
+  headers: { "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer" } } },
+});
 const publicSecurity = [{ idpBearer: [] }, { apiKey: [] }, {}];
 
 const counters = (...names: string[]) => ({
@@ -80,6 +86,7 @@ const STATS_SCHEMA = {
       },
     },
     admins: { type: "object", properties: { kv: counters("reads", "writes") } },
+    bans: { type: "object", properties: { kv: counters("lists", "coldWaits", "reads", "writes", "deletes") } },
   },
 };
 
@@ -173,6 +180,77 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
+      "/v1/admin/apps/{sdkAppId}/bans": {
+        parameters: [{ name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } }],
+        get: {
+          summary: "The bans in force, newest first (moderators).",
+          security: moderators,
+          responses: { "200": { description: "OK", content: json("BansResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/bans/{userId}": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        put: {
+          summary:
+            "Ban a user: stored first, then kicked at Tencent when the app has `chat` (`kicked` says whether Tencent confirmed; a failed kick keeps the ban). A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
+          security: moderators,
+          requestBody: { required: false, content: json("BanRequest") },
+          responses: {
+            "200": { description: "Already banned (reason and expiry replaced)", content: json("BanResponse") },
+            "201": { description: "Banned", content: json("BanResponse") },
+            "409": problemResponse("ADMIN_NOT_BANNABLE: an admin identity (or a variant of one); BANS_FULL."),
+            ...commonErrors,
+          },
+        },
+        delete: {
+          summary: "Lift a ban.",
+          security: moderators,
+          responses: { "204": { description: "Lifted" }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/users/{userId}/kick": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        post: {
+          summary:
+            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat), without a ban.",
+          security: moderators,
+          responses: { "200": { description: "OK", content: json("KickResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/chat/{service}/{command}": {
+        parameters: [
+          { name: "service", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_]{1,64}$" } },
+          { name: "command", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_]{1,64}$" } },
+          {
+            name: "sdkAppId",
+            in: "query",
+            required: false,
+            schema: { type: "integer" },
+            description: "May be omitted when the broker serves one app.",
+          },
+        ],
+        post: {
+          summary:
+            "Call Tencent Chat's REST API as the app's admin: only the service/command names the API key's chatCommands lists. The body is forwarded unchanged and Tencent's answer returned unchanged.",
+          security: apiKey,
+          requestBody: { required: true, content: json("ChatRequest") },
+          responses: {
+            "200": { description: "Tencent's answer (ActionStatus FAIL included)", content: json("ChatResponse") },
+            ...commonErrors,
+            "403": problemResponse("CHAT_COMMAND_NOT_ALLOWED: not on this key's chatCommands."),
+            "404": problemResponse("Unknown sdkAppId, or CHAT_NOT_CONFIGURED."),
+            "413": problemResponse("Body over 64 KiB."),
+            "502": tencentUnavailable("Tencent could not be reached or gave no usable answer, after one retry."),
+            "504": tencentUnavailable("Tencent did not answer in time, twice."),
+          },
+        },
+      },
       "/v1/apps": {
         get: {
           summary:
@@ -246,6 +324,12 @@ export function buildOpenApiDocument(): Json {
         Problem: schema(r.problemSchema, "output"),
         Health: schema(r.healthResponse, "output"),
         AppsResponse: schema(r.appsResponse, "output"),
+        BanRequest: schema(requests.banRequest, "input"),
+        BanResponse: schema(r.banResponse, "output"),
+        BansResponse: schema(r.bansResponse, "output"),
+        KickResponse: schema(r.kickResponse, "output"),
+        ChatRequest: schema(requests.chatRequest, "input"),
+        ChatResponse: schema(r.chatResponse, "output"),
       },
     },
   };

@@ -9,6 +9,8 @@ import type { AdminsErrorCode } from "../admins/errors.js";
 import { AdminsError } from "../admins/errors.js";
 import type { AuthErrorCode } from "../auth/errors.js";
 import { AuthError } from "../auth/errors.js";
+import type { BansErrorCode } from "../bans/errors.js";
+import { BansError } from "../bans/errors.js";
 import type { ConfigErrorCode } from "../config/errors.js";
 import { ConfigError } from "../config/errors.js";
 import type { PolicyErrorCode } from "../issue/errors.js";
@@ -16,6 +18,8 @@ import { PolicyError } from "../issue/errors.js";
 import type { RateLimitErrorCode } from "../ratelimit/errors.js";
 import { RateLimitError } from "../ratelimit/errors.js";
 import type { BrokerError } from "../shared/errors.js";
+import type { ChatErrorCode, TencentErrorCode } from "../tencent/errors.js";
+import { ChatError, TencentError } from "../tencent/errors.js";
 import type { UserSigErrorCode } from "../usersig/index.js";
 import { RequestError, type RequestErrorCode, TokenInvalidError } from "./errors.js";
 
@@ -26,6 +30,9 @@ export type DomainError =
   | AdminsError
   | RateLimitError
   | ConfigError
+  | BansError
+  | TencentError
+  | ChatError
   | RequestError
   | TokenInvalidError;
 type ErrorCode =
@@ -34,6 +41,9 @@ type ErrorCode =
   | AdminsErrorCode
   | RateLimitErrorCode
   | ConfigErrorCode
+  | BansErrorCode
+  | TencentErrorCode
+  | ChatErrorCode
   | RequestErrorCode
   | UserSigErrorCode;
 
@@ -109,6 +119,21 @@ const PROBLEMS = {
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   GUEST_BUDGET_EXHAUSTED: { status: 429, title: "Too many requests" },
   RATE_LIMIT_UNAVAILABLE: UNAVAILABLE,
+  // src/bans (moderation)
+  USER_BANNED: FORBIDDEN,
+  BAN_LIST_UNAVAILABLE: UNAVAILABLE,
+  BANS_STORE_UNAVAILABLE: UNAVAILABLE,
+  ADMIN_NOT_BANNABLE: { status: 409, title: "Conflict" },
+  NOT_BANNED: { status: 404, title: "Not found" },
+  BAN_EXPIRY_PAST: BAD_REQUEST,
+  BAN_REASON_TOO_LONG: BAD_REQUEST,
+  BANS_FULL: { status: 409, title: "Conflict" },
+  MODERATION_NOT_ALLOWED: FORBIDDEN,
+  // src/tencent: one wire code, 504 when Tencent did not answer in time, 502 otherwise.
+  TENCENT_TIMEOUT: { status: 504, title: "Gateway timeout", code: "TENCENT_UNAVAILABLE" },
+  TENCENT_UNREACHABLE: { status: 502, title: "Bad gateway", code: "TENCENT_UNAVAILABLE" },
+  CHAT_COMMAND_NOT_ALLOWED: FORBIDDEN,
+  CHAT_NOT_CONFIGURED: { status: 404, title: "Not found" },
   // src/usersig, as POST /v1/verify reports it (TokenInvalidError): the caller's wording, not the core's.
   ERR_INVALID_INPUT: {
     ...USERSIG_INVALID,
@@ -162,6 +187,9 @@ export function isDomainError(error: unknown): error is DomainError {
     error instanceof AdminsError ||
     error instanceof RateLimitError ||
     error instanceof ConfigError ||
+    error instanceof BansError ||
+    error instanceof TencentError ||
+    error instanceof ChatError ||
     error instanceof TokenInvalidError
   );
 }

@@ -79,6 +79,31 @@ export const problemSchema = z
   })
   .check(z.meta({ id: "Problem" }));
 
+// ---- Moderation and the Chat REST gateway ----------------------------------------------------
+
+const ban = z.object({
+  userId: z.string(),
+  reason: z.optional(z.string()),
+  expiresAt: z.optional(z.int()).check(z.describe("Unix seconds; absent for a permanent ban.")),
+  bannedAt: z.int().check(z.describe("Unix seconds.")),
+  bannedBy: z.string().check(z.describe('Who banned: "operator", "apiKey:<name>" or "idp:<userId>@<issuer>".')),
+});
+
+const kickFields = {
+  kicked: z.boolean().check(z.describe("Whether Tencent confirmed the kick (v4/im_open_login_svc/kick).")),
+  kickError: z
+    .optional(z.string())
+    .check(z.describe('Why not: "chat not configured", Tencent\'s ErrorCode, or Tencent unreachable.')),
+  kickErrorCode: z.optional(z.int()).check(z.describe("Tencent's ErrorCode, when it answered FAIL.")),
+};
+
+export const banResponse = z.extend(ban, kickFields).check(z.meta({ id: "BanResponse" }));
+export const bansResponse = z.object({ bans: z.array(ban) }).check(z.meta({ id: "BansResponse" }));
+export const kickResponse = z.object({ userId: z.string(), ...kickFields }).check(z.meta({ id: "KickResponse" }));
+export const chatResponse = z
+  .catchall(z.object({ ActionStatus: z.string(), ErrorCode: z.int(), ErrorInfo: z.string() }), z.unknown())
+  .check(z.describe("Tencent's answer, unchanged (ActionStatus FAIL included)."), z.meta({ id: "ChatResponse" }));
+
 export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));
 
 /** GET /v1/apps. */

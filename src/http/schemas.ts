@@ -12,6 +12,7 @@
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
+import { BAN_REASON_MAX_CHARS } from "../bans/store.js";
 import * as z from "../config/zod.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
@@ -140,7 +141,35 @@ export const requestSchemas = once(() => {
   const adminsReplaceRequest = z
     .strictObject({ userIds: z.array(userId).check(z.maxLength(RUNTIME_ADMINS_MAX)) })
     .check(z.meta({ id: "AdminsReplaceRequest" }));
-  return { usersigRequest, privateMapKeyRequest, verifyRequest, adminUsersigRequest, adminsReplaceRequest };
+
+  const banRequest = z
+    .strictObject({
+      reason: z
+        .optional(z.string().check(z.minLength(1), z.maxLength(BAN_REASON_MAX_CHARS)))
+        .check(z.describe("Shown to moderators; never to the user.")),
+      expiresAt: z
+        .optional(z.int().check(z.minimum(1), z.maximum(limits.UNIX_SECONDS_MAX)))
+        .check(z.describe("Unix seconds: a temporary ban ends then. Omitted: permanent.")),
+    })
+    .check(z.meta({ id: "BanRequest" }));
+
+  // The gateway forwards the body unchanged (routes/chat.ts reads it as text); this shape is for the
+  // OpenAPI document only.
+  const chatRequest = z
+    .record(z.string(), z.unknown())
+    .check(
+      z.describe("The command's JSON body as Tencent documents it, forwarded unchanged (at most 64 KiB)."),
+      z.meta({ id: "ChatRequest" }),
+    );
+  return {
+    usersigRequest,
+    privateMapKeyRequest,
+    verifyRequest,
+    adminUsersigRequest,
+    adminsReplaceRequest,
+    banRequest,
+    chatRequest,
+  };
 });
 
 // What the routes validate with. Each is built on its first parse, not when the Worker's module is
@@ -152,3 +181,4 @@ export const privateMapKeyRequest = z.lazy(() => requestSchemas().privateMapKeyR
 export const verifyRequest = z.lazy(() => requestSchemas().verifyRequest);
 export const adminUsersigRequest = z.lazy(() => requestSchemas().adminUsersigRequest);
 export const adminsReplaceRequest = z.lazy(() => requestSchemas().adminsReplaceRequest);
+export const banRequest = z.lazy(() => requestSchemas().banRequest);

@@ -47,6 +47,11 @@ export interface IdentityDeps {
   /** Takes one new guest from the app's daily budget; the result gives it back. */
   reserveNewGuest(): Promise<() => void>;
   verifyTurnstile(token: string): Promise<void>;
+  /**
+   * Throws USER_BANNED when the app has banned this UserID or a case/Unicode variant of it (the
+   * isolate's ban cache: no KV read when warm).
+   */
+  refuseBanned(userId: string): Promise<void>;
   /** Told each UserID as soon as it is known: the audit line names it, refused or not. */
   noteUserId(userId: string): void;
 }
@@ -71,7 +76,8 @@ export async function resolveIdentity(
     checkUserIdRule(claim.userId, app.userIdRule, claim.source);
     // 3. Guard: the one place where admin identities are refused on public routes.
     guardNotAdmin(claim.userId, await deps.adminSets());
-    // 4. Bans: the ban check goes here (same folding as the guard; every caller kind).
+    // 4. Bans: a banned user is refused whoever asks (same folding as the guard).
+    await deps.refuseBanned(claim.userId);
     // 5. Ticket.
     const ticket = claim.ticket ?? (claim.release ? await newTicket(deps, app, claim.userId) : undefined);
     const { source: _source, release: _release, ...identity } = claim;

@@ -14,7 +14,7 @@ import * as z from "zod/mini";
 import type { CallerKind } from "../shared/callers.js";
 import { DAY_SECONDS, MINUTE_SECONDS } from "../shared/units.js";
 
-export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin"] as const;
+export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin", "moderation", "chat"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 export type FailMode = "open" | "closed";
 
@@ -83,6 +83,10 @@ export const DEFAULT_POLICIES = {
   apiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
   verifyApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
   adminApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+  /** Moderators are people (or a trust-and-safety job): a ban or kick a second is plenty. */
+  moderation: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+  /** The Chat REST gateway: Tencent allows most commands 200 per second per app. */
+  chatApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
 };
 export const DEFAULT_NEW_GUESTS_PER_DAY = 10_000;
 
@@ -113,6 +117,19 @@ export const rateLimitsSchema = z.lazy(() =>
       ),
       admin: z.prefault(
         z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.adminApiKey) })]),
+        {},
+      ),
+      /** Bans and kicks by API keys and IdP moderators (the operator is not limited). */
+      moderation: z.prefault(
+        z.union([
+          z.literal(false),
+          z.strictObject({ apiKey: policy(DEFAULT_POLICIES.moderation), idp: policy(DEFAULT_POLICIES.moderation) }),
+        ]),
+        {},
+      ),
+      /** POST /v1/chat/{service}/{command}, per API key. */
+      chat: z.prefault(
+        z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.chatApiKey) })]),
         {},
       ),
       /** App-wide: new guest identities per UTC day, charged only when one is about to be created. */

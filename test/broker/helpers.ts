@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { createApp } from "../../src/http/app.js";
 import worker from "../../src/index.js";
-import { type Clock, createIsolateState, type IsolateState } from "../../src/isolate.js";
+import { createIsolateState, type IsolateOptions, type IsolateState } from "../../src/isolate.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
 import vectors from "../fixtures/vectors.json";
 
@@ -32,7 +32,7 @@ let broker: { fetch: (request: Request, env: never, ctx: ExecutionContext) => Re
  * From now on (in this test file), `call` goes to a new app with a new isolate state: empty caches
  * and counters, and the given clock (milliseconds; default Date.now). Returns the state to inspect.
  */
-export function freshIsolate(options: { clock?: Clock } = {}): IsolateState {
+export function freshIsolate(options: IsolateOptions = {}): IsolateState {
   const state = createIsolateState(options);
   const app = createApp(state);
   broker = { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };

@@ -506,6 +506,8 @@ describe("/openapi.json", () => {
       [
         "#/components/schemas/AdminUserSigRequest",
         "#/components/schemas/AdminsReplaceRequest",
+        "#/components/schemas/BanRequest",
+        "#/components/schemas/ChatRequest",
         "#/components/schemas/PrivateMapKeyRequest",
         "#/components/schemas/UserSigRequest",
         "#/components/schemas/VerifyRequest",

@@ -7,9 +7,13 @@
 // - Cloudflare Turnstile's siteverify, with the documented dummy secrets: 1x... always passes,
 //   2x... always fails, 3x... says the token was already spent. Responses follow the documented
 //   shape (success, error-codes, challenge_ts, hostname, action, cdata).
+// - Tencent Chat's REST API on its regional hosts: see test/fakes/tencent.mjs.
 //
 // Everything else answers 502, as an unreachable host would surface to the worker.
 
+import { createFakeTencent, isTencentHost } from "./tencent.mjs";
+
+const tencent = createFakeTencent();
 let jwks = { keys: [] };
 let jwksFetches = 0;
 let failNext = 0;
@@ -24,6 +28,7 @@ export default {
   async fetch(request) {
     const url = new URL(request.url);
     if (url.host === "idp.test") return idp(request, url);
+    if (isTencentHost(url.host)) return tencent.handle(request);
     if (url.host === "challenges.cloudflare.com" && url.pathname === "/turnstile/v0/siteverify") {
       return siteverify(request);
     }

@@ -88,19 +88,32 @@ const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(
       `The operator API is disabled: ADMIN_API_TOKEN must be at least ${OPERATOR_TOKEN_MIN_CHARS} characters (e.g. openssl rand -hex 32).`,
     );
   }
-  const match = OPERATOR_BEARER.exec(c.req.header("Authorization") ?? "");
-  if (!match?.[1] || !(await secretEquals(match[1], expected))) {
+  if (!(await presentsOperatorToken(c))) {
     throw unauthorized("Bearer", "operator: bad or missing token", c.req.header("Authorization") !== undefined);
   }
   await next();
 };
-adminRoutes.use("/v1/admin/apps/*", operatorAuth);
+
+/** Whether the request's bearer token is the operator's (never, while the operator API is disabled). */
+export async function presentsOperatorToken(c: BrokerContext): Promise<boolean> {
+  const expected = c.var.brokerConfig.operatorToken;
+  if (expected === undefined || expected.length < OPERATOR_TOKEN_MIN_CHARS) return false;
+  const match = OPERATOR_BEARER.exec(c.req.header("Authorization") ?? "");
+  return match?.[1] !== undefined && (await secretEquals(match[1], expected));
+}
+// Only the admin-identity paths: the moderation routes under /v1/admin/apps/ take other moderators too.
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth);
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth);
 adminRoutes.use("/v1/admin/stats", operatorAuth);
 
 adminRoutes.get("/v1/admin/stats", function stats(c) {
   c.var.audit.outcome = "stats";
   c.header("Cache-Control", "no-store");
-  return c.json({ ...rateLimitSnapshot(c), admins: { kv: { ...c.var.isolate.admins.kvStats } } });
+  return c.json({
+    ...rateLimitSnapshot(c),
+    admins: { kv: { ...c.var.isolate.admins.kvStats } },
+    bans: { kv: { ...c.var.isolate.bans.kvStats } },
+  });
 });
 
 adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { Caller } from "../../auth/caller.js";
 import { verifyTurnstile } from "../../auth/turnstile.js";
+import { refuseBanned } from "../../bans/moderate.js";
 import type { LoadedApp } from "../../config/load.js";
 import type * as z from "../../config/zod.js";
 import { type Identity, type IdentityRequest, resolveIdentity } from "../../issue/identity.js";
@@ -108,6 +109,12 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
           action: turnstile?.action,
         });
       },
+      refuseBanned: (userId) =>
+        refuseBanned(isolate.bans, app.config.sdkAppId, userId, {
+          kv: c.env.ADMINS,
+          waitUntil: waitUntilOf(c),
+          nowMs: c.var.nowMs,
+        }),
       noteUserId: (userId) => {
         c.var.audit.userId = userId;
       },

@@ -1,0 +1,150 @@
+/**
+ * The one module that touches bans in KV (the ADMINS namespace, next to the runtime admins).
+ *
+ * Key layout: `bans/v1/<sdkAppId>/<encodeURIComponent(userId)>`, one key per banned user. The value
+ * is empty; the ban rides in the key's metadata (so that one `list` returns every ban with its
+ * details): `{ "r"?: reason, "e"?: expiresAt, "b": bannedAt, "by": actor }`, unix seconds.
+ *
+ * Why one key per ban: KV has no compare-and-set, so one value per app, edited read-modify-write,
+ * loses one of two bans made at the same moment in two places. Separate keys lose nothing, and a
+ * list sees them all.
+ *
+ * KV facts this relies on, and their consequences:
+ * - A write can take 60 s or more to be seen elsewhere; lists are cached at each location the same
+ *   way. The isolate cache (cache.ts) and the re-kick (rekick.ts) are built around that delay.
+ * - At most one write per second per key: a ban and its unban within a second may keep either.
+ * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
+ * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
+ *   from now if that is sooner (the cache ignores an expired ban anyway).
+ * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages.
+ */
+
+const KEY_PREFIX = "bans/v1/";
+/** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
+export const BANS_MAX = 10_000;
+const LIST_PAGE_KEYS = 1000;
+/** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
+export const BAN_REASON_MAX_CHARS = 200;
+const BAN_ACTOR_MAX_CHARS = 80;
+/**
+ * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
+ * little earlier, so keep a margin.
+ */
+export const KV_MIN_EXPIRATION_AHEAD_SECONDS = 90;
+
+export interface Ban {
+  userId: string;
+  reason?: string;
+  /** Unix seconds; none for a permanent ban. */
+  expiresAt?: number;
+  /** Unix seconds. */
+  bannedAt: number;
+  /** Who banned: "operator", "apiKey:<name>", "idp:<issuer>#<userId>". */
+  bannedBy: string;
+}
+
+interface BanMetadata {
+  r?: string;
+  e?: number;
+  b: number;
+  by: string;
+}
+
+/** KV operations on bans made by this isolate (GET /v1/admin/stats, the bench: a warm issuance makes none). */
+export interface BanKvStats {
+  lists: number;
+  /** Lookups that had to wait for a list (a cold or idle isolate); a warm issuance waits for none. */
+  coldWaits: number;
+  reads: number;
+  writes: number;
+  deletes: number;
+}
+
+export function newBanKvStats(): BanKvStats {
+  return { lists: 0, coldWaits: 0, reads: 0, writes: 0, deletes: 0 };
+}
+
+function prefix(sdkAppId: number): string {
+  return `${KEY_PREFIX}${sdkAppId}/`;
+}
+
+/** Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages). */
+export async function listBans(
+  kv: KVNamespace,
+  sdkAppId: number,
+  stats: BanKvStats,
+  pageKeys = LIST_PAGE_KEYS,
+): Promise<Ban[]> {
+  const bans: Ban[] = [];
+  let cursor: string | undefined;
+  do {
+    stats.lists++;
+    const page: KVNamespaceListResult<BanMetadata, string> = await kv.list<BanMetadata>({
+      prefix: prefix(sdkAppId),
+      limit: pageKeys,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const key of page.keys) {
+      const ban = fromKey(sdkAppId, key.name, key.metadata);
+      if (ban) bans.push(ban);
+    }
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor && bans.length < BANS_MAX);
+  return bans.slice(0, BANS_MAX);
+}
+
+export async function writeBan(
+  kv: KVNamespace,
+  sdkAppId: number,
+  ban: Ban,
+  nowSeconds: number,
+  stats: BanKvStats,
+): Promise<void> {
+  stats.writes++;
+  const metadata: BanMetadata = {
+    b: ban.bannedAt,
+    by: ban.bannedBy.slice(0, BAN_ACTOR_MAX_CHARS),
+    ...(ban.reason !== undefined ? { r: ban.reason.slice(0, BAN_REASON_MAX_CHARS) } : {}),
+    ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
+  };
+  await kv.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
+    metadata,
+    ...(ban.expiresAt !== undefined
+      ? { expiration: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_AHEAD_SECONDS) }
+      : {}),
+  });
+}
+
+/** One ban, read by its exact key (moderation routes: was this user banned already?). */
+export async function readBan(
+  kv: KVNamespace,
+  sdkAppId: number,
+  userId: string,
+  stats: BanKvStats,
+): Promise<Ban | undefined> {
+  stats.reads++;
+  const { metadata } = await kv.getWithMetadata<BanMetadata>(prefix(sdkAppId) + encodeURIComponent(userId));
+  return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), metadata);
+}
+
+export async function deleteBan(kv: KVNamespace, sdkAppId: number, userId: string, stats: BanKvStats): Promise<void> {
+  stats.deletes++;
+  await kv.delete(prefix(sdkAppId) + encodeURIComponent(userId));
+}
+
+function fromKey(sdkAppId: number, name: string, metadata: BanMetadata | null | undefined): Ban | undefined {
+  if (!metadata || typeof metadata.b !== "number" || typeof metadata.by !== "string") return undefined;
+  let userId: string;
+  try {
+    userId = decodeURIComponent(name.slice(prefix(sdkAppId).length));
+  } catch {
+    return undefined;
+  }
+  return {
+    userId,
+    bannedAt: metadata.b,
+    bannedBy: metadata.by,
+    ...(typeof metadata.r === "string" ? { reason: metadata.r } : {}),
+    ...(typeof metadata.e === "number" ? { expiresAt: metadata.e } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * POST /v1/chat/{service}/{command}[?sdkAppId=…]: a least-privilege gateway to Tencent Chat's REST
+ * API. An API key may call exactly the "service/command" names its `chatCommands` lists; the JSON
+ * body (at most 64 KiB) is forwarded unchanged, as the app's admin identity, and Tencent's answer
+ * comes back unchanged with 200 (ActionStatus FAIL included). Backends never hold the admin sig.
+ *
+ * Tencent unreachable after the client's one retry: 502, or 504 after a timeout, both
+ * TENCENT_UNAVAILABLE with Retry-After. The audit line records the command and Tencent's ErrorCode,
+ * never the URL (its query carries the admin sig).
+ */
+
+import { Hono } from "hono";
+import { callChat, isValidChatName } from "../../tencent/chat.js";
+import { ChatError } from "../../tencent/errors.js";
+import { chatTarget } from "../../tencent/target.js";
+import { readJsonObjectText } from "../body.js";
+import { requireApiKey } from "../caller.js";
+import { type BrokerHono, nowSeconds } from "../context.js";
+import { RequestError } from "../errors.js";
+import { enforceRateLimit } from "../ratelimit.js";
+import { sdkAppId as sdkAppIdSchema } from "../schemas.js";
+import { pickApp } from "../select-app.js";
+
+export const chatRoutes = new Hono<BrokerHono>();
+
+chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
+  const service = c.req.param("service");
+  const command = c.req.param("command");
+  if (!isValidChatName(service) || !isValidChatName(command)) {
+    throw new RequestError("NOT_FOUND", "No such Chat REST command: letters, digits and underscores only.");
+  }
+  const name = `${service}/${command}`;
+  c.var.audit.chatCommand = name;
+  const rawAppId = c.req.query("sdkAppId");
+  const parsedAppId = rawAppId === undefined ? undefined : sdkAppIdSchema.safeParse(Number(rawAppId));
+  if (parsedAppId && !parsedAppId.success) {
+    throw new RequestError("UNKNOWN_SDKAPPID", "No such app.");
+  }
+  const app = pickApp(c.var.brokerConfig, parsedAppId?.data);
+  c.var.audit.app = app.config.sdkAppId;
+  const key = await requireApiKey(c, app);
+  await enforceRateLimit(c, app, "chat", { kind: "apiKey", key });
+  if (!key.chatCommands.includes(name)) {
+    throw new ChatError("CHAT_COMMAND_NOT_ALLOWED", `This API key may not call ${name} (chatCommands).`);
+  }
+  const target = chatTarget(app, c.var.isolate.adminSigs, nowSeconds(c));
+  if (!target) throw new ChatError("CHAT_NOT_CONFIGURED", "This app has no Chat REST API configured (chat).");
+  const body = await readJsonObjectText(c);
+  const answer = await callChat(target, service, command, body, c.var.isolate.chat);
+  Object.assign(c.var.audit, { tencentErrorCode: answer.errorCode, outcome: "forwarded" });
+  return new Response(answer.text, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+  });
+});

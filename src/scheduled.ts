@@ -1,0 +1,32 @@
+/**
+ * The Cron Trigger (wrangler.toml `[triggers] crons = ["* * * * *"]`): every minute, kick again at
+ * Tencent every ban made in the last 10 minutes, for every app with `chat`. This closes the window in
+ * which an isolate that has not seen a ban yet can issue a UserSig that logs in to Chat (the
+ * guarantee and its cost: src/bans/rekick.ts, docs/moderation.md).
+ *
+ * One JSON line per app and tick (`event: "rekick"`): counts and Tencent's ErrorCodes, never a URL,
+ * a sig or a key. A broken configuration is logged and the tick does nothing.
+ */
+
+import { type RekickApp, rekickRecentBans } from "./bans/rekick.js";
+import type { BrokerEnv } from "./env.js";
+import type { IsolateState } from "./isolate.js";
+import { kickUser } from "./tencent/kick.js";
+import { chatTarget } from "./tencent/target.js";
+
+export async function rekickTick(state: IsolateState, env: BrokerEnv): Promise<void> {
+  const loaded = state.config.load(env);
+  if (!loaded.ok) {
+    console.error(JSON.stringify({ event: "rekick", outcome: "config_error", code: loaded.error.code }));
+    return;
+  }
+  const nowMs = state.clock();
+  const apps: RekickApp[] = [];
+  for (const app of loaded.config.apps.values()) {
+    const target = chatTarget(app, state.adminSigs, Math.floor(nowMs / 1000));
+    if (target) apps.push({ sdkAppId: app.config.sdkAppId, kick: (userId) => kickUser(target, userId, state.chat) });
+  }
+  if (apps.length === 0) return;
+  const summaries = await rekickRecentBans(apps, { kv: env.ADMINS, nowMs, stats: state.bans.kvStats });
+  for (const summary of summaries) console.log(JSON.stringify(summary));
+}

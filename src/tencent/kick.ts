@@ -1,0 +1,38 @@
+/**
+ * `v4/im_open_login_svc/kick`: invalidates every UserSig of one user issued before the call, for
+ * Chat logins ("When the user uses the original UserSig to log in to Chat, the login fails"; a newly
+ * generated UserSig works: https://www.tencentcloud.com/document/product/1047/34957). One account
+ * per call; at most 200 calls per second.
+ *
+ * It says nothing about TRTC: a TRTC room session in progress is not ended, and TRTC's acceptance
+ * of an unexpired UserSig is not documented to change (see README, "What a ban does not do").
+ */
+
+import { type ChatClientDeps, type ChatTarget, callChat } from "./chat.js";
+import { TencentError } from "./errors.js";
+
+export type KickOutcome =
+  | { kicked: true }
+  /** `errorCode`: Tencent's ErrorCode when it answered FAIL; `reason`: for the caller, never a secret. */
+  | { kicked: false; reason: string; errorCode?: number };
+
+/** Kicks `userId`; never throws for Tencent's failures: the outcome says what happened. */
+export async function kickUser(target: ChatTarget, userId: string, deps: ChatClientDeps): Promise<KickOutcome> {
+  try {
+    const answer = await callChat(target, "im_open_login_svc", "kick", JSON.stringify({ UserID: userId }), deps);
+    if (answer.actionStatus === "OK" && answer.errorCode === 0) return { kicked: true };
+    return {
+      kicked: false,
+      errorCode: answer.errorCode,
+      reason: `Tencent answered ErrorCode ${answer.errorCode}${answer.errorInfo ? `: ${answer.errorInfo.slice(0, 200)}` : ""}`,
+    };
+  } catch (error) {
+    if (error instanceof TencentError) {
+      return {
+        kicked: false,
+        reason: error.timedOut ? "Tencent did not answer in time" : "Tencent could not be reached",
+      };
+    }
+    throw error;
+  }
+}

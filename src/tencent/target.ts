@@ -1,0 +1,29 @@
+/**
+ * An app's Chat REST target: its regional host, the admin identity the broker calls Tencent as, and
+ * that identity's UserSig from the same isolate cache as POST /v1/admin/usersig.
+ */
+
+import type { AdminSigCache } from "../admins/sigs.js";
+import type { LoadedApp } from "../config/load.js";
+import type { ChatTarget } from "./chat.js";
+
+/** The target, or undefined when the app has no `chat` configured. */
+export function chatTarget(app: LoadedApp, adminSigs: AdminSigCache, nowSeconds: number): ChatTarget | undefined {
+  const chat = app.config.chat;
+  if (!chat) return undefined;
+  // The schema makes sure there is one: adminUserId, or the first config admin.
+  const adminUserId = (chat.adminUserId ?? app.config.admins[0]) as string;
+  return {
+    apiBaseUrl: chat.apiBaseUrl,
+    sdkAppId: app.config.sdkAppId,
+    adminUserId,
+    adminUserSig: async () => {
+      const { sig } = await adminSigs.get(
+        { sdkAppId: app.config.sdkAppId, secretKey: app.secretKey, lifetimeSeconds: app.config.lifetimes.adminSeconds },
+        adminUserId,
+        nowSeconds,
+      );
+      return sig.userSig;
+    },
+  };
+}

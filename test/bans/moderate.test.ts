@@ -1,0 +1,224 @@
+// Moderation without HTTP: ban (stored first, then kicked; a failed kick keeps the ban), unban, list,
+// kick only, the admin refusal, the issuance pipeline's ban step, and the Cron Trigger's re-kick
+// against the fake Tencent.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { BanCache } from "../../src/bans/cache.js";
+import {
+  bansInForce,
+  banUser,
+  kickOnly,
+  type ModerationDeps,
+  refuseBanned,
+  unbanUser,
+} from "../../src/bans/moderate.js";
+import { REKICK_WINDOW_SECONDS, rekickRecentBans } from "../../src/bans/rekick.js";
+import { listBans, newBanKvStats, writeBan } from "../../src/bans/store.js";
+import type { ChatClientDeps } from "../../src/tencent/chat.js";
+import { type KickOutcome, kickUser } from "../../src/tencent/kick.js";
+import { signUserSig } from "../../src/usersig/index.js";
+import { SECRET_KEY } from "../broker/helpers.js";
+import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+
+const APP = 1400000009;
+const ADMIN = "administrator";
+const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
+const kv = env.ADMINS;
+const stats = newBanKvStats();
+const NOW = Date.now();
+
+const clientDeps: ChatClientDeps = {
+  fetch: (r) => fetch(r),
+  random: Math.random,
+  sleep: async () => {},
+  timeoutMs: 500,
+};
+const realKick =
+  (sdkAppId = APP) =>
+  (userId: string) =>
+    kickUser(
+      {
+        apiBaseUrl: TENCENT_BASE,
+        sdkAppId,
+        adminUserId: ADMIN,
+        adminUserSig: () => signUserSig({ sdkAppId, userId: ADMIN, expireSeconds: 3600 }, SECRET_KEY),
+      },
+      userId,
+      clientDeps,
+    );
+
+let bans: BanCache;
+const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
+  kv,
+  bans,
+  sdkAppId: APP,
+  nowMs: NOW,
+  isAdmin: async (id) => fold(id) === fold(ADMIN),
+  kick: realKick(),
+  ...overrides,
+});
+const lookup = (nowMs = NOW) => ({ kv, nowMs, waitUntil: () => undefined });
+
+beforeEach(async () => {
+  bans = new BanCache({ fold });
+  for (const key of (await kv.list({ prefix: "bans/" })).keys) await kv.delete(key.name);
+  await setupTencent([
+    { sdkAppId: APP, secretKey: SECRET_KEY, admins: [ADMIN] },
+    { sdkAppId: APP + 1, secretKey: SECRET_KEY, admins: [ADMIN] },
+  ]);
+});
+
+describe("banUser", () => {
+  it("stores the ban, kicks at Tencent, and is in force in this isolate at once", async () => {
+    const result = await banUser("mallory", { reason: "spam" }, "operator", deps());
+    expect(result).toEqual({
+      userId: "mallory",
+      reason: "spam",
+      bannedAt: Math.floor(NOW / 1000),
+      bannedBy: "operator",
+      kicked: true,
+      created: true,
+    });
+    expect(await listBans(kv, APP, stats)).toEqual([
+      { userId: "mallory", reason: "spam", bannedAt: Math.floor(NOW / 1000), bannedBy: "operator" },
+    ]);
+    expect(await tencentCalls()).toMatchObject([{ command: "kick", body: { UserID: "mallory" }, verdict: "ok" }]);
+    await expect(refuseBanned(bans, APP, "MALLORY", lookup())).rejects.toMatchObject({ code: "USER_BANNED" });
+  });
+
+  it("banning again answers created: false and replaces reason and expiry", async () => {
+    await banUser("mallory", { reason: "spam" }, "operator", deps());
+    const again = await banUser("mallory", { expiresAt: Math.floor(NOW / 1000) + 3600 }, "apiKey:mod", deps());
+    expect(again).toMatchObject({ created: false, bannedBy: "apiKey:mod", expiresAt: Math.floor(NOW / 1000) + 3600 });
+    expect(again.reason).toBeUndefined();
+  });
+
+  it("a failed kick keeps the ban and says why: Tencent's code, unreachable, or chat not configured", async () => {
+    await scriptTencent({ kind: "fail", code: 70107, info: "account not imported" });
+    expect(await banUser("a", {}, "operator", deps())).toMatchObject({
+      kicked: false,
+      kickErrorCode: 70107,
+      kickError: "Tencent answered ErrorCode 70107: account not imported",
+    });
+    await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
+    expect(await banUser("b", {}, "operator", deps())).toMatchObject({
+      kicked: false,
+      kickError: "Tencent could not be reached",
+    });
+    expect(await banUser("c", {}, "operator", deps({ kick: undefined }))).toMatchObject({
+      kicked: false,
+      kickError: "chat not configured",
+    });
+    expect((await listBans(kv, APP, stats)).map((b) => b.userId).sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("refuses admins and their variants, a past expiry, an overlong reason; nothing stored or kicked", async () => {
+    for (const id of [ADMIN, "Administrator", "ＡＤＭＩＮＩＳＴＲＡＴＯＲ"]) {
+      await expect(banUser(id, {}, "operator", deps())).rejects.toMatchObject({ code: "ADMIN_NOT_BANNABLE" });
+    }
+    await expect(banUser("x", { expiresAt: Math.floor(NOW / 1000) }, "operator", deps())).rejects.toMatchObject({
+      code: "BAN_EXPIRY_PAST",
+      data: { field: "expiresAt" },
+    });
+    await expect(banUser("x", { reason: "r".repeat(201) }, "operator", deps())).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+    });
+    expect(await listBans(kv, APP, stats)).toEqual([]);
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("KV failing: BANS_STORE_UNAVAILABLE with a Retry-After, and no kick", async () => {
+    const broken = {
+      getWithMetadata: () => Promise.reject(new Error("down")),
+      put: () => Promise.reject(new Error("down")),
+    } as unknown as KVNamespace;
+    await expect(banUser("x", {}, "operator", deps({ kv: broken }))).rejects.toMatchObject({
+      code: "BANS_STORE_UNAVAILABLE",
+      data: { retryAfterSeconds: 5 },
+    });
+    expect(await tencentCalls()).toEqual([]);
+  });
+});
+
+describe("unban, list, kick", () => {
+  it("unban lifts the ban here at once; unbanning someone not banned is NOT_BANNED", async () => {
+    await banUser("mallory", {}, "operator", deps());
+    await unbanUser("mallory", deps());
+    await expect(refuseBanned(bans, APP, "mallory", lookup())).resolves.toBeUndefined();
+    expect(await listBans(kv, APP, stats)).toEqual([]);
+    await expect(unbanUser("mallory", deps())).rejects.toMatchObject({ code: "NOT_BANNED" });
+  });
+
+  it("lists bans in force, newest first", async () => {
+    const now = Math.floor(NOW / 1000);
+    await writeBan(kv, APP, { userId: "old", bannedAt: now - 100, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "new", bannedAt: now - 1, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "over", bannedAt: now - 50, bannedBy: "operator", expiresAt: now }, now, stats);
+    expect((await bansInForce(deps())).map((b) => b.userId)).toEqual(["new", "old"]);
+  });
+
+  it("kick only: no ban stored", async () => {
+    expect(await kickOnly("eve", deps())).toEqual({ kicked: true });
+    expect(await listBans(kv, APP, stats)).toEqual([]);
+    expect(await kickOnly("eve", deps({ kick: undefined }))).toEqual({
+      kicked: false,
+      kickError: "chat not configured",
+    });
+  });
+});
+
+describe("re-kick (the Cron Trigger's tick)", () => {
+  it("kicks again the bans made within the window, per app, and reports failures", async () => {
+    const now = Math.floor(NOW / 1000);
+    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    await writeBan(
+      kv,
+      APP,
+      { userId: "old", bannedAt: now - REKICK_WINDOW_SECONDS - 1, bannedBy: "operator" },
+      now,
+      stats,
+    );
+    await writeBan(kv, APP + 1, { userId: "other", bannedAt: now - 5, bannedBy: "operator" }, now, stats);
+    await scriptTencent({ kind: "ok" }, { kind: "fail", code: 70107 });
+    const summaries = await rekickRecentBans(
+      [
+        { sdkAppId: APP, kick: realKick(APP) },
+        { sdkAppId: APP + 1, kick: realKick(APP + 1) },
+      ],
+      { kv, nowMs: NOW, stats },
+    );
+    expect(summaries).toEqual([
+      { event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0 },
+      { event: "rekick", app: APP + 1, bans: 1, kicked: 0, failed: 1, errors: [70107] },
+    ]);
+    const calls = await tencentCalls();
+    expect(calls.map((c) => [c.query.sdkappid, c.body?.UserID, c.verdict])).toEqual([
+      [String(APP), "recent", "ok"],
+      [String(APP + 1), "other", "ok"],
+    ]);
+  });
+
+  it("an app whose bans cannot be listed is reported; the others still run", async () => {
+    const now = Math.floor(NOW / 1000);
+    await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    let listed = 0;
+    const flaky = {
+      list: (o: KVNamespaceListOptions) => (listed++ === 0 ? Promise.reject(new Error("down")) : kv.list(o)),
+    } as unknown as KVNamespace;
+    const kicks: string[] = [];
+    const kick = async (userId: string): Promise<KickOutcome> => {
+      kicks.push(userId);
+      return { kicked: true };
+    };
+    const summaries = await rekickRecentBans(
+      [
+        { sdkAppId: APP + 1, kick },
+        { sdkAppId: APP, kick },
+      ],
+      { kv: flaky, nowMs: NOW, stats },
+    );
+    expect(summaries[0]).toMatchObject({ app: APP + 1, errors: ["unlisted"] });
+    expect(summaries[1]).toMatchObject({ app: APP, bans: 1, kicked: 1 });
+    expect(kicks).toEqual(["recent"]);
+  });
+});

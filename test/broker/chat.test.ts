@@ -1,0 +1,248 @@
+// POST /v1/chat/{service}/{command}: the least-privilege gateway to Tencent Chat's REST API, against
+// the fake Tencent. Allowed commands are forwarded as the admin and answered unchanged; everything
+// else is refused before Tencent is called; Tencent down is 502/504 TENCENT_UNAVAILABLE with
+// Retry-After; bodies up to 64 KiB; its own rate-limit class.
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import {
+  AUDIENCE,
+  call,
+  freshIsolate,
+  ISSUER,
+  type Json,
+  JWKS_URI,
+  mintJwt,
+  newIdpKey,
+  problem,
+  publishJwks,
+  SECRET_KEY,
+  secretsFor,
+  sha256Hex,
+} from "./helpers.js";
+
+const APP = 1400000200;
+const NO_CHAT = 1400000201;
+const CHAT_KEY = "chat-gateway-key-0123456789abcdef012";
+const OTHER_KEY = "other-gateway-key-0123456789abcdef01";
+const secrets = secretsFor(APP, NO_CHAT);
+let config: Json;
+
+const post = (path: string, body: unknown, headers: Record<string, string> = { "X-Api-Key": CHAT_KEY }, raw?: string) =>
+  call(
+    config,
+    path,
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: raw ?? JSON.stringify(body),
+    },
+    secrets,
+  );
+const sendmsg = (body: unknown = { From_Account: "bot", To_Account: "alice", MsgRandom: 1 }) =>
+  post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, body);
+
+beforeAll(async () => {
+  config = {
+    apps: [
+      {
+        sdkAppId: APP,
+        admins: ["administrator"],
+        chat: { apiBaseUrl: TENCENT_BASE, adminUserId: "administrator" },
+        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
+        apiKeys: [
+          {
+            name: "chat-bot",
+            sha256: await sha256Hex(CHAT_KEY),
+            chatCommands: ["openim/sendmsg", "im_open_login_svc/account_import"],
+          },
+          { name: "other", sha256: await sha256Hex(OTHER_KEY), allowAdmin: true, allowModeration: true },
+        ],
+      },
+      {
+        sdkAppId: NO_CHAT,
+        apiKeys: [{ name: "chat-bot", sha256: await sha256Hex(CHAT_KEY), chatCommands: ["openim/sendmsg"] }],
+      },
+    ],
+  };
+});
+
+beforeEach(async () => {
+  freshIsolate({ chatTimeoutMs: 300 });
+  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
+});
+
+describe("allowed commands", () => {
+  it("forwards the body unchanged as the admin and answers Tencent's body unchanged with 200", async () => {
+    await scriptTencent({ kind: "ok", extra: { MsgTime: 1700000000, MsgKey: "k1" } });
+    // A number beyond 2^53 keeps its digits: the body is forwarded as sent.
+    const raw = '{"From_Account":"bot","To_Account":"alice","MsgSeq":12345678901234567890}';
+    const response = await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, undefined, undefined, raw);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect(await response.json()).toEqual({
+      ActionStatus: "OK",
+      ErrorInfo: "",
+      ErrorCode: 0,
+      MsgTime: 1700000000,
+      MsgKey: "k1",
+    });
+    const [sent] = await tencentCalls();
+    expect(sent).toMatchObject({
+      service: "openim",
+      command: "sendmsg",
+      verdict: "ok",
+      query: { sdkappid: String(APP), identifier: "administrator", usersigVerified: true, contenttype: "json" },
+      body: { From_Account: "bot", To_Account: "alice" },
+    });
+  });
+
+  it("a FAIL answer is Tencent's answer: 200, ActionStatus and all", async () => {
+    await scriptTencent({ kind: "fail", code: 90001, info: "JSON format error" });
+    const response = await sendmsg();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ActionStatus: "FAIL", ErrorCode: 90001, ErrorInfo: "JSON format error" });
+  });
+
+  it("sdkAppId is required when the broker serves several apps, and must be a number", async () => {
+    await problem(await post("/v1/chat/openim/sendmsg", {}), 400, "BAD_REQUEST");
+    await problem(await post("/v1/chat/openim/sendmsg?sdkAppId=abc", {}), 404, "UNKNOWN_SDKAPPID");
+  });
+
+  it("bodies up to 64 KiB are forwarded; larger is 413; not an object is 400", async () => {
+    const big = { Text: "x".repeat(40_000) };
+    expect((await sendmsg(big)).status).toBe(200);
+    await problem(await sendmsg({ Text: "x".repeat(70_000) }), 413, "BODY_TOO_LARGE");
+    await problem(await sendmsg([1, 2]), 400, "BAD_REQUEST");
+    await problem(
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, undefined, undefined, "{not json"),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(await tencentCalls()).toHaveLength(1);
+  });
+});
+
+describe("refusals, before Tencent is called", () => {
+  it("a command not on the key's list: 403 CHAT_COMMAND_NOT_ALLOWED", async () => {
+    await problem(
+      await post(`/v1/chat/group_open_http_svc/destroy_group?sdkAppId=${APP}`, {}),
+      403,
+      "CHAT_COMMAND_NOT_ALLOWED",
+    );
+    await problem(
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { "X-Api-Key": OTHER_KEY }),
+      403,
+      "CHAT_COMMAND_NOT_ALLOWED",
+    );
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("names that are not Tencent's: 404", async () => {
+    await problem(await post(`/v1/chat/openim/send-msg?sdkAppId=${APP}`, {}), 404, "NOT_FOUND");
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("no or a wrong API key: 401; an IdP token is not accepted here", async () => {
+    const key = await newIdpKey();
+    await publishJwks(key);
+    const token = await mintJwt(key, { sub: "alice" });
+    await problem(await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, {}), 401, "UNAUTHORIZED");
+    await problem(
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { Authorization: `Bearer ${token}` }),
+      401,
+      "UNAUTHORIZED",
+    );
+    await problem(
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { "X-Api-Key": "x".repeat(40) }),
+      401,
+      "UNAUTHORIZED",
+    );
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("an app without chat: 404 CHAT_NOT_CONFIGURED", async () => {
+    await problem(await post(`/v1/chat/openim/sendmsg?sdkAppId=${NO_CHAT}`, {}), 404, "CHAT_NOT_CONFIGURED");
+  });
+
+  it("GET is 405 with Allow: POST", async () => {
+    const response = await call(config, `/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, secrets);
+    await problem(response, 405, "METHOD_NOT_ALLOWED");
+    expect(response.headers.get("Allow")).toBe("POST");
+  });
+});
+
+describe("Tencent unavailable", () => {
+  it("5xx, then OK: retried once, 200", async () => {
+    await scriptTencent({ kind: "http", status: 503 });
+    expect((await sendmsg()).status).toBe(200);
+    expect(await tencentCalls()).toHaveLength(2);
+  });
+
+  it("5xx twice: 502 TENCENT_UNAVAILABLE with Retry-After", async () => {
+    await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 500 });
+    const response = await sendmsg();
+    await problem(response, 502, "TENCENT_UNAVAILABLE");
+    expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+
+  it("no answer in time, twice: 504 TENCENT_UNAVAILABLE with Retry-After", async () => {
+    await scriptTencent({ kind: "hang", ms: 3_000 }, { kind: "hang", ms: 3_000 });
+    const response = await sendmsg();
+    await problem(response, 504, "TENCENT_UNAVAILABLE");
+    expect(response.headers.get("Retry-After")).toMatch(/^\d+$/);
+  });
+
+  it("a try-again code, then OK: retried once", async () => {
+    await scriptTencent({ kind: "fail", code: 70169 });
+    expect(await (await sendmsg()).json()).toMatchObject({ ActionStatus: "OK" });
+  });
+});
+
+describe("rate limit", () => {
+  it("the chat class, per API key: 429 with Retry-After past the limit", async () => {
+    // A key of its own: the other tests' calls count in KV too.
+    const LIMITED_KEY = "limited-gateway-key-0123456789abcdef";
+    const limited = structuredClone(config) as { apps: Json[] };
+    const app = limited.apps[0] as Json;
+    app.rateLimits = { chat: { apiKey: { windows: [{ seconds: 60, limit: 2 }] } } };
+    app.apiKeys = [
+      ...(app.apiKeys as Json[]),
+      { name: "limited", sha256: await sha256Hex(LIMITED_KEY), chatCommands: ["im_open_login_svc/account_import"] },
+    ];
+    const send = () =>
+      call(
+        limited,
+        `/v1/chat/im_open_login_svc/account_import?sdkAppId=${APP}`,
+        { method: "POST", json: { UserID: "u" }, headers: { "X-Api-Key": LIMITED_KEY } },
+        secrets,
+      );
+    expect((await send()).status).toBe(200);
+    const second = await send();
+    expect(second.status).toBe(200);
+    expect(second.headers.get("RateLimit-Policy")).toContain("chat-apikey");
+    const refused = await send();
+    await problem(refused, 429, "RATE_LIMITED");
+    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(await tencentCalls()).toHaveLength(2);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("describes the moderation routes and the gateway, with their schemas", async () => {
+    const doc = (await (await call(config, "/openapi.json", {}, secrets)).json()) as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths["/v1/admin/apps/{sdkAppId}/bans/{userId}"] ?? {})).toEqual(
+      expect.arrayContaining(["put", "delete"]),
+    );
+    expect(doc.paths["/v1/admin/apps/{sdkAppId}/bans"]?.get).toBeDefined();
+    expect(doc.paths["/v1/admin/apps/{sdkAppId}/users/{userId}/kick"]?.post).toBeDefined();
+    expect(Object.keys(doc.paths["/v1/chat/{service}/{command}"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "403", "413", "502", "504"]),
+    );
+    for (const name of ["BanRequest", "BanResponse", "BansResponse", "KickResponse", "ChatRequest", "ChatResponse"]) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+    }
+  });
+});

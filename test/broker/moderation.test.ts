@@ -1,0 +1,491 @@
+// Moderation routes end to end, in workerd with Miniflare's KV and the fake Tencent Chat REST API:
+// ban / unban / list / kick, USER_BANNED for every caller kind on both public routes (variants too),
+// 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
+// failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
+// actor, and no secret in any captured output.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index.js";
+import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import {
+  AUDIENCE,
+  call,
+  expectIssued,
+  freshIsolate,
+  type IdpKey,
+  ISSUER,
+  type Json,
+  JWKS_URI,
+  mintJwt,
+  newIdpKey,
+  problem,
+  publishJwks,
+  SECRET_KEY,
+  secretsFor,
+  sha256Hex,
+} from "./helpers.js";
+
+const APP = 1400000100;
+const NO_CHAT = 1400000101;
+const OPERATOR_TOKEN = "operator-token-for-moderation-0123456789";
+const MOD_KEY = "moderation-api-key-0123456789abcdef";
+const NAMING_KEY = "naming-api-key-0123456789abcdef0123";
+const PLAIN_KEY = "plain-api-key-0123456789abcdef012345";
+const secrets = { ...secretsFor(APP, NO_CHAT), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+
+let config: Json;
+let idpKey: IdpKey;
+const output: string[] = [];
+const captured: string[] = [];
+
+const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
+const bans = (app = APP) => `/v1/admin/apps/${app}/bans`;
+const ban = (userId: string, body: Json = {}, headers: Record<string, string> = op, app = APP) =>
+  call(config, `${bans(app)}/${encodeURIComponent(userId)}`, { method: "PUT", json: body, headers }, secrets);
+const unban = (userId: string, headers: Record<string, string> = op) =>
+  call(config, `${bans()}/${encodeURIComponent(userId)}`, { method: "DELETE", headers }, secrets);
+const kick = (userId: string, app = APP, headers: Record<string, string> = op) =>
+  call(config, `/v1/admin/apps/${app}/users/${encodeURIComponent(userId)}/kick`, { method: "POST", headers }, secrets);
+const usersigFor = (userId: string, key = NAMING_KEY) =>
+  call(config, "/v1/usersig", { json: { sdkAppId: APP, userId }, headers: { "X-Api-Key": key } }, secrets);
+
+function auditLines(): Json[] {
+  return output
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Json)
+    .filter((line) => line.event === "decision");
+}
+
+beforeAll(async () => {
+  const log = (...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    output.push(line);
+    captured.push(line);
+  };
+  vi.spyOn(console, "log").mockImplementation(log);
+  vi.spyOn(console, "error").mockImplementation(log);
+  vi.spyOn(console, "warn").mockImplementation(log);
+  idpKey = await newIdpKey();
+  await publishJwks(idpKey);
+  config = {
+    apps: [
+      {
+        sdkAppId: APP,
+        admins: ["administrator", "Straße"],
+        userIdPattern: "[\\p{L}\\p{N}_-]{1,32}",
+        chat: { apiBaseUrl: TENCENT_BASE },
+        moderation: { idpRole: { claim: "roles", value: "moderator" } },
+        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
+        guests: { enabled: true, userIdPrefix: "guest_" },
+        privateMapKey: { guest: { enabled: true, rooms: "any", maxPrivileges: 255 } },
+        cors: { origins: ["https://app.example.com"] },
+        apiKeys: [
+          { name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true },
+          { name: "naming", sha256: await sha256Hex(NAMING_KEY), allowUserId: true },
+          { name: "plain", sha256: await sha256Hex(PLAIN_KEY) },
+        ],
+      },
+      {
+        sdkAppId: NO_CHAT,
+        apiKeys: [{ name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true }],
+      },
+    ],
+  };
+});
+
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+beforeEach(async () => {
+  output.length = 0;
+  freshIsolate({ chatTimeoutMs: 300 });
+  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
+  const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as {
+    bans: { userId: string }[];
+  };
+  for (const b of listed.bans) await unban(b.userId);
+  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
+  output.length = 0;
+});
+
+describe("ban", () => {
+  it("201 with the ban and kicked: true; Tencent got a kick signed by the admin; 200 the second time", async () => {
+    const first = await ban("mallory", { reason: "spam" });
+    expect(first.status).toBe(201);
+    expect(first.headers.get("Cache-Control")).toBe("no-store");
+    const body = (await first.json()) as Json;
+    expect(body).toEqual({
+      userId: "mallory",
+      reason: "spam",
+      bannedAt: expect.any(Number),
+      bannedBy: "operator",
+      kicked: true,
+    });
+    expect(Math.abs((body.bannedAt as number) - Date.now() / 1000)).toBeLessThan(5);
+    const calls = await tencentCalls();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      service: "im_open_login_svc",
+      command: "kick",
+      verdict: "ok",
+      body: { UserID: "mallory" },
+      query: { sdkappid: String(APP), identifier: "administrator", contenttype: "json", usersigVerified: true },
+    });
+    const again = await ban("mallory", { expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ userId: "mallory", kicked: true, expiresAt: expect.any(Number) });
+  });
+
+  it("the audit line names the actor, the target and the kick", async () => {
+    await ban("mallory");
+    const line = auditLines().find((l) => l.route === "/v1/admin/apps/:sdkAppId/bans/:userId");
+    expect(line).toMatchObject({
+      method: "PUT",
+      status: 201,
+      app: APP,
+      callerKind: "operator",
+      actor: "operator",
+      userId: "mallory",
+      outcome: "banned",
+      kicked: true,
+      chatCommand: "im_open_login_svc/kick",
+      tencentErrorCode: 0,
+    });
+  });
+
+  it("a failed kick keeps the ban and says why (Tencent's code)", async () => {
+    await scriptTencent({ kind: "fail", code: 70107, info: "account not imported" });
+    const response = await ban("mallory");
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({
+      kicked: false,
+      kickErrorCode: 70107,
+      kickError: "Tencent answered ErrorCode 70107: account not imported",
+    });
+    await problem(await usersigFor("mallory"), 403, "USER_BANNED");
+    expect(auditLines().find((l) => l.method === "PUT")).toMatchObject({ kicked: false, tencentErrorCode: 70107 });
+  });
+
+  it("Tencent unreachable (5xx twice) or hanging: the ban stands, kicked: false with the reason", async () => {
+    await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 502 });
+    expect(await (await ban("a")).json()).toMatchObject({ kicked: false, kickError: "Tencent could not be reached" });
+    await scriptTencent({ kind: "hang", ms: 3_000 }, { kind: "hang", ms: 3_000 });
+    expect(await (await ban("b")).json()).toMatchObject({ kicked: false, kickError: "Tencent did not answer in time" });
+    const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] };
+    expect(listed.bans.map((b) => b.userId).sort()).toEqual(["a", "b"]);
+  });
+
+  it("an app without chat: kicked: false, 'chat not configured'", async () => {
+    const response = await ban("mallory", {}, op, NO_CHAT);
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ kicked: false, kickError: "chat not configured" });
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("admin identities and their case/Unicode variants: 409 ADMIN_NOT_BANNABLE, nothing stored or kicked", async () => {
+    for (const id of ["administrator", "ADMINISTRATOR", "Straße", "STRASSE", "strasse", "ＳＴＲＡＳＳＥ"]) {
+      await problem(await ban(id), 409, "ADMIN_NOT_BANNABLE");
+    }
+    expect(await tencentCalls()).toEqual([]);
+    expect(await (await call(config, bans(), { headers: op }, secrets)).json()).toEqual({ bans: [] });
+  });
+
+  it("bad input: 400 with the field, 404 for an unknown app", async () => {
+    expect((await problem(await ban("x", { expiresAt: 1000 }), 400, "BAD_REQUEST")).field).toBe("expiresAt");
+    expect((await problem(await ban("x", { reason: "r".repeat(201) }), 400, "BAD_REQUEST")).field).toBe("reason");
+    expect((await problem(await ban("x", { reason: "spam", until: 1 }), 400, "BAD_REQUEST")).field).toBe("until");
+    expect((await problem(await ban("x".repeat(33)), 400, "BAD_REQUEST")).field).toBe("userId");
+    await problem(await ban("x", {}, op, 1400009999), 404, "UNKNOWN_SDKAPPID");
+    expect(await tencentCalls()).toEqual([]);
+  });
+});
+
+describe("USER_BANNED on both public routes, for every caller kind", () => {
+  it("an API key naming the user, or a case/Unicode variant of it", async () => {
+    await ban("Mallory");
+    for (const id of ["Mallory", "mallory", "MALLORY", "ＭＡＬＬＯＲＹ"]) {
+      const refusal = await problem(await usersigFor(id), 403, "USER_BANNED");
+      expect(JSON.stringify(refusal)).not.toContain("operator");
+    }
+    await problem(
+      await call(
+        config,
+        "/v1/privatemapkey",
+        {
+          json: { sdkAppId: APP, userId: "mallory", strRoomId: "r", privileges: ["EnterRoom"] },
+          headers: { "X-Api-Key": NAMING_KEY },
+        },
+        secrets,
+      ),
+      403,
+      "USER_BANNED",
+    );
+    await expectIssued(await usersigFor("alice"), { sdkAppId: APP, userId: "alice", expireSeconds: 86400 });
+  });
+
+  it("an IdP user", async () => {
+    await ban("eve");
+    const token = await mintJwt(idpKey, { sub: "eve" });
+    await problem(
+      await call(
+        config,
+        "/v1/usersig",
+        { json: { sdkAppId: APP }, headers: { Authorization: `Bearer ${token}` } },
+        secrets,
+      ),
+      403,
+      "USER_BANNED",
+    );
+    await problem(
+      await call(
+        config,
+        "/v1/privatemapkey",
+        { json: { sdkAppId: APP, roomId: 7, privileges: 2 }, headers: { Authorization: `Bearer ${token}` } },
+        secrets,
+      ),
+      403,
+      "USER_BANNED",
+    );
+  });
+
+  it("a guest renewing with its ticket, on /v1/usersig and /v1/privatemapkey", async () => {
+    const guest = (await (await call(config, "/v1/usersig", { json: { sdkAppId: APP } }, secrets)).json()) as Json;
+    expect(guest.userId).toMatch(/^guest_/);
+    await ban(guest.userId as string);
+    await problem(
+      await call(config, "/v1/usersig", { json: { sdkAppId: APP, guestTicket: guest.guestTicket } }, secrets),
+      403,
+      "USER_BANNED",
+    );
+    await problem(
+      await call(
+        config,
+        "/v1/privatemapkey",
+        { json: { sdkAppId: APP, guestTicket: guest.guestTicket, roomId: 7, privileges: 2 } },
+        secrets,
+      ),
+      403,
+      "USER_BANNED",
+    );
+  });
+
+  it("unban lifts it at once (204); unbanning again is 404 NOT_BANNED", async () => {
+    await ban("mallory");
+    await problem(await usersigFor("mallory"), 403, "USER_BANNED");
+    expect((await unban("mallory")).status).toBe(204);
+    await expectIssued(await usersigFor("mallory"), { sdkAppId: APP, userId: "mallory", expireSeconds: 86400 });
+    await problem(await unban("mallory"), 404, "NOT_BANNED");
+  });
+
+  it("a temporary ban ends at expiresAt", async () => {
+    let now = Date.now();
+    freshIsolate({ clock: () => now });
+    await ban("temp", { expiresAt: Math.floor(now / 1000) + 120 });
+    await problem(await usersigFor("temp"), 403, "USER_BANNED");
+    now += 121_000;
+    expect((await usersigFor("temp")).status).toBe(200);
+  });
+});
+
+describe("list and kick", () => {
+  it("GET lists the bans in force, newest first", async () => {
+    await ban("first", { reason: "one" });
+    await ban("second");
+    const response = await call(config, bans(), { headers: op }, secrets);
+    expect(response.status).toBe(200);
+    const listed = (await response.json()) as { bans: Json[] };
+    expect(listed.bans.map((b) => b.userId).sort()).toEqual(["first", "second"]);
+    expect(listed.bans.find((b) => b.userId === "first")).toMatchObject({ reason: "one", bannedBy: "operator" });
+  });
+
+  it("POST kick: kicked without a ban; FAIL reported; no chat reported", async () => {
+    expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+    await expectIssued(await usersigFor("eve"), { sdkAppId: APP, userId: "eve", expireSeconds: 86400 });
+    await scriptTencent({ kind: "fail", code: 70402, info: "bad parameter" });
+    expect(await (await kick("eve")).json()).toMatchObject({ kicked: false, kickErrorCode: 70402 });
+    expect(await (await kick("eve", NO_CHAT)).json()).toEqual({
+      userId: "eve",
+      kicked: false,
+      kickError: "chat not configured",
+    });
+    expect(auditLines().filter((l) => l.route === "/v1/admin/apps/:sdkAppId/users/:userId/kick")).toMatchObject([
+      { outcome: "kicked", actor: "operator", userId: "eve" },
+      { outcome: "kick-failed", tencentErrorCode: 70402 },
+      { outcome: "kick-failed" },
+    ]);
+  });
+});
+
+describe("who may moderate", () => {
+  it("an API key with allowModeration; its name is the actor", async () => {
+    const response = await ban("mallory", {}, { "X-Api-Key": MOD_KEY });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ bannedBy: "apiKey:mod" });
+    expect(auditLines().at(-1)).toMatchObject({ callerKind: "apiKey", keyName: "mod", actor: "apiKey:mod" });
+    expect((await kick("eve", APP, { "X-Api-Key": MOD_KEY })).status).toBe(200);
+    expect((await unban("mallory", { "X-Api-Key": MOD_KEY })).status).toBe(204);
+  });
+
+  it("an API key without allowModeration: 403 MODERATION_NOT_ALLOWED; a wrong key: 401", async () => {
+    await problem(await ban("mallory", {}, { "X-Api-Key": PLAIN_KEY }), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, { "X-Api-Key": NAMING_KEY }), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, { "X-Api-Key": "not-a-key-0123456789abcdef0123456" }), 401, "UNAUTHORIZED");
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("an IdP user with the moderator role (a list or the value itself); the actor names them", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["viewer", "moderator"] });
+    const response = await ban("mallory", {}, { Authorization: `Bearer ${token}` });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ bannedBy: `idp:mod-ann@${ISSUER}` });
+    expect(auditLines().at(-1)).toMatchObject({ callerKind: "idp", issuer: ISSUER, actor: `idp:mod-ann@${ISSUER}` });
+    const single = await mintJwt(idpKey, { sub: "mod-bob", roles: "moderator" });
+    expect((await call(config, bans(), { headers: { Authorization: `Bearer ${single}` } }, secrets)).status).toBe(200);
+  });
+
+  it("an IdP user without the role: 403; a bad token: 401; no credentials: 401", async () => {
+    const token = await mintJwt(idpKey, { sub: "eve", roles: ["viewer"], role: "moderator" });
+    await problem(await ban("mallory", {}, { Authorization: `Bearer ${token}` }), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, { Authorization: "Bearer not.a.jwt" }), 401, "UNAUTHORIZED");
+    await problem(await ban("mallory", {}, {}), 401, "UNAUTHORIZED");
+    await problem(
+      await ban("mallory", {}, { Authorization: `Bearer ${OPERATOR_TOKEN}`, "X-Api-Key": MOD_KEY }),
+      400,
+      "BAD_REQUEST",
+    );
+    expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("an app without an IdP moderator role takes only the operator's bearer token", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
+    await problem(await ban("x", {}, { Authorization: `Bearer ${token}` }, NO_CHAT), 401, "UNAUTHORIZED");
+    expect((await ban("x", {}, op, NO_CHAT)).status).toBe(201);
+  });
+
+  it("API keys and IdP moderators are rate limited (moderation class); the operator is not", async () => {
+    // A key of its own: other tests' moderation requests count in KV too.
+    const LIMITED_KEY = "limited-moderation-key-0123456789abc";
+    const limited = structuredClone(config) as { apps: Json[] };
+    const app = limited.apps[0] as Json;
+    app.rateLimits = { moderation: { apiKey: { windows: [{ seconds: 60, limit: 2 }] } } };
+    app.apiKeys = [
+      ...(app.apiKeys as Json[]),
+      { name: "limited", sha256: await sha256Hex(LIMITED_KEY), allowModeration: true },
+    ];
+    const put = (id: string, headers: Record<string, string>) =>
+      call(limited, `${bans()}/${id}`, { method: "PUT", json: {}, headers }, secrets);
+    expect((await put("u1", { "X-Api-Key": LIMITED_KEY })).status).toBe(201);
+    expect((await put("u2", { "X-Api-Key": LIMITED_KEY })).status).toBe(201);
+    const refused = await put("u3", { "X-Api-Key": LIMITED_KEY });
+    await problem(refused, 429, "RATE_LIMITED");
+    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
+    for (const id of ["u4", "u5", "u6"]) expect((await put(id, op)).status).toBe(201);
+  });
+});
+
+describe("a single-page app's moderator (CORS)", () => {
+  it("preflight from a listed origin: the route's methods; the ban answers with ACAO", async () => {
+    const preflight = await call(
+      config,
+      `${bans()}/mallory`,
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example.com",
+          "Access-Control-Request-Method": "PUT",
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      },
+      secrets,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("PUT, DELETE");
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
+    const response = await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://app.example.com" });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
+  });
+
+  it("an origin the app does not list: refused before anything is stored or kicked", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
+    await problem(
+      await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://evil.example" }),
+      403,
+      "ORIGIN_NOT_ALLOWED",
+    );
+    const preflight = await call(
+      config,
+      `${bans()}/mallory`,
+      { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "PATCH" } },
+      secrets,
+    );
+    expect(preflight.status).toBe(403);
+    expect(await tencentCalls()).toEqual([]);
+  });
+});
+
+describe("captured output", () => {
+  it("holds no admin sig, REST query string, key, token or operator token", async () => {
+    // Exercise the paths that log: a ban, a kick with Tencent failing, a timeout, refusals.
+    await ban("mallory");
+    await scriptTencent({ kind: "http", status: 500 }, { kind: "http", status: 500 });
+    await kick("eve");
+    await problem(await usersigFor("mallory"), 403, "USER_BANNED");
+    const text = captured.join("\n");
+    expect(text.length).toBeGreaterThan(0);
+    for (const secret of [
+      OPERATOR_TOKEN,
+      MOD_KEY,
+      NAMING_KEY,
+      PLAIN_KEY,
+      SECRET_KEY,
+      "usersig=",
+      "sdkappid=",
+      "identifier=",
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    // A UserSig is base64 of zlib: it starts with "eJ" (0x78 0x9c / 0x78 0xda …).
+    expect(text).not.toMatch(/eJ[a-zA-Z0-9*_-]{40,}/);
+    expect(text).not.toContain(TENCENT_BASE);
+  });
+});
+
+describe("the Cron Trigger (scheduled)", () => {
+  it("kicks again the bans of the last 10 minutes, for apps with chat; logs one line per app", async () => {
+    await ban("mallory");
+    await ban("eve", {}, op, NO_CHAT);
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const rekicks = (await tencentCalls()).slice(before);
+    expect(rekicks.map((c) => [c.command, c.body?.UserID, c.verdict, c.query.usersigVerified])).toEqual([
+      ["kick", "mallory", "ok", true],
+    ]);
+    const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
+    expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0 }]);
+  });
+
+  it("a broken configuration: logged, nothing kicked", async () => {
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: "{not json" } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect((await tencentCalls()).length).toBe(before);
+    expect(output.some((l) => l.includes('"event":"rekick"') && l.includes("config_error"))).toBe(true);
+  });
+});

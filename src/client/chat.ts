@@ -20,11 +20,11 @@
 import {
   assertSource,
   emitTo,
-  isRetryableBrokerError,
   numericField,
   SessionControl,
   type SessionOptions,
   StoppedError,
+  waitOutBrokerError,
 } from "./session.js";
 import type { UserSigResult, UserSigSource } from "./types.js";
 
@@ -186,16 +186,7 @@ class Session implements ChatSession {
         sig = await this.#source.get();
       } catch (error) {
         lastError = error;
-        if (!isRetryableBrokerError(error)) throw error;
-        const delayMs = control.backoffMs(attempt);
-        emitTo(this.#options.onEvent, {
-          type: "retrying",
-          reason: "broker-unavailable",
-          attempt,
-          delayMs,
-          code: (error as { code?: string }).code,
-        });
-        await control.wait(delayMs);
+        await waitOutBrokerError(control, attempt, error, this.#options.onEvent);
         continue;
       }
       control.assertRunning();

@@ -140,6 +140,37 @@ export function isRetryableBrokerError(error: unknown): boolean {
   );
 }
 
+/** What both adapters report before waiting out a broker failure. */
+export interface BrokerRetryEvent {
+  type: "retrying";
+  reason: "broker-unavailable";
+  attempt: number;
+  delayMs: number;
+  code?: number | string;
+}
+
+/**
+ * After fetching from the broker failed: throws what waiting cannot cure; otherwise reports
+ * `retrying` and waits out this attempt's backoff (stop() ends the wait).
+ */
+export async function waitOutBrokerError(
+  control: SessionControl,
+  attempt: number,
+  error: unknown,
+  onEvent: ((event: BrokerRetryEvent) => void) | undefined,
+): Promise<void> {
+  if (!isRetryableBrokerError(error)) throw error;
+  const delayMs = control.backoffMs(attempt);
+  emitTo(onEvent, {
+    type: "retrying",
+    reason: "broker-unavailable",
+    attempt,
+    delayMs,
+    code: (error as { code?: string }).code,
+  });
+  await control.wait(delayMs);
+}
+
 /** A numeric `code` (the Chat SDK's) or `extraCode` (TRTC's) from an SDK error, if it has one. */
 export function numericField(error: unknown, field: "code" | "extraCode"): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;

@@ -24,11 +24,11 @@ import { optionError, readRoomRequest } from "./options.js";
 import {
   assertSource,
   emitTo,
-  isRetryableBrokerError,
   numericField,
   SessionControl,
   type SessionOptions,
   StoppedError,
+  waitOutBrokerError,
 } from "./session.js";
 import type { PrivateMapKeyResult, PrivilegeName, RoomSelector, UserSigResult, UserSigSource } from "./types.js";
 
@@ -338,16 +338,7 @@ class Session implements TrtcSession {
               });
       } catch (error) {
         lastError = error;
-        if (!isRetryableBrokerError(error)) throw error;
-        const delayMs = control.backoffMs(attempt);
-        emitTo(this.#options.onEvent, {
-          type: "retrying",
-          reason: "broker-unavailable",
-          attempt,
-          delayMs,
-          code: (error as { code?: string }).code,
-        });
-        await control.wait(delayMs);
+        await waitOutBrokerError(control, attempt, error, this.#options.onEvent);
         continue;
       }
       control.assertRunning();

@@ -17,9 +17,15 @@
  * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
  *   from now if that is sooner (the cache ignores an expired ban anyway).
  * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages.
+ * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
+ *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
+ *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
+ *   first ban and never removed, and listBans reads it (a `get`) before listing. A location that has
+ *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
 
 const KEY_PREFIX = "bans/v1/";
+const MARKER_PREFIX = "bans-exist/v1/";
 /** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
 export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
@@ -68,13 +74,38 @@ function prefix(sdkAppId: number): string {
   return `${KEY_PREFIX}${sdkAppId}/`;
 }
 
-/** Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages). */
+/** Whether the app has ever had a ban (its marker key exists). */
+async function bansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStats): Promise<boolean> {
+  stats.reads++;
+  return (await kv.get(MARKER_PREFIX + sdkAppId)) !== null;
+}
+
+/**
+ * Writes the app's marker before its first ban. Read first, so that later bans write nothing more
+ * (KV takes one write per second per key); when two first bans race and KV refuses one put, the
+ * marker is there all the same, which a second read confirms.
+ */
+async function markBansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStats): Promise<void> {
+  if (await bansExist(kv, sdkAppId, stats)) return;
+  stats.writes++;
+  try {
+    await kv.put(MARKER_PREFIX + sdkAppId, "1");
+  } catch (error) {
+    if (!(await bansExist(kv, sdkAppId, stats))) throw error;
+  }
+}
+
+/**
+ * Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages);
+ * no list at all for an app that has never had a ban.
+ */
 export async function listBans(
   kv: KVNamespace,
   sdkAppId: number,
   stats: BanKvStats,
   pageKeys = LIST_PAGE_KEYS,
 ): Promise<Ban[]> {
+  if (!(await bansExist(kv, sdkAppId, stats))) return [];
   const bans: Ban[] = [];
   let cursor: string | undefined;
   do {
@@ -100,6 +131,7 @@ export async function writeBan(
   nowSeconds: number,
   stats: BanKvStats,
 ): Promise<void> {
+  await markBansExist(kv, sdkAppId, stats);
   stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,

@@ -46,9 +46,10 @@ const ban = (userId: string, extra: Partial<Ban> = {}): Ban => ({
 beforeEach(async () => {
   pending = [];
   for (
-    let keys = (await kv.list({ prefix: "bans/" })).keys;
+    // "bans": the bans and each app's bans-exist marker.
+    let keys = (await kv.list({ prefix: "bans" })).keys;
     keys.length > 0;
-    keys = (await kv.list({ prefix: "bans/" })).keys
+    keys = (await kv.list({ prefix: "bans" })).keys
   ) {
     await Promise.all(keys.map((key) => kv.delete(key.name)));
   }
@@ -92,6 +93,31 @@ describe("store", () => {
     expect(stats.lists - before).toBe(3);
   });
 
+  it("an app that never had a ban costs one read and no list (KV lists are 1,000 a day on the Free plan)", async () => {
+    const fresh = newBanKvStats();
+    await writeBan(kv, APP + 1, ban("elsewhere"), T0S, fresh);
+    const before = { ...fresh };
+    expect(await listBans(kv, APP, fresh)).toEqual([]);
+    expect(fresh.lists - before.lists).toBe(0);
+    expect(fresh.reads - before.reads).toBe(1);
+    // Its first ban writes the marker, and from then on its bans are listed.
+    await writeBan(kv, APP, ban("mallory"), T0S, fresh);
+    expect((await listBans(kv, APP, fresh)).map((b) => b.userId)).toEqual(["mallory"]);
+    expect(fresh.lists - before.lists).toBe(1);
+  });
+
+  it("the marker stays after the last unban, and is written once, not per ban", async () => {
+    const fresh = newBanKvStats();
+    await writeBan(kv, APP, ban("a"), T0S, fresh);
+    const afterFirst = fresh.writes;
+    await writeBan(kv, APP, ban("b"), T0S, fresh);
+    expect(fresh.writes - afterFirst).toBe(1);
+    await deleteBan(kv, APP, "a", fresh);
+    await deleteBan(kv, APP, "b", fresh);
+    expect(await listBans(kv, APP, fresh)).toEqual([]);
+    expect(await kv.get(`bans-exist/v1/${APP}`)).not.toBeNull();
+  });
+
   it("delete removes the key", async () => {
     await writeBan(kv, APP, ban("mallory"), T0S, stats);
     await deleteBan(kv, APP, "mallory", stats);
@@ -132,8 +158,10 @@ describe("cache", () => {
   });
 
   it("concurrent cold lookups share one KV read", async () => {
+    await writeBan(kv, APP, ban("someone"), T0S, stats);
     const cache = new BanCache({ fold });
     await Promise.all(Array.from({ length: 20 }, () => cache.find(APP, "x", deps(T0))));
+    expect(cache.kvStats.reads).toBe(1);
     expect(cache.kvStats.lists).toBe(1);
   });
 
@@ -188,6 +216,7 @@ describe("cache", () => {
     await writeBan(kv, APP, ban("mallory"), T0S, stats);
     let fail = false;
     const flaky = {
+      get: (key: string) => (fail ? Promise.reject(new Error("down")) : kv.get(key)),
       list: (options: KVNamespaceListOptions) => (fail ? Promise.reject(new Error("down")) : kv.list(options)),
     } as unknown as KVNamespace;
     const cache = new BanCache({ fold });

@@ -201,8 +201,11 @@ describe("re-kick (the Cron Trigger's tick)", () => {
   it("an app whose bans cannot be listed is reported; the others still run", async () => {
     const now = Math.floor(NOW / 1000);
     await writeBan(kv, APP, { userId: "recent", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    // An old ban, so that APP + 1 has bans to list (an app that never had one is not listed at all).
+    await writeBan(kv, APP + 1, { userId: "old", bannedAt: now - 86_400, bannedBy: "operator" }, now, stats);
     let listed = 0;
     const flaky = {
+      get: (key: string) => kv.get(key),
       list: (o: KVNamespaceListOptions) => (listed++ === 0 ? Promise.reject(new Error("down")) : kv.list(o)),
     } as unknown as KVNamespace;
     const kicks: string[] = [];

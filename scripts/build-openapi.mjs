@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Builds GET /openapi.json into build/openapi/openapi.json, from the same zod schemas the routes
+// Builds GET /openapi.json into build/assets/openapi.json, from the same zod schemas the routes
 // validate with (src/http/openapi-document.ts). Generating it here rather than in the Worker keeps
-// zod's JSON Schema converter and the document's construction out of every cold isolate: the
-// Worker imports the finished JSON, and only when /openapi.json is asked for (src/http/openapi.ts).
+// zod's JSON Schema converter and the document's construction out of every cold isolate, and
+// putting it in the static assets (wrangler.toml [assets]) keeps the document itself out of the
+// script: the Worker's route reads it through env.ASSETS (src/http/openapi.ts). Written compact,
+// as it is served.
 //
 // Run by wrangler's [build] command (`wrangler dev`, so `npm start`, and `wrangler deploy`), by
 // npm's `prepare`, by `npm test` before vitest, and by hand: `node scripts/build-openapi.mjs`. The
@@ -13,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
-export const OPENAPI_OUTFILE = new URL("build/openapi/openapi.json", root);
+export const OPENAPI_OUTFILE = new URL("build/assets/openapi.json", root);
 
 /** Builds the document; `{ built: false, reason }` when esbuild (a devDependency) is not installed. */
 export async function buildOpenApi() {
@@ -35,7 +37,7 @@ export async function buildOpenApi() {
   });
   const [output] = result.outputFiles;
   const module = await import(`data:text/javascript;base64,${Buffer.from(output.contents).toString("base64")}`);
-  const text = `${JSON.stringify(module.buildOpenApiDocument(), null, 2)}\n`;
+  const text = JSON.stringify(module.buildOpenApiDocument());
   const outfile = fileURLToPath(OPENAPI_OUTFILE);
   const previous = await readFile(outfile, "utf8").catch(() => undefined);
   if (previous === text) return { built: true, changed: false };
@@ -49,7 +51,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     // As build-inspector.mjs: `npm ci --omit=dev` must still install; anything else must stop here.
     const installing =
       process.env.npm_lifecycle_event === "prepare" && /^(install|ci|i)$/.test(process.env.npm_command ?? "");
-    console.error(`build-openapi: ${result.reason}; build/openapi/openapi.json was not built`);
+    console.error(`build-openapi: ${result.reason}; build/assets/openapi.json was not built`);
     process.exit(installing ? 0 : 1);
   }
 }

@@ -5,7 +5,8 @@
 //    step and minify included), so what is measured is exactly what `wrangler deploy` would upload.
 //    Raw and gzip sizes of the modules in DIR (wrangler's own "Total Upload" line is shown beside
 //    them), and a breakdown by piece from esbuild's metafile (bytes each input left in the minified
-//    output: hono, jose, zod, the inspector page's assets, our code).
+//    output: hono, jose, zod, our code). The static assets (wrangler.toml [assets]: the inspector
+//    page and /openapi.json, uploaded beside the script and not parsed at start-up) are listed apart.
 // 2. Start-up: a new Miniflare (so a new workerd process) with the built Worker, the demo
 //    configuration (demo/config.json as BROKER_CONFIG, demo/secrets.env as secrets) and the two KV
 //    namespaces, timed from `new Miniflare()` to the first 200 from GET /healthz (which parses the
@@ -17,7 +18,7 @@
 //    /proc/<pid>/task/*/schedstat: steadier than wall time on a shared machine).
 //
 // 3. The floor of each piece: small Workers that hold one piece of the broker each (a one-route Hono
-//    app; the jose functions src imports; the inspector page's assets; zod/mini alone; zod with the
+//    app; the jose functions src imports; zod/mini alone; zod with the
 //    schema modules loaded; the same building every schema and parsing the demo configuration on its
 //    first request, as the broker's first requests do), built by esbuild with wrangler's
 //    settings (minified, ES modules, the workerd conditions), timed the same way in the same
@@ -79,6 +80,27 @@ export function buildLikeDeploy(root, outdir, wrangler = join(root, "node_module
   };
 }
 
+/** The static assets directory of wrangler.toml ([assets] directory), with each file's sizes. */
+export function staticAssets(root) {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const directory = /^\[assets\][^[]*?^directory\s*=\s*"([^"]+)"/ms.exec(toml)?.[1];
+  if (directory === undefined) return { files: [], raw: 0, gzip: 0 };
+  const dir = join(root, directory);
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      const bytes = readFileSync(path);
+      return { name: path.slice(dir.length + 1), raw: bytes.length, gzip: gzipSync(bytes).length };
+    });
+  return {
+    directory,
+    files,
+    raw: files.reduce((sum, f) => sum + f.raw, 0),
+    gzip: files.reduce((sum, f) => sum + f.gzip, 0),
+  };
+}
+
 /** The piece an input of the bundle belongs to. */
 export function pieceOf(path) {
   const p = path.replaceAll("\\", "/");
@@ -93,8 +115,7 @@ export function pieceOf(path) {
     if (name === "hono" || name === "jose") return name;
     return `other package: ${name}`;
   }
-  if (p.includes("build/inspector/")) return "inspector page assets (build/inspector)";
-  if (p.includes("build/openapi")) return "openapi.json (built)";
+  if (p.includes("build/")) return `build output: ${p.slice(p.indexOf("build/"))}`;
   if (/(^|\/)src\/usersig\//.test(p)) return "our code: src/usersig (core)";
   if (/(^|\/)src\/(config\/schema|http\/schemas|ratelimit\/config)\.ts$/.test(p)) return "our code: schemas";
   if (/(^|\/)src\/http\/openapi\.ts$/.test(p)) return "our code: openapi.ts";
@@ -146,8 +167,6 @@ export default app;`,
     "jose: the functions src imports": `import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT } from "jose";
 const used = [createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwksCache, jwtVerify, SignJWT];
 ${respond("used.length")}`,
-    "inspector page assets": `import assets from ${src("build/inspector/assets.json")};
-${respond("assets.etags.html")}`,
     "zod/mini alone, one small schema parsed": `import * as z from ${src("src/config/zod.ts")};
 const schema = z.strictObject({ ok: z.optional(z.boolean()) });
 ${respond("schema.safeParse({ ok: true }).success")}`,
@@ -290,6 +309,7 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
     log("  startup: wrangler deploy --dry-run --outdir ... --metafile ...");
     const upload = buildLikeDeploy(root, outdir);
     const pieces = breakdown(upload.meta);
+    const assets = staticAssets(root);
     const oneLinePath = join(outdir, "one-line.mjs");
     writeFileSync(oneLinePath, ONE_LINE);
 
@@ -400,6 +420,11 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
         .map((l) => l.toFixed(2))
         .join(" ")}`,
       `Upload (wrangler deploy --dry-run): ${kib(upload.raw)} raw, ${kib(upload.gzip)} gzip in ${upload.modules.length} module(s) (wrangler: ${upload.wranglerLine ?? "n/a"}); goal <= 64 KiB gzip: ${goalSize ? "reached" : "NOT reached"}`,
+      ...(assets.files.length === 0
+        ? []
+        : [
+            `Static assets (${assets.directory}/, uploaded beside the script, not in it): ${assets.files.length} files, ${kib(assets.raw)} raw, ${kib(assets.gzip)} gzip (${assets.files.map((f) => `${f.name} ${kib(f.gzip)}`).join(", ")})`,
+          ]),
       "",
       table(
         ["piece (esbuild metafile, minified bytes in the output)", "bytes", "share"],

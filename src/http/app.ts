@@ -13,7 +13,7 @@ import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
 import type { BrokerHono } from "./context.js";
 import { preflight, publicCors } from "./cors.js";
 import { RequestError } from "./errors.js";
-import { openApiDocument } from "./openapi.js";
+import { openApiResponse } from "./openapi.js";
 import { problemResponse, toProblem } from "./problem.js";
 import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -55,7 +55,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     await next();
   });
 
-  app.get("/openapi.json", async (c) => c.json(await openApiDocument()));
+  app.get("/openapi.json", openApiResponse);
   // The inspector page (GET /) works even with a broken config: see routes/inspector.ts.
   app.route("/", inspectorRoutes);
 

@@ -1,5 +1,9 @@
 // The inspector page's favicon, and `"inspector": false` in BROKER_CONFIG turning the page off for
-// backend-only deployments (every page route answers 404, the API keeps working), in workerd.
+// backend-only deployments (every page route answers 404, the API keeps working), in workerd. The
+// page's files are static assets (build/assets/, binding ASSETS, wrangler.toml [assets] with
+// run_worker_first): none may be reachable at its own path. These call the Worker's fetch; that
+// the asset router in front of it sends every path to it is checked through wrangler dev, in
+// test/e2e/inspector.e2e.mjs (vitest-pool-workers' SELF does not pass through that router).
 import { describe, expect, it } from "vitest";
 import { call, problem, secretsFor } from "./helpers.js";
 
@@ -8,6 +12,18 @@ const env = secretsFor(APP);
 const on = { apps: [{ sdkAppId: APP, guests: { enabled: true } }] };
 const off = { inspector: false, ...on };
 const PAGE_ROUTES = ["/", "/inspector.js", "/inspector.css", "/favicon.svg"];
+/** Paths of the built files in build/assets/ (and what an asset server would map to them). */
+const ASSET_PATHS = [
+  "/index.html",
+  "/inspector.html",
+  "/inspector",
+  "/inspector/",
+  "/inspector/index.html",
+  "/inspector/index",
+  "/inspector/inspector.js",
+  "/inspector/inspector.css",
+  "/inspector/favicon.svg",
+];
 
 describe("the inspector switch", () => {
   it("serves the page, its assets and a favicon by default and with inspector: true", async () => {
@@ -21,8 +37,13 @@ describe("the inspector switch", () => {
     const icon = await call(on, "/favicon.svg", {}, env);
     expect(icon.headers.get("Content-Type")).toBe("image/svg+xml");
     expect(icon.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    expect(icon.headers.get("ETag")).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    const etag = icon.headers.get("ETag");
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
     expect(await icon.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const again = await call(on, "/favicon.svg", { headers: { "If-None-Match": etag ?? "" } }, env);
+    expect(again.status).toBe(304);
+    expect(again.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(await again.text()).toBe("");
     const page = await (await call(on, "/", {}, env)).text();
     expect(page).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml" />');
   });
@@ -46,5 +67,38 @@ describe("the inspector switch", () => {
     const response = await call({ inspector: "no", ...on }, "/v1/usersig", { method: "POST" }, env);
     const body = await problem(response, 500, "CONFIG_ERROR");
     expect(body.detail).toMatch(/^BROKER_CONFIG\.inspector: /);
+  });
+
+  it("the page's ETag validates it: 304 with its headers on a match, the whole page on another tag", async () => {
+    const first = await call(on, "/", {}, env);
+    const etag = first.headers.get("ETag");
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const html = await first.text();
+    const again = await call(on, "/", { headers: { "If-None-Match": `"other", ${etag}` } }, env);
+    expect(again.status).toBe(304);
+    expect(again.headers.get("ETag")).toBe(etag);
+    expect(again.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+    expect(again.headers.get("Cache-Control")).toBe("no-cache");
+    expect(await again.text()).toBe("");
+    const stale = await call(on, "/", { headers: { "If-None-Match": '"other"' } }, env);
+    expect(stale.status).toBe(200);
+    expect(await stale.text()).toBe(html);
+    // Switched off, a cached tag gets the 404 too, not a 304 that would keep the page alive.
+    await problem(await call(off, "/", { headers: { "If-None-Match": etag ?? "" } }, env), 404, "NOT_FOUND");
+  });
+
+  it("the built files are not routes: their own paths answer 404, with the page on or off", async () => {
+    for (const config of [on, off]) {
+      for (const path of ASSET_PATHS) {
+        await problem(await call(config, path, {}, env), 404, "NOT_FOUND");
+      }
+    }
+  });
+
+  it("a build without the page's files is a 500 problem, never a partial page", async () => {
+    const missing = { fetch: async () => new Response("Not Found", { status: 404 }) };
+    for (const path of PAGE_ROUTES) {
+      await problem(await call(on, path, {}, { ...env, ASSETS: missing }), 500, "INTERNAL");
+    }
   });
 });

@@ -445,6 +445,30 @@ async function main() {
     match(await response.text(), /^<svg /, "body");
   });
 
+  // The page's files are static assets (build/assets/, wrangler.toml [assets]): wrangler dev puts
+  // the same asset router in front of the Worker as Cloudflare does. With run_worker_first every
+  // path reaches the Worker, so a file's own path is the Worker's 404 (with its request id), never
+  // the raw file without the page's headers or the `"inspector": false` switch.
+  await check("the built files are not reachable at their own paths (the Worker runs first)", async () => {
+    for (const path of [
+      "/index.html",
+      "/inspector/",
+      "/inspector/index.html",
+      "/inspector/inspector.js",
+      "/inspector/favicon.svg",
+    ]) {
+      const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(STEP_MS) });
+      equal(response.status, 404, `${path} status`);
+      equal(response.headers.get("content-type"), "application/problem+json", `${path} type`);
+      assert(response.headers.get("x-request-id"), `${path}: no X-Request-Id (not answered by the Worker)`);
+      await response.arrayBuffer();
+    }
+    const openapi = await fetch(`${base}/openapi.json`, { signal: AbortSignal.timeout(STEP_MS) });
+    equal(openapi.status, 200, "/openapi.json status");
+    assert(openapi.headers.get("x-request-id"), "/openapi.json: no X-Request-Id (not answered by the Worker)");
+    equal((await openapi.json()).openapi, "3.1.0", "/openapi.json");
+  });
+
   await check("Clear empties the box and the result", async () => {
     await paste(vectors.sign[0].userSig);
     await waitDecoded("xiaojun");

@@ -68,11 +68,10 @@ describe("cold start: what the Worker imports", () => {
 });
 
 describe("cold start: what wrangler uploads", () => {
-  // zod/mini's English messages are set by a module-level call in src/config/zod.ts. A bundler that
-  // takes a package's `"sideEffects": false` at its word drops that call (nothing imports a value
-  // from the module itself), and every config and body error reads "Invalid input" without naming
-  // the unknown key. The real build is wrangler's, so this builds the upload exactly as deploy does.
-  it("keeps zod's English messages (src/config/zod.ts is a module with side effects)", () => {
+  /** The script `wrangler deploy` would upload (its own build, [build] step included), built once. */
+  let uploaded: string | undefined;
+  function upload(): string {
+    if (uploaded !== undefined) return uploaded;
     const outdir = mkdtempSync(join(tmpdir(), "usersig-upload-"));
     try {
       execFileSync(
@@ -91,10 +90,32 @@ describe("cold start: what wrangler uploads", () => {
           },
         },
       );
-      const bundle = readFileSync(join(outdir, "index.js"), "utf8");
-      expect(bundle).toContain("Unrecognized key");
+      uploaded = readFileSync(join(outdir, "index.js"), "utf8");
+      return uploaded;
     } finally {
       rmSync(outdir, { recursive: true, force: true });
+    }
+  }
+
+  // zod/mini's English messages are set by a module-level call in src/config/zod.ts. A bundler that
+  // takes a package's `"sideEffects": false` at its word drops that call (nothing imports a value
+  // from the module itself), and every config and body error reads "Invalid input" without naming
+  // the unknown key. The real build is wrangler's, so this builds the upload exactly as deploy does.
+  it("keeps zod's English messages (src/config/zod.ts is a module with side effects)", () => {
+    expect(upload()).toContain("Unrecognized key");
+  }, 150_000);
+
+  // The inspector page and /openapi.json are static assets (wrangler.toml [assets], build/assets/),
+  // uploaded beside the script: an import of them from the Worker would put them back in it.
+  it("carries neither the inspector page nor the OpenAPI document (they are static assets)", () => {
+    const markers = [
+      ["build/assets/inspector/index.html", "<h1>UserSig inspector</h1>"],
+      ["build/assets/openapi.json", "Errors are RFC 9457 problem details with a stable"],
+    ] as const;
+    const script = upload();
+    for (const [file, marker] of markers) {
+      expect(readFileSync(new URL(file, root), "utf8"), file).toContain(marker);
+      expect(script.includes(marker), `${file} is in the script`).toBe(false);
     }
   }, 150_000);
 });

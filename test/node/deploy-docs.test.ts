@@ -29,8 +29,8 @@ describe("README API table", () => {
         for (const method of (methods ?? "").split("/")) listed.add(`${method} ${path}`);
       }
     }
-    // The document the Worker serves, built from the schemas by scripts/build-openapi.mjs (npm test builds it first).
-    const doc = JSON.parse(read("build/openapi/openapi.json")) as { paths: Record<string, Record<string, unknown>> };
+    // The document the Worker serves (a static asset), built from the schemas by scripts/build-openapi.mjs (npm test builds it first).
+    const doc = JSON.parse(read("build/assets/openapi.json")) as { paths: Record<string, Record<string, unknown>> };
     const documented: string[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of Object.keys(item)) {

@@ -2,8 +2,11 @@
  * GET / (the inspector page), GET /inspector.js, GET /inspector.css and GET /favicon.svg; all 404
  * when BROKER_CONFIG says `"inspector": false` (see src/inspector/switch.ts).
  *
- * The page is built by scripts/build-inspector.mjs into build/inspector/assets.json and ships
- * inside the Worker script, so every response carries the headers set here. The page decodes in
+ * The page is built by scripts/build-inspector.mjs into build/assets/inspector/, the Worker's static
+ * assets (wrangler.toml [assets]): uploaded beside the script, not in it, so a cold isolate does not
+ * parse it. `run_worker_first = true` sends every request here first; the bodies are read through
+ * env.ASSETS and answered with the headers set here, the asset's own ETag as the validator (no path
+ * of the assets directory is reachable from outside). The page decodes in
  * the browser; its only requests are GET /v1/apps and POST /v1/usersig (same origin), plus
  * Cloudflare Turnstile's script and frame when an app of this broker requires it for guests.
  *
@@ -12,8 +15,8 @@
  */
 
 import { Hono } from "hono";
-import assets from "../../../build/inspector/assets.json";
 import { inspectorEnabled } from "../../inspector/switch.js";
+import { fetchAsset } from "../assets.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { RequestError } from "../errors.js";
 import { problemResponse, toProblem } from "../problem.js";
@@ -57,13 +60,28 @@ function turnstileEnabled(c: BrokerContext): boolean {
   return false;
 }
 
-function serve(c: BrokerContext, body: string, contentType: string, etag: string, extra: Record<string, string> = {}) {
+async function serve(
+  c: BrokerContext,
+  file: string,
+  contentType: string,
+  extra: Record<string, string> = {},
+  etagOf: (assetEtag: string) => string = (etag) => etag,
+) {
   if (!inspectorEnabled(c.env.BROKER_CONFIG)) {
     return problemResponse(toProblem(new RequestError("NOT_FOUND", "No such route.")), c.get("requestId"));
   }
-  const headers = new Headers({ ...COMMON_HEADERS, ...extra, "Content-Type": contentType, ETag: etag });
-  if (matchesEtag(c.req.header("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
-  return new Response(body, { status: 200, headers });
+  const asset = await fetchAsset(c, `/inspector/${file}`);
+  const headers = new Headers({ ...COMMON_HEADERS, ...extra, "Content-Type": contentType });
+  const assetEtag = asset.headers.get("ETag");
+  const etag = assetEtag === null ? undefined : etagOf(assetEtag.replace(/^W\//, ""));
+  if (etag !== undefined) {
+    headers.set("ETag", etag);
+    if (matchesEtag(c.req.header("If-None-Match"), etag)) {
+      await asset.body?.cancel();
+      return new Response(null, { status: 304, headers });
+    }
+  }
+  return new Response(asset.body, { status: 200, headers });
 }
 
 function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -76,30 +94,35 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
 
 inspectorRoutes.get("/", (c) => {
   const turnstile = turnstileEnabled(c);
-  // The CSP depends on the config, so it is part of the page's validator.
-  const etag = turnstile ? assets.etags.html.replace(/"$/, '-t"') : assets.etags.html;
-  return serve(c, assets.html, "text/html; charset=utf-8", etag, {
-    "Content-Security-Policy": inspectorCsp(turnstile),
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-  });
+  return serve(
+    c,
+    "index.html",
+    "text/html; charset=utf-8",
+    {
+      "Content-Security-Policy": inspectorCsp(turnstile),
+      "X-Frame-Options": "DENY",
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    },
+    // The CSP depends on the config, so it is part of the page's validator.
+    (etag) => (turnstile ? etag.replace(/"$/, '-t"') : etag),
+  );
 });
 
 inspectorRoutes.get("/inspector.js", (c) =>
-  serve(c, assets.js, "text/javascript; charset=utf-8", assets.etags.js, {
+  serve(c, "inspector.js", "text/javascript; charset=utf-8", {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
   }),
 );
 
 inspectorRoutes.get("/inspector.css", (c) =>
-  serve(c, assets.css, "text/css; charset=utf-8", assets.etags.css, {
+  serve(c, "inspector.css", "text/css; charset=utf-8", {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
   }),
 );
 
 inspectorRoutes.get("/favicon.svg", (c) =>
-  serve(c, assets.favicon, "image/svg+xml", assets.etags.favicon, {
+  serve(c, "favicon.svg", "image/svg+xml", {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   }),
 );

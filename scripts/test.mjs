@@ -14,8 +14,9 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-// The Worker imports the inspector page's and the OpenAPI document's git-ignored build output: build
-// them first (wrangler's [build] does the same).
+// The inspector page and the OpenAPI document are git-ignored build output in build/assets, which
+// the Worker serves through its ASSETS binding (wrangler.toml [assets], read by the vitest pool too):
+// build them first, as wrangler's [build] does.
 await (await import("./build-inspector.mjs")).buildInspector();
 await (await import("./build-openapi.mjs")).buildOpenApi();
 

@@ -36,8 +36,9 @@ export async function sha256Hex(text) {
 }
 
 export async function bundleBroker(root, outdir) {
-  // The Worker imports the inspector page's and the OpenAPI document's build output (git-ignored):
-  // build them as wrangler's [build] does.
+  // Build the page and the OpenAPI document as wrangler's [build] does: today's Worker serves them as
+  // static assets (not needed by the bench), but an older commit bundled for a before/after run
+  // (BENCH_STARTUP_BASELINE) imports them into its script.
   for (const script of ["scripts/build-inspector.mjs", "scripts/build-openapi.mjs"]) {
     if (existsSync(join(root, script))) spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });
   }

@@ -5,7 +5,7 @@
  * - A ban is stored first, then the user is kicked at Tencent (when the app has `chat`): a failed
  *   kick never loses the ban, and the answer says why it failed.
  * - The isolate cache learns of a ban or unban at once (BanCache.banned/unbanned).
- * - Admin identities, and their case/Unicode variants, cannot be banned.
+ * - Admin identities, and their case/Unicode variants, cannot be banned or kicked.
  */
 
 import type { KickOutcome } from "../tencent/kick.js";
@@ -95,8 +95,14 @@ export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" |
   return bans.filter((ban) => inForce(ban, nowSeconds)).sort((a, b) => b.bannedAt - a.bannedAt);
 }
 
-/** Ends the user's Chat sessions without a ban. */
+/**
+ * Ends the user's Chat sessions without a ban. Never an admin identity (or a variant): a kick voids
+ * every earlier UserSig of the user at Tencent, the broker's own cached admin sig included.
+ */
 export async function kickOnly(userId: string, deps: ModerationDeps): Promise<KickReport> {
+  if (await deps.isAdmin(userId)) {
+    throw new BansError("ADMIN_NOT_KICKABLE", "This identity is an admin of the app: admins cannot be kicked.");
+  }
   return kickReport(userId, deps);
 }
 

@@ -57,6 +57,7 @@ const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
   kick: realKick(),
   ...overrides,
 });
+const notAdmin = async () => false;
 const lookup = (nowMs = NOW) => ({ kv, nowMs, waitUntil: () => undefined });
 
 beforeEach(async () => {
@@ -157,6 +158,13 @@ describe("unban, list, kick", () => {
     expect((await bansInForce(deps())).map((b) => b.userId)).toEqual(["new", "old"]);
   });
 
+  it("kick only: admin identities and their variants are refused (409), nothing sent to Tencent", async () => {
+    for (const id of [ADMIN, "ADMINISTRATOR", "ＡＤＭＩＮＩＳＴＲＡＴＯＲ"]) {
+      await expect(kickOnly(id, deps())).rejects.toMatchObject({ code: "ADMIN_NOT_KICKABLE" });
+    }
+    expect(await tencentCalls()).toEqual([]);
+  });
+
   it("kick only: no ban stored", async () => {
     expect(await kickOnly("eve", deps())).toEqual({ kicked: true });
     expect(await listBans(kv, APP, stats)).toEqual([]);
@@ -182,8 +190,8 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     await scriptTencent({ kind: "ok" }, { kind: "fail", code: 70107 });
     const summaries = await rekickRecentBans(
       [
-        { sdkAppId: APP, kick: realKick(APP) },
-        { sdkAppId: APP + 1, kick: realKick(APP + 1) },
+        { sdkAppId: APP, kick: realKick(APP), isAdmin: notAdmin },
+        { sdkAppId: APP + 1, kick: realKick(APP + 1), isAdmin: notAdmin },
       ],
       { kv, nowMs: NOW, stats },
     );
@@ -196,6 +204,31 @@ describe("re-kick (the Cron Trigger's tick)", () => {
       [String(APP), "recent", "ok"],
       [String(APP + 1), "other", "ok"],
     ]);
+  });
+
+  it("skips a banned ID that is now an admin identity (a kick would void the broker's admin sig)", async () => {
+    const now = Math.floor(NOW / 1000);
+    await writeBan(kv, APP, { userId: "promoted", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "mallory", bannedAt: now - 20, bannedBy: "operator" }, now, stats);
+    const kicks: string[] = [];
+    const kick = async (userId: string): Promise<KickOutcome> => {
+      kicks.push(userId);
+      return { kicked: true };
+    };
+    const summaries = await rekickRecentBans(
+      [{ sdkAppId: APP, kick, isAdmin: async (id) => fold(id) === "promoted" }],
+      { kv, nowMs: NOW, stats },
+    );
+    expect(summaries).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
+    expect(kicks).toEqual(["mallory"]);
+    // The admin set cannot be read: nobody is kicked.
+    kicks.length = 0;
+    const unread = await rekickRecentBans(
+      [{ sdkAppId: APP, kick, isAdmin: () => Promise.reject(new Error("kv down")) }],
+      { kv, nowMs: NOW, stats },
+    );
+    expect(unread).toEqual([{ event: "rekick", app: APP, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] }]);
+    expect(kicks).toEqual([]);
   });
 
   it("an app whose bans cannot be listed is reported; the others still run", async () => {
@@ -215,8 +248,8 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     };
     const summaries = await rekickRecentBans(
       [
-        { sdkAppId: APP + 1, kick },
-        { sdkAppId: APP, kick },
+        { sdkAppId: APP + 1, kick, isAdmin: notAdmin },
+        { sdkAppId: APP, kick, isAdmin: notAdmin },
       ],
       { kv: flaky, nowMs: NOW, stats },
     );

@@ -318,6 +318,18 @@ describe("list and kick", () => {
   });
 });
 
+describe("admin identities are never kicked", () => {
+  it("POST kick of an admin or a variant: 409 ADMIN_NOT_KICKABLE for every moderator; Tencent gets nothing", async () => {
+    for (const id of ["administrator", "ADMINISTRATOR", "Straße", "STRASSE"]) {
+      await problem(await kick(id), 409, "ADMIN_NOT_KICKABLE");
+      await problem(await kick(id, APP, { "X-Api-Key": MOD_KEY }), 409, "ADMIN_NOT_KICKABLE");
+    }
+    expect(await tencentCalls()).toEqual([]);
+    // The broker's own admin sig still works: a later kick goes through.
+    expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+  });
+});
+
 describe("who may moderate", () => {
   it("an API key with allowModeration; its name is the actor", async () => {
     const response = await ban("mallory", {}, { "X-Api-Key": MOD_KEY });

@@ -12,6 +12,7 @@ import {
   AUDIENCE,
   call,
   expectIssued,
+  fakeClock,
   freshIsolate,
   type IdpKey,
   ISSUER,
@@ -327,6 +328,23 @@ describe("admin identities are never kicked", () => {
     expect(await tencentCalls()).toEqual([]);
     // The broker's own admin sig still works: a later kick goes through.
     expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+  });
+});
+
+describe("the broker's cached admin sig, refused by Tencent", () => {
+  it("is dropped and the call retried once with a newly signed sig, which later calls reuse", async () => {
+    const clock = fakeClock();
+    freshIsolate({ clock: clock.read, chatTimeoutMs: 300 });
+    expect((await kick("eve")).status).toBe(200);
+    clock.advance(10_000);
+    // As if a kick had voided it at Tencent.
+    await scriptTencent({ kind: "fail", code: 70001, info: "UserSig expired" });
+    expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+    clock.advance(10_000);
+    expect((await kick("eve")).status).toBe(200);
+    const issued = (await tencentCalls()).map((c) => c.query.usersigIssuedAt);
+    const t0 = Math.floor((clock.ms - 20_000) / 1000);
+    expect(issued).toEqual([t0, t0, t0 + 10, t0 + 10]);
   });
 });
 

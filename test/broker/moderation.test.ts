@@ -375,6 +375,19 @@ describe("who may moderate", () => {
     expect((await call(config, bans(), { headers: { Authorization: `Bearer ${single}` } }, secrets)).status).toBe(200);
   });
 
+  it("a banned IdP moderator (or a variant of their ID banned): 403 USER_BANNED, even to unban themselves", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-carl", roles: ["moderator"] });
+    const asCarl = { Authorization: `Bearer ${token}` };
+    expect((await ban("MOD-CARL")).status).toBe(201);
+    await problem(await unban("MOD-CARL", asCarl), 403, "USER_BANNED");
+    await problem(await ban("mallory", {}, asCarl), 403, "USER_BANNED");
+    await problem(await kick("eve", APP, asCarl), 403, "USER_BANNED");
+    await problem(await call(config, bans(), { headers: asCarl }, secrets), 403, "USER_BANNED");
+    const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] };
+    expect(listed.bans.map((b) => b.userId)).toEqual(["MOD-CARL"]);
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["MOD-CARL"]);
+  });
+
   it("an IdP user without the role: 403; a bad token: 401; no credentials: 401", async () => {
     const token = await mintJwt(idpKey, { sub: "eve", roles: ["viewer"], role: "moderator" });
     await problem(await ban("mallory", {}, { Authorization: `Bearer ${token}` }), 403, "MODERATION_NOT_ALLOWED");

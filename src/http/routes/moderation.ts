@@ -7,7 +7,8 @@
  * - POST   /v1/admin/apps/{sdkAppId}/users/{userId}/kick  end the user's Chat sessions, no ban
  *
  * Who may moderate: the operator (its bearer token), API keys with `allowModeration`, and IdP users
- * whose token carries the app's `moderation.idpRole`. The audit line names the actor.
+ * whose token carries the app's `moderation.idpRole` and who are not banned themselves (403
+ * USER_BANNED). The audit line names the actor.
  */
 
 import { Hono } from "hono";
@@ -21,6 +22,7 @@ import {
   type KickReport,
   kickOnly,
   type ModerationDeps,
+  refuseBanned,
   unbanUser,
 } from "../../bans/moderate.js";
 import { actorName, hasModeratorRole, type Moderator } from "../../bans/moderators.js";
@@ -121,6 +123,12 @@ async function authenticate(c: BrokerContext, app: LoadedApp): Promise<{ who: Mo
       reason: role ? `moderation: ${caller.user.userId} lacks ${role.claim}=${role.value}` : "moderation: no idpRole",
     });
   }
+  // A banned moderator moderates no more (not even to lift their own ban): issuance's ban lookup.
+  await refuseBanned(c.var.isolate.bans, app.config.sdkAppId, caller.user.userId, {
+    kv: c.env.ADMINS,
+    waitUntil: waitUntilOf(c),
+    nowMs: c.var.nowMs,
+  });
   return { who: { kind: "idp", issuer: caller.user.issuer, userId: caller.user.userId }, caller };
 }
 

@@ -99,7 +99,7 @@ describe("banUser", () => {
     expect(await banUser("a", {}, "operator", deps())).toMatchObject({
       kicked: false,
       kickErrorCode: 70107,
-      kickError: "Tencent answered ErrorCode 70107: account not imported",
+      kickError: "Tencent answered ErrorCode 70107",
     });
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     expect(await banUser("b", {}, "operator", deps())).toMatchObject({

@@ -163,10 +163,25 @@ describe("ban", () => {
     expect(await response.json()).toMatchObject({
       kicked: false,
       kickErrorCode: 70107,
-      kickError: "Tencent answered ErrorCode 70107: account not imported",
+      kickError: "Tencent answered ErrorCode 70107",
     });
     await problem(await usersigFor("mallory"), 403, "USER_BANNED");
     expect(auditLines().find((l) => l.method === "PUT")).toMatchObject({ kicked: false, tencentErrorCode: 70107 });
+  });
+
+  it("Tencent's ErrorInfo never reaches the moderator (it may quote the request's query)", async () => {
+    const echo = `bad request: ${TENCENT_BASE}/v4/im_open_login_svc/kick?usersig=eJwFAKEFAKEFAKE&identifier=administrator`;
+    await scriptTencent({ kind: "fail", code: 70402, info: echo }, { kind: "fail", code: 70402, info: echo });
+    for (const response of [await ban("mallory"), await kick("eve")]) {
+      const text = await response.text();
+      expect(JSON.parse(text)).toMatchObject({
+        kicked: false,
+        kickErrorCode: 70402,
+        kickError: "Tencent answered ErrorCode 70402",
+      });
+      for (const leak of ["usersig=", "eJwFAKE", "identifier=", TENCENT_BASE, "bad request"])
+        expect(text).not.toContain(leak);
+    }
   });
 
   it("Tencent unreachable (5xx twice) or hanging: the ban stands, kicked: false with the reason", async () => {

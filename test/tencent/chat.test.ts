@@ -308,7 +308,7 @@ describe("kickUser", () => {
     expect(await kickUser(target(), "mallory", deps())).toEqual({
       kicked: false,
       errorCode: 70107,
-      reason: "Tencent answered ErrorCode 70107: account not imported",
+      reason: "Tencent answered ErrorCode 70107",
     });
   });
 

@@ -122,6 +122,7 @@ async function store<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
+    if (error instanceof BansError) throw error;
     throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
       reason: `bans kv: ${error instanceof Error ? error.name : "unknown"}`,
       data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },

@@ -24,6 +24,8 @@
  *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
 
+import { BansError } from "./errors.js";
+
 const KEY_PREFIX = "bans/v1/";
 const MARKER_PREFIX = "bans-exist/v1/";
 /** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
@@ -31,6 +33,10 @@ export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
 /** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
 export const BAN_REASON_MAX_CHARS = 200;
+/** KV's metadata limit, checked on the serialized metadata before the put. */
+const KV_METADATA_MAX_BYTES = 1024;
+/** A temporary ban's KV `expiration` must fit in a signed 32-bit integer (2038-01-19). */
+export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
 const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
@@ -139,6 +145,15 @@ export async function writeBan(
     ...(ban.reason !== undefined ? { r: ban.reason.slice(0, BAN_REASON_MAX_CHARS) } : {}),
     ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
   };
+  if (new TextEncoder().encode(JSON.stringify(metadata)).byteLength > KV_METADATA_MAX_BYTES) {
+    throw new BansError(
+      "BAN_REASON_TOO_LONG",
+      `The ban's details exceed KV's ${KV_METADATA_MAX_BYTES} bytes: shorten reason.`,
+      {
+        data: { field: "reason" },
+      },
+    );
+  }
   await kv.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
     metadata,
     ...(ban.expiresAt !== undefined

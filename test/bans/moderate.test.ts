@@ -175,6 +175,21 @@ describe("unban, list, kick", () => {
   });
 });
 
+describe("writeBan", () => {
+  it("refuses metadata over KV's 1024 bytes with BAN_REASON_TOO_LONG (field reason), before any put", async () => {
+    const now = Math.floor(NOW / 1000);
+    const ban = { userId: "x", bannedAt: now, bannedBy: "operator", reason: "\u0001".repeat(200) };
+    await expect(writeBan(kv, APP, ban, now, stats)).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+      data: { field: "reason" },
+    });
+    await expect(banUser("x", { reason: ban.reason }, "operator", deps())).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+    });
+    expect(await listBans(kv, APP, stats)).toEqual([]);
+  });
+});
+
 describe("re-kick (the Cron Trigger's tick)", () => {
   it("kicks again the bans made within the window, per app, and reports failures", async () => {
     const now = Math.floor(NOW / 1000);

@@ -216,6 +216,46 @@ describe("ban", () => {
     await problem(await ban("x", {}, op, 1400009999), 404, "UNKNOWN_SDKAPPID");
     expect(await tencentCalls()).toEqual([]);
   });
+
+  it("bad input that KV would refuse is a 400, not a 503: control characters, lone surrogates, expiresAt past 2038", async () => {
+    for (const reason of ["\u0001".repeat(200), "spam\u0000", "a\u0085b", "\ud800spam", "spam\udfff"]) {
+      const refusal = await problem(await ban("x", { reason }), 400, "BAD_REQUEST");
+      expect(refusal.field).toBe("reason");
+    }
+    for (const expiresAt of [2 ** 31, 4_000_000_000]) {
+      const refusal = await problem(await ban("x", { expiresAt }), 400, "BAD_REQUEST");
+      expect(refusal.field).toBe("expiresAt");
+      expect(refusal.detail).toContain("2147483647");
+    }
+    const longest = await ban("x", { reason: "語".repeat(200), expiresAt: 2 ** 31 - 1 });
+    expect(longest.status).toBe(201);
+    expect(await longest.json()).toMatchObject({ reason: "語".repeat(200), expiresAt: 2 ** 31 - 1 });
+  });
+
+  it("a path UserID that is not valid percent-encoding, or (to ban or kick) not the app's userIdPattern: 400", async () => {
+    const put = (raw: string) => call(config, `${bans()}/${raw}`, { method: "PUT", json: {}, headers: op }, secrets);
+    const post = (raw: string) =>
+      call(config, `/v1/admin/apps/${APP}/users/${raw}/kick`, { method: "POST", headers: op }, secrets);
+    const del = (raw: string) => call(config, `${bans()}/${raw}`, { method: "DELETE", headers: op }, secrets);
+    for (const raw of ["%E0%A4%A", "%ZZ", "a%", "%ED%A0%80"]) {
+      expect((await problem(await put(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await post(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await del(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+    }
+    // Valid UserIDs outside this app's pattern ([\p{L}\p{N}_-]{1,32}): the broker never issues them.
+    for (const id of ["a b", "x.y", "100%"]) {
+      expect((await problem(await ban(id), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await kick(id), 400, "BAD_REQUEST")).field).toBe("userId");
+    }
+    // …but an unban does not check the pattern (a ban made before it changed can be lifted).
+    await problem(await unban("a b"), 404, "NOT_BANNED");
+    // Percent-encoding that decodes is taken as the UserID.
+    expect((await put("%E8%AA%9E")).status).toBe(201);
+    expect(
+      ((await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] }).bans,
+    ).toMatchObject([{ userId: "語" }]);
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["語"]);
+  });
 });
 
 describe("USER_BANNED on both public routes, for every caller kind", () => {

@@ -20,9 +20,10 @@ import { PolicyError } from "../../issue/errors.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
-import { badRequest, RequestError } from "../errors.js";
+import { RequestError } from "../errors.js";
+import { pathUserId } from "../path.js";
 import { enforceRateLimit, rateLimitSnapshot } from "../ratelimit.js";
-import { adminsReplaceRequest, adminUsersigRequest, userId as userIdSchema } from "../schemas.js";
+import { adminsReplaceRequest, adminUsersigRequest } from "../schemas.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
 export const adminRoutes = new Hono<BrokerHono>();
@@ -176,13 +177,6 @@ function operatorApp(c: BrokerContext): LoadedApp {
   const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");
   c.var.audit.app = app.config.sdkAppId;
   return app;
-}
-
-function pathUserId(c: BrokerContext): string {
-  const raw = c.req.param("userId") ?? "";
-  const parsed = userIdSchema.safeParse(raw);
-  if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
-  return parsed.data;
 }
 
 function checkAdminId(app: LoadedApp, userId: string): void {

@@ -34,8 +34,9 @@ import { identifyCaller } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { badRequest } from "../errors.js";
+import { pathUserId } from "../path.js";
 import { enforceRateLimit } from "../ratelimit.js";
-import { banRequest, userId as userIdSchema } from "../schemas.js";
+import { banRequest } from "../schemas.js";
 import { appFromPath } from "../select-app.js";
 import { presentsOperatorToken } from "./admin.js";
 
@@ -43,7 +44,7 @@ export const moderationRoutes = new Hono<BrokerHono>();
 
 moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban(c) {
   const { app, actor } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: true });
   const body = await readJson(c, banRequest);
   const result = await banUser(userId, body, actor, moderationDeps(c, app));
   const { created, ...answer } = result;
@@ -58,7 +59,7 @@ moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban
 
 moderationRoutes.delete("/v1/admin/apps/:sdkAppId/bans/:userId", async function unban(c) {
   const { app } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: false });
   await unbanUser(userId, moderationDeps(c, app));
   c.var.audit.outcome = "unbanned";
   return c.body(null, 204);
@@ -74,7 +75,7 @@ moderationRoutes.get("/v1/admin/apps/:sdkAppId/bans", async function listBans(c)
 
 moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async function kick(c) {
   const { app } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: true });
   const report = await kickOnly(userId, moderationDeps(c, app));
   Object.assign(c.var.audit, {
     outcome: report.kicked ? "kicked" : "kick-failed",
@@ -138,11 +139,18 @@ function tencentCode(report: KickReport): { tencentErrorCode?: number } {
   return report.kickErrorCode !== undefined ? { tencentErrorCode: report.kickErrorCode } : {};
 }
 
-function pathUserId(c: BrokerContext): string {
-  const parsed = userIdSchema.safeParse(c.req.param("userId") ?? "");
-  if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
-  c.var.audit.userId = parsed.data;
-  return parsed.data;
+/**
+ * The path's UserID, named in the audit line. A ban or kick target must also match the app's
+ * userIdPattern (the broker never issues for any other ID); an unban need not, so that a ban made
+ * before the pattern changed can still be lifted.
+ */
+function targetUserId(c: BrokerContext, app: LoadedApp, { rule }: { rule: boolean }): string {
+  const userId = pathUserId(c);
+  c.var.audit.userId = userId;
+  if (rule && !app.userIdRule.test(userId)) {
+    throw badRequest("The UserID in the path does not match this app's userIdPattern.", "userId");
+  }
+  return userId;
 }
 
 function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {

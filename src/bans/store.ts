@@ -52,7 +52,7 @@ export interface Ban {
   expiresAt?: number;
   /** Unix seconds. */
   bannedAt: number;
-  /** Who banned: "operator", "apiKey:<name>", "idp:<issuer>#<userId>". */
+  /** Who banned: "operator", "apiKey:<name>", "idp:<userId>@<issuer>" (bans/moderators.ts, actorName). */
   bannedBy: string;
 }
 

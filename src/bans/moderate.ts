@@ -8,6 +8,7 @@
  * - Admin identities, and their case/Unicode variants, cannot be banned or kicked.
  */
 
+import { unavailableOnFailure } from "../shared/errors.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
@@ -134,16 +135,15 @@ async function kickReport(userId: string, deps: ModerationDeps): Promise<KickRep
 }
 
 /** The moderation routes read and write KV directly: a failure is a 503 the moderator can retry. */
-async function store<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof BansError) throw error;
-    throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
-      reason: `bans kv: ${error instanceof Error ? error.name : "unknown"}`,
-      data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
-    });
-  }
+function store<T>(operation: () => Promise<T>): Promise<T> {
+  return unavailableOnFailure(
+    operation,
+    (kind) =>
+      new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
+        reason: `bans kv: ${kind}`,
+        data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
+      }),
+  );
 }
 
 /** The issuance pipeline's ban step: throws USER_BANNED when `userId` or a variant is banned. */

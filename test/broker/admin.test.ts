@@ -660,6 +660,22 @@ describe("KV failures", () => {
     await problem(await guest({ ADMINS: brokenKv() }), 503, "ADMIN_SET_UNAVAILABLE");
   });
 
+  it("the operator API with KV failing: 503 ADMINS_STORE_UNAVAILABLE with Retry-After, naming no key", async () => {
+    const down = { ...secrets, ADMINS: brokenKv() };
+    const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
+    for (const [method, path] of [
+      ["GET", `/v1/admin/apps/${KV_DOWN}/admins`],
+      ["PUT", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
+      ["DELETE", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
+    ] as const) {
+      const response = await call(config, path, { method, headers: op }, down);
+      const text = await response.clone().text();
+      await problem(response, 503, "ADMINS_STORE_UNAVAILABLE");
+      expect(response.headers.get("Retry-After")).toBe("5");
+      expect(text).not.toMatch(/admins\/v1|KV is down/);
+    }
+  });
+
   it("a KV read that never finishes is 503 after the wait limit, not a hung request", async () => {
     state = freshIsolate();
     const started = Date.now();

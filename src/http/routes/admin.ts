@@ -17,6 +17,7 @@ import { secretEquals } from "../../auth/compare.js";
 import { unauthorized } from "../../auth/errors.js";
 import type { LoadedApp } from "../../config/load.js";
 import { PolicyError } from "../../issue/errors.js";
+import { unavailableOnFailure } from "../../shared/errors.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
@@ -188,19 +189,16 @@ function checkAdminId(app: LoadedApp, userId: string): void {
 }
 
 /** The operator API reads and writes KV directly: a KV failure is a 503 the operator can retry. */
-async function store<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw new AdminsError(
-      "ADMINS_STORE_UNAVAILABLE",
-      "The admin identities cannot be read or written right now; try again shortly.",
-      {
-        reason: `admins kv: ${error instanceof Error ? error.name : "unknown"}`,
-        data: { retryAfterSeconds: ADMINS_RETRY_AFTER_SECONDS },
-      },
-    );
-  }
+function store<T>(operation: () => Promise<T>): Promise<T> {
+  return unavailableOnFailure(
+    operation,
+    (kind) =>
+      new AdminsError(
+        "ADMINS_STORE_UNAVAILABLE",
+        "The admin identities cannot be read or written right now; try again shortly.",
+        { reason: `admins kv: ${kind}`, data: { retryAfterSeconds: ADMINS_RETRY_AFTER_SECONDS } },
+      ),
+  );
 }
 
 async function save(c: BrokerContext, app: LoadedApp, runtime: string[]): Promise<void> {

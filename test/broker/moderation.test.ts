@@ -553,6 +553,30 @@ describe("captured output", () => {
 });
 
 describe("the Cron Trigger (scheduled)", () => {
+  // First in this block: the Worker's own isolate (src/index.ts) has not cached the admin set yet.
+  it("does not kick a banned ID that has since become a runtime admin", async () => {
+    await ban("promoted");
+    await ban("eve");
+    expect(
+      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "PUT", headers: op }, secrets)).status,
+    ).toBe(201);
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect((await tencentCalls()).slice(before).map((c) => c.body?.UserID)).toEqual(["eve"]);
+    const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
+    expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
+    expect(
+      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "DELETE", headers: op }, secrets)).status,
+    ).toBe(204);
+  });
+
   it("kicks again the bans of the last 10 minutes, for apps with chat; logs one line per app", async () => {
     await ban("mallory");
     await ban("eve", {}, op, NO_CHAT);

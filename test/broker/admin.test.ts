@@ -420,6 +420,11 @@ describe("operator API", () => {
       const body = await problem(await operator("PUT", `${base}/${id}`), 400, "BAD_REQUEST");
       expect(body.field, id).toBe("userId");
     }
+    // A segment that is not valid percent-encoding is refused as such, on DELETE too (not taken literally).
+    for (const id of ["%E0%A4%A", "%ZZ", "%ED%A0%80"]) {
+      const body = await problem(await operator("DELETE", `${base}/${id}`), 400, "BAD_REQUEST");
+      expect(body.field, id).toBe("userId");
+    }
     const bad = await problem(await operator("PUT", base, { userIds: ["ok", "not ok"] }), 400, "BAD_REQUEST");
     expect(bad.field).toBe("userId");
     expect((await problem(await operator("PUT", base, { userIds: [""] }), 400, "BAD_REQUEST")).field).toBe("userIds.0");

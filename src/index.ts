@@ -14,5 +14,5 @@ const app = createApp(state);
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(rekickTick(state, env)),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(rekickTick(state, env, (promise) => ctx.waitUntil(promise))),
 } satisfies ExportedHandler<BrokerEnv>;

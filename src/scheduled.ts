@@ -8,13 +8,18 @@
  * a sig or a key. A broken configuration is logged and the tick does nothing.
  */
 
+import { isAdminLike } from "./admins/set.js";
 import { type RekickApp, rekickRecentBans } from "./bans/rekick.js";
 import type { BrokerEnv } from "./env.js";
 import type { IsolateState } from "./isolate.js";
 import { kickUser } from "./tencent/kick.js";
 import { chatTarget } from "./tencent/target.js";
 
-export async function rekickTick(state: IsolateState, env: BrokerEnv): Promise<void> {
+export async function rekickTick(
+  state: IsolateState,
+  env: BrokerEnv,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<void> {
   const loaded = state.config.load(env);
   if (!loaded.ok) {
     console.error(JSON.stringify({ event: "rekick", outcome: "config_error", code: loaded.error.code }));
@@ -24,7 +29,20 @@ export async function rekickTick(state: IsolateState, env: BrokerEnv): Promise<v
   const apps: RekickApp[] = [];
   for (const app of loaded.config.apps.values()) {
     const target = chatTarget(app, state.adminSigs, Math.floor(nowMs / 1000));
-    if (target) apps.push({ sdkAppId: app.config.sdkAppId, kick: (userId) => kickUser(target, userId, state.chat) });
+    if (!target) continue;
+    apps.push({
+      sdkAppId: app.config.sdkAppId,
+      kick: (userId) => kickUser(target, userId, state.chat),
+      isAdmin: async (userId) =>
+        isAdminLike(
+          userId,
+          await state.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
+            kv: env.ADMINS,
+            waitUntil,
+            now: nowMs,
+          }),
+        ),
+    });
   }
   if (apps.length === 0) return;
   const summaries = await rekickRecentBans(apps, { kv: env.ADMINS, nowMs, stats: state.bans.kvStats });

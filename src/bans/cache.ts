@@ -20,6 +20,7 @@
  * No clock is read here: every call passes the request's time.
  */
 
+import { bounded, TIMED_OUT } from "../shared/timeout.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
 import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
 
@@ -142,13 +143,10 @@ export class BanCache {
       return entry;
     }
     this.kvStats.coldWaits++;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const read = entry?.refreshing ?? this.#refresh(sdkAppId, deps, entry);
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`KV list took over ${this.#kvWaitMs} ms`)), this.#kvWaitMs);
-      });
-      return await Promise.race([read, timeout]);
+      const read = await bounded(entry?.refreshing ?? this.#refresh(sdkAppId, deps, entry), this.#kvWaitMs);
+      if (read === TIMED_OUT) throw new Error(`KV list took over ${this.#kvWaitMs} ms`);
+      return read;
     } catch (error) {
       throw new BansError(
         "BAN_LIST_UNAVAILABLE",
@@ -158,8 +156,6 @@ export class BanCache {
           data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
         },
       );
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

@@ -10,6 +10,8 @@ export type BansErrorCode =
   | "BANS_STORE_UNAVAILABLE"
   /** Admin identities cannot be banned. */
   | "ADMIN_NOT_BANNABLE"
+  /** Admin identities cannot be kicked: a kick would also void the broker's own admin sig at Tencent. */
+  | "ADMIN_NOT_KICKABLE"
   /** DELETE of a user who is not banned. */
   | "NOT_BANNED"
   | "BAN_EXPIRY_PAST"

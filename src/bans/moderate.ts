@@ -5,9 +5,10 @@
  * - A ban is stored first, then the user is kicked at Tencent (when the app has `chat`): a failed
  *   kick never loses the ban, and the answer says why it failed.
  * - The isolate cache learns of a ban or unban at once (BanCache.banned/unbanned).
- * - Admin identities, and their case/Unicode variants, cannot be banned.
+ * - Admin identities, and their case/Unicode variants, cannot be banned or kicked.
  */
 
+import { unavailableOnFailure } from "../shared/errors.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
@@ -30,6 +31,8 @@ export interface ModerationDeps {
   nowMs: number;
   /** Is this ID (or a variant of it) an admin identity of the app? (The admin guard's check.) */
   isAdmin: (userId: string) => Promise<boolean>;
+  /** BANS_MAX, unless a test lowers it. */
+  maxBans?: number;
   /** Kicks at Tencent; undefined when the app has no `chat`. */
   kick: ((userId: string) => Promise<KickOutcome>) | undefined;
 }
@@ -63,8 +66,9 @@ export async function banUser(
   }
   const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
   // Every isolate keeps every ban in memory: refuse to grow past what it reads.
-  if (!existing && (deps.bans.storedCount(deps.sdkAppId) ?? 0) >= BANS_MAX) {
-    throw new BansError("BANS_FULL", `This app has ${BANS_MAX} bans, the most the broker keeps; lift some first.`);
+  const maxBans = deps.maxBans ?? BANS_MAX;
+  if (!existing && (await storedBans(deps, maxBans)) >= maxBans) {
+    throw new BansError("BANS_FULL", `This app has ${maxBans} bans, the most the broker keeps; lift some first.`);
   }
   const ban: Ban = {
     userId,
@@ -78,6 +82,19 @@ export async function banUser(
   const report = await kickReport(userId, deps);
   return { ...ban, ...report, created: existing === undefined || !inForce(existing, nowSeconds) };
 }
+
+/**
+ * How many bans the app has stored: this isolate's count when it has one well below the cap (it may
+ * be a minute old), else counted by listing KV (a cold isolate, or near the cap).
+ */
+async function storedBans(deps: ModerationDeps, maxBans: number): Promise<number> {
+  const cached = deps.bans.storedCount(deps.sdkAppId);
+  if (cached !== undefined && cached < maxBans * (1 - BANS_COUNT_MARGIN)) return cached;
+  return (await store(() => listBans(deps.kv, deps.sdkAppId, deps.bans.kvStats, undefined, maxBans))).length;
+}
+
+/** Bans other isolates may have added since this one last listed: 5% of the cap (500), generously. */
+const BANS_COUNT_MARGIN = 0.05;
 
 export async function unbanUser(userId: string, deps: ModerationDeps): Promise<void> {
   const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
@@ -95,8 +112,14 @@ export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" |
   return bans.filter((ban) => inForce(ban, nowSeconds)).sort((a, b) => b.bannedAt - a.bannedAt);
 }
 
-/** Ends the user's Chat sessions without a ban. */
+/**
+ * Ends the user's Chat sessions without a ban. Never an admin identity (or a variant): a kick voids
+ * every earlier UserSig of the user at Tencent, the broker's own cached admin sig included.
+ */
 export async function kickOnly(userId: string, deps: ModerationDeps): Promise<KickReport> {
+  if (await deps.isAdmin(userId)) {
+    throw new BansError("ADMIN_NOT_KICKABLE", "This identity is an admin of the app: admins cannot be kicked.");
+  }
   return kickReport(userId, deps);
 }
 
@@ -112,15 +135,15 @@ async function kickReport(userId: string, deps: ModerationDeps): Promise<KickRep
 }
 
 /** The moderation routes read and write KV directly: a failure is a 503 the moderator can retry. */
-async function store<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
-      reason: `bans kv: ${error instanceof Error ? error.name : "unknown"}`,
-      data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
-    });
-  }
+function store<T>(operation: () => Promise<T>): Promise<T> {
+  return unavailableOnFailure(
+    operation,
+    (kind) =>
+      new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
+        reason: `bans kv: ${kind}`,
+        data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
+      }),
+  );
 }
 
 /** The issuance pipeline's ban step: throws USER_BANNED when `userId` or a variant is banned. */

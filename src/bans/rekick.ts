@@ -38,6 +38,11 @@ const REKICK_CONCURRENCY = 8;
 export interface RekickApp {
   sdkAppId: number;
   kick: (userId: string) => Promise<KickOutcome>;
+  /**
+   * Is this ID (or a variant) an admin identity of the app now? A banned ID later made a runtime
+   * admin is never kicked: a kick would void the broker's own admin sig at Tencent.
+   */
+  isAdmin: (userId: string) => Promise<boolean>;
 }
 
 export interface RekickSummary {
@@ -47,7 +52,9 @@ export interface RekickSummary {
   bans: number;
   kicked: number;
   failed: number;
-  /** Tencent's ErrorCodes of failed kicks, or "unlisted" when the bans could not be read. */
+  /** Bans skipped because the ID is now an admin identity (only when some were). */
+  admins?: number;
+  /** Tencent's ErrorCodes of failed kicks, or "unlisted" when the bans (or admins) could not be read. */
   errors?: (number | string)[];
 }
 
@@ -63,13 +70,25 @@ export async function rekickRecentBans(
   const summaries: RekickSummary[] = [];
   for (const app of apps) {
     let recent: Ban[];
+    let admins = 0;
     try {
-      recent = bansToRekick(await listBans(deps.kv, app.sdkAppId, deps.stats), nowSeconds, deps.windowSeconds);
+      const inWindow = bansToRekick(await listBans(deps.kv, app.sdkAppId, deps.stats), nowSeconds, deps.windowSeconds);
+      const isAdmin = await Promise.all(inWindow.map((ban) => app.isAdmin(ban.userId)));
+      recent = inWindow.filter((_, i) => !isAdmin[i]);
+      admins = inWindow.length - recent.length;
     } catch {
+      // The bans or the admin set could not be read: kick nobody rather than maybe an admin.
       summaries.push({ event: "rekick", app: app.sdkAppId, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] });
       continue;
     }
-    const summary: RekickSummary = { event: "rekick", app: app.sdkAppId, bans: recent.length, kicked: 0, failed: 0 };
+    const summary: RekickSummary = {
+      event: "rekick",
+      app: app.sdkAppId,
+      bans: recent.length,
+      kicked: 0,
+      failed: 0,
+      ...(admins > 0 ? { admins } : {}),
+    };
     const queue = [...recent];
     const worker = async () => {
       for (let ban = queue.shift(); ban; ban = queue.shift()) {

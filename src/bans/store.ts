@@ -16,13 +16,16 @@
  * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
  * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
  *   from now if that is sooner (the cache ignores an expired ban anyway).
- * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages.
+ * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages; a list
+ *   that finds more (two isolates banning at the cap at once) throws rather than drop some.
  * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
  *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
  *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
  *   first ban and never removed, and listBans reads it (a `get`) before listing. A location that has
  *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
+
+import { BansError } from "./errors.js";
 
 const KEY_PREFIX = "bans/v1/";
 const MARKER_PREFIX = "bans-exist/v1/";
@@ -31,6 +34,10 @@ export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
 /** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
 export const BAN_REASON_MAX_CHARS = 200;
+/** KV's metadata limit, checked on the serialized metadata before the put. */
+const KV_METADATA_MAX_BYTES = 1024;
+/** A temporary ban's KV `expiration` must fit in a signed 32-bit integer (2038-01-19). */
+export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
 const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
@@ -45,7 +52,7 @@ export interface Ban {
   expiresAt?: number;
   /** Unix seconds. */
   bannedAt: number;
-  /** Who banned: "operator", "apiKey:<name>", "idp:<issuer>#<userId>". */
+  /** Who banned: "operator", "apiKey:<name>", "idp:<userId>@<issuer>" (bans/moderators.ts, actorName). */
   bannedBy: string;
 }
 
@@ -97,13 +104,15 @@ async function markBansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStat
 
 /**
  * Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages);
- * no list at all for an app that has never had a ban.
+ * no list at all for an app that has never had a ban. More than `maxBans` (BANS_MAX unless a test
+ * lowers it): BANS_FULL.
  */
 export async function listBans(
   kv: KVNamespace,
   sdkAppId: number,
   stats: BanKvStats,
   pageKeys = LIST_PAGE_KEYS,
+  maxBans = BANS_MAX,
 ): Promise<Ban[]> {
   if (!(await bansExist(kv, sdkAppId, stats))) return [];
   const bans: Ban[] = [];
@@ -119,9 +128,16 @@ export async function listBans(
       const ban = fromKey(sdkAppId, key.name, key.metadata);
       if (ban) bans.push(ban);
     }
+    // Never a silently shortened list (a ban past the cap would be forgotten): fail, and issuance
+    // fails closed (the cache answers BAN_LIST_UNAVAILABLE).
+    if (bans.length > maxBans) {
+      throw new BansError("BANS_FULL", `This app has more than ${maxBans} bans stored; lift some first.`, {
+        reason: `bans kv: over ${maxBans} bans listed`,
+      });
+    }
     cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor && bans.length < BANS_MAX);
-  return bans.slice(0, BANS_MAX);
+  } while (cursor);
+  return bans;
 }
 
 export async function writeBan(
@@ -139,6 +155,15 @@ export async function writeBan(
     ...(ban.reason !== undefined ? { r: ban.reason.slice(0, BAN_REASON_MAX_CHARS) } : {}),
     ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
   };
+  if (new TextEncoder().encode(JSON.stringify(metadata)).byteLength > KV_METADATA_MAX_BYTES) {
+    throw new BansError(
+      "BAN_REASON_TOO_LONG",
+      `The ban's details exceed KV's ${KV_METADATA_MAX_BYTES} bytes: shorten reason.`,
+      {
+        data: { field: "reason" },
+      },
+    );
+  }
   await kv.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
     metadata,
     ...(ban.expiresAt !== undefined

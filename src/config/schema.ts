@@ -146,8 +146,8 @@ function apiKeySchema() {
 /**
  * Tencent's Chat REST API for this app (moderation's kick, the gateway). `apiBaseUrl` is the app's
  * regional host: https://console.tim.qq.com (China), https://adminapisgp.im.qcloud.com (Singapore),
- * adminapikr (Seoul), adminapiger (Frankfurt), adminapiind (Mumbai), adminapiusa (Silicon Valley),
- * adminapiidn (Jakarta) .im.qcloud.com. Any https origin is accepted (a proxy); plain http only for
+ * adminapikr (Seoul), adminapijpn (Tokyo), adminapiger (Frankfurt), adminapiind (Mumbai), adminapiusa
+ * (Silicon Valley), adminapiidn (Jakarta) .im.qcloud.com. Any https origin is accepted (a proxy); plain http only for
  * 127.0.0.1 or localhost with a port, for local testing.
  */
 function chatSchema() {

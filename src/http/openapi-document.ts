@@ -220,7 +220,11 @@ export function buildOpenApiDocument(): Json {
           summary:
             "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat), without a ban.",
           security: moderators,
-          responses: { "200": { description: "OK", content: json("KickResponse") }, ...commonErrors },
+          responses: {
+            "200": { description: "OK", content: json("KickResponse") },
+            "409": problemResponse("ADMIN_NOT_KICKABLE: an admin identity (or a variant of one)."),
+            ...commonErrors,
+          },
         },
       },
       "/v1/chat/{service}/{command}": {

@@ -93,7 +93,11 @@ const kickFields = {
   kicked: z.boolean().check(z.describe("Whether Tencent confirmed the kick (v4/im_open_login_svc/kick).")),
   kickError: z
     .optional(z.string())
-    .check(z.describe('Why not: "chat not configured", Tencent\'s ErrorCode, or Tencent unreachable.')),
+    .check(
+      z.describe(
+        'Why not, in fixed words: "chat not configured", "Tencent answered ErrorCode N", or Tencent unreachable (never Tencent\'s ErrorInfo).',
+      ),
+    ),
   kickErrorCode: z.optional(z.int()).check(z.describe("Tencent's ErrorCode, when it answered FAIL.")),
 };
 

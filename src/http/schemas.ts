@@ -12,11 +12,16 @@
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
-import { BAN_REASON_MAX_CHARS } from "../bans/store.js";
+import { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "../bans/store.js";
 import * as z from "../config/zod.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
+
+/** No lone surrogate, no C0 or C1 control character (nor DEL): text a moderator can read. */
+function isPlainText(text: string): boolean {
+  return text.isWellFormed() && !/[\u0000-\u001f\u007f-\u009f]/.test(text);
+}
 
 /** `build` runs once, on the first call; its result is kept. */
 function once<T>(build: () => T): () => T {
@@ -145,10 +150,25 @@ export const requestSchemas = once(() => {
   const banRequest = z
     .strictObject({
       reason: z
-        .optional(z.string().check(z.minLength(1), z.maxLength(BAN_REASON_MAX_CHARS)))
-        .check(z.describe("Shown to moderators; never to the user.")),
+        .optional(
+          z
+            .string()
+            .check(
+              z.minLength(1),
+              z.maxLength(BAN_REASON_MAX_CHARS),
+              z.refine(isPlainText, "must be well-formed text without control characters"),
+            ),
+        )
+        .check(z.describe("Shown to moderators; never to the user. Well-formed text, no control characters.")),
       expiresAt: z
-        .optional(z.int().check(z.minimum(1), z.maximum(limits.UNIX_SECONDS_MAX)))
+        .optional(
+          z
+            .int()
+            .check(
+              z.minimum(1),
+              z.maximum(BAN_EXPIRES_AT_MAX, `must be at most ${BAN_EXPIRES_AT_MAX} (2038-01-19, KV's limit)`),
+            ),
+        )
         .check(z.describe("Unix seconds: a temporary ban ends then. Omitted: permanent.")),
     })
     .check(z.meta({ id: "BanRequest" }));

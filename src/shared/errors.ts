@@ -41,3 +41,20 @@ export abstract class BrokerError<C extends string = string> extends Error {
     return this.message;
   }
 }
+
+/**
+ * `operation()` (a KV read or write, say) with any failure turned into `unavailable(kind)`: a domain
+ * error the caller can retry (a 503). A BrokerError thrown on purpose passes through. `kind` is the
+ * failure's error name only: a message may quote a key.
+ */
+export async function unavailableOnFailure<T>(
+  operation: () => Promise<T>,
+  unavailable: (kind: string) => BrokerError,
+): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof BrokerError) throw error;
+    throw unavailable(error instanceof Error ? error.name : "unknown");
+  }
+}

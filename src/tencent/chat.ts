@@ -16,7 +16,9 @@
  * What this module promises:
  * - Each attempt is bounded (`timeoutMs`); the answer is read up to CHAT_ANSWER_MAX_BYTES.
  * - One retry, after a random 100 to 400 ms, on a network error, a timeout, HTTP 5xx, or one of
- *   Tencent's "try again later" codes (TRY_AGAIN_CODES). Never more: the caller is waiting.
+ *   Tencent's "try again later" codes (TRY_AGAIN_CODES); or, at once, with a newly signed admin sig
+ *   when Tencent says the admin sig is invalid (SIG_INVALID_CODES: the cached one was voided, e.g.
+ *   by a kick of the admin identity). Never more than one retry: the caller is waiting.
  * - The URL carries the admin's UserSig, so it is never logged, never put into an error, and never
  *   returned; failures name only the service, the command and what went wrong.
  * - fetch, the randomness and the pause before the retry are injected (tests use fakes and no sleep).
@@ -44,6 +46,16 @@ const MAX_ATTEMPTS = 2;
  */
 const TRY_AGAIN_CODES: ReadonlySet<number> = new Set([60008, 70169, 70500]);
 
+/**
+ * ErrorCodes by which Tencent says the request's UserSig is not (or no longer) valid, from the REST
+ * API's account error codes (https://cloud.tencent.com/document/product/679/131708): 70001 "UserSig
+ * expired", 70003 "parse failed" (a truncated sig), 70009 "UserSig verification failed". A newly
+ * signed sig can cure these. Not the ones a new sig cannot cure (70013/70014: another UserID or
+ * SDKAppID; 70016/70020: no such key or app in that data center), nor 70050 (verification failed
+ * and rate limited: retry after a minute).
+ */
+const SIG_INVALID_CODES: ReadonlySet<number> = new Set([70001, 70003, 70009]);
+
 /** Tencent's service and command names: lowercase letters, digits and underscores. */
 const NAME = /^[A-Za-z0-9_]{1,64}$/;
 
@@ -55,6 +67,11 @@ export interface ChatTarget {
   adminUserId: string;
   /** That admin's UserSig (from the broker's admin-sig cache); asked once per call. */
   adminUserSig: () => Promise<string>;
+  /**
+   * Drops the cached admin sig and signs a new one: asked at most once per call, when Tencent
+   * answered SIG_INVALID_CODES. Absent: such an answer is returned as is.
+   */
+  renewAdminUserSig?: () => Promise<string>;
 }
 
 export interface ChatClientDeps {
@@ -98,12 +115,20 @@ export async function callChat(
     throw new TypeError("service and command must be 1 to 64 letters, digits or underscores");
   }
   const label = `${service}/${command}`;
-  const userSig = await target.adminUserSig();
+  let userSig = await target.adminUserSig();
+  let renewed = false;
   for (let attempt = 1; ; attempt++) {
-    if (attempt > 1) await deps.sleep(RETRY_JITTER_MIN_MS + Math.floor(deps.random() * RETRY_JITTER_SPAN_MS));
+    if (attempt > 1 && !renewed) {
+      await deps.sleep(RETRY_JITTER_MIN_MS + Math.floor(deps.random() * RETRY_JITTER_SPAN_MS));
+    }
     const outcome = await attemptOnce(chatUrl(target, service, command, userSig, uint32(deps.random)), body, deps);
     if ("answer" in outcome) {
       if (attempt < MAX_ATTEMPTS && TRY_AGAIN_CODES.has(outcome.answer.errorCode)) continue;
+      if (attempt < MAX_ATTEMPTS && target.renewAdminUserSig && SIG_INVALID_CODES.has(outcome.answer.errorCode)) {
+        userSig = await target.renewAdminUserSig();
+        renewed = true;
+        continue;
+      }
       return { ...outcome.answer, attempts: attempt };
     }
     if (!outcome.retry || attempt >= MAX_ATTEMPTS) {

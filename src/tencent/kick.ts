@@ -13,7 +13,10 @@ import { TencentError } from "./errors.js";
 
 export type KickOutcome =
   | { kicked: true }
-  /** `errorCode`: Tencent's ErrorCode when it answered FAIL; `reason`: for the caller, never a secret. */
+  /**
+   * `errorCode`: Tencent's ErrorCode when it answered FAIL; `reason`: a fixed description for the
+   * caller (with the code), never Tencent's ErrorInfo.
+   */
   | { kicked: false; reason: string; errorCode?: number };
 
 /** Kicks `userId`; never throws for Tencent's failures: the outcome says what happened. */
@@ -21,11 +24,9 @@ export async function kickUser(target: ChatTarget, userId: string, deps: ChatCli
   try {
     const answer = await callChat(target, "im_open_login_svc", "kick", JSON.stringify({ UserID: userId }), deps);
     if (answer.actionStatus === "OK" && answer.errorCode === 0) return { kicked: true };
-    return {
-      kicked: false,
-      errorCode: answer.errorCode,
-      reason: `Tencent answered ErrorCode ${answer.errorCode}${answer.errorInfo ? `: ${answer.errorInfo.slice(0, 200)}` : ""}`,
-    };
+    // A fixed description and the code, never Tencent's ErrorInfo: free text that may quote the
+    // request (its query carries the admin sig).
+    return { kicked: false, errorCode: answer.errorCode, reason: `Tencent answered ErrorCode ${answer.errorCode}` };
   } catch (error) {
     if (error instanceof TencentError) {
       return {

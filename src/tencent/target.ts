@@ -13,17 +13,24 @@ export function chatTarget(app: LoadedApp, adminSigs: AdminSigCache, nowSeconds:
   if (!chat) return undefined;
   // The schema makes sure there is one: adminUserId, or the first config admin.
   const adminUserId = (chat.adminUserId ?? app.config.admins[0]) as string;
+  const sdkAppId = app.config.sdkAppId;
+  const adminUserSig = async () => {
+    const { sig } = await adminSigs.get(
+      { sdkAppId, secretKey: app.secretKey, lifetimeSeconds: app.config.lifetimes.adminSeconds },
+      adminUserId,
+      nowSeconds,
+    );
+    return sig.userSig;
+  };
   return {
     apiBaseUrl: chat.apiBaseUrl,
-    sdkAppId: app.config.sdkAppId,
+    sdkAppId,
     adminUserId,
-    adminUserSig: async () => {
-      const { sig } = await adminSigs.get(
-        { sdkAppId: app.config.sdkAppId, secretKey: app.secretKey, lifetimeSeconds: app.config.lifetimes.adminSeconds },
-        adminUserId,
-        nowSeconds,
-      );
-      return sig.userSig;
+    adminUserSig,
+    // Tencent refused the cached sig (voided by a kick, say): sign afresh, for later calls too.
+    renewAdminUserSig: () => {
+      adminSigs.forget(sdkAppId, adminUserId);
+      return adminUserSig();
     },
   };
 }

@@ -57,6 +57,7 @@ const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
   kick: realKick(),
   ...overrides,
 });
+const notAdmin = async () => false;
 const lookup = (nowMs = NOW) => ({ kv, nowMs, waitUntil: () => undefined });
 
 beforeEach(async () => {
@@ -98,7 +99,7 @@ describe("banUser", () => {
     expect(await banUser("a", {}, "operator", deps())).toMatchObject({
       kicked: false,
       kickErrorCode: 70107,
-      kickError: "Tencent answered ErrorCode 70107: account not imported",
+      kickError: "Tencent answered ErrorCode 70107",
     });
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     expect(await banUser("b", {}, "operator", deps())).toMatchObject({
@@ -157,6 +158,13 @@ describe("unban, list, kick", () => {
     expect((await bansInForce(deps())).map((b) => b.userId)).toEqual(["new", "old"]);
   });
 
+  it("kick only: admin identities and their variants are refused (409), nothing sent to Tencent", async () => {
+    for (const id of [ADMIN, "ADMINISTRATOR", "ＡＤＭＩＮＩＳＴＲＡＴＯＲ"]) {
+      await expect(kickOnly(id, deps())).rejects.toMatchObject({ code: "ADMIN_NOT_KICKABLE" });
+    }
+    expect(await tencentCalls()).toEqual([]);
+  });
+
   it("kick only: no ban stored", async () => {
     expect(await kickOnly("eve", deps())).toEqual({ kicked: true });
     expect(await listBans(kv, APP, stats)).toEqual([]);
@@ -164,6 +172,48 @@ describe("unban, list, kick", () => {
       kicked: false,
       kickError: "chat not configured",
     });
+  });
+});
+
+describe("the cap on bans per app (BANS_MAX, lowered here to 3)", () => {
+  it("holds in an isolate that has not listed yet (it counts by listing), and near the cap", async () => {
+    for (const id of ["a", "b", "c"]) {
+      // A fresh cache each time: storedCount is undefined, as in a cold isolate.
+      bans = new BanCache({ fold });
+      await banUser(id, {}, "operator", deps({ maxBans: 3 }));
+    }
+    bans = new BanCache({ fold });
+    expect(bans.storedCount(APP)).toBeUndefined();
+    await expect(banUser("d", {}, "operator", deps({ maxBans: 3 }))).rejects.toMatchObject({ code: "BANS_FULL" });
+    // A warm isolate whose count is near the cap lists again rather than trust it.
+    await bans.find(APP, "x", lookup());
+    expect(bans.storedCount(APP)).toBe(3);
+    await expect(banUser("d", {}, "operator", deps({ maxBans: 3 }))).rejects.toMatchObject({ code: "BANS_FULL" });
+    // Banning someone banned already only updates the ban.
+    expect(await banUser("a", { reason: "again" }, "operator", deps({ maxBans: 3 }))).toMatchObject({ created: false });
+  });
+
+  it("a list that finds more than the cap fails (never a shortened list), so issuance fails closed", async () => {
+    const now = Math.floor(NOW / 1000);
+    for (const id of ["a", "b", "c"])
+      await writeBan(kv, APP, { userId: id, bannedAt: now, bannedBy: "operator" }, now, stats);
+    await expect(listBans(kv, APP, stats, 1, 2)).rejects.toMatchObject({ code: "BANS_FULL" });
+    expect((await listBans(kv, APP, stats, 1, 3)).map((b) => b.userId).sort()).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("writeBan", () => {
+  it("refuses metadata over KV's 1024 bytes with BAN_REASON_TOO_LONG (field reason), before any put", async () => {
+    const now = Math.floor(NOW / 1000);
+    const ban = { userId: "x", bannedAt: now, bannedBy: "operator", reason: "\u0001".repeat(200) };
+    await expect(writeBan(kv, APP, ban, now, stats)).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+      data: { field: "reason" },
+    });
+    await expect(banUser("x", { reason: ban.reason }, "operator", deps())).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+    });
+    expect(await listBans(kv, APP, stats)).toEqual([]);
   });
 });
 
@@ -182,8 +232,8 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     await scriptTencent({ kind: "ok" }, { kind: "fail", code: 70107 });
     const summaries = await rekickRecentBans(
       [
-        { sdkAppId: APP, kick: realKick(APP) },
-        { sdkAppId: APP + 1, kick: realKick(APP + 1) },
+        { sdkAppId: APP, kick: realKick(APP), isAdmin: notAdmin },
+        { sdkAppId: APP + 1, kick: realKick(APP + 1), isAdmin: notAdmin },
       ],
       { kv, nowMs: NOW, stats },
     );
@@ -196,6 +246,31 @@ describe("re-kick (the Cron Trigger's tick)", () => {
       [String(APP), "recent", "ok"],
       [String(APP + 1), "other", "ok"],
     ]);
+  });
+
+  it("skips a banned ID that is now an admin identity (a kick would void the broker's admin sig)", async () => {
+    const now = Math.floor(NOW / 1000);
+    await writeBan(kv, APP, { userId: "promoted", bannedAt: now - 30, bannedBy: "operator" }, now, stats);
+    await writeBan(kv, APP, { userId: "mallory", bannedAt: now - 20, bannedBy: "operator" }, now, stats);
+    const kicks: string[] = [];
+    const kick = async (userId: string): Promise<KickOutcome> => {
+      kicks.push(userId);
+      return { kicked: true };
+    };
+    const summaries = await rekickRecentBans(
+      [{ sdkAppId: APP, kick, isAdmin: async (id) => fold(id) === "promoted" }],
+      { kv, nowMs: NOW, stats },
+    );
+    expect(summaries).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
+    expect(kicks).toEqual(["mallory"]);
+    // The admin set cannot be read: nobody is kicked.
+    kicks.length = 0;
+    const unread = await rekickRecentBans(
+      [{ sdkAppId: APP, kick, isAdmin: () => Promise.reject(new Error("kv down")) }],
+      { kv, nowMs: NOW, stats },
+    );
+    expect(unread).toEqual([{ event: "rekick", app: APP, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] }]);
+    expect(kicks).toEqual([]);
   });
 
   it("an app whose bans cannot be listed is reported; the others still run", async () => {
@@ -215,8 +290,8 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     };
     const summaries = await rekickRecentBans(
       [
-        { sdkAppId: APP + 1, kick },
-        { sdkAppId: APP, kick },
+        { sdkAppId: APP + 1, kick, isAdmin: notAdmin },
+        { sdkAppId: APP, kick, isAdmin: notAdmin },
       ],
       { kv: flaky, nowMs: NOW, stats },
     );

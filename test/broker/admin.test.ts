@@ -420,6 +420,11 @@ describe("operator API", () => {
       const body = await problem(await operator("PUT", `${base}/${id}`), 400, "BAD_REQUEST");
       expect(body.field, id).toBe("userId");
     }
+    // A segment that is not valid percent-encoding is refused as such, on DELETE too (not taken literally).
+    for (const id of ["%E0%A4%A", "%ZZ", "%ED%A0%80"]) {
+      const body = await problem(await operator("DELETE", `${base}/${id}`), 400, "BAD_REQUEST");
+      expect(body.field, id).toBe("userId");
+    }
     const bad = await problem(await operator("PUT", base, { userIds: ["ok", "not ok"] }), 400, "BAD_REQUEST");
     expect(bad.field).toBe("userId");
     expect((await problem(await operator("PUT", base, { userIds: [""] }), 400, "BAD_REQUEST")).field).toBe("userIds.0");
@@ -658,6 +663,22 @@ describe("KV failures", () => {
     expect((await guest({ ADMINS: brokenKv() })).status).toBe(200);
     state.admins.setRuntimeAdmins(KV_DOWN, [], Date.now() - HARD_TTL_MS - 1);
     await problem(await guest({ ADMINS: brokenKv() }), 503, "ADMIN_SET_UNAVAILABLE");
+  });
+
+  it("the operator API with KV failing: 503 ADMINS_STORE_UNAVAILABLE with Retry-After, naming no key", async () => {
+    const down = { ...secrets, ADMINS: brokenKv() };
+    const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
+    for (const [method, path] of [
+      ["GET", `/v1/admin/apps/${KV_DOWN}/admins`],
+      ["PUT", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
+      ["DELETE", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
+    ] as const) {
+      const response = await call(config, path, { method, headers: op }, down);
+      const text = await response.clone().text();
+      await problem(response, 503, "ADMINS_STORE_UNAVAILABLE");
+      expect(response.headers.get("Retry-After")).toBe("5");
+      expect(text).not.toMatch(/admins\/v1|KV is down/);
+    }
   });
 
   it("a KV read that never finishes is 503 after the wait limit, not a hung request", async () => {

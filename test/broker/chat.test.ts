@@ -105,7 +105,13 @@ describe("allowed commands", () => {
 
   it("sdkAppId is required when the broker serves several apps, and must be a number", async () => {
     await problem(await post("/v1/chat/openim/sendmsg", {}), 400, "BAD_REQUEST");
-    await problem(await post("/v1/chat/openim/sendmsg?sdkAppId=abc", {}), 404, "UNKNOWN_SDKAPPID");
+    for (const raw of ["abc", "", "1e9", "0x53724E0C", `${APP}.0`, `%20${APP}`, `+${APP}`, "99999999999"]) {
+      const refusal = await problem(await post(`/v1/chat/openim/sendmsg?sdkAppId=${raw}`, {}), 400, "BAD_REQUEST");
+      expect(refusal.field).toBe("sdkAppId");
+    }
+    // A plain decimal that is no app of this broker: 404.
+    await problem(await post("/v1/chat/openim/sendmsg?sdkAppId=1400009999", {}), 404, "UNKNOWN_SDKAPPID");
+    expect(await tencentCalls()).toEqual([]);
   });
 
   it("bodies up to 64 KiB are forwarded; larger is 413; not an object is 400", async () => {

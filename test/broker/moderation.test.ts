@@ -12,6 +12,7 @@ import {
   AUDIENCE,
   call,
   expectIssued,
+  fakeClock,
   freshIsolate,
   type IdpKey,
   ISSUER,
@@ -162,10 +163,25 @@ describe("ban", () => {
     expect(await response.json()).toMatchObject({
       kicked: false,
       kickErrorCode: 70107,
-      kickError: "Tencent answered ErrorCode 70107: account not imported",
+      kickError: "Tencent answered ErrorCode 70107",
     });
     await problem(await usersigFor("mallory"), 403, "USER_BANNED");
     expect(auditLines().find((l) => l.method === "PUT")).toMatchObject({ kicked: false, tencentErrorCode: 70107 });
+  });
+
+  it("Tencent's ErrorInfo never reaches the moderator (it may quote the request's query)", async () => {
+    const echo = `bad request: ${TENCENT_BASE}/v4/im_open_login_svc/kick?usersig=eJwFAKEFAKEFAKE&identifier=administrator`;
+    await scriptTencent({ kind: "fail", code: 70402, info: echo }, { kind: "fail", code: 70402, info: echo });
+    for (const response of [await ban("mallory"), await kick("eve")]) {
+      const text = await response.text();
+      expect(JSON.parse(text)).toMatchObject({
+        kicked: false,
+        kickErrorCode: 70402,
+        kickError: "Tencent answered ErrorCode 70402",
+      });
+      for (const leak of ["usersig=", "eJwFAKE", "identifier=", TENCENT_BASE, "bad request"])
+        expect(text).not.toContain(leak);
+    }
   });
 
   it("Tencent unreachable (5xx twice) or hanging: the ban stands, kicked: false with the reason", async () => {
@@ -199,6 +215,46 @@ describe("ban", () => {
     expect((await problem(await ban("x".repeat(33)), 400, "BAD_REQUEST")).field).toBe("userId");
     await problem(await ban("x", {}, op, 1400009999), 404, "UNKNOWN_SDKAPPID");
     expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("bad input that KV would refuse is a 400, not a 503: control characters, lone surrogates, expiresAt past 2038", async () => {
+    for (const reason of ["\u0001".repeat(200), "spam\u0000", "a\u0085b", "\ud800spam", "spam\udfff"]) {
+      const refusal = await problem(await ban("x", { reason }), 400, "BAD_REQUEST");
+      expect(refusal.field).toBe("reason");
+    }
+    for (const expiresAt of [2 ** 31, 4_000_000_000]) {
+      const refusal = await problem(await ban("x", { expiresAt }), 400, "BAD_REQUEST");
+      expect(refusal.field).toBe("expiresAt");
+      expect(refusal.detail).toContain("2147483647");
+    }
+    const longest = await ban("x", { reason: "語".repeat(200), expiresAt: 2 ** 31 - 1 });
+    expect(longest.status).toBe(201);
+    expect(await longest.json()).toMatchObject({ reason: "語".repeat(200), expiresAt: 2 ** 31 - 1 });
+  });
+
+  it("a path UserID that is not valid percent-encoding, or (to ban or kick) not the app's userIdPattern: 400", async () => {
+    const put = (raw: string) => call(config, `${bans()}/${raw}`, { method: "PUT", json: {}, headers: op }, secrets);
+    const post = (raw: string) =>
+      call(config, `/v1/admin/apps/${APP}/users/${raw}/kick`, { method: "POST", headers: op }, secrets);
+    const del = (raw: string) => call(config, `${bans()}/${raw}`, { method: "DELETE", headers: op }, secrets);
+    for (const raw of ["%E0%A4%A", "%ZZ", "a%", "%ED%A0%80"]) {
+      expect((await problem(await put(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await post(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await del(raw), 400, "BAD_REQUEST")).field).toBe("userId");
+    }
+    // Valid UserIDs outside this app's pattern ([\p{L}\p{N}_-]{1,32}): the broker never issues them.
+    for (const id of ["a b", "x.y", "100%"]) {
+      expect((await problem(await ban(id), 400, "BAD_REQUEST")).field).toBe("userId");
+      expect((await problem(await kick(id), 400, "BAD_REQUEST")).field).toBe("userId");
+    }
+    // …but an unban does not check the pattern (a ban made before it changed can be lifted).
+    await problem(await unban("a b"), 404, "NOT_BANNED");
+    // Percent-encoding that decodes is taken as the UserID.
+    expect((await put("%E8%AA%9E")).status).toBe(201);
+    expect(
+      ((await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] }).bans,
+    ).toMatchObject([{ userId: "語" }]);
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["語"]);
   });
 });
 
@@ -318,6 +374,35 @@ describe("list and kick", () => {
   });
 });
 
+describe("admin identities are never kicked", () => {
+  it("POST kick of an admin or a variant: 409 ADMIN_NOT_KICKABLE for every moderator; Tencent gets nothing", async () => {
+    for (const id of ["administrator", "ADMINISTRATOR", "Straße", "STRASSE"]) {
+      await problem(await kick(id), 409, "ADMIN_NOT_KICKABLE");
+      await problem(await kick(id, APP, { "X-Api-Key": MOD_KEY }), 409, "ADMIN_NOT_KICKABLE");
+    }
+    expect(await tencentCalls()).toEqual([]);
+    // The broker's own admin sig still works: a later kick goes through.
+    expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+  });
+});
+
+describe("the broker's cached admin sig, refused by Tencent", () => {
+  it("is dropped and the call retried once with a newly signed sig, which later calls reuse", async () => {
+    const clock = fakeClock();
+    freshIsolate({ clock: clock.read, chatTimeoutMs: 300 });
+    expect((await kick("eve")).status).toBe(200);
+    clock.advance(10_000);
+    // As if a kick had voided it at Tencent.
+    await scriptTencent({ kind: "fail", code: 70001, info: "UserSig expired" });
+    expect(await (await kick("eve")).json()).toEqual({ userId: "eve", kicked: true });
+    clock.advance(10_000);
+    expect((await kick("eve")).status).toBe(200);
+    const issued = (await tencentCalls()).map((c) => c.query.usersigIssuedAt);
+    const t0 = Math.floor((clock.ms - 20_000) / 1000);
+    expect(issued).toEqual([t0, t0, t0 + 10, t0 + 10]);
+  });
+});
+
 describe("who may moderate", () => {
   it("an API key with allowModeration; its name is the actor", async () => {
     const response = await ban("mallory", {}, { "X-Api-Key": MOD_KEY });
@@ -343,6 +428,19 @@ describe("who may moderate", () => {
     expect(auditLines().at(-1)).toMatchObject({ callerKind: "idp", issuer: ISSUER, actor: `idp:mod-ann@${ISSUER}` });
     const single = await mintJwt(idpKey, { sub: "mod-bob", roles: "moderator" });
     expect((await call(config, bans(), { headers: { Authorization: `Bearer ${single}` } }, secrets)).status).toBe(200);
+  });
+
+  it("a banned IdP moderator (or a variant of their ID banned): 403 USER_BANNED, even to unban themselves", async () => {
+    const token = await mintJwt(idpKey, { sub: "mod-carl", roles: ["moderator"] });
+    const asCarl = { Authorization: `Bearer ${token}` };
+    expect((await ban("MOD-CARL")).status).toBe(201);
+    await problem(await unban("MOD-CARL", asCarl), 403, "USER_BANNED");
+    await problem(await ban("mallory", {}, asCarl), 403, "USER_BANNED");
+    await problem(await kick("eve", APP, asCarl), 403, "USER_BANNED");
+    await problem(await call(config, bans(), { headers: asCarl }, secrets), 403, "USER_BANNED");
+    const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] };
+    expect(listed.bans.map((b) => b.userId)).toEqual(["MOD-CARL"]);
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["MOD-CARL"]);
   });
 
   it("an IdP user without the role: 403; a bad token: 401; no credentials: 401", async () => {
@@ -455,6 +553,30 @@ describe("captured output", () => {
 });
 
 describe("the Cron Trigger (scheduled)", () => {
+  // First in this block: the Worker's own isolate (src/index.ts) has not cached the admin set yet.
+  it("does not kick a banned ID that has since become a runtime admin", async () => {
+    await ban("promoted");
+    await ban("eve");
+    expect(
+      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "PUT", headers: op }, secrets)).status,
+    ).toBe(201);
+    const before = (await tencentCalls()).length;
+    output.length = 0;
+    const ctx = createExecutionContext();
+    await worker.scheduled?.(
+      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect((await tencentCalls()).slice(before).map((c) => c.body?.UserID)).toEqual(["eve"]);
+    const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
+    expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
+    expect(
+      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "DELETE", headers: op }, secrets)).status,
+    ).toBe(204);
+  });
+
   it("kicks again the bans of the last 10 minutes, for apps with chat; logs one line per app", async () => {
     await ban("mallory");
     await ban("eve", {}, op, NO_CHAT);

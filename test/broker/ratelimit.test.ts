@@ -114,6 +114,7 @@ async function stats(): Promise<{
   requests: number;
   rateLimit: { entries: number; decisions: Record<string, number>; kv: Record<string, number> };
   admins: { kv: { reads: number; writes: number } };
+  bans: { kv: { lists: number; coldWaits: number; reads: number; writes: number; deletes: number } };
 }> {
   const response = await call(
     config(undefined),
@@ -566,8 +567,30 @@ describe("GET /v1/admin/stats", () => {
     expect(s.rateLimit.decisions.allowed).toBe(2); // the IP and the new-guest budget
     expect(s.rateLimit.kv).toEqual({ lists: 2, puts: 2, errors: 0 });
     expect(s.rateLimit.kv.puts).toBe(2); // one flush each for the IP's counter and the budget
-    expect(s.admins.kv.reads).toEqual(expect.any(Number));
+    // Cold: one read of the runtime admins; one get of the bans marker (this app never had a ban: no list).
+    expect(s.admins.kv).toEqual({ reads: 1, writes: 0 });
+    expect(s.bans.kv).toEqual({ lists: 0, coldWaits: 1, reads: 1, writes: 0, deletes: 0 });
     expect(s.requests).toBeGreaterThanOrEqual(3);
+    // Warm: the next issuance reads neither.
+    await guest(cfg, "203.0.113.51");
+    const warm = await stats();
+    expect(warm.admins.kv).toEqual(s.admins.kv);
+    expect(warm.bans.kv).toEqual(s.bans.kv);
+  });
+
+  it("counts the moderation routes' KV operations in bans.kv", async () => {
+    const cfg = config(undefined);
+    const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
+    const put = await call(cfg, `/v1/admin/apps/${APP}/bans/mallory`, { method: "PUT", json: {}, headers: op }, ENV);
+    expect(put.status).toBe(201);
+    // The ban's read; the cap's count in this cold isolate (the marker's get: no ban yet, so no list);
+    // the marker's read and write (the app's first ban); the ban's write.
+    expect((await stats()).bans.kv).toEqual({ lists: 0, coldWaits: 0, reads: 3, writes: 2, deletes: 0 });
+    expect((await call(cfg, `/v1/admin/apps/${APP}/bans/mallory`, { method: "DELETE", headers: op }, ENV)).status).toBe(
+      204,
+    );
+    // The unban: the ban's read and its delete.
+    expect((await stats()).bans.kv).toEqual({ lists: 0, coldWaits: 0, reads: 4, writes: 2, deletes: 1 });
   });
 });
 

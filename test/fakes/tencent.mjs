@@ -15,7 +15,7 @@
 // {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"}. With nothing
 // scripted the answer is OK. POST /__fake/setup {"apps":[{"sdkAppId","secretKey","admins"}]} says
 // which apps exist; GET /__fake/calls lists the calls received (service, command, query parameters
-// with the usersig replaced by whether it verified, body, `at` in unix ms); POST /__fake/reset forgets
+// with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
 // everything.
 // Control paths live on every Tencent host.
 
@@ -81,8 +81,9 @@ export function createFakeTencent() {
     const app = sdkAppId === undefined ? undefined : apps.get(sdkAppId);
     if (!app) return refuse(70020, "SDKAppID does not exist");
     try {
-      await verifyUserSig(q.usersig, { sdkAppId, secretKey: app.secretKey, userId: q.identifier });
+      const decoded = await verifyUserSig(q.usersig, { sdkAppId, secretKey: app.secretKey, userId: q.identifier });
       call.query.usersigVerified = true;
+      call.query.usersigIssuedAt = decoded.issuedAt;
     } catch (error) {
       call.query.usersigVerified = false;
       return refuse(error?.code === "ERR_EXPIRED" ? 70001 : 70009, "UserSig verification failed");

@@ -199,6 +199,57 @@ describe("one retry with jitter", () => {
   });
 });
 
+describe("an admin sig Tencent refuses (70001 expired, 70009 not verifiable)", () => {
+  const validSig = () => signUserSig({ sdkAppId: SDK_APP_ID, userId: ADMIN, expireSeconds: 3600 }, SECRET_KEY);
+  const expiredSig = () =>
+    signUserSig({ sdkAppId: SDK_APP_ID, userId: ADMIN, expireSeconds: 3600 }, SECRET_KEY, {
+      now: Math.floor(Date.now() / 1000) - 7200,
+    });
+  const otherKeySig = () =>
+    signUserSig({ sdkAppId: SDK_APP_ID, userId: ADMIN, expireSeconds: 3600 }, `${SECRET_KEY.slice(1)}x`);
+
+  it("drops it and retries once, at once, with a newly signed one", async () => {
+    for (const [stale, code] of [
+      [expiredSig, 70001],
+      [otherKeySig, 70009],
+    ] as const) {
+      await setupTencent([{ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admins: [ADMIN] }]);
+      let renewals = 0;
+      const answer = await kick(
+        target({
+          adminUserSig: stale,
+          renewAdminUserSig: () => {
+            renewals++;
+            return validSig();
+          },
+        }),
+      );
+      expect(answer).toMatchObject({ actionStatus: "OK", errorCode: 0, attempts: 2 });
+      expect(renewals).toBe(1);
+      expect((await tencentCalls()).map((c) => c.verdict)).toEqual([code, "ok"]);
+    }
+    expect(sleeps).toEqual([]);
+  });
+
+  it("renews once only: a second refusal is Tencent's answer; without renewAdminUserSig, the first is", async () => {
+    let renewals = 0;
+    const twice = await kick(
+      target({
+        adminUserSig: expiredSig,
+        renewAdminUserSig: () => {
+          renewals++;
+          return expiredSig();
+        },
+      }),
+    );
+    expect(twice).toMatchObject({ actionStatus: "FAIL", errorCode: 70001, attempts: 2 });
+    expect(renewals).toBe(1);
+    const once = await kick(target({ adminUserSig: expiredSig }));
+    expect(once).toMatchObject({ actionStatus: "FAIL", errorCode: 70001, attempts: 1 });
+    expect((await tencentCalls()).map((c) => c.verdict)).toEqual([70001, 70001, 70001]);
+  });
+});
+
 describe("timeouts", () => {
   it("a hanging attempt is abandoned after timeoutMs, then retried once", async () => {
     await scriptTencent({ kind: "hang", ms: 5_000 });
@@ -257,7 +308,7 @@ describe("kickUser", () => {
     expect(await kickUser(target(), "mallory", deps())).toEqual({
       kicked: false,
       errorCode: 70107,
-      reason: "Tencent answered ErrorCode 70107: account not imported",
+      reason: "Tencent answered ErrorCode 70107",
     });
   });
 

@@ -20,6 +20,8 @@ export interface FakeCall {
     random?: string;
     contenttype?: string;
     usersigVerified?: boolean;
+    /** The verified usersig's TLS.time (unix seconds). */
+    usersigIssuedAt?: number;
   };
   body: Record<string, unknown> | null;
   /** "ok" when every check passed, else the ErrorCode the fake refused with. */

@@ -17,12 +17,14 @@ import { secretEquals } from "../../auth/compare.js";
 import { unauthorized } from "../../auth/errors.js";
 import type { LoadedApp } from "../../config/load.js";
 import { PolicyError } from "../../issue/errors.js";
+import { unavailableOnFailure } from "../../shared/errors.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
-import { badRequest, RequestError } from "../errors.js";
+import { RequestError } from "../errors.js";
+import { pathUserId } from "../path.js";
 import { enforceRateLimit, rateLimitSnapshot } from "../ratelimit.js";
-import { adminsReplaceRequest, adminUsersigRequest, userId as userIdSchema } from "../schemas.js";
+import { adminsReplaceRequest, adminUsersigRequest } from "../schemas.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
 export const adminRoutes = new Hono<BrokerHono>();
@@ -178,13 +180,6 @@ function operatorApp(c: BrokerContext): LoadedApp {
   return app;
 }
 
-function pathUserId(c: BrokerContext): string {
-  const raw = c.req.param("userId") ?? "";
-  const parsed = userIdSchema.safeParse(raw);
-  if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
-  return parsed.data;
-}
-
 function checkAdminId(app: LoadedApp, userId: string): void {
   if (!app.userIdRule.test(userId)) {
     throw new AdminsError("ADMIN_ID_RULE", "An admin identity must match the app's userIdPattern.", {
@@ -194,19 +189,16 @@ function checkAdminId(app: LoadedApp, userId: string): void {
 }
 
 /** The operator API reads and writes KV directly: a KV failure is a 503 the operator can retry. */
-async function store<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw new AdminsError(
-      "ADMINS_STORE_UNAVAILABLE",
-      "The admin identities cannot be read or written right now; try again shortly.",
-      {
-        reason: `admins kv: ${error instanceof Error ? error.name : "unknown"}`,
-        data: { retryAfterSeconds: ADMINS_RETRY_AFTER_SECONDS },
-      },
-    );
-  }
+function store<T>(operation: () => Promise<T>): Promise<T> {
+  return unavailableOnFailure(
+    operation,
+    (kind) =>
+      new AdminsError(
+        "ADMINS_STORE_UNAVAILABLE",
+        "The admin identities cannot be read or written right now; try again shortly.",
+        { reason: `admins kv: ${kind}`, data: { retryAfterSeconds: ADMINS_RETRY_AFTER_SECONDS } },
+      ),
+  );
 }
 
 async function save(c: BrokerContext, app: LoadedApp, runtime: string[]): Promise<void> {

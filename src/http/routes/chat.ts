@@ -16,12 +16,20 @@ import { chatTarget } from "../../tencent/target.js";
 import { readJsonObjectText } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import { type BrokerHono, nowSeconds } from "../context.js";
-import { RequestError } from "../errors.js";
+import { badRequest, RequestError } from "../errors.js";
 import { enforceRateLimit } from "../ratelimit.js";
 import { sdkAppId as sdkAppIdSchema } from "../schemas.js";
 import { pickApp } from "../select-app.js";
 
 export const chatRoutes = new Hono<BrokerHono>();
+
+/** `?sdkAppId=`: a plain decimal integer (not "1e9", "0x…", " 1" or "": Number() would take those). */
+function queryAppId(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = /^[0-9]{1,10}$/.test(raw) ? sdkAppIdSchema.safeParse(Number(raw)) : undefined;
+  if (!parsed?.success) throw badRequest("sdkAppId must be a decimal integer (an SDKAppID).", "sdkAppId");
+  return parsed.data;
+}
 
 chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
   const service = c.req.param("service");
@@ -31,12 +39,7 @@ chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
   }
   const name = `${service}/${command}`;
   c.var.audit.chatCommand = name;
-  const rawAppId = c.req.query("sdkAppId");
-  const parsedAppId = rawAppId === undefined ? undefined : sdkAppIdSchema.safeParse(Number(rawAppId));
-  if (parsedAppId && !parsedAppId.success) {
-    throw new RequestError("UNKNOWN_SDKAPPID", "No such app.");
-  }
-  const app = pickApp(c.var.brokerConfig, parsedAppId?.data);
+  const app = pickApp(c.var.brokerConfig, queryAppId(c.req.query("sdkAppId")));
   c.var.audit.app = app.config.sdkAppId;
   const key = await requireApiKey(c, app);
   await enforceRateLimit(c, app, "chat", { kind: "apiKey", key });

@@ -7,7 +7,8 @@
  * - POST   /v1/admin/apps/{sdkAppId}/users/{userId}/kick  end the user's Chat sessions, no ban
  *
  * Who may moderate: the operator (its bearer token), API keys with `allowModeration`, and IdP users
- * whose token carries the app's `moderation.idpRole`. The audit line names the actor.
+ * whose token carries the app's `moderation.idpRole` and who are not banned themselves (403
+ * USER_BANNED). The audit line names the actor.
  */
 
 import { Hono } from "hono";
@@ -21,6 +22,7 @@ import {
   type KickReport,
   kickOnly,
   type ModerationDeps,
+  refuseBanned,
   unbanUser,
 } from "../../bans/moderate.js";
 import { actorName, hasModeratorRole, type Moderator } from "../../bans/moderators.js";
@@ -32,8 +34,9 @@ import { identifyCaller } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { badRequest } from "../errors.js";
+import { pathUserId } from "../path.js";
 import { enforceRateLimit } from "../ratelimit.js";
-import { banRequest, userId as userIdSchema } from "../schemas.js";
+import { banRequest } from "../schemas.js";
 import { appFromPath } from "../select-app.js";
 import { presentsOperatorToken } from "./admin.js";
 
@@ -41,7 +44,7 @@ export const moderationRoutes = new Hono<BrokerHono>();
 
 moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban(c) {
   const { app, actor } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: true });
   const body = await readJson(c, banRequest);
   const result = await banUser(userId, body, actor, moderationDeps(c, app));
   const { created, ...answer } = result;
@@ -56,7 +59,7 @@ moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban
 
 moderationRoutes.delete("/v1/admin/apps/:sdkAppId/bans/:userId", async function unban(c) {
   const { app } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: false });
   await unbanUser(userId, moderationDeps(c, app));
   c.var.audit.outcome = "unbanned";
   return c.body(null, 204);
@@ -72,7 +75,7 @@ moderationRoutes.get("/v1/admin/apps/:sdkAppId/bans", async function listBans(c)
 
 moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async function kick(c) {
   const { app } = await moderator(c);
-  const userId = pathUserId(c);
+  const userId = targetUserId(c, app, { rule: true });
   const report = await kickOnly(userId, moderationDeps(c, app));
   Object.assign(c.var.audit, {
     outcome: report.kicked ? "kicked" : "kick-failed",
@@ -121,6 +124,12 @@ async function authenticate(c: BrokerContext, app: LoadedApp): Promise<{ who: Mo
       reason: role ? `moderation: ${caller.user.userId} lacks ${role.claim}=${role.value}` : "moderation: no idpRole",
     });
   }
+  // A banned moderator moderates no more (not even to lift their own ban): issuance's ban lookup.
+  await refuseBanned(c.var.isolate.bans, app.config.sdkAppId, caller.user.userId, {
+    kv: c.env.ADMINS,
+    waitUntil: waitUntilOf(c),
+    nowMs: c.var.nowMs,
+  });
   return { who: { kind: "idp", issuer: caller.user.issuer, userId: caller.user.userId }, caller };
 }
 
@@ -130,11 +139,18 @@ function tencentCode(report: KickReport): { tencentErrorCode?: number } {
   return report.kickErrorCode !== undefined ? { tencentErrorCode: report.kickErrorCode } : {};
 }
 
-function pathUserId(c: BrokerContext): string {
-  const parsed = userIdSchema.safeParse(c.req.param("userId") ?? "");
-  if (!parsed.success) throw badRequest("The UserID in the path is not valid.", "userId");
-  c.var.audit.userId = parsed.data;
-  return parsed.data;
+/**
+ * The path's UserID, named in the audit line. A ban or kick target must also match the app's
+ * userIdPattern (the broker never issues for any other ID); an unban need not, so that a ban made
+ * before the pattern changed can still be lifted.
+ */
+function targetUserId(c: BrokerContext, app: LoadedApp, { rule }: { rule: boolean }): string {
+  const userId = pathUserId(c);
+  c.var.audit.userId = userId;
+  if (rule && !app.userIdRule.test(userId)) {
+    throw badRequest("The UserID in the path does not match this app's userIdPattern.", "userId");
+  }
+  return userId;
 }
 
 function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {

@@ -41,7 +41,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { childPids, schedstat, schedstatOf } from "./bench/cpu.mjs";
-import { FLOOR_SIGN, FLOOR_VERIFY, formatMemory, formatTable, median } from "./bench/report.mjs";
+import { FLOOR_SIGN, FLOOR_VERIFY, formatMemory, formatTable, median, shuffled } from "./bench/report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -103,18 +103,6 @@ function heapUsed() {
 
 // ---------------------------------------------------------------------------------------------
 // Measuring, the same way in both runtimes
-
-/** A seeded shuffle: each repetition runs the operations in another order, the same every run. */
-function shuffled(names, seed) {
-  const out = [...names];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 /**
  * One untimed pass over every operation first: the operations share stream and crypto code that

@@ -41,6 +41,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { childPids, schedstat, schedstatOf } from "./cpu.mjs";
+import { shuffled } from "./report.mjs";
 import { brokerStats, envInt, median, OFFLINE_ENV, packageVersion, serveBroker, sha256Hex } from "./serve.mjs";
 
 const SDK_APP_ID = 1400000000;
@@ -72,18 +73,6 @@ const ENTRY = "entry, gzip: ";
 function option(name, fallback) {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? fallback : raw;
-}
-
-/** A seeded shuffle (the same orders every run). */
-function shuffled(items, seed) {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 function percentile(sorted, p) {

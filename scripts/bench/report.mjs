@@ -70,3 +70,15 @@ export function formatMemory(rows) {
     ...lines,
   ].join("\n");
 }
+
+/** A seeded shuffle: each repetition runs in another order, the same orders every run. */
+export function shuffled(items, seed) {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

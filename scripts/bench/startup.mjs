@@ -40,6 +40,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { childPids, schedstatOf } from "./cpu.mjs";
+import { shuffled } from "./report.mjs";
 import { compatibilityDate, envInt, median, OFFLINE_ENV, packageVersion } from "./serve.mjs";
 
 const HEALTHZ = "/healthz";
@@ -272,18 +273,6 @@ export async function coldStart(Miniflare, worker, common) {
   } finally {
     await mf.dispose();
   }
-}
-
-/** The seeded shuffle the other sections use: the same orders every run. */
-function shuffled(items, seed) {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;

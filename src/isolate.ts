@@ -55,7 +55,7 @@ export function createIsolateState(options: IsolateOptions = {}): IsolateState {
   return {
     clock,
     config: createConfigCache(),
-    idpKeys: createIdpKeySets(clock),
+    idpKeys: createIdpKeySets(),
     admins: createAdminCache(clock),
     adminSigs: createAdminSigCache(),
     keys: createKeyring(),

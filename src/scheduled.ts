@@ -12,6 +12,7 @@ import { isAdminLike } from "./admins/set.js";
 import { type RekickApp, rekickRecentBans } from "./bans/rekick.js";
 import type { BrokerEnv } from "./env.js";
 import type { IsolateState } from "./isolate.js";
+import { unixSeconds } from "./shared/units.js";
 import { kickUser } from "./tencent/kick.js";
 import { chatTarget } from "./tencent/target.js";
 
@@ -28,7 +29,7 @@ export async function rekickTick(
   const nowMs = state.clock();
   const apps: RekickApp[] = [];
   for (const app of loaded.config.apps.values()) {
-    const target = chatTarget(app, state.adminSigs, Math.floor(nowMs / 1000));
+    const target = chatTarget(app, state.adminSigs, unixSeconds(nowMs));
     if (!target) continue;
     apps.push({
       sdkAppId: app.config.sdkAppId,
@@ -39,7 +40,7 @@ export async function rekickTick(
           await state.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
             kv: env.ADMINS,
             waitUntil,
-            now: nowMs,
+            nowMs,
           }),
         ),
     });

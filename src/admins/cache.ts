@@ -35,7 +35,7 @@ export interface AdminSetDeps {
   /** Keeps a background refresh alive after the response (ExecutionContext.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** The request's clock, milliseconds since the epoch. */
-  now: number;
+  nowMs: number;
 }
 
 export interface AdminCache {
@@ -54,10 +54,10 @@ export function createAdminCache(clock: () => number): AdminCache {
   const kvStats: AdminsKvStats = { reads: 0, writes: 0 };
 
   async function runtimeAdmins(sdkAppId: number, deps: AdminSetDeps): Promise<AdminSet> {
-    const now = deps.now;
+    const { nowMs } = deps;
     const entry = entries.get(sdkAppId);
-    if (entry && now - entry.fetchedAt < SOFT_TTL_MS) return entry.runtime;
-    if (entry && now - entry.fetchedAt < HARD_TTL_MS) {
+    if (entry && nowMs - entry.fetchedAt < SOFT_TTL_MS) return entry.runtime;
+    if (entry && nowMs - entry.fetchedAt < HARD_TTL_MS) {
       if (!entry.refreshing) deps.waitUntil(refresh(sdkAppId, deps.kv, entry).catch(() => undefined));
       return entry.runtime;
     }

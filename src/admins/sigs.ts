@@ -34,19 +34,21 @@ export interface AdminSigCache {
 export function createAdminSigCache(): AdminSigCache {
   const entries = new Map<string, Entry>();
   return {
-    async get({ sdkAppId, secretKey, lifetimeSeconds }, userId, now) {
+    async get({ sdkAppId, secretKey, lifetimeSeconds }, userId, nowSeconds) {
       const key = `${sdkAppId}/${userId}`;
       const entry = entries.get(key);
       if (
         entry &&
         entry.secretKey === secretKey &&
         entry.expireSeconds === lifetimeSeconds &&
-        now - entry.issuedAt < lifetimeSeconds / 2
+        nowSeconds - entry.issuedAt < lifetimeSeconds / 2
       ) {
         return { sig: entry, cached: true };
       }
-      const userSig = await signUserSig({ sdkAppId, userId, expireSeconds: lifetimeSeconds }, secretKey, { now });
-      const fresh: Entry = { userSig, issuedAt: now, expireSeconds: lifetimeSeconds, secretKey };
+      const userSig = await signUserSig({ sdkAppId, userId, expireSeconds: lifetimeSeconds }, secretKey, {
+        now: nowSeconds,
+      });
+      const fresh: Entry = { userSig, issuedAt: nowSeconds, expireSeconds: lifetimeSeconds, secretKey };
       if (entries.size >= ADMIN_SIGS_MAX) entries.clear();
       entries.set(key, fresh);
       return { sig: fresh, cached: false };

@@ -33,16 +33,16 @@ export async function issueTicket(
   secretKey: string,
   sdkAppId: number,
   userId: string,
-  now: number,
+  nowSeconds: number,
   lifetimeSeconds: number,
 ): Promise<{ ticket: string; expiresAt: number }> {
-  const expiresAt = now + lifetimeSeconds;
+  const expiresAt = nowSeconds + lifetimeSeconds;
   const ticket = await new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: TICKET_TYPE })
     .setIssuer(TICKET_ISSUER)
     .setAudience(`guest:${sdkAppId}`)
     .setSubject(userId)
-    .setIssuedAt(now)
+    .setIssuedAt(nowSeconds)
     .setExpirationTime(expiresAt)
     .sign(await keys.hmacKey(secretKey, sdkAppId, "guest-ticket"));
   return { ticket, expiresAt };
@@ -54,7 +54,7 @@ export async function verifyTicket(
   secretKey: string,
   sdkAppId: number,
   ticket: string,
-  now: number,
+  nowSeconds: number,
 ): Promise<{ userId: string; expiresAt: number }> {
   if (ticket.length === 0 || ticket.length > TICKET_MAX_CHARS) throw badTicket("length");
   try {
@@ -64,7 +64,7 @@ export async function verifyTicket(
       algorithms: ["HS256"],
       typ: TICKET_TYPE,
       requiredClaims: ["sub", "exp"],
-      currentDate: new Date(now * SECOND_MS),
+      currentDate: new Date(nowSeconds * SECOND_MS),
     });
     return { userId: payload.sub as string, expiresAt: payload.exp as number };
   } catch (error) {

@@ -21,6 +21,7 @@
  */
 
 import { bounded, TIMED_OUT } from "../shared/timeout.js";
+import { unixSeconds } from "../shared/units.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
 import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
 
@@ -82,7 +83,7 @@ export class BanCache {
   async find(sdkAppId: number, userId: string, deps: BanLookupDeps): Promise<Ban | undefined> {
     const entry = await this.#entry(sdkAppId, deps);
     const folded = this.#fold(userId);
-    const nowSeconds = Math.floor(deps.nowMs / 1000);
+    const nowSeconds = unixSeconds(deps.nowMs);
     const local = this.#localChanges(sdkAppId, deps.nowMs);
     for (const ban of entry.byFold.get(folded) ?? []) {
       // An unban (or a newer ban) made here wins over what KV said.

@@ -9,6 +9,7 @@
  */
 
 import { unavailableOnFailure } from "../shared/errors.js";
+import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
@@ -53,7 +54,7 @@ export async function banUser(
   if (await deps.isAdmin(userId)) {
     throw new BansError("ADMIN_NOT_BANNABLE", "This identity is an admin of the app: admins cannot be banned.");
   }
-  const nowSeconds = Math.floor(deps.nowMs / 1000);
+  const nowSeconds = unixSeconds(deps.nowMs);
   if (request.expiresAt !== undefined && request.expiresAt <= nowSeconds) {
     throw new BansError("BAN_EXPIRY_PAST", "expiresAt must be in the future (unix seconds).", {
       data: { field: "expiresAt" },
@@ -98,7 +99,7 @@ const BANS_COUNT_MARGIN = 0.05;
 
 export async function unbanUser(userId: string, deps: ModerationDeps): Promise<void> {
   const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
-  if (!existing || !inForce(existing, Math.floor(deps.nowMs / 1000))) {
+  if (!existing || !inForce(existing, unixSeconds(deps.nowMs))) {
     throw new BansError("NOT_BANNED", "This user is not banned.");
   }
   await store(() => deleteBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
@@ -107,7 +108,7 @@ export async function unbanUser(userId: string, deps: ModerationDeps): Promise<v
 
 /** The bans in force, newest first (straight from KV: the operator sees what is stored). */
 export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" | "nowMs" | "bans">): Promise<Ban[]> {
-  const nowSeconds = Math.floor(deps.nowMs / 1000);
+  const nowSeconds = unixSeconds(deps.nowMs);
   const bans = await store(() => listBans(deps.kv, deps.sdkAppId, deps.bans.kvStats));
   return bans.filter((ban) => inForce(ban, nowSeconds)).sort((a, b) => b.bannedAt - a.bannedAt);
 }

@@ -20,6 +20,7 @@
  * (Tencent allows 200 kicks per second per app).
  */
 
+import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { inForce } from "./cache.js";
 import { type Ban, type BanKvStats, listBans } from "./store.js";
@@ -66,7 +67,7 @@ export async function rekickRecentBans(
   apps: readonly RekickApp[],
   deps: { kv: KVNamespace; nowMs: number; stats: BanKvStats; windowSeconds?: number },
 ): Promise<RekickSummary[]> {
-  const nowSeconds = Math.floor(deps.nowMs / 1000);
+  const nowSeconds = unixSeconds(deps.nowMs);
   const summaries: RekickSummary[] = [];
   for (const app of apps) {
     let recent: Ban[];

@@ -132,11 +132,16 @@ function checkCommon(
   if (!isValidUserId(userId)) {
     throw invalidInput(`userId must be 1 to ${USERID_MAX_BYTES} bytes of UTF-8 without control characters`);
   }
-  const now = options?.now ?? Date.now() / 1000;
-  if (typeof now !== "number" || !Number.isFinite(now) || now < 0 || now > UNIX_SECONDS_MAX) {
+  const nowSeconds = options?.now ?? Date.now() / 1000;
+  if (
+    typeof nowSeconds !== "number" ||
+    !Number.isFinite(nowSeconds) ||
+    nowSeconds < 0 ||
+    nowSeconds > UNIX_SECONDS_MAX
+  ) {
     throw invalidInput("now must be unix seconds");
   }
-  const time = Math.floor(now);
+  const time = Math.floor(nowSeconds);
   if (!Number.isInteger(expireSeconds) || expireSeconds < 1 || time + expireSeconds > UNIX_SECONDS_MAX) {
     throw invalidInput("expireSeconds must be a positive integer and the expiry must fit in 32 bits");
   }

@@ -454,7 +454,7 @@ describe("operator API", () => {
 
 describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   const pending: Promise<unknown>[] = [];
-  const deps = (now: number) => ({ kv: env.ADMINS, waitUntil: (p: Promise<unknown>) => pending.push(p), now });
+  const deps = (nowMs: number) => ({ kv: env.ADMINS, waitUntil: (p: Promise<unknown>) => pending.push(p), nowMs });
   const settle = async () => {
     await Promise.all(pending.splice(0));
   };
@@ -522,12 +522,12 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
     const broken = { ...deps(t0 + SOFT_TTL_MS + 1), kv: brokenKv() };
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, broken)).ids]).toEqual(["keep"]);
     await settle();
-    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + SOFT_TTL_MS + 2 })).ids]).toEqual([
-      "keep",
-    ]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, nowMs: t0 + SOFT_TTL_MS + 2 })).ids]).toEqual(
+      ["keep"],
+    );
     await settle();
     await expect(
-      state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, now: t0 + HARD_TTL_MS + 1 }),
+      state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, nowMs: t0 + HARD_TTL_MS + 1 }),
     ).rejects.toMatchObject({
       code: "ADMIN_SET_UNAVAILABLE",
       data: { retryAfterSeconds: 5 },

@@ -222,5 +222,5 @@ function kvStats(c: BrokerContext) {
 }
 
 function adminDeps(c: BrokerContext) {
-  return { kv: c.env.ADMINS, waitUntil: waitUntilOf(c), now: c.var.nowMs };
+  return { kv: c.env.ADMINS, waitUntil: waitUntilOf(c), nowMs: c.var.nowMs };
 }

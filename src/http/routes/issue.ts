@@ -17,7 +17,7 @@ import type { RouteClass } from "../../ratelimit/config.js";
 import { privilegeNames, signPrivateMapKey, signUserSig } from "../../usersig/index.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
-import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
+import { type BrokerContext, type BrokerHono, nowSeconds as nowSecondsOf, waitUntilOf } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { clientAddressTrusted, enforceRateLimit, reserveNewGuest } from "../ratelimit.js";
 import { privateMapKeyRequest, usersigRequest } from "../schemas.js";
@@ -26,12 +26,12 @@ import { pickApp } from "../select-app.js";
 export const issueRoutes = new Hono<BrokerHono>();
 
 issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
-  const { body, app, identity, now } = await issuance(c, usersigRequest, "usersig", { newGuest: true });
+  const { body, app, identity, nowSeconds } = await issuance(c, usersigRequest, "usersig", { newGuest: true });
   const expireSeconds = clampLifetime(identity.lifetime, body.expireSeconds);
   const userSig = await signUserSig(
     { sdkAppId: app.config.sdkAppId, userId: identity.userId, expireSeconds },
     app.secretKey,
-    { now },
+    { now: nowSeconds },
   );
   Object.assign(c.var.audit, { userId: identity.userId, expireSeconds, outcome: "issued" });
   c.header("Cache-Control", "no-store");
@@ -40,7 +40,7 @@ issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
     userId: identity.userId,
     userSig,
     expireSeconds,
-    expiresAt: now + expireSeconds,
+    expiresAt: nowSeconds + expireSeconds,
     ...(identity.ticket
       ? { guestTicket: identity.ticket.ticket, guestTicketExpiresAt: identity.ticket.expiresAt }
       : {}),
@@ -48,7 +48,7 @@ issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
 });
 
 issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
-  const { body, app, caller, identity, now } = await issuance(c, privateMapKeyRequest, "privatemapkey", {
+  const { body, app, caller, identity, nowSeconds } = await issuance(c, privateMapKeyRequest, "privatemapkey", {
     newGuest: false,
   });
   const room = (body.roomId ?? body.strRoomId) as number | string;
@@ -59,7 +59,7 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
   const privateMapKey = await signPrivateMapKey(
     { sdkAppId: app.config.sdkAppId, userId: identity.userId, expireSeconds, roomId: room, privileges },
     app.secretKey,
-    { now },
+    { now: nowSeconds },
   );
   Object.assign(c.var.audit, { expireSeconds, outcome: "issued" });
   c.header("Cache-Control", "no-store");
@@ -71,7 +71,7 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
     privileges,
     privilegeNames: privilegeNames(privileges),
     expireSeconds,
-    expiresAt: now + expireSeconds,
+    expiresAt: nowSeconds + expireSeconds,
   });
 });
 
@@ -81,22 +81,22 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
   schema: S,
   routeClass: RouteClass,
   options: { newGuest: boolean },
-): Promise<{ body: z.output<S>; app: LoadedApp; caller: Caller; identity: Identity; now: number }> {
+): Promise<{ body: z.output<S>; app: LoadedApp; caller: Caller; identity: Identity; nowSeconds: number }> {
   const body = await readJson(c, schema);
   const app = selectApp(c, body.sdkAppId);
   const caller = await identifyCaller(c, app);
   await enforceRateLimit(c, app, routeClass, caller);
-  const now = nowSeconds(c);
+  const nowSeconds = nowSecondsOf(c);
   const { isolate } = c.var;
   const identity = await resolveIdentity(
     {
       keys: isolate.keys,
-      nowSeconds: now,
+      nowSeconds,
       adminSets: () =>
         isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
           kv: c.env.ADMINS,
           waitUntil: waitUntilOf(c),
-          now: c.var.nowMs,
+          nowMs: c.var.nowMs,
         }),
       reserveNewGuest: () => reserveNewGuest(c, app),
       verifyTurnstile: (token) => {
@@ -124,7 +124,7 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
     body,
     options,
   );
-  return { body, app, caller, identity, now };
+  return { body, app, caller, identity, nowSeconds };
 }
 
 function selectApp(c: BrokerContext, sdkAppId: number | undefined): LoadedApp {

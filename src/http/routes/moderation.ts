@@ -172,7 +172,7 @@ function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {
       const sets = await isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
         kv: c.env.ADMINS,
         waitUntil: waitUntilOf(c),
-        now: c.var.nowMs,
+        nowMs: c.var.nowMs,
       });
       return isAdminLike(userId, sets);
     },

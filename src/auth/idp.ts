@@ -13,7 +13,7 @@ import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyGe
 import type { AppConfig, IssuerConfig } from "../config/schema.js";
 import { Privilege } from "../usersig/index.js";
 import { AuthError, IDP_RETRY_AFTER_SECONDS, unauthorized } from "./errors.js";
-import { isJwksUnavailable, resilientRemoteJwks } from "./jwks.js";
+import { isJwksUnavailable, type RemoteJwks, resilientRemoteJwks } from "./jwks.js";
 
 /** A JWT longer than this is refused unread (real ID/access tokens are 1 to 4 KiB). */
 export const JWT_MAX_CHARS = 8192;
@@ -38,15 +38,15 @@ const ROOMS_CLAIM_ENTRIES_MAX = 256;
 
 /** The isolate's key sets, one per issuer: remote ones cache their JWKS (src/isolate.ts). */
 export interface IdpKeySets {
-  keySet(config: IssuerConfig): JWTVerifyGetKey;
+  /** The issuer's key set, for a request at `nowMs` (the JWKS outage bookkeeping runs on it: jwks.ts). */
+  keySet(config: IssuerConfig, nowMs: number): JWTVerifyGetKey;
 }
 
-/** `clock`: milliseconds since the epoch, for the JWKS outage bookkeeping (jwks.ts). */
-export function createIdpKeySets(clock: () => number): IdpKeySets {
-  const remoteSets = new Map<string, JWTVerifyGetKey>();
+export function createIdpKeySets(): IdpKeySets {
+  const remoteSets = new Map<string, RemoteJwks>();
   const localSets = new WeakMap<IssuerConfig, JWTVerifyGetKey>();
   return {
-    keySet(config) {
+    keySet(config, nowMs) {
       if (config.jwks) {
         let set = localSets.get(config);
         if (!set) {
@@ -56,12 +56,12 @@ export function createIdpKeySets(clock: () => number): IdpKeySets {
         return set;
       }
       const uri = config.jwksUri as string;
-      let set = remoteSets.get(uri);
-      if (!set) {
-        set = resilientRemoteJwks(new URL(uri), clock);
-        remoteSets.set(uri, set);
+      let remote = remoteSets.get(uri);
+      if (!remote) {
+        remote = resilientRemoteJwks(new URL(uri));
+        remoteSets.set(uri, remote);
       }
-      return set;
+      return remote.at(nowMs);
     },
   };
 }
@@ -87,7 +87,7 @@ export async function authenticateIdp(
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keySets.keySet(config), {
+    ({ payload } = await jwtVerify(token, keySets.keySet(config, nowMs), {
       issuer: config.issuer,
       audience: config.audience,
       algorithms: config.algorithms,
@@ -117,10 +117,12 @@ export async function authenticateIdp(
 /**
  * The caller learns only "not valid" (401) or "IdP unreachable" (503); the log learns jose's error
  * code and, for claim failures, which claim. jose messages are not logged: some carry claim values.
+ * An error that is not jose's is a bug, not an outage: it is thrown on, to the INTERNAL 500 and its log.
  */
 function toAuthError(error: unknown, issuer: string): AuthError {
-  if (isJwksUnavailable(error) || !(error instanceof errors.JOSEError)) {
-    const reason = error instanceof errors.JOSEError ? error.code : error instanceof Error ? error.name : "unknown";
+  if (!(error instanceof errors.JOSEError)) throw error;
+  if (isJwksUnavailable(error)) {
+    const reason = error.code;
     return new AuthError(
       "IDP_UNAVAILABLE",
       "The identity provider's keys cannot be fetched right now; try again shortly.",

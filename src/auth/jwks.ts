@@ -13,6 +13,7 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   errors,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
@@ -26,19 +27,35 @@ const JWKS_RETRY_AFTER_FAILURE_MS = 5_000;
 /** Keys fetched more than a day ago are not trusted for an outage's sake: rotation must win. */
 const JWKS_STALE_MAX_MS = 24 * 3_600_000;
 
-/** Is this error about reaching the JWKS (503), rather than about the token (401)? */
+/**
+ * Is this error about reaching the JWKS (503), rather than about the token (401)? Only jose's errors
+ * are: anything else is a bug and must reach the INTERNAL path (a network failure is made a jose
+ * error by `fetchJwks` below).
+ */
 export function isJwksUnavailable(error: unknown): boolean {
   return (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError) ||
     // jose reports a JWKS endpoint answering non-200 or non-JSON with a bare JOSEError.
-    error.code === errors.JOSEError.code
+    (error instanceof errors.JOSEError && error.code === errors.JOSEError.code)
   );
 }
 
-/** `clock`: milliseconds since the epoch (the isolate's clock; tests drive a fake one). */
-export function resilientRemoteJwks(url: URL, clock: () => number): JWTVerifyGetKey {
+/** The JWKS fetch, with a network failure turned into a bare JOSEError (an outage, not a bug). */
+function fetchJwks(url: string, init: RequestInit): Promise<Response> {
+  return fetch(url, init).catch((error: unknown) => {
+    // jose turns a TimeoutError into JWKSTimeout itself.
+    if (error instanceof Error && error.name === "TimeoutError") throw error;
+    throw new errors.JOSEError("the JWKS endpoint could not be reached", { cause: error });
+  });
+}
+
+/** One remote JWKS, shared by the isolate's requests; each asks for its key set at its own `nowMs`. */
+export interface RemoteJwks {
+  at(nowMs: number): JWTVerifyGetKey;
+}
+
+export function resilientRemoteJwks(url: URL): RemoteJwks {
   // jose writes the last successful fetch here: { jwks, uat (ms) }.
   const cache: { jwks?: JSONWebKeySet; uat?: number } = {};
   const remote = createRemoteJWKSet(url, {
@@ -46,14 +63,15 @@ export function resilientRemoteJwks(url: URL, clock: () => number): JWTVerifyGet
     cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
     timeoutDuration: JWKS_TIMEOUT_MS,
     [jwksCache]: cache as never,
+    [customFetch]: fetchJwks,
   });
   let failedAt = Number.NEGATIVE_INFINITY;
   let stale: { uat: number; set: JWTVerifyGetKey } | undefined;
 
   /** The key from the last good JWKS; the outage's error when there is none or it lacks the kid. */
-  const fromLastGood = async (now: number, outage: unknown, ...args: Parameters<JWTVerifyGetKey>) => {
+  const fromLastGood = async (nowMs: number, outage: unknown, ...args: Parameters<JWTVerifyGetKey>) => {
     const { jwks, uat } = cache;
-    if (!jwks || uat === undefined || now - uat > JWKS_STALE_MAX_MS) throw outage;
+    if (!jwks || uat === undefined || nowMs - uat > JWKS_STALE_MAX_MS) throw outage;
     if (stale?.uat !== uat) stale = { uat, set: createLocalJWKSet(jwks) };
     try {
       return await stale.set(...args);
@@ -63,17 +81,19 @@ export function resilientRemoteJwks(url: URL, clock: () => number): JWTVerifyGet
     }
   };
 
-  return async function resolveKey(...args) {
-    const now = clock();
-    if (now - failedAt < JWKS_RETRY_AFTER_FAILURE_MS) {
-      return fromLastGood(now, new errors.JOSEError("the JWKS endpoint failed moments ago"), ...args);
-    }
-    try {
-      return await remote(...args);
-    } catch (error) {
-      if (!isJwksUnavailable(error)) throw error;
-      failedAt = now;
-      return fromLastGood(now, error, ...args);
-    }
+  return {
+    at: (nowMs) =>
+      async function resolveKey(...args) {
+        if (nowMs - failedAt < JWKS_RETRY_AFTER_FAILURE_MS) {
+          return fromLastGood(nowMs, new errors.JOSEError("the JWKS endpoint failed moments ago"), ...args);
+        }
+        try {
+          return await remote(...args);
+        } catch (error) {
+          if (!isJwksUnavailable(error)) throw error;
+          failedAt = nowMs;
+          return fromLastGood(nowMs, error, ...args);
+        }
+      },
   };
 }

@@ -1,10 +1,6 @@
 /**
- * The broker's domain errors. Each part (auth, rate limits, admins, issuance policy, config) throws
- * its own subclass with a stable `code`, a `reason` for the audit log only, and structured data the
- * caller may see (`field`, `retryAfterSeconds`, …). Nothing here knows HTTP: src/http/problems.ts
- * maps every code to problem+json in one exhaustive table, where statuses and titles are decided.
- *
- * In src/shared: every server part may import it; it imports nothing.
+ * The broker's domain errors: each part throws its own subclass (a stable `code`, a log-only `reason`,
+ * data the caller may see). No HTTP here: src/http/problem.ts lists every subclass and maps its codes.
  */
 
 /** Which credentials the caller should present (the table turns it into WWW-Authenticate). */

@@ -1,0 +1,62 @@
+// The one error registry (src/http/problem.ts): every BrokerError class in src/ is listed in
+// DOMAIN_ERRORS, so none can silently become a 500; the codes PROBLEMS maps are derived from that
+// list (a missing mapping fails typecheck). Runs under plain Node (reads the source files).
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { AdminsError } from "../../src/admins/errors.js";
+import { BansError } from "../../src/bans/errors.js";
+import { RequestError } from "../../src/http/errors.js";
+import { DOMAIN_ERRORS, isDomainError, toProblem } from "../../src/http/problem.js";
+import { BrokerError } from "../../src/shared/errors.js";
+
+const src = join(dirname(fileURLToPath(import.meta.url)), "../../src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Every `class X extends BrokerError` (with or without type arguments) written in src/. */
+function brokerErrorClasses(): string[] {
+  const names: string[] = [];
+  for (const file of sourceFiles(src)) {
+    for (const match of readFileSync(file, "utf8").matchAll(/class\s+(\w+)\s+extends\s+BrokerError\b/g)) {
+      names.push(match[1] as string);
+    }
+  }
+  return names.sort();
+}
+
+describe("the error registry", () => {
+  it("lists every BrokerError class written in src/, once", () => {
+    const listed = DOMAIN_ERRORS.map((type) => type.name).sort();
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed).toEqual(brokerErrorClasses());
+    // The scan itself finds something (a regex that matched nothing would pass vacuously).
+    expect(listed.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("each listed class names itself (jose's rule: name = the class), for the log", () => {
+    const samples = [new AdminsError("ADMIN_ID_RULE", "x"), new BansError("NOT_BANNED", "x")];
+    for (const error of samples) expect(error.name).toBe(error.constructor.name);
+  });
+
+  it("a BrokerError class missing from the list is INTERNAL: what the first test guards against", () => {
+    class Unlisted extends BrokerError<"BAD_REQUEST"> {}
+    const error = new Unlisted("BAD_REQUEST", "x");
+    expect(isDomainError(error)).toBe(false);
+    expect(toProblem(error)).toMatchObject({ status: 500, code: "INTERNAL" });
+    expect(toProblem(new RequestError("BAD_REQUEST", "x"))).toMatchObject({ status: 400, code: "BAD_REQUEST" });
+  });
+
+  it("anything that is not a domain error (a TypeError from a bug) is a 500 INTERNAL that shows nothing of it", () => {
+    const problem = toProblem(new TypeError("secret-looking message"));
+    expect(problem).toMatchObject({ status: 500, code: "INTERNAL", detail: "Something went wrong on our side." });
+    expect(JSON.stringify(problem)).not.toContain("secret-looking");
+  });
+});

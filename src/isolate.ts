@@ -56,7 +56,7 @@ export function createIsolateState(options: IsolateOptions = {}): IsolateState {
     clock,
     config: createConfigCache(),
     idpKeys: createIdpKeySets(),
-    admins: createAdminCache(clock),
+    admins: createAdminCache(),
     adminSigs: createAdminSigCache(),
     keys: createKeyring(),
     limiter: createLimiter(),

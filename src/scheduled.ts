@@ -12,6 +12,7 @@ import { isAdminLike } from "./admins/set.js";
 import { type RekickApp, rekickRecentBans } from "./bans/rekick.js";
 import type { BrokerEnv } from "./env.js";
 import type { IsolateState } from "./isolate.js";
+import { kvStore } from "./shared/storage.js";
 import { unixSeconds } from "./shared/units.js";
 import { kickUser } from "./tencent/kick.js";
 import { chatTarget } from "./tencent/target.js";
@@ -38,7 +39,7 @@ export async function rekickTick(
         isAdminLike(
           userId,
           await state.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
-            kv: env.ADMINS,
+            store: kvStore(env.ADMINS),
             waitUntil,
             nowMs,
           }),
@@ -46,6 +47,6 @@ export async function rekickTick(
     });
   }
   if (apps.length === 0) return;
-  const summaries = await rekickRecentBans(apps, { kv: env.ADMINS, nowMs, stats: state.bans.kvStats });
+  const summaries = await rekickRecentBans(apps, { store: kvStore(env.ADMINS), nowMs, stats: state.bans.kvStats });
   for (const summary of summaries) console.log(JSON.stringify(summary));
 }

@@ -1,26 +1,14 @@
 /**
- * Each app's bans, cached in the isolate so that a warm issuance never waits on KV (0 KV reads).
- *
- * - Younger than softTtlMs (20 s): used as is.
- * - Between softTtlMs and hardTtlMs (60 s): used as is, and refreshed from KV in the background.
- * - Older than hardTtlMs (an idle isolate) or never read: the request waits for KV (at most
- *   kvWaitMs). If KV fails then, issuance is refused (BAN_LIST_UNAVAILABLE): a ban is never
- *   silently forgotten.
- *
- * A ban or unban made through this isolate takes effect here at once, and stays in effect here
- * even when a refresh reads a KV location that has not seen the write yet: local changes are laid
- * over what KV says for LOCAL_OVERLAY_MS (longer than KV's propagation delay).
- *
- * Elsewhere, an isolate sees a change within hardTtlMs plus KV's propagation delay (about 60 s):
- * 2 minutes with the defaults. What closes that window at Tencent is the re-kick (rekick.ts).
- *
- * A ban matches its user ID and every ID that folds to the same string (the admin guard's case and
- * Unicode-compatibility folding, passed in as `fold`).
- *
- * No clock is read here: every call passes the request's time.
+ * Each app's bans, cached in the isolate (shared/refreshing.ts) so that a warm issuance never waits
+ * on KV (0 KV reads). Must not: forget a ban (a cold isolate that cannot list them refuses,
+ * BAN_LIST_UNAVAILABLE), nor let a KV location that has not seen this isolate's own ban or unban
+ * undo it (those are laid over KV for LOCAL_OVERLAY_MS). Elsewhere a change counts within hardTtlMs
+ * plus KV's propagation; the re-kick (rekick.ts) closes that window at Tencent. A ban matches every
+ * ID that folds to its user ID (`fold`, the admin guard's folding).
  */
 
-import { bounded, TIMED_OUT } from "../shared/timeout.js";
+import { RefreshingCache } from "../shared/refreshing.js";
+import type { KeyValueStore } from "../shared/storage.js";
 import { unixSeconds } from "../shared/units.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
 import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
@@ -40,19 +28,16 @@ export interface BanCacheOptions {
 }
 
 export interface BanLookupDeps {
-  kv: KVNamespace;
+  /** The ADMINS namespace. */
+  store: KeyValueStore;
   /** Keeps a background refresh alive after the response (ExecutionContext.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** The request's time, unix ms. */
   nowMs: number;
 }
 
-interface Entry {
-  /** folded user ID -> the bans whose user ID folds to it (usually one). */
-  byFold: Map<string, Ban[]>;
-  fetchedAt: number;
-  refreshing: Promise<Entry> | undefined;
-}
+/** folded user ID -> the bans whose user ID folds to it (usually one). */
+type BansByFold = Map<string, Ban[]>;
 
 interface LocalChange {
   /** The ban made here, or null for an unban made here. */
@@ -62,10 +47,7 @@ interface LocalChange {
 
 export class BanCache {
   readonly #fold: (userId: string) => string;
-  readonly #softTtlMs: number;
-  readonly #hardTtlMs: number;
-  readonly #kvWaitMs: number;
-  readonly #entries = new Map<number, Entry>();
+  readonly #lists: RefreshingCache<number, BansByFold>;
   /** This isolate's KV operations on bans, the moderation routes' included. */
   readonly kvStats: BanKvStats = newBanKvStats();
   /** sdkAppId -> exact user ID -> the latest change made through this isolate. */
@@ -73,19 +55,29 @@ export class BanCache {
 
   constructor(options: BanCacheOptions) {
     this.#fold = options.fold;
-    this.#softTtlMs = options.softTtlMs ?? BAN_SOFT_TTL_MS;
-    this.#hardTtlMs = options.hardTtlMs ?? BAN_HARD_TTL_MS;
-    this.#kvWaitMs = options.kvWaitMs ?? BAN_KV_WAIT_MS;
-    if (!(this.#softTtlMs <= this.#hardTtlMs)) throw new RangeError("softTtlMs must not exceed hardTtlMs");
+    this.#lists = new RefreshingCache({
+      softTtlMs: options.softTtlMs ?? BAN_SOFT_TTL_MS,
+      hardTtlMs: options.hardTtlMs ?? BAN_HARD_TTL_MS,
+      waitMs: options.kvWaitMs ?? BAN_KV_WAIT_MS,
+      event: "ban_list_unavailable",
+      onColdWait: () => {
+        this.kvStats.coldWaits++;
+      },
+      unavailable: (reason) =>
+        new BansError("BAN_LIST_UNAVAILABLE", "The broker cannot read this app's bans right now; try again shortly.", {
+          reason: `bans kv: ${reason}`,
+          data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
+        }),
+    });
   }
 
   /** The ban in force for `userId` or one of its case/Unicode variants, if any. */
   async find(sdkAppId: number, userId: string, deps: BanLookupDeps): Promise<Ban | undefined> {
-    const entry = await this.#entry(sdkAppId, deps);
+    const byFold = await this.#lists.get(sdkAppId, () => this.#read(sdkAppId, deps.store), deps);
     const folded = this.#fold(userId);
     const nowSeconds = unixSeconds(deps.nowMs);
     const local = this.#localChanges(sdkAppId, deps.nowMs);
-    for (const ban of entry.byFold.get(folded) ?? []) {
+    for (const ban of byFold.get(folded) ?? []) {
       // An unban (or a newer ban) made here wins over what KV said.
       if (local?.has(ban.userId)) continue;
       if (inForce(ban, nowSeconds)) return ban;
@@ -98,10 +90,10 @@ export class BanCache {
 
   /** How many bans this isolate last read for the app (undefined when it has not read them). */
   storedCount(sdkAppId: number): number | undefined {
-    const entry = this.#entries.get(sdkAppId);
-    if (!entry || entry.fetchedAt === Number.NEGATIVE_INFINITY) return undefined;
+    const byFold = this.#lists.peek(sdkAppId);
+    if (!byFold) return undefined;
     let count = 0;
-    for (const list of entry.byFold.values()) count += list.length;
+    for (const list of byFold.values()) count += list.length;
     return count;
   }
 
@@ -135,57 +127,15 @@ export class BanCache {
     return changes;
   }
 
-  async #entry(sdkAppId: number, deps: BanLookupDeps): Promise<Entry> {
-    const entry = this.#entries.get(sdkAppId);
-    const age = entry ? deps.nowMs - entry.fetchedAt : Number.POSITIVE_INFINITY;
-    if (entry && age < this.#softTtlMs) return entry;
-    if (entry && age < this.#hardTtlMs) {
-      if (!entry.refreshing) deps.waitUntil(this.#refresh(sdkAppId, deps, entry).catch(() => undefined));
-      return entry;
+  async #read(sdkAppId: number, store: KeyValueStore): Promise<BansByFold> {
+    const byFold: BansByFold = new Map();
+    for (const ban of await listBans(store, sdkAppId, this.kvStats)) {
+      const folded = this.#fold(ban.userId);
+      const list = byFold.get(folded);
+      if (list) list.push(ban);
+      else byFold.set(folded, [ban]);
     }
-    this.kvStats.coldWaits++;
-    try {
-      const read = await bounded(entry?.refreshing ?? this.#refresh(sdkAppId, deps, entry), this.#kvWaitMs);
-      if (read === TIMED_OUT) throw new Error(`KV list took over ${this.#kvWaitMs} ms`);
-      return read;
-    } catch (error) {
-      throw new BansError(
-        "BAN_LIST_UNAVAILABLE",
-        "The broker cannot read this app's bans right now; try again shortly.",
-        {
-          reason: `bans kv: ${error instanceof Error ? error.message : "unknown"}`,
-          data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
-        },
-      );
-    }
-  }
-
-  #refresh(sdkAppId: number, deps: BanLookupDeps, entry: Entry | undefined): Promise<Entry> {
-    // Stamped with the time the read started: the data is at least that old.
-    const startedAt = deps.nowMs;
-    const promise: Promise<Entry> = listBans(deps.kv, sdkAppId, this.kvStats).then(
-      (bans) => {
-        const byFold = new Map<string, Ban[]>();
-        for (const ban of bans) {
-          const folded = this.#fold(ban.userId);
-          const list = byFold.get(folded);
-          if (list) list.push(ban);
-          else byFold.set(folded, [ban]);
-        }
-        const fresh: Entry = { byFold, fetchedAt: startedAt, refreshing: undefined };
-        this.#entries.set(sdkAppId, fresh);
-        return fresh;
-      },
-      (error: unknown) => {
-        const current = this.#entries.get(sdkAppId);
-        if (current?.refreshing === promise) current.refreshing = undefined;
-        throw error;
-      },
-    );
-    // A placeholder when cold, so that concurrent cold requests share this one read.
-    if (entry) entry.refreshing = promise;
-    else this.#entries.set(sdkAppId, { byFold: new Map(), fetchedAt: Number.NEGATIVE_INFINITY, refreshing: promise });
-    return promise;
+    return byFold;
   }
 }
 

@@ -9,6 +9,7 @@
  */
 
 import { unavailableOnFailure } from "../shared/errors.js";
+import type { KeyValueStore } from "../shared/storage.js";
 import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
@@ -25,7 +26,8 @@ export interface KickReport {
 }
 
 export interface ModerationDeps {
-  kv: KVNamespace;
+  /** The ADMINS namespace. */
+  store: KeyValueStore;
   bans: BanCache;
   sdkAppId: number;
   /** The request's time, unix ms. */
@@ -65,7 +67,7 @@ export async function banUser(
       data: { field: "reason" },
     });
   }
-  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
+  const existing = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
   // Every isolate keeps every ban in memory: refuse to grow past what it reads.
   const maxBans = deps.maxBans ?? BANS_MAX;
   if (!existing && (await storedBans(deps, maxBans)) >= maxBans) {
@@ -78,7 +80,7 @@ export async function banUser(
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
   };
-  await store(() => writeBan(deps.kv, deps.sdkAppId, ban, nowSeconds, deps.bans.kvStats));
+  await store(() => writeBan(deps.store, deps.sdkAppId, ban, nowSeconds, deps.bans.kvStats));
   deps.bans.banned(deps.sdkAppId, ban, deps.nowMs);
   const report = await kickReport(userId, deps);
   return { ...ban, ...report, created: existing === undefined || !inForce(existing, nowSeconds) };
@@ -91,25 +93,25 @@ export async function banUser(
 async function storedBans(deps: ModerationDeps, maxBans: number): Promise<number> {
   const cached = deps.bans.storedCount(deps.sdkAppId);
   if (cached !== undefined && cached < maxBans * (1 - BANS_COUNT_MARGIN)) return cached;
-  return (await store(() => listBans(deps.kv, deps.sdkAppId, deps.bans.kvStats, undefined, maxBans))).length;
+  return (await store(() => listBans(deps.store, deps.sdkAppId, deps.bans.kvStats, undefined, maxBans))).length;
 }
 
 /** Bans other isolates may have added since this one last listed: 5% of the cap (500), generously. */
 const BANS_COUNT_MARGIN = 0.05;
 
 export async function unbanUser(userId: string, deps: ModerationDeps): Promise<void> {
-  const existing = await store(() => readBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
+  const existing = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
   if (!existing || !inForce(existing, unixSeconds(deps.nowMs))) {
     throw new BansError("NOT_BANNED", "This user is not banned.");
   }
-  await store(() => deleteBan(deps.kv, deps.sdkAppId, userId, deps.bans.kvStats));
+  await store(() => deleteBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
   deps.bans.unbanned(deps.sdkAppId, userId, deps.nowMs);
 }
 
 /** The bans in force, newest first (straight from KV: the operator sees what is stored). */
-export async function bansInForce(deps: Pick<ModerationDeps, "kv" | "sdkAppId" | "nowMs" | "bans">): Promise<Ban[]> {
+export async function bansInForce(deps: Pick<ModerationDeps, "store" | "sdkAppId" | "nowMs" | "bans">): Promise<Ban[]> {
   const nowSeconds = unixSeconds(deps.nowMs);
-  const bans = await store(() => listBans(deps.kv, deps.sdkAppId, deps.bans.kvStats));
+  const bans = await store(() => listBans(deps.store, deps.sdkAppId, deps.bans.kvStats));
   return bans.filter((ban) => inForce(ban, nowSeconds)).sort((a, b) => b.bannedAt - a.bannedAt);
 }
 

@@ -20,6 +20,7 @@
  * (Tencent allows 200 kicks per second per app).
  */
 
+import type { KeyValueStore } from "../shared/storage.js";
 import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { inForce } from "./cache.js";
@@ -65,7 +66,7 @@ export interface RekickSummary {
  */
 export async function rekickRecentBans(
   apps: readonly RekickApp[],
-  deps: { kv: KVNamespace; nowMs: number; stats: BanKvStats; windowSeconds?: number },
+  deps: { store: KeyValueStore; nowMs: number; stats: BanKvStats; windowSeconds?: number },
 ): Promise<RekickSummary[]> {
   const nowSeconds = unixSeconds(deps.nowMs);
   const summaries: RekickSummary[] = [];
@@ -73,7 +74,11 @@ export async function rekickRecentBans(
     let recent: Ban[];
     let admins = 0;
     try {
-      const inWindow = bansToRekick(await listBans(deps.kv, app.sdkAppId, deps.stats), nowSeconds, deps.windowSeconds);
+      const inWindow = bansToRekick(
+        await listBans(deps.store, app.sdkAppId, deps.stats),
+        nowSeconds,
+        deps.windowSeconds,
+      );
       const isAdmin = await Promise.all(inWindow.map((ban) => app.isAdmin(ban.userId)));
       recent = inWindow.filter((_, i) => !isAdmin[i]);
       admins = inWindow.length - recent.length;

@@ -25,6 +25,7 @@
  *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
 
+import type { KeyValueStore } from "../shared/storage.js";
 import { BansError } from "./errors.js";
 
 const KEY_PREFIX = "bans/v1/";
@@ -82,9 +83,9 @@ function prefix(sdkAppId: number): string {
 }
 
 /** Whether the app has ever had a ban (its marker key exists). */
-async function bansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStats): Promise<boolean> {
+async function bansExist(store: KeyValueStore, sdkAppId: number, stats: BanKvStats): Promise<boolean> {
   stats.reads++;
-  return (await kv.get(MARKER_PREFIX + sdkAppId)) !== null;
+  return (await store.get(MARKER_PREFIX + sdkAppId)) !== null;
 }
 
 /**
@@ -92,13 +93,13 @@ async function bansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStats): 
  * (KV takes one write per second per key); when two first bans race and KV refuses one put, the
  * marker is there all the same, which a second read confirms.
  */
-async function markBansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStats): Promise<void> {
-  if (await bansExist(kv, sdkAppId, stats)) return;
+async function markBansExist(store: KeyValueStore, sdkAppId: number, stats: BanKvStats): Promise<void> {
+  if (await bansExist(store, sdkAppId, stats)) return;
   stats.writes++;
   try {
-    await kv.put(MARKER_PREFIX + sdkAppId, "1");
+    await store.put(MARKER_PREFIX + sdkAppId, "1");
   } catch (error) {
-    if (!(await bansExist(kv, sdkAppId, stats))) throw error;
+    if (!(await bansExist(store, sdkAppId, stats))) throw error;
   }
 }
 
@@ -108,24 +109,20 @@ async function markBansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStat
  * lowers it): BANS_FULL.
  */
 export async function listBans(
-  kv: KVNamespace,
+  store: KeyValueStore,
   sdkAppId: number,
   stats: BanKvStats,
   pageKeys = LIST_PAGE_KEYS,
   maxBans = BANS_MAX,
 ): Promise<Ban[]> {
-  if (!(await bansExist(kv, sdkAppId, stats))) return [];
+  if (!(await bansExist(store, sdkAppId, stats))) return [];
   const bans: Ban[] = [];
   let cursor: string | undefined;
   do {
     stats.lists++;
-    const page: KVNamespaceListResult<BanMetadata, string> = await kv.list<BanMetadata>({
-      prefix: prefix(sdkAppId),
-      limit: pageKeys,
-      ...(cursor ? { cursor } : {}),
-    });
+    const page = await store.list(prefix(sdkAppId), { limit: pageKeys, cursor });
     for (const key of page.keys) {
-      const ban = fromKey(sdkAppId, key.name, key.metadata);
+      const ban = fromKey(sdkAppId, key.name, key.metadata as BanMetadata | null);
       if (ban) bans.push(ban);
     }
     // Never a silently shortened list (a ban past the cap would be forgotten): fail, and issuance
@@ -135,19 +132,19 @@ export async function listBans(
         reason: `bans kv: over ${maxBans} bans listed`,
       });
     }
-    cursor = page.list_complete ? undefined : page.cursor;
+    cursor = page.cursor;
   } while (cursor);
   return bans;
 }
 
 export async function writeBan(
-  kv: KVNamespace,
+  store: KeyValueStore,
   sdkAppId: number,
   ban: Ban,
   nowSeconds: number,
   stats: BanKvStats,
 ): Promise<void> {
-  await markBansExist(kv, sdkAppId, stats);
+  await markBansExist(store, sdkAppId, stats);
   stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,
@@ -164,29 +161,34 @@ export async function writeBan(
       },
     );
   }
-  await kv.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
+  await store.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
     metadata,
     ...(ban.expiresAt !== undefined
-      ? { expiration: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_AHEAD_SECONDS) }
+      ? { expiresAtSeconds: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_AHEAD_SECONDS) }
       : {}),
   });
 }
 
 /** One ban, read by its exact key (moderation routes: was this user banned already?). */
 export async function readBan(
-  kv: KVNamespace,
+  store: KeyValueStore,
   sdkAppId: number,
   userId: string,
   stats: BanKvStats,
 ): Promise<Ban | undefined> {
   stats.reads++;
-  const { metadata } = await kv.getWithMetadata<BanMetadata>(prefix(sdkAppId) + encodeURIComponent(userId));
-  return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), metadata);
+  const entry = await store.get(prefix(sdkAppId) + encodeURIComponent(userId));
+  return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), entry?.metadata as BanMetadata | null);
 }
 
-export async function deleteBan(kv: KVNamespace, sdkAppId: number, userId: string, stats: BanKvStats): Promise<void> {
+export async function deleteBan(
+  store: KeyValueStore,
+  sdkAppId: number,
+  userId: string,
+  stats: BanKvStats,
+): Promise<void> {
   stats.deletes++;
-  await kv.delete(prefix(sdkAppId) + encodeURIComponent(userId));
+  await store.delete(prefix(sdkAppId) + encodeURIComponent(userId));
 }
 
 function fromKey(sdkAppId: number, name: string, metadata: BanMetadata | null | undefined): Ban | undefined {

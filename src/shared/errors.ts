@@ -51,6 +51,11 @@ export async function unavailableOnFailure<T>(
     return await operation();
   } catch (error) {
     if (error instanceof BrokerError) throw error;
-    throw unavailable(error instanceof Error ? error.name : "unknown");
+    throw unavailable(errorName(error));
   }
+}
+
+/** What a log line may say about a failure: its class only (a KV error's message may quote a key). */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
 }

@@ -15,6 +15,7 @@ import {
   newBanKvStats,
   writeBan,
 } from "../../src/bans/store.js";
+import { type KeyValueStore, kvStore, memoryStore } from "../../src/shared/storage.js";
 
 const APP = 1400000007;
 const T0 = 1_800_000_000_000; // unix ms
@@ -22,11 +23,12 @@ const T0S = T0 / 1000;
 // A stand-in for the admin guard's folding (case and Unicode compatibility).
 const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
 
-const kv = env.ADMINS;
+const raw = env.ADMINS;
+const kv = kvStore(raw);
 const stats = newBanKvStats();
 let pending: Promise<unknown>[] = [];
-const deps = (nowMs: number, store: KVNamespace = kv) => ({
-  kv: store,
+const deps = (nowMs: number, store: KeyValueStore = kv) => ({
+  store,
   nowMs,
   waitUntil: (p: Promise<unknown>) => {
     pending.push(p);
@@ -47,11 +49,11 @@ beforeEach(async () => {
   pending = [];
   for (
     // "bans": the bans and each app's bans-exist marker.
-    let keys = (await kv.list({ prefix: "bans" })).keys;
+    let keys = (await raw.list({ prefix: "bans" })).keys;
     keys.length > 0;
-    keys = (await kv.list({ prefix: "bans" })).keys
+    keys = (await raw.list({ prefix: "bans" })).keys
   ) {
-    await Promise.all(keys.map((key) => kv.delete(key.name)));
+    await Promise.all(keys.map((key) => raw.delete(key.name)));
   }
 });
 
@@ -60,9 +62,9 @@ describe("store", () => {
     await writeBan(kv, APP, ban("mallory", { reason: "spam", expiresAt: T0S + 3600 }), T0S, stats);
     await writeBan(kv, APP, ban("a/b c"), T0S, stats);
     await writeBan(kv, APP + 1, ban("other-app"), T0S, stats);
-    const keys = (await kv.list({ prefix: `bans/v1/${APP}/` })).keys;
+    const keys = (await raw.list({ prefix: `bans/v1/${APP}/` })).keys;
     expect(keys.map((k) => k.name).sort()).toEqual([`bans/v1/${APP}/a%2Fb%20c`, `bans/v1/${APP}/mallory`]);
-    expect(await kv.get(`bans/v1/${APP}/mallory`)).toBe("");
+    expect(await raw.get(`bans/v1/${APP}/mallory`)).toBe("");
     const bans = await listBans(kv, APP, stats);
     expect(bans.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
       { userId: "a/b c", bannedAt: T0S, bannedBy: "operator" },
@@ -81,7 +83,7 @@ describe("store", () => {
     const now = Math.floor(Date.now() / 1000);
     await writeBan(kv, APP, ban("soon", { expiresAt: now + 5 }), now, stats);
     await writeBan(kv, APP, ban("later", { expiresAt: now + 7200 }), now, stats);
-    const keys = (await kv.list({ prefix: `bans/v1/${APP}/` })).keys;
+    const keys = (await raw.list({ prefix: `bans/v1/${APP}/` })).keys;
     const expiration = Object.fromEntries(keys.map((k) => [k.name.split("/").pop(), k.expiration]));
     expect(expiration).toEqual({ soon: now + KV_MIN_EXPIRATION_AHEAD_SECONDS, later: now + 7200 });
   });
@@ -115,7 +117,7 @@ describe("store", () => {
     await deleteBan(kv, APP, "a", fresh);
     await deleteBan(kv, APP, "b", fresh);
     expect(await listBans(kv, APP, fresh)).toEqual([]);
-    expect(await kv.get(`bans-exist/v1/${APP}`)).not.toBeNull();
+    expect(await raw.get(`bans-exist/v1/${APP}`)).not.toBeNull();
   });
 
   it("delete removes the key", async () => {
@@ -199,7 +201,8 @@ describe("cache", () => {
   });
 
   it("cold, with KV failing: BAN_LIST_UNAVAILABLE with a Retry-After, never 'not banned'", async () => {
-    const broken = { list: () => Promise.reject(new Error("kv down")) } as unknown as KVNamespace;
+    const broken = memoryStore();
+    broken.before = () => Promise.reject(new Error("kv down"));
     const cache = new BanCache({ fold });
     const error = await cache.find(APP, "mallory", deps(T0, broken)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BansError);
@@ -207,7 +210,8 @@ describe("cache", () => {
   });
 
   it("cold, with KV hanging: refused after kvWaitMs", async () => {
-    const hanging = { list: () => new Promise(() => undefined) } as unknown as KVNamespace;
+    const hanging = memoryStore();
+    hanging.before = () => new Promise<never>(() => undefined);
     const cache = new BanCache({ fold, kvWaitMs: 50 });
     await expect(cache.find(APP, "mallory", deps(T0, hanging))).rejects.toMatchObject({ code: "BAN_LIST_UNAVAILABLE" });
   });
@@ -215,10 +219,11 @@ describe("cache", () => {
   it("warm, with KV failing in the background: keeps the last list until the hard TTL", async () => {
     await writeBan(kv, APP, ban("mallory"), T0S, stats);
     let fail = false;
-    const flaky = {
-      get: (key: string) => (fail ? Promise.reject(new Error("down")) : kv.get(key)),
-      list: (options: KVNamespaceListOptions) => (fail ? Promise.reject(new Error("down")) : kv.list(options)),
-    } as unknown as KVNamespace;
+    const flaky: KeyValueStore = {
+      ...kv,
+      get: (key) => (fail ? Promise.reject(new Error("down")) : kv.get(key)),
+      list: (prefix, options) => (fail ? Promise.reject(new Error("down")) : kv.list(prefix, options)),
+    };
     const cache = new BanCache({ fold });
     await cache.find(APP, "mallory", deps(T0, flaky));
     fail = true;

@@ -14,6 +14,7 @@ import {
 } from "../../src/bans/moderate.js";
 import { REKICK_WINDOW_SECONDS, rekickRecentBans } from "../../src/bans/rekick.js";
 import { listBans, newBanKvStats, writeBan } from "../../src/bans/store.js";
+import { type KeyValueStore, kvStore, memoryStore } from "../../src/shared/storage.js";
 import type { ChatClientDeps } from "../../src/tencent/chat.js";
 import { type KickOutcome, kickUser } from "../../src/tencent/kick.js";
 import { signUserSig } from "../../src/usersig/index.js";
@@ -23,7 +24,8 @@ import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tenc
 const APP = 1400000009;
 const ADMIN = "administrator";
 const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
-const kv = env.ADMINS;
+const raw = env.ADMINS;
+const kv = kvStore(raw);
 const stats = newBanKvStats();
 const NOW = Date.now();
 
@@ -49,7 +51,7 @@ const realKick =
 
 let bans: BanCache;
 const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
-  kv,
+  store: kv,
   bans,
   sdkAppId: APP,
   nowMs: NOW,
@@ -58,11 +60,11 @@ const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
   ...overrides,
 });
 const notAdmin = async () => false;
-const lookup = (nowMs = NOW) => ({ kv, nowMs, waitUntil: () => undefined });
+const lookup = (nowMs = NOW) => ({ store: kv, nowMs, waitUntil: () => undefined });
 
 beforeEach(async () => {
   bans = new BanCache({ fold });
-  for (const key of (await kv.list({ prefix: "bans/" })).keys) await kv.delete(key.name);
+  for (const key of (await raw.list({ prefix: "bans/" })).keys) await raw.delete(key.name);
   await setupTencent([
     { sdkAppId: APP, secretKey: SECRET_KEY, admins: [ADMIN] },
     { sdkAppId: APP + 1, secretKey: SECRET_KEY, admins: [ADMIN] },
@@ -129,11 +131,9 @@ describe("banUser", () => {
   });
 
   it("KV failing: BANS_STORE_UNAVAILABLE with a Retry-After, and no kick", async () => {
-    const broken = {
-      getWithMetadata: () => Promise.reject(new Error("down")),
-      put: () => Promise.reject(new Error("down")),
-    } as unknown as KVNamespace;
-    await expect(banUser("x", {}, "operator", deps({ kv: broken }))).rejects.toMatchObject({
+    const broken = memoryStore();
+    broken.before = () => Promise.reject(new Error("down"));
+    await expect(banUser("x", {}, "operator", deps({ store: broken }))).rejects.toMatchObject({
       code: "BANS_STORE_UNAVAILABLE",
       data: { retryAfterSeconds: 5 },
     });
@@ -235,7 +235,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
         { sdkAppId: APP, kick: realKick(APP), isAdmin: notAdmin },
         { sdkAppId: APP + 1, kick: realKick(APP + 1), isAdmin: notAdmin },
       ],
-      { kv, nowMs: NOW, stats },
+      { store: kv, nowMs: NOW, stats },
     );
     expect(summaries).toEqual([
       { event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0 },
@@ -259,7 +259,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     };
     const summaries = await rekickRecentBans(
       [{ sdkAppId: APP, kick, isAdmin: async (id) => fold(id) === "promoted" }],
-      { kv, nowMs: NOW, stats },
+      { store: kv, nowMs: NOW, stats },
     );
     expect(summaries).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
     expect(kicks).toEqual(["mallory"]);
@@ -267,7 +267,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     kicks.length = 0;
     const unread = await rekickRecentBans(
       [{ sdkAppId: APP, kick, isAdmin: () => Promise.reject(new Error("kv down")) }],
-      { kv, nowMs: NOW, stats },
+      { store: kv, nowMs: NOW, stats },
     );
     expect(unread).toEqual([{ event: "rekick", app: APP, bans: 0, kicked: 0, failed: 0, errors: ["unlisted"] }]);
     expect(kicks).toEqual([]);
@@ -279,10 +279,10 @@ describe("re-kick (the Cron Trigger's tick)", () => {
     // An old ban, so that APP + 1 has bans to list (an app that never had one is not listed at all).
     await writeBan(kv, APP + 1, { userId: "old", bannedAt: now - 86_400, bannedBy: "operator" }, now, stats);
     let listed = 0;
-    const flaky = {
-      get: (key: string) => kv.get(key),
-      list: (o: KVNamespaceListOptions) => (listed++ === 0 ? Promise.reject(new Error("down")) : kv.list(o)),
-    } as unknown as KVNamespace;
+    const flaky: KeyValueStore = {
+      ...kv,
+      list: (prefix, options) => (listed++ === 0 ? Promise.reject(new Error("down")) : kv.list(prefix, options)),
+    };
     const kicks: string[] = [];
     const kick = async (userId: string): Promise<KickOutcome> => {
       kicks.push(userId);
@@ -293,7 +293,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
         { sdkAppId: APP + 1, kick, isAdmin: notAdmin },
         { sdkAppId: APP, kick, isAdmin: notAdmin },
       ],
-      { kv: flaky, nowMs: NOW, stats },
+      { store: flaky, nowMs: NOW, stats },
     );
     expect(summaries[0]).toMatchObject({ app: APP + 1, errors: ["unlisted"] });
     expect(summaries[1]).toMatchObject({ app: APP, bans: 1, kicked: 1 });

@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { HARD_TTL_MS, SOFT_TTL_MS } from "../../src/admins/cache.js";
 import { readRuntimeAdmins, writeRuntimeAdmins } from "../../src/admins/store.js";
 import type { IsolateState } from "../../src/isolate.js";
+import { kvStore, memoryStore } from "../../src/shared/storage.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
 import {
   AUDIENCE,
@@ -406,7 +407,7 @@ describe("operator API", () => {
     };
     expect(await response.json()).toEqual(expected);
     expect(await list()).toEqual(expected);
-    expect(await readRuntimeAdmins(env.ADMINS, OP, direct)).toEqual(["dave", "erin"]);
+    expect(await readRuntimeAdmins(kvStore(env.ADMINS), OP, direct)).toEqual(["dave", "erin"]);
     // "alice" (added earlier) is gone, the new ones are refused at once
     expect((await named(OP, "alice")).status).toBe(200);
     await problem(await named(OP, "erin"), 403, "ADMIN_IDENTITY_FORBIDDEN");
@@ -454,14 +455,18 @@ describe("operator API", () => {
 
 describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   const pending: Promise<unknown>[] = [];
-  const deps = (nowMs: number) => ({ kv: env.ADMINS, waitUntil: (p: Promise<unknown>) => pending.push(p), nowMs });
+  const deps = (nowMs: number) => ({
+    store: kvStore(env.ADMINS),
+    waitUntil: (p: Promise<unknown>) => pending.push(p),
+    nowMs,
+  });
   const settle = async () => {
     await Promise.all(pending.splice(0));
   };
 
   it("a cold read goes to KV once; while fresh, no read at all", async () => {
     state = freshIsolate();
-    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["a"], direct, Date.now());
+    await writeRuntimeAdmins(kvStore(env.ADMINS), CACHE_UNIT, ["a"], direct, Date.now());
     const reads = state.admins.kvStats.reads;
     const t0 = Date.now();
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0))).ids]).toEqual(["a"]);
@@ -496,7 +501,7 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   it("past HARD_TTL_MS the request waits for KV and sees the change at once", async () => {
     const t0 = Date.now();
     state.admins.setRuntimeAdmins(CACHE_UNIT, ["stale"], t0);
-    await writeRuntimeAdmins(env.ADMINS, CACHE_UNIT, ["c"], direct, Date.now());
+    await writeRuntimeAdmins(kvStore(env.ADMINS), CACHE_UNIT, ["c"], direct, Date.now());
     const reads = state.admins.kvStats.reads;
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + HARD_TTL_MS - 1))).ids]).toEqual(["stale"]);
     await settle();
@@ -519,7 +524,7 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   it("a failed background refresh keeps the stale set until the hard TTL, then fails closed", async () => {
     const t0 = Date.now();
     state.admins.setRuntimeAdmins(CACHE_UNIT, ["keep"], t0);
-    const broken = { ...deps(t0 + SOFT_TTL_MS + 1), kv: brokenKv() };
+    const broken = { ...deps(t0 + SOFT_TTL_MS + 1), store: kvStore(brokenKv()) };
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, broken)).ids]).toEqual(["keep"]);
     await settle();
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...broken, nowMs: t0 + SOFT_TTL_MS + 2 })).ids]).toEqual(
@@ -537,37 +542,35 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
     // The refresh read KV before the operator's write landed: its (older) answer must not replace
     // the newer set this isolate installed with setRuntimeAdmins, or the new admin would be
     // forgotten here until the next refresh.
-    let answer: (value: unknown) => void = () => {};
-    const slowKv = {
-      get: () =>
-        new Promise((resolve) => {
-          answer = resolve;
-        }),
-    } as unknown as KVNamespace;
+    let answer: () => void = () => {};
+    const slow = memoryStore();
+    slow.before = () =>
+      new Promise<void>((resolve) => {
+        answer = resolve;
+      });
     const t0 = Date.now();
     state.admins.setRuntimeAdmins(CACHE_UNIT, [], t0 - SOFT_TTL_MS - 1);
-    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv })).ids]).toEqual([]);
+    expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), store: slow })).ids]).toEqual([]);
     expect(pending).toHaveLength(1);
     state.admins.setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0); // what the operator API does after its KV write
-    answer({ userIds: [] }); // the read that started before the write
+    answer(); // the read that started before the write (it finds nothing)
     await settle();
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + 1))).ids]).toEqual(["new-admin"]);
   });
 
   it("the same holds for a request waiting on a cold read", async () => {
-    let answer: (value: unknown) => void = () => {};
-    const slowKv = {
-      get: () =>
-        new Promise((resolve) => {
-          answer = resolve;
-        }),
-    } as unknown as KVNamespace;
+    let answer: () => void = () => {};
+    const slow = memoryStore();
+    slow.before = () =>
+      new Promise<void>((resolve) => {
+        answer = resolve;
+      });
     state = freshIsolate();
     const t0 = Date.now();
-    const waiting = state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv });
+    const waiting = state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), store: slow });
     await Promise.resolve();
     state.admins.setRuntimeAdmins(CACHE_UNIT, ["new-admin"], t0);
-    answer({ userIds: [] });
+    answer();
     // the waiting request may use either answer, but the cache must keep the newer set
     await waiting;
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, deps(t0 + 1))).ids]).toEqual(["new-admin"]);
@@ -594,7 +597,7 @@ describe("admin-identity cache through the routes", () => {
   it("another isolate's change is not seen while fresh", async () => {
     // A fresh cache entry of this isolate (its own set-up), then a change written by "another isolate".
     state.admins.setRuntimeAdmins(CACHE_ROUTE, [], Date.now());
-    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["mallory"], direct, Date.now());
+    await writeRuntimeAdmins(kvStore(env.ADMINS), CACHE_ROUTE, ["mallory"], direct, Date.now());
     const reads = state.admins.kvStats.reads;
     // Within the stated bound (HARD_TTL_MS + KV's propagation), an isolate with a fresh cache
     // still serves the identity: that is the documented trade-off, asserted so that a change to it
@@ -613,7 +616,7 @@ describe("admin-identity cache through the routes", () => {
   });
 
   it("past HARD_TTL_MS the next request re-reads KV and sees the change at once", async () => {
-    await writeRuntimeAdmins(env.ADMINS, CACHE_ROUTE, ["trent"], direct, Date.now());
+    await writeRuntimeAdmins(kvStore(env.ADMINS), CACHE_ROUTE, ["trent"], direct, Date.now());
     state.admins.setRuntimeAdmins(CACHE_ROUTE, ["mallory"], Date.now() - HARD_TTL_MS - 1);
     const reads = state.admins.kvStats.reads;
     await problem(await named(CACHE_ROUTE, "trent"), 403, "ADMIN_IDENTITY_FORBIDDEN");

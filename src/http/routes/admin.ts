@@ -18,6 +18,7 @@ import { unauthorized } from "../../auth/errors.js";
 import type { LoadedApp } from "../../config/load.js";
 import { PolicyError } from "../../issue/errors.js";
 import { unavailableOnFailure } from "../../shared/errors.js";
+import { kvStore } from "../../shared/storage.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
@@ -120,7 +121,7 @@ adminRoutes.get("/v1/admin/stats", function stats(c) {
 
 adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {
   const app = operatorApp(c);
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
+  const runtime = await store(() => readRuntimeAdmins(kvStore(c.env.ADMINS), app.config.sdkAppId, kvStats(c)));
   c.var.audit.outcome = "listed";
   return c.json(adminsBody(app, runtime));
 });
@@ -140,7 +141,7 @@ adminRoutes.put("/v1/admin/apps/:sdkAppId/admins/:userId", async function addAdm
   const userId = pathUserId(c);
   checkAdminId(app, userId);
   c.var.audit.userId = userId;
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
+  const runtime = await store(() => readRuntimeAdmins(kvStore(c.env.ADMINS), app.config.sdkAppId, kvStats(c)));
   const isNew = !app.configAdmins.ids.has(userId) && !runtime.includes(userId);
   if (isNew) {
     if (runtime.length >= RUNTIME_ADMINS_MAX) {
@@ -160,7 +161,7 @@ adminRoutes.delete("/v1/admin/apps/:sdkAppId/admins/:userId", async function rem
   if (app.configAdmins.ids.has(userId)) {
     throw new AdminsError("CONFIG_ADMIN", "This admin identity comes from BROKER_CONFIG; remove it there.");
   }
-  const runtime = await store(() => readRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, kvStats(c)));
+  const runtime = await store(() => readRuntimeAdmins(kvStore(c.env.ADMINS), app.config.sdkAppId, kvStats(c)));
   if (!runtime.includes(userId)) {
     throw new AdminsError("NOT_A_RUNTIME_ADMIN", "This UserID is not a runtime admin identity.");
   }
@@ -202,7 +203,7 @@ function store<T>(operation: () => Promise<T>): Promise<T> {
 }
 
 async function save(c: BrokerContext, app: LoadedApp, runtime: string[]): Promise<void> {
-  await store(() => writeRuntimeAdmins(c.env.ADMINS, app.config.sdkAppId, runtime, kvStats(c), c.var.nowMs));
+  await store(() => writeRuntimeAdmins(kvStore(c.env.ADMINS), app.config.sdkAppId, runtime, kvStats(c), c.var.nowMs));
   c.var.isolate.admins.setRuntimeAdmins(app.config.sdkAppId, runtime, c.var.nowMs);
 }
 
@@ -222,5 +223,5 @@ function kvStats(c: BrokerContext) {
 }
 
 function adminDeps(c: BrokerContext) {
-  return { kv: c.env.ADMINS, waitUntil: waitUntilOf(c), nowMs: c.var.nowMs };
+  return { store: kvStore(c.env.ADMINS), waitUntil: waitUntilOf(c), nowMs: c.var.nowMs };
 }

@@ -14,6 +14,7 @@ import type * as z from "../../config/zod.js";
 import { type Identity, type IdentityRequest, resolveIdentity } from "../../issue/identity.js";
 import { checkRoomAccess, clampLifetime, privilegeMask } from "../../issue/policy.js";
 import type { RouteClass } from "../../ratelimit/config.js";
+import { kvStore } from "../../shared/storage.js";
 import { privilegeNames, signPrivateMapKey, signUserSig } from "../../usersig/index.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
@@ -94,7 +95,7 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
       nowSeconds,
       adminSets: () =>
         isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
-          kv: c.env.ADMINS,
+          store: kvStore(c.env.ADMINS),
           waitUntil: waitUntilOf(c),
           nowMs: c.var.nowMs,
         }),
@@ -111,7 +112,7 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
       },
       refuseBanned: (userId) =>
         refuseBanned(isolate.bans, app.config.sdkAppId, userId, {
-          kv: c.env.ADMINS,
+          store: kvStore(c.env.ADMINS),
           waitUntil: waitUntilOf(c),
           nowMs: c.var.nowMs,
         }),

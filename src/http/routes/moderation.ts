@@ -27,6 +27,7 @@ import {
 } from "../../bans/moderate.js";
 import { actorName, hasModeratorRole, type Moderator } from "../../bans/moderators.js";
 import type { LoadedApp } from "../../config/load.js";
+import { kvStore } from "../../shared/storage.js";
 import { kickUser } from "../../tencent/kick.js";
 import { chatTarget } from "../../tencent/target.js";
 import { readJson } from "../body.js";
@@ -126,7 +127,7 @@ async function authenticate(c: BrokerContext, app: LoadedApp): Promise<{ who: Mo
   }
   // A banned moderator moderates no more (not even to lift their own ban): issuance's ban lookup.
   await refuseBanned(c.var.isolate.bans, app.config.sdkAppId, caller.user.userId, {
-    kv: c.env.ADMINS,
+    store: kvStore(c.env.ADMINS),
     waitUntil: waitUntilOf(c),
     nowMs: c.var.nowMs,
   });
@@ -164,13 +165,13 @@ function moderationDeps(c: BrokerContext, app: LoadedApp): ModerationDeps {
       }
     : undefined;
   return {
-    kv: c.env.ADMINS,
+    store: kvStore(c.env.ADMINS),
     bans: isolate.bans,
     sdkAppId: app.config.sdkAppId,
     nowMs: c.var.nowMs,
     isAdmin: async (userId) => {
       const sets = await isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
-        kv: c.env.ADMINS,
+        store: kvStore(c.env.ADMINS),
         waitUntil: waitUntilOf(c),
         nowMs: c.var.nowMs,
       });

@@ -8,6 +8,7 @@ import { type AdminCache, createAdminCache } from "./admins/cache.js";
 import { foldUserId } from "./admins/set.js";
 import { type AdminSigCache, createAdminSigCache } from "./admins/sigs.js";
 import { createIdpKeySets, type IdpKeySets } from "./auth/idp.js";
+import { SITEVERIFY_TIMEOUT_MS, type TurnstileDeps } from "./auth/turnstile.js";
 import { BanCache } from "./bans/cache.js";
 import { type ConfigCache, createConfigCache } from "./config/load.js";
 import { createLimiter, type Limiter } from "./ratelimit/limiter.js";
@@ -41,6 +42,8 @@ export interface IsolateState {
   bans: BanCache;
   /** How the Chat REST client reaches Tencent. */
   chat: ChatClientDeps;
+  /** How Turnstile's siteverify is reached. */
+  turnstile: TurnstileDeps;
 }
 
 /** Shorter bounds make tests of staleness and timeouts fast; production uses the defaults. */
@@ -70,5 +73,6 @@ export function createIsolateState(options: IsolateOptions = {}): IsolateState {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       timeoutMs: options.chatTimeoutMs ?? CHAT_ATTEMPT_TIMEOUT_MS,
     },
+    turnstile: { fetch: (request) => fetch(request), timeoutMs: SITEVERIFY_TIMEOUT_MS },
   };
 }

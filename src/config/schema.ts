@@ -37,16 +37,33 @@ const CHAT_COMMANDS_MAX = 100;
 /** The claim name and value of a moderator role. */
 const ROLE_MAX_CHARS = 256;
 
-function isChatBaseUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
-  if (url.protocol === "https:") return true;
+/** Cloudflare Turnstile's siteverify endpoint (src/auth/turnstile.ts calls it). */
+export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+
+/** Plain http to a local fake, for tests only: 127.0.0.1 or localhost, with a port. */
+function isLoopbackWithPort(url: URL): boolean {
   return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port !== "";
+}
+
+function parsedUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function isChatBaseUrl(value: string): boolean {
+  const url = parsedUrl(value);
+  if (!url || url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
+  return url.protocol === "https:" || isLoopbackWithPort(url);
+}
+
+/** Cloudflare's siteverify, or (the same rule as chat.apiBaseUrl) a loopback fake with a port. */
+function isSiteverifyUrl(value: string): boolean {
+  const url = parsedUrl(value);
+  if (!url || url.username || url.password || url.search || url.hash) return false;
+  return value === SITEVERIFY_URL || isLoopbackWithPort(url);
 }
 
 /** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
@@ -268,6 +285,17 @@ function appFields() {
             hostnames: z.optional(z.array(nonEmpty())),
             /** When set, siteverify's `action` must equal it. */
             action: z.optional(nonEmpty()),
+            /** For local tests only: a loopback siteverify (http://127.0.0.1:PORT/...); default Cloudflare's. */
+            siteverifyUrl: z.optional(
+              z
+                .string()
+                .check(
+                  z.refine(
+                    isSiteverifyUrl,
+                    `must be ${SITEVERIFY_URL} (or, for local tests, http://127.0.0.1 or localhost with a port)`,
+                  ),
+                ),
+            ),
           }),
         ),
       }),

@@ -102,13 +102,17 @@ async function issuance<S extends z.ZodMiniType<IdentityRequest & { sdkAppId?: n
       reserveNewGuest: () => reserveNewGuest(c, app),
       verifyTurnstile: (token) => {
         const turnstile = app.config.guests.turnstile;
-        return verifyTurnstile({
-          secret: app.turnstileSecret as string,
-          token,
-          remoteIp: clientAddressTrusted(c) ? c.req.header("CF-Connecting-IP") : undefined,
-          hostnames: turnstile?.hostnames,
-          action: turnstile?.action,
-        });
+        return verifyTurnstile(
+          {
+            secret: app.turnstileSecret as string,
+            token,
+            remoteIp: clientAddressTrusted(c) ? c.req.header("CF-Connecting-IP") : undefined,
+            hostnames: turnstile?.hostnames,
+            action: turnstile?.action,
+            siteverifyUrl: turnstile?.siteverifyUrl,
+          },
+          isolate.turnstile,
+        );
       },
       refuseBanned: (userId) =>
         refuseBanned(isolate.bans, app.config.sdkAppId, userId, {

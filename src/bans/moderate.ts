@@ -14,7 +14,8 @@ import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import { BAN_REASON_MAX_CHARS, BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
+import { checkBanReason } from "./limits.js";
+import { BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
 
 /** How the kick went, as the answer shows it. */
 export interface KickReport {
@@ -62,11 +63,7 @@ export async function banUser(
       data: { field: "expiresAt" },
     });
   }
-  if (request.reason !== undefined && request.reason.length > BAN_REASON_MAX_CHARS) {
-    throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
-      data: { field: "reason" },
-    });
-  }
+  checkBanReason(request.reason);
   const existing = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
   // Every isolate keeps every ban in memory: refuse to grow past what it reads.
   const maxBans = deps.maxBans ?? BANS_MAX;

@@ -25,26 +25,28 @@
  *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
 
-import type { KeyValueStore } from "../shared/storage.js";
+import { type KeyValueStore, KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";
 import { BansError } from "./errors.js";
+import { checkBanReason } from "./limits.js";
+
+/** The bounds live in limits.ts; re-exported for the store's callers and tests. */
+export { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "./limits.js";
 
 const KEY_PREFIX = "bans/v1/";
 const MARKER_PREFIX = "bans-exist/v1/";
 /** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
 export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
-/** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
-export const BAN_REASON_MAX_CHARS = 200;
 /** KV's metadata limit, checked on the serialized metadata before the put. */
 const KV_METADATA_MAX_BYTES = 1024;
-/** A temporary ban's KV `expiration` must fit in a signed 32-bit integer (2038-01-19). */
-export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
 const BAN_ACTOR_MAX_CHARS = 80;
 /**
- * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
- * little earlier, so keep a margin.
+ * A ban's `expiration` is absolute: KV judges it by its own clock, against ours read earlier in the
+ * request (and maybe a little off), so KV's minimum plus this margin. The limiter's relative
+ * `expirationTtl` needs none: that is why two numbers remain.
  */
-export const KV_MIN_EXPIRATION_AHEAD_SECONDS = 90;
+const KV_EXPIRATION_CLOCK_MARGIN_SECONDS = 30;
+export const KV_MIN_EXPIRATION_AHEAD_SECONDS = KV_EXPIRATION_MIN_SECONDS + KV_EXPIRATION_CLOCK_MARGIN_SECONDS;
 
 export interface Ban {
   userId: string;
@@ -144,12 +146,13 @@ export async function writeBan(
   nowSeconds: number,
   stats: BanKvStats,
 ): Promise<void> {
+  checkBanReason(ban.reason);
   await markBansExist(store, sdkAppId, stats);
   stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,
     by: ban.bannedBy.slice(0, BAN_ACTOR_MAX_CHARS),
-    ...(ban.reason !== undefined ? { r: ban.reason.slice(0, BAN_REASON_MAX_CHARS) } : {}),
+    ...(ban.reason !== undefined ? { r: ban.reason } : {}),
     ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
   };
   if (new TextEncoder().encode(JSON.stringify(metadata)).byteLength > KV_METADATA_MAX_BYTES) {

@@ -28,10 +28,15 @@ const TICKET_LIFETIME_MIN_SECONDS = 60;
 const TICKET_LIFETIME_MAX_SECONDS = 30 * DAY_SECONDS;
 /** Labels (an app's name, an API key's name) in logs. */
 const LABEL_MAX_CHARS = 64;
+/** An API key's SHA-256, in hex. */
+const SHA256_HEX_CHARS = 64;
 /** Guest UserIDs are this prefix plus 16 random characters, within USERID_MAX_BYTES. */
 const GUEST_PREFIX_MAX_CHARS = 16;
+/** One of Tencent's Chat REST service or command names (tencent/chat.ts checks the same). */
+const CHAT_NAME_SOURCE = "[A-Za-z0-9_]{1,64}";
+export const CHAT_NAME = new RegExp(`^${CHAT_NAME_SOURCE}$`);
 /** "service/command" as Tencent names them. */
-const CHAT_COMMAND = /^[A-Za-z0-9_]{1,64}\/[A-Za-z0-9_]{1,64}$/;
+const CHAT_COMMAND = new RegExp(`^${CHAT_NAME_SOURCE}/${CHAT_NAME_SOURCE}$`);
 /** Per API key: least privilege means a short list. */
 const CHAT_COMMANDS_MAX = 100;
 /** The claim name and value of a moderator role. */
@@ -141,9 +146,21 @@ function issuerSchema() {
 function apiKeySchema() {
   return z.strictObject({
     /** Shown in audit logs; never the key itself. */
-    name: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, `letters, digits, _ . - (1 to ${LABEL_MAX_CHARS})`)),
+    name: z
+      .string()
+      .check(
+        z.regex(
+          new RegExp(`^[A-Za-z0-9_.-]{1,${LABEL_MAX_CHARS}}$`),
+          `letters, digits, _ . - (1 to ${LABEL_MAX_CHARS})`,
+        ),
+      ),
     /** Lowercase hex SHA-256 of the key (`npx usersig-broker hash-api-key`). */
-    sha256: z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters"), z.toLowerCase()),
+    sha256: z
+      .string()
+      .check(
+        z.regex(new RegExp(`^[0-9a-fA-F]{${SHA256_HEX_CHARS}}$`), `must be ${SHA256_HEX_CHARS} hex characters`),
+        z.toLowerCase(),
+      ),
     /** May name the UserID it wants a sig for (within the app's UserID rule, never an admin). */
     allowUserId: z._default(z.boolean(), false),
     /** May get admin identities' sigs from /v1/admin/usersig. */
@@ -262,7 +279,10 @@ function appFields() {
           z
             .string()
             .check(
-              z.regex(/^[A-Za-z0-9_-]{0,16}$/, `letters, digits, _ and - only, at most ${GUEST_PREFIX_MAX_CHARS}`),
+              z.regex(
+                new RegExp(`^[A-Za-z0-9_-]{0,${GUEST_PREFIX_MAX_CHARS}}$`),
+                `letters, digits, _ and - only, at most ${GUEST_PREFIX_MAX_CHARS}`,
+              ),
             ),
           "guest_",
         ),

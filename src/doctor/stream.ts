@@ -6,9 +6,7 @@
  * INFLATED_MAX_BYTES out.
  */
 
-import { bytesToToken } from "../usersig/base64.js";
-import { deflate } from "../usersig/deflate.js";
-import { limits } from "../usersig/index.js";
+import { jsonToToken, limits } from "../usersig/index.js";
 
 /** The bytes of the longest decodable prefix of a token in the UserSig alphabet (padding optional). */
 export function lenientTokenBytes(token: string): Uint8Array {
@@ -109,7 +107,7 @@ export async function checksumBytesPresent(bytes: Uint8Array, inflated: Uint8Arr
 
 /** The length, in characters, of the token the given JSON text deflates to (zlib's default level, like the core). */
 export async function tokenLengthOf(json: string): Promise<number> {
-  return bytesToToken(await deflate(new TextEncoder().encode(json))).length;
+  return (await jsonToToken(json)).length;
 }
 
 /** A signature-sized placeholder: 32 random-looking bytes compress like a real HMAC. */

@@ -12,15 +12,15 @@
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
-import { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "../bans/store.js";
+import { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "../bans/limits.js";
 import * as z from "../config/zod.js";
-import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
+import { hasControlCharacter, isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
 
 /** No lone surrogate, no C0 or C1 control character (nor DEL): text a moderator can read. */
 function isPlainText(text: string): boolean {
-  return text.isWellFormed() && !/[\u0000-\u001f\u007f-\u009f]/.test(text);
+  return text.isWellFormed() && !hasControlCharacter(text);
 }
 
 /** `build` runs once, on the first call; its result is kept. */

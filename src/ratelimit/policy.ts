@@ -10,11 +10,12 @@
  * names one policy: the most constraining one (the fewest requests left; on a tie, the later reset).
  */
 
+import { KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";
 import { SECOND_MS } from "../shared/units.js";
 import type { WindowPolicy } from "./config.js";
 
-/** KV refuses an `expirationTtl` below 60 seconds. */
-export const KV_EXPIRATION_TTL_MIN_SECONDS = 60;
+/** KV refuses an `expirationTtl` below this: relative to KV's own clock, so no margin is needed. */
+export const KV_EXPIRATION_TTL_MIN_SECONDS = KV_EXPIRATION_MIN_SECONDS;
 /**
  * A shard outlives its longest window by this much: clocks of isolates in different locations differ
  * by a little, and a shard written just before a window ends may still be listed by a laggard.

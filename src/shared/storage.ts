@@ -4,6 +4,9 @@
  * Must not add behaviour KV lacks (no compare-and-set, no read-your-writes elsewhere).
  */
 
+/** KV refuses a key that expires less than 60 s from now (`expirationTtl`, or `expiration` by KV's clock). */
+export const KV_EXPIRATION_MIN_SECONDS = 60;
+
 export interface StoredEntry {
   value: string;
   /** The key's metadata (KV: at most 1024 bytes of JSON), or null. */
@@ -36,8 +39,20 @@ export interface KeyValueStore {
   list(prefix: string, options: { limit: number; cursor?: string | undefined }): Promise<ListPage>;
 }
 
+/** The part of a Workers KV binding kvStore uses (so this file needs no Workers types). */
+interface KvBinding {
+  getWithMetadata(key: string): Promise<{ value: string | null; metadata: unknown }>;
+  put(key: string, value: string, options?: { metadata?: unknown; expiration?: number }): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(options: {
+    prefix: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ keys: { name: string; metadata?: unknown }[]; list_complete: boolean; cursor?: string }>;
+}
+
 /** The store over one Workers KV binding. */
-export function kvStore(kv: KVNamespace): KeyValueStore {
+export function kvStore(kv: KvBinding): KeyValueStore {
   return {
     async get(key) {
       const { value, metadata } = await kv.getWithMetadata(key);

@@ -24,6 +24,7 @@
  * - fetch, the randomness and the pause before the retry are injected (tests use fakes and no sleep).
  */
 
+import { CHAT_NAME } from "../config/schema.js";
 import { TencentError, type TencentFailure } from "./errors.js";
 
 /** One attempt may take this long: Tencent's own internal timeout (70169) answers well within it. */
@@ -55,9 +56,6 @@ const TRY_AGAIN_CODES: ReadonlySet<number> = new Set([60008, 70169, 70500]);
  * and rate limited: retry after a minute).
  */
 const SIG_INVALID_CODES: ReadonlySet<number> = new Set([70001, 70003, 70009]);
-
-/** Tencent's service and command names: lowercase letters, digits and underscores. */
-const NAME = /^[A-Za-z0-9_]{1,64}$/;
 
 export interface ChatTarget {
   /** An origin: one of Tencent's regional hosts, e.g. https://adminapisgp.im.qcloud.com. */
@@ -97,7 +95,7 @@ export interface ChatAnswer {
 }
 
 export function isValidChatName(name: string): boolean {
-  return NAME.test(name);
+  return CHAT_NAME.test(name);
 }
 
 /**

@@ -12,8 +12,10 @@ export { UserSigError, UserSigErrorCode } from "./errors.js";
 export * as limits from "./limits.js";
 export { Privilege, type PrivilegeName, privilegeNames } from "./privilege.js";
 export {
+  hasControlCharacter,
   isValidStrRoomId,
   isValidUserId,
+  jsonToToken,
   type SignOptions,
   type SignPrivateMapKeyInput,
   type SignUserSigInput,

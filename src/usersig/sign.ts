@@ -94,7 +94,11 @@ export async function signPrivateMapKey(
 
 async function sign(fields: SignedFields, secretKey: string): Promise<string> {
   const mac = await hmacSign(secretKey, encoder.encode(contentToSign(fields)));
-  const json = tokenJson(fields, bytesToBase64(mac));
+  return jsonToToken(tokenJson(fields, bytesToBase64(mac)));
+}
+
+/** The token a JSON text becomes: zlib (CompressionStream's level) in the UserSig alphabet. */
+export async function jsonToToken(json: string): Promise<string> {
   return bytesToToken(await deflate(encoder.encode(json)));
 }
 
@@ -102,13 +106,18 @@ async function sign(fields: SignedFields, secretKey: string): Promise<string> {
 // break the line structure of the signed content.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** Whether the text holds a C0 or C1 control character (DEL included): the one definition, the broker's too. */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTERS.test(text);
+}
+
 /** A UserID the core will sign: 1 to 32 bytes of well-formed UTF-8 without control characters. */
 export function isValidUserId(userId: unknown): userId is string {
   return (
     typeof userId === "string" &&
     userId.length > 0 &&
     userId.isWellFormed() &&
-    !CONTROL_CHARACTERS.test(userId) &&
+    !hasControlCharacter(userId) &&
     encoder.encode(userId).length <= USERID_MAX_BYTES
   );
 }

@@ -72,10 +72,14 @@ describe("store", () => {
     ]);
   });
 
-  it("bounds the reason so the metadata fits KV's 1024 bytes", async () => {
-    await writeBan(kv, APP, ban("long", { reason: "😀".repeat(600), bannedBy: "x".repeat(500) }), T0S, stats);
+  it("bounds the reason so the metadata fits KV's 1024 bytes: refused, never cut silently", async () => {
+    await expect(writeBan(kv, APP, ban("long", { reason: "😀".repeat(600) }), T0S, stats)).rejects.toMatchObject({
+      code: "BAN_REASON_TOO_LONG",
+    });
+    const longest = "😀".repeat(BAN_REASON_MAX_CHARS / 2); // BAN_REASON_MAX_CHARS UTF-16 units
+    await writeBan(kv, APP, ban("long", { reason: longest, bannedBy: "x".repeat(500) }), T0S, stats);
     const [stored] = await listBans(kv, APP, stats);
-    expect(stored?.reason?.length).toBe(BAN_REASON_MAX_CHARS);
+    expect(stored?.reason).toBe(longest);
     expect(stored?.bannedBy.length).toBeLessThanOrEqual(80);
   });
 

@@ -4,6 +4,7 @@ import type { LoadedApp, LoadedConfig } from "../config/load.js";
 import type { BrokerEnv } from "../env.js";
 import type { IsolateState } from "../isolate.js";
 import type { LimitCheck } from "../ratelimit/enforce.js";
+import type { Broker } from "../services/broker.js";
 import type { CallerKind } from "../shared/callers.js";
 import { SECOND_MS } from "../shared/units.js";
 
@@ -37,6 +38,8 @@ export type BrokerHono = {
     isolate: IsolateState;
     /** The request's clock, read once when it arrives: milliseconds since the epoch. */
     nowMs: number;
+    /** The service layer bound to this request (src/services/broker.ts): what routes call. */
+    broker: Broker;
     /** The whole broker's configuration (every app); `LoadedApp.config` is one app's. */
     brokerConfig: LoadedConfig;
     /** The app this request is for, once known (CORS reads it). */

@@ -412,7 +412,7 @@ export class IssueService {
   }
 
   userSig(app: LoadedApp, caller: Caller, body: UserSigRequest, hooks: IssueHooks): Promise<UserSigAnswer> {
-    return issueUserSig(this.#scope, app, caller, body, hooks);
+    return issueUserSig(this.#scope, { app, caller, body, hooks });
   }
 
   privateMapKey(
@@ -421,6 +421,6 @@ export class IssueService {
     body: PrivateMapKeyRequest,
     hooks: IssueHooks,
   ): Promise<PrivateMapKeyAnswer> {
-    return issuePrivateMapKey(this.#scope, app, caller, body, hooks);
+    return issuePrivateMapKey(this.#scope, { app, caller, body, hooks });
   }
 }

@@ -13,6 +13,10 @@ import { checkRoomAccess, clampLifetime, type PrivilegeInput, privilegeMask } fr
 import type { Keyring } from "../shared/keys.js";
 import { privilegeNames, signPrivateMapKey, signUserSig } from "../usersig/index.js";
 
+/** The answers, as the routes send them (their shapes for /openapi.json: src/http/responses.ts). */
+export type UserSigAnswer = Awaited<ReturnType<typeof issueUserSig>>;
+export type PrivateMapKeyAnswer = Awaited<ReturnType<typeof issuePrivateMapKey>>;
+
 export interface UserSigRequest extends IdentityRequest {
   expireSeconds?: number | undefined;
 }
@@ -41,28 +45,6 @@ export interface IssueHooks {
   note(fields: IssueNote): void;
 }
 
-export interface UserSigAnswer {
-  sdkAppId: number;
-  userId: string;
-  userSig: string;
-  expireSeconds: number;
-  expiresAt: number;
-  guestTicket?: string;
-  guestTicketExpiresAt?: number;
-}
-
-export interface PrivateMapKeyAnswer {
-  sdkAppId: number;
-  userId: string;
-  privateMapKey: string;
-  roomId?: number;
-  strRoomId?: string;
-  privileges: number;
-  privilegeNames: string[];
-  expireSeconds: number;
-  expiresAt: number;
-}
-
 /** What the issuance takes from the request's broker (src/services/broker.ts). */
 export interface IssueScope {
   nowSeconds: number;
@@ -71,13 +53,15 @@ export interface IssueScope {
   refuseBanned(app: LoadedApp, userId: string): Promise<void>;
 }
 
-export async function issueUserSig(
-  scope: IssueScope,
-  app: LoadedApp,
-  caller: Caller,
-  body: UserSigRequest,
-  hooks: IssueHooks,
-): Promise<UserSigAnswer> {
+/** One public issuance: the app, the authenticated caller, the parsed body, the HTTP layer's hooks. */
+export interface Issuance<B> {
+  app: LoadedApp;
+  caller: Caller;
+  body: B;
+  hooks: IssueHooks;
+}
+
+export async function issueUserSig(scope: IssueScope, { app, caller, body, hooks }: Issuance<UserSigRequest>) {
   const identity = await identityOf(scope, app, caller, body, hooks, true);
   const now = scope.nowSeconds;
   const expireSeconds = clampLifetime(identity.lifetime, body.expireSeconds);
@@ -101,11 +85,8 @@ export async function issueUserSig(
 
 export async function issuePrivateMapKey(
   scope: IssueScope,
-  app: LoadedApp,
-  caller: Caller,
-  body: PrivateMapKeyRequest,
-  hooks: IssueHooks,
-): Promise<PrivateMapKeyAnswer> {
+  { app, caller, body, hooks }: Issuance<PrivateMapKeyRequest>,
+) {
   const identity = await identityOf(scope, app, caller, body, hooks, false);
   const now = scope.nowSeconds;
   const room = (body.roomId ?? body.strRoomId) as number | string;

@@ -30,7 +30,7 @@ import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 const BROWSER_ROUTES: [string, string[]][] = [
   ["/v1/usersig", ["POST"]],
   ["/v1/privatemapkey", ["POST"]],
-  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts.
+  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts and src/bans/moderators.ts.
   ["/v1/admin/apps/:sdkAppId/bans", ["GET"]],
   ["/v1/admin/apps/:sdkAppId/bans/:userId", ["PUT", "DELETE"]],
   ["/v1/admin/apps/:sdkAppId/users/:userId/kick", ["POST"]],

@@ -6,7 +6,6 @@ import type { IsolateState } from "../isolate.js";
 import type { LimitCheck } from "../ratelimit/enforce.js";
 import type { Broker } from "../services/broker.js";
 import type { CallerKind } from "../shared/callers.js";
-import { SECOND_MS } from "../shared/units.js";
 
 /** What the audit line of this request says, filled in as the request is decided. */
 export interface AuditRecord {
@@ -51,11 +50,6 @@ export type BrokerHono = {
 };
 
 export type BrokerContext = Context<BrokerHono>;
-
-/** Unix seconds of the request's clock. */
-export function nowSeconds(c: BrokerContext): number {
-  return Math.floor(c.var.nowMs / SECOND_MS);
-}
 
 /** ExecutionContext.waitUntil, or nothing when there is none (app.request() in a script). */
 export function waitUntilOf(c: BrokerContext): (promise: Promise<unknown>) => void {

@@ -8,14 +8,9 @@
  * a sig or a key. A broken configuration is logged and the tick does nothing.
  */
 
-import { isAdminLike } from "./admins/set.js";
-import { type RekickApp, rekickRecentBans } from "./bans/rekick.js";
 import type { BrokerEnv } from "./env.js";
 import type { IsolateState } from "./isolate.js";
-import { kvStore } from "./shared/storage.js";
-import { unixSeconds } from "./shared/units.js";
-import { kickUser } from "./tencent/kick.js";
-import { chatTarget } from "./tencent/target.js";
+import { createBroker } from "./services/broker.js";
 
 export async function rekickTick(
   state: IsolateState,
@@ -27,26 +22,8 @@ export async function rekickTick(
     console.error(JSON.stringify({ event: "rekick", outcome: "config_error", code: loaded.error.code }));
     return;
   }
-  const nowMs = state.clock();
-  const apps: RekickApp[] = [];
-  for (const app of loaded.config.apps.values()) {
-    const target = chatTarget(app, state.adminSigs, unixSeconds(nowMs));
-    if (!target) continue;
-    apps.push({
-      sdkAppId: app.config.sdkAppId,
-      kick: (userId) => kickUser(target, userId, state.chat),
-      isAdmin: async (userId) =>
-        isAdminLike(
-          userId,
-          await state.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
-            store: kvStore(env.ADMINS),
-            waitUntil,
-            nowMs,
-          }),
-        ),
-    });
-  }
-  if (apps.length === 0) return;
-  const summaries = await rekickRecentBans(apps, { store: kvStore(env.ADMINS), nowMs, stats: state.bans.kvStats });
+  // The same service layer as a request's, bound to this tick's clock.
+  const broker = createBroker({ state, env, nowMs: state.clock(), waitUntil });
+  const summaries = await broker.bans.rekick(loaded.config);
   for (const summary of summaries) console.log(JSON.stringify(summary));
 }

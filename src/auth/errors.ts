@@ -3,7 +3,13 @@ import { BrokerError, type Challenge } from "../shared/errors.js";
 
 export type AuthErrorCode =
   /** Missing or invalid credentials: the caller learns no more than that (the reason is logged). */
-  "UNAUTHORIZED" | "IDP_UNAVAILABLE" | "USERID_CLAIM_MISSING" | "TURNSTILE_FAILED" | "TURNSTILE_UNAVAILABLE";
+  | "UNAUTHORIZED"
+  | "IDP_UNAVAILABLE"
+  | "USERID_CLAIM_MISSING"
+  | "TURNSTILE_FAILED"
+  | "TURNSTILE_UNAVAILABLE"
+  /** ADMIN_API_TOKEN is unset or not acceptable (operator.ts): the operator API is off. */
+  | "OPERATOR_API_DISABLED";
 
 export class AuthError extends BrokerError<AuthErrorCode> {
   override readonly name = "AuthError";

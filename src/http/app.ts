@@ -2,15 +2,16 @@
  * The Hono app: middleware, routes, and the single place where errors become problem responses
  * (problem.ts holds the table).
  *
- * A request's path through it: requestId → isolate state and clock → (GET /, /openapi.json) →
+ * A request's path through it: requestId → isolate state, clock and services → (GET /, /openapi.json) →
  * config → audit → CORS → body cap → rate-limit headers → the route → notFound / onError.
  */
 
 import { Hono } from "hono";
 import { createIsolateState, type IsolateState } from "../isolate.js";
+import { createBroker } from "../services/broker.js";
 import { auditLine, writeAudit } from "./audit.js";
 import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
-import type { BrokerHono } from "./context.js";
+import { type BrokerHono, waitUntilOf } from "./context.js";
 import { preflight, publicCors } from "./cors.js";
 import { RequestError } from "./errors.js";
 import { openApiResponse } from "./openapi.js";
@@ -29,7 +30,7 @@ import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 const BROWSER_ROUTES: [string, string[]][] = [
   ["/v1/usersig", ["POST"]],
   ["/v1/privatemapkey", ["POST"]],
-  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts.
+  // A single-page app's moderators (IdP users with the moderator role): see routes/moderation.ts and src/bans/moderators.ts.
   ["/v1/admin/apps/:sdkAppId/bans", ["GET"]],
   ["/v1/admin/apps/:sdkAppId/bans/:userId", ["PUT", "DELETE"]],
   ["/v1/admin/apps/:sdkAppId/users/:userId/kick", ["POST"]],
@@ -48,10 +49,13 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     c.res.headers.set("X-Request-Id", id);
   });
 
-  // The clock is read here, once per request; everything below uses c.var.nowMs.
+  // The clock is read here, once per request; everything below uses c.var.nowMs. The service layer
+  // is bound here, once, to the request's env, clock and waitUntil (each service made on first use).
   app.use(async function isolate(c, next) {
+    const nowMs = state.clock();
     c.set("isolate", state);
-    c.set("nowMs", state.clock());
+    c.set("nowMs", nowMs);
+    c.set("broker", createBroker({ state, env: c.env, nowMs, waitUntil: waitUntilOf(c) }));
     await next();
   });
 

@@ -4,8 +4,8 @@ import type { LoadedApp, LoadedConfig } from "../config/load.js";
 import type { BrokerEnv } from "../env.js";
 import type { IsolateState } from "../isolate.js";
 import type { LimitCheck } from "../ratelimit/enforce.js";
+import type { Broker } from "../services/broker.js";
 import type { CallerKind } from "../shared/callers.js";
-import { SECOND_MS } from "../shared/units.js";
 
 /** What the audit line of this request says, filled in as the request is decided. */
 export interface AuditRecord {
@@ -37,6 +37,8 @@ export type BrokerHono = {
     isolate: IsolateState;
     /** The request's clock, read once when it arrives: milliseconds since the epoch. */
     nowMs: number;
+    /** The service layer bound to this request (src/services/broker.ts): what routes call. */
+    broker: Broker;
     /** The whole broker's configuration (every app); `LoadedApp.config` is one app's. */
     brokerConfig: LoadedConfig;
     /** The app this request is for, once known (CORS reads it). */
@@ -48,11 +50,6 @@ export type BrokerHono = {
 };
 
 export type BrokerContext = Context<BrokerHono>;
-
-/** Unix seconds of the request's clock. */
-export function nowSeconds(c: BrokerContext): number {
-  return Math.floor(c.var.nowMs / SECOND_MS);
-}
 
 /** ExecutionContext.waitUntil, or nothing when there is none (app.request() in a script). */
 export function waitUntilOf(c: BrokerContext): (promise: Promise<unknown>) => void {

@@ -1,6 +1,6 @@
 /** Failures the HTTP layer finds itself: the request's shape, its route, its origin. */
 import { BrokerError } from "../shared/errors.js";
-import type { UserSigError, UserSigErrorCode } from "../usersig/index.js";
+import { UserSigError, type UserSigErrorCode } from "../usersig/index.js";
 
 export type RequestErrorCode =
   | "BAD_REQUEST"
@@ -12,7 +12,6 @@ export type RequestErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "UNKNOWN_SDKAPPID"
   | "ORIGIN_NOT_ALLOWED"
-  | "OPERATOR_API_DISABLED"
   /** Not a domain failure: a bug. onError answers it with a fixed body and logs only its class. */
   | "INTERNAL";
 
@@ -42,4 +41,9 @@ export class TokenInvalidError extends BrokerError<UserSigErrorCode> {
   constructor(error: UserSigError) {
     super(error.code, error.message, { reason: `usersig: ${error.code}` });
   }
+}
+
+/** A `.catch` for POST /v1/verify: the core's UserSigError as TokenInvalidError; anything else passes through. */
+export function tokenInvalid(error: unknown): never {
+  throw error instanceof UserSigError ? new TokenInvalidError(error) : error;
 }

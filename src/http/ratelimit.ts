@@ -6,7 +6,6 @@
  * - `reserveNewGuest(c, app)`: the app-wide budget of new guest identities (ratelimit/enforce.ts).
  * - `rateLimitHeaders()`: sets RateLimit-Policy and RateLimit on every response after the check,
  *   errors included; the check is kept in the request's context (`c.var.rateLimit`).
- * - `rateLimitSnapshot(c)`: this isolate's counters, for GET /v1/admin/stats.
  *
  * Subjects: the UserID for IdP users, the key name for API keys, and for guests the client address
  * from CF-Connecting-IP (IPv6 per /64) when it can be trusted (see clientAddressTrusted).
@@ -58,15 +57,6 @@ export function rateLimitHeaders(): MiddlewareHandler<BrokerHono> {
     if (!check) return;
     c.res.headers.set("RateLimit-Policy", check.policyField);
     c.res.headers.set("RateLimit", check.limitField);
-  };
-}
-
-export function rateLimitSnapshot(c: BrokerContext) {
-  const { limiter, rateLimitKv, requests } = c.var.isolate;
-  return {
-    isolate: limiter.isolateId(),
-    requests: requests.count,
-    rateLimit: { entries: limiter.entryCount(), decisions: { ...limiter.stats }, kv: { ...rateLimitKv } },
   };
 }
 

@@ -86,28 +86,32 @@ function packageAllowed(part: Part, specifier: string): boolean {
   );
 }
 
-/** Every import that the table does not allow, as "file: specifier (part -> part)". */
-function violations(files: string[]): string[] {
+/** Every import of `file` (its text) that the table does not allow, as "file: specifier (part -> part)". */
+function violationsOf(file: string, text: string): string[] {
+  const part = partOf(file);
+  if (!part) return [`${file}: belongs to no part of the table`];
   const found: string[] = [];
-  for (const file of files) {
-    const part = partOf(file);
-    if (!part) {
-      found.push(`${file}: belongs to no part of the table`);
+  for (const specifier of importsOf(text)) {
+    if (!specifier.startsWith(".")) {
+      if (!packageAllowed(part, specifier)) found.push(`${file}: ${specifier} (package not allowed in ${part.name})`);
       continue;
     }
-    for (const specifier of importsOf(readFileSync(join(root, file), "utf8"))) {
-      if (!specifier.startsWith(".")) {
-        if (!packageAllowed(part, specifier)) found.push(`${file}: ${specifier} (package not allowed in ${part.name})`);
-        continue;
-      }
-      const target = partOf(resolve(file, specifier));
-      if (!target) found.push(`${file}: ${specifier} (outside every part)`);
-      else if (target !== part && !part.parts.has(target.name)) {
-        found.push(`${file}: ${specifier} (${part.name} -> ${target.name})`);
-      }
+    const target = partOf(resolve(file, specifier));
+    if (!target) found.push(`${file}: ${specifier} (outside every part)`);
+    else if (target !== part && !part.parts.has(target.name)) {
+      found.push(`${file}: ${specifier} (${part.name} -> ${target.name})`);
     }
   }
   return found;
+}
+
+function violations(files: string[]): string[] {
+  return files.flatMap((file) => violationsOf(file, readFileSync(join(root, file), "utf8")));
+}
+
+/** The parts that make up src/http/ (the app, its helpers, schemas and routes). */
+function isWebPart(part: Part): boolean {
+  return part.where.length > 0 && part.where.every((where) => where.startsWith("src/http/"));
 }
 
 const files = sourceFiles("src");
@@ -127,16 +131,57 @@ describe("architecture (docs/architecture.md)", () => {
 
   it("the rules that never bend are in the table", () => {
     const part = (name: string) => table.find((p) => p.name === name) as Part;
+    const web = new Set(table.filter(isWebPart).map((p) => p.name));
+    expect([...web].sort()).toEqual(["helpers", "http", "routes", "schemas"]);
     // Only src/http (and the entry) may import hono or src/http.
     for (const p of table) {
-      if (p.name === "http") continue;
+      if (web.has(p.name)) continue;
       expect(p.packages, p.name).not.toContain("hono");
-      if (p.name !== "entry") expect([...p.parts], p.name).not.toContain("http");
+      if (p.name !== "entry")
+        expect(
+          [...p.parts].filter((name) => web.has(name)),
+          p.name,
+        ).toEqual([]);
     }
+    // A route imports only the service layer, the HTTP helpers, the schemas and hono; no helper
+    // or schema imports a route or the app; the service layer nothing of the web layer.
+    expect([...part("routes").parts].sort()).toEqual(["helpers", "schemas", "services"]);
+    expect(part("routes").packages).toEqual(["hono"]);
+    for (const name of ["helpers", "schemas"]) {
+      expect(
+        [...part(name).parts].filter((p) => p === "routes" || p === "http"),
+        name,
+      ).toEqual([]);
+    }
+    expect(part("services").packages).toEqual([]);
+    // Every route file is in the routes part, and the helpers the table names exist.
+    for (const file of files.filter((f) => f.startsWith("src/http/routes/"))) expect(partOf(file)?.name).toBe("routes");
+    for (const where of [...part("helpers").where, ...part("schemas").where]) expect(files, where).toContain(where);
     // The core imports nothing outside itself; the client nothing of the server.
     expect(part("core").parts.size + part("core").packages.length).toBe(0);
     expect([...part("client").parts].filter((name) => name !== "core")).toEqual([]);
     expect(part("client").packages).toEqual([]);
+  });
+
+  it("catches a route that imports a rule's part instead of the service layer", () => {
+    const route = "src/http/routes/chat.ts";
+    expect(violationsOf(route, 'import { authorizeChatCommand } from "../../tencent/gateway.js";')).toEqual([
+      `${route}: ../../tencent/gateway.js (routes -> tencent)`,
+    ]);
+    expect(violationsOf(route, 'import type { AdminSet } from "../../admins/set.js";')).toHaveLength(1);
+    expect(violationsOf(route, 'import { createApp } from "../app.js";')).toEqual([
+      `${route}: ../app.js (routes -> http)`,
+    ]);
+    expect(violationsOf(route, 'import { z } from "zod";')).toHaveLength(1);
+    expect(
+      violationsOf(
+        route,
+        'import { Hono } from "hono";\nimport type { LoadedApp } from "../../services/broker.js";\nimport { readJson } from "../body.js";\nimport { banRequest } from "../schemas.js";',
+      ),
+    ).toEqual([]);
+    expect(violationsOf("src/services/broker.ts", 'import type { BrokerContext } from "../http/context.js";')).toEqual([
+      "src/services/broker.ts: ../http/context.js (services -> helpers)",
+    ]);
   });
 
   it("catches a forbidden import (the check can fail)", () => {
@@ -148,7 +193,8 @@ describe("architecture (docs/architecture.md)", () => {
       "./y.js",
     ]);
     const target = partOf(resolve("src/auth/idp.ts", "../http/context.js"));
-    expect(target?.name).toBe("http");
-    expect(auth.parts.has("http")).toBe(false);
+    expect(target?.name).toBe("helpers");
+    expect(auth.parts.has("helpers")).toBe(false);
+    expect(violationsOf("src/auth/idp.ts", 'import type { BrokerContext } from "../http/context.js";')).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * POST /v1/chat/{service}/{command}[?sdkAppId=…]: a least-privilege gateway to Tencent Chat's REST
- * API. An API key may call exactly the "service/command" names its `chatCommands` lists; the JSON
+ * API. An API key may call exactly the "service/command" names its `chatCommands` lists (the rule:
+ * src/tencent/gateway.ts); the JSON
  * body (at most 64 KiB) is forwarded unchanged, as the app's admin identity, and Tencent's answer
  * comes back unchanged with 200 (ActionStatus FAIL included). Backends never hold the admin sig.
  *
@@ -10,13 +11,11 @@
  */
 
 import { Hono } from "hono";
-import { callChat, isValidChatName } from "../../tencent/chat.js";
-import { ChatError } from "../../tencent/errors.js";
-import { chatTarget } from "../../tencent/target.js";
 import { readJsonObjectText } from "../body.js";
 import { requireApiKey } from "../caller.js";
-import { type BrokerHono, nowSeconds } from "../context.js";
-import { badRequest, RequestError } from "../errors.js";
+import type { BrokerHono } from "../context.js";
+import { badRequest } from "../errors.js";
+import { pathChatCommand } from "../path.js";
 import { enforceRateLimit } from "../ratelimit.js";
 import { sdkAppId as sdkAppIdSchema } from "../schemas.js";
 import { pickApp } from "../select-app.js";
@@ -32,24 +31,14 @@ function queryAppId(raw: string | undefined): number | undefined {
 }
 
 chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
-  const service = c.req.param("service");
-  const command = c.req.param("command");
-  if (!isValidChatName(service) || !isValidChatName(command)) {
-    throw new RequestError("NOT_FOUND", "No such Chat REST command: letters, digits and underscores only.");
-  }
-  const name = `${service}/${command}`;
-  c.var.audit.chatCommand = name;
+  const { service, command } = pathChatCommand(c);
   const app = pickApp(c.var.brokerConfig, queryAppId(c.req.query("sdkAppId")));
   c.var.audit.app = app.config.sdkAppId;
   const key = await requireApiKey(c, app);
   await enforceRateLimit(c, app, "chat", { kind: "apiKey", key });
-  if (!key.chatCommands.includes(name)) {
-    throw new ChatError("CHAT_COMMAND_NOT_ALLOWED", `This API key may not call ${name} (chatCommands).`);
-  }
-  const target = chatTarget(app, c.var.isolate.adminSigs, nowSeconds(c));
-  if (!target) throw new ChatError("CHAT_NOT_CONFIGURED", "This app has no Chat REST API configured (chat).");
-  const body = await readJsonObjectText(c);
-  const answer = await callChat(target, service, command, body, c.var.isolate.chat);
+  // The allow-list (src/tencent/gateway.ts) and the app's Chat target, before the body is read.
+  const call = c.var.broker.gateway.open(app, key, service, command);
+  const answer = await call.forward(await readJsonObjectText(c));
   Object.assign(c.var.audit, { tencentErrorCode: answer.errorCode, outcome: "forwarded" });
   return new Response(answer.text, {
     status: 200,

@@ -15,7 +15,6 @@
  */
 
 import { Hono } from "hono";
-import { inspectorEnabled } from "../../inspector/switch.js";
 import { fetchAsset } from "../assets.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { RequestError } from "../errors.js";
@@ -51,15 +50,6 @@ const COMMON_HEADERS = {
   "Cache-Control": "no-cache",
 };
 
-function turnstileEnabled(c: BrokerContext): boolean {
-  const loaded = c.var.isolate.config.load(c.env);
-  if (!loaded.ok) return false;
-  for (const app of loaded.config.apps.values()) {
-    if (app.config.guests.enabled && app.config.guests.turnstile) return true;
-  }
-  return false;
-}
-
 async function serve(
   c: BrokerContext,
   file: string,
@@ -67,7 +57,7 @@ async function serve(
   extra: Record<string, string> = {},
   etagOf: (assetEtag: string) => string = (etag) => etag,
 ) {
-  if (!inspectorEnabled(c.env.BROKER_CONFIG)) {
+  if (!c.var.broker.inspector().enabled) {
     return problemResponse(toProblem(new RequestError("NOT_FOUND", "No such route.")), c.get("requestId"));
   }
   const asset = await fetchAsset(c, `/inspector/${file}`);
@@ -93,7 +83,7 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 inspectorRoutes.get("/", (c) => {
-  const turnstile = turnstileEnabled(c);
+  const { turnstile } = c.var.broker.inspector();
   return serve(
     c,
     "index.html",

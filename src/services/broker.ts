@@ -1,0 +1,429 @@
+/**
+ * The request-scoped service layer: the isolate's caches bound, once, to this request's `env`, clock
+ * and `waitUntil`. Built by one middleware per request (src/http/app.ts, `c.var.broker`) and by
+ * the Cron tick (src/scheduled.ts). No rule lives here, only wiring: each rule is in its part (see
+ * docs/architecture.md, "Where each rule lives"). Cheap to build: every service is made on first use.
+ */
+
+import { type AdminsList, addAdmin, listAdmins, removeAdmin, replaceAdmins } from "../admins/edit.js";
+import { type AdminSet, isAdminLike } from "../admins/set.js";
+import { readRuntimeAdmins, writeRuntimeAdmins } from "../admins/store.js";
+import type { Caller } from "../auth/caller.js";
+import { authenticateOperator, presentsOperatorToken } from "../auth/operator.js";
+import {
+  type BanRequest,
+  type BanResult,
+  bansInForce,
+  banUser,
+  type KickReport,
+  kickOnly,
+  type ModerationDeps,
+  refuseBanned,
+  unbanUser,
+} from "../bans/moderate.js";
+import { type Admitted, admitModerator } from "../bans/moderators.js";
+import { type RekickApp, type RekickSummary, rekickRecentBans } from "../bans/rekick.js";
+import type { Ban } from "../bans/store.js";
+import type { LoadedApp, LoadedConfig } from "../config/load.js";
+import type { ApiKeyConfig } from "../config/schema.js";
+import type { BrokerEnv } from "../env.js";
+import { inspectorEnabled } from "../inspector/switch.js";
+import type { IsolateState } from "../isolate.js";
+import { type IssuedAdminSig, issueAdminSig } from "../issue/admin-sig.js";
+import { type KeyValueStore, kvStore } from "../shared/storage.js";
+import { SECOND_MS } from "../shared/units.js";
+import { type ChatAnswer, callChat } from "../tencent/chat.js";
+import { authorizeChatCommand, requireChatTarget } from "../tencent/gateway.js";
+import { kickUser } from "../tencent/kick.js";
+import { chatTarget } from "../tencent/target.js";
+import { privilegeNames, verifyUserSig } from "../usersig/index.js";
+import {
+  type IssueHooks,
+  issuePrivateMapKey,
+  issueUserSig,
+  type PrivateMapKeyAnswer,
+  type PrivateMapKeyRequest,
+  type UserSigAnswer,
+  type UserSigRequest,
+} from "./issue.js";
+
+export type { LoadedApp, LoadedConfig } from "../config/load.js";
+export type { ApiKeyConfig } from "../config/schema.js";
+export type * from "./issue.js";
+export type { Caller };
+
+/** What one request (or one Cron tick) binds the isolate's state to. */
+export interface BrokerScope {
+  state: IsolateState;
+  env: BrokerEnv;
+  /** The request's clock, read once: milliseconds since the epoch. */
+  nowMs: number;
+  /** Keeps background work (a cache refresh) alive after the answer (ExecutionContext.waitUntil). */
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+/** Told when a moderation call reaches Tencent (the audit line names the command, never its URL). */
+export interface KickHooks {
+  onKick?: (chatCommand: string) => void;
+}
+
+export function createBroker(scope: BrokerScope): Broker {
+  return new Broker(scope);
+}
+
+export class Broker {
+  readonly nowMs: number;
+  /** Unix seconds of the same clock reading. */
+  readonly nowSeconds: number;
+  readonly #scope: BrokerScope;
+  #admins: AdminsService | undefined;
+  #bans: BansService | undefined;
+  #operator: OperatorService | undefined;
+  #moderation: ModerationService | undefined;
+  #gateway: GatewayService | undefined;
+  #issue: IssueService | undefined;
+  #inspector: { enabled: boolean; turnstile: boolean } | undefined;
+
+  constructor(scope: BrokerScope) {
+    this.#scope = scope;
+    this.nowMs = scope.nowMs;
+    this.nowSeconds = Math.floor(scope.nowMs / SECOND_MS);
+  }
+
+  get admins(): AdminsService {
+    this.#admins ??= new AdminsService(this.#scope, this.nowSeconds);
+    return this.#admins;
+  }
+
+  get bans(): BansService {
+    this.#bans ??= new BansService(this.#scope, this.admins, this.nowSeconds);
+    return this.#bans;
+  }
+
+  get operator(): OperatorService {
+    this.#operator ??= new OperatorService(this.#scope);
+    return this.#operator;
+  }
+
+  get moderation(): ModerationService {
+    this.#moderation ??= new ModerationService(this.operator, this.bans);
+    return this.#moderation;
+  }
+
+  get gateway(): GatewayService {
+    this.#gateway ??= new GatewayService(this.#scope, this.nowSeconds);
+    return this.#gateway;
+  }
+
+  get issue(): IssueService {
+    this.#issue ??= new IssueService(this.#scope, this.admins, this.bans, this.nowSeconds);
+    return this.#issue;
+  }
+
+  /**
+   * POST /v1/verify: what a valid UserSig says (its privileges named), or the core's UserSigError
+   * saying why it is not valid.
+   */
+  async verify(app: LoadedApp, userSig: string, userId: string | undefined) {
+    const decoded = await verifyUserSig(userSig, {
+      sdkAppId: app.config.sdkAppId,
+      secretKey: app.secretKey,
+      now: this.nowSeconds,
+      ...(userId !== undefined ? { userId } : {}),
+    });
+    const { userBuf: _userBuf, privateMap, ...fields } = decoded;
+    return {
+      valid: true as const,
+      ...fields,
+      ...(privateMap ? { privateMap: { ...privateMap, privilegeNames: privilegeNames(privateMap.privileges) } } : {}),
+    };
+  }
+
+  /** Whether the inspector page is served, and whether its CSP must let Turnstile in. */
+  inspector(): { enabled: boolean; turnstile: boolean } {
+    this.#inspector ??= this.#inspectorSwitches();
+    return this.#inspector;
+  }
+
+  #inspectorSwitches(): { enabled: boolean; turnstile: boolean } {
+    const { state, env } = this.#scope;
+    if (!inspectorEnabled(env.BROKER_CONFIG)) return { enabled: false, turnstile: false };
+    const loaded = state.config.load(env);
+    if (!loaded.ok) return { enabled: true, turnstile: false };
+    for (const app of loaded.config.apps.values()) {
+      if (app.config.guests.enabled && app.config.guests.turnstile) return { enabled: true, turnstile: true };
+    }
+    return { enabled: true, turnstile: false };
+  }
+
+  /** This isolate's counters (GET /v1/admin/stats; what `npm run bench` reads). */
+  stats() {
+    const { limiter, rateLimitKv, requests, admins, bans } = this.#scope.state;
+    return {
+      isolate: limiter.isolateId(),
+      requests: requests.count,
+      rateLimit: { entries: limiter.entryCount(), decisions: { ...limiter.stats }, kv: { ...rateLimitKv } },
+      admins: { kv: { ...admins.kvStats } },
+      bans: { kv: { ...bans.kvStats } },
+    };
+  }
+}
+
+/** Admin identities: the guard's sets, the operator's edits, admin sigs. */
+export class AdminsService {
+  readonly #scope: BrokerScope;
+  readonly #nowSeconds: number;
+  #deps: { store: KeyValueStore; waitUntil: (promise: Promise<unknown>) => void; nowMs: number } | undefined;
+
+  constructor(scope: BrokerScope, nowSeconds: number) {
+    this.#scope = scope;
+    this.#nowSeconds = nowSeconds;
+  }
+
+  /** The one place the admin cache is bound to this request (KV namespace, clock, waitUntil). */
+  get #cacheDeps() {
+    const { env, waitUntil, nowMs } = this.#scope;
+    this.#deps ??= { store: kvStore(env.ADMINS), waitUntil, nowMs };
+    return this.#deps;
+  }
+
+  /** The config admins and the runtime admins, for the admin guard (no KV read when warm). */
+  setsFor(app: LoadedApp): Promise<readonly AdminSet[]> {
+    return this.#scope.state.admins.adminSets(app.config.sdkAppId, app.configAdmins, this.#cacheDeps);
+  }
+
+  /** Whether `userId`, or a case or compatibility variant of it, is an admin identity of the app. */
+  async isAdmin(app: LoadedApp, userId: string): Promise<boolean> {
+    return isAdminLike(userId, await this.setsFor(app));
+  }
+
+  list(app: LoadedApp): Promise<AdminsList> {
+    return listAdmins(app, this.#editDeps(app));
+  }
+
+  replace(app: LoadedApp, userIds: readonly string[]): Promise<AdminsList> {
+    return replaceAdmins(app, userIds, this.#editDeps(app));
+  }
+
+  add(app: LoadedApp, userId: string): Promise<{ list: AdminsList; added: boolean }> {
+    return addAdmin(app, userId, this.#editDeps(app));
+  }
+
+  remove(app: LoadedApp, userId: string): Promise<void> {
+    return removeAdmin(app, userId, this.#editDeps(app));
+  }
+
+  /** POST /v1/admin/usersig: an admin identity's sig for an API key with allowAdmin. */
+  sig(app: LoadedApp, key: ApiKeyConfig, userId: string | undefined): Promise<IssuedAdminSig> {
+    const { state } = this.#scope;
+    const sdkAppId = app.config.sdkAppId;
+    return issueAdminSig(key, app, userId, {
+      runtimeAdmins: () => state.admins.runtimeAdmins(sdkAppId, this.#cacheDeps),
+      sign: (id) =>
+        state.adminSigs.get(
+          { sdkAppId, secretKey: app.secretKey, lifetimeSeconds: app.config.lifetimes.adminSeconds },
+          id,
+          this.#nowSeconds,
+        ),
+    });
+  }
+
+  #editDeps(app: LoadedApp) {
+    const { state, env, nowMs } = this.#scope;
+    const sdkAppId = app.config.sdkAppId;
+    const stats = state.admins.kvStats;
+    const store = kvStore(env.ADMINS);
+    return {
+      read: () => readRuntimeAdmins(store, sdkAppId, stats),
+      write: (userIds: string[]) => writeRuntimeAdmins(store, sdkAppId, userIds, stats, nowMs),
+      remember: (userIds: string[]) => state.admins.setRuntimeAdmins(sdkAppId, userIds, nowMs),
+      forgetSig: (userId: string) => state.adminSigs.forget(sdkAppId, userId),
+    };
+  }
+}
+
+/** Bans: issuance's lookup, the moderation calls, the Cron tick's re-kick. */
+export class BansService {
+  readonly #scope: BrokerScope;
+  readonly #admins: AdminsService;
+  readonly #nowSeconds: number;
+  #lookup: { store: KeyValueStore; waitUntil: (promise: Promise<unknown>) => void; nowMs: number } | undefined;
+
+  constructor(scope: BrokerScope, admins: AdminsService, nowSeconds: number) {
+    this.#scope = scope;
+    this.#admins = admins;
+    this.#nowSeconds = nowSeconds;
+  }
+
+  /** Throws USER_BANNED when the app has banned `userId` or a variant of it (no KV read when warm). */
+  refuse(app: LoadedApp, userId: string): Promise<void> {
+    const { state, env, waitUntil, nowMs } = this.#scope;
+    this.#lookup ??= { store: kvStore(env.ADMINS), waitUntil, nowMs };
+    return refuseBanned(state.bans, app.config.sdkAppId, userId, this.#lookup);
+  }
+
+  ban(app: LoadedApp, userId: string, request: BanRequest, actor: string, hooks: KickHooks = {}): Promise<BanResult> {
+    return banUser(userId, request, actor, this.#deps(app, hooks));
+  }
+
+  unban(app: LoadedApp, userId: string): Promise<void> {
+    return unbanUser(userId, this.#deps(app, {}));
+  }
+
+  list(app: LoadedApp): Promise<Ban[]> {
+    return bansInForce(this.#deps(app, {}));
+  }
+
+  kick(app: LoadedApp, userId: string, hooks: KickHooks = {}): Promise<KickReport> {
+    return kickOnly(userId, this.#deps(app, hooks));
+  }
+
+  /** The Cron tick: kicks again, at Tencent, every recent ban of every app with `chat`. */
+  async rekick(config: LoadedConfig): Promise<RekickSummary[]> {
+    const { state, env, nowMs } = this.#scope;
+    const apps: RekickApp[] = [];
+    for (const app of config.apps.values()) {
+      const kick = this.#kicker(app, {});
+      if (!kick) continue;
+      apps.push({ sdkAppId: app.config.sdkAppId, kick, isAdmin: (userId) => this.#admins.isAdmin(app, userId) });
+    }
+    if (apps.length === 0) return [];
+    return rekickRecentBans(apps, { store: kvStore(env.ADMINS), nowMs, stats: state.bans.kvStats });
+  }
+
+  #deps(app: LoadedApp, hooks: KickHooks): ModerationDeps {
+    const { state, env, nowMs } = this.#scope;
+    return {
+      store: kvStore(env.ADMINS),
+      bans: state.bans,
+      sdkAppId: app.config.sdkAppId,
+      nowMs,
+      isAdmin: (userId) => this.#admins.isAdmin(app, userId),
+      kick: this.#kicker(app, hooks),
+    };
+  }
+
+  #kicker(app: LoadedApp, hooks: KickHooks) {
+    const { state } = this.#scope;
+    const target = chatTarget(app, state.adminSigs, this.#nowSeconds);
+    if (!target) return undefined;
+    return (userId: string) => {
+      hooks.onKick?.("im_open_login_svc/kick");
+      return kickUser(target, userId, state.chat);
+    };
+  }
+}
+
+/** The operator's token (ADMIN_API_TOKEN: src/auth/operator.ts). */
+export class OperatorService {
+  readonly #scope: BrokerScope;
+
+  constructor(scope: BrokerScope) {
+    this.#scope = scope;
+  }
+
+  /** 403 OPERATOR_API_DISABLED while the secret is unset or not acceptable, 401 without a token. */
+  authenticate(authorization: string | undefined): Promise<void> {
+    return authenticateOperator(this.#secret(), authorization);
+  }
+
+  /** Whether `authorization` carries one of the operator's tokens. */
+  presents(authorization: string | undefined): Promise<boolean> {
+    return presentsOperatorToken(this.#secret(), authorization);
+  }
+
+  /** ADMIN_API_TOKEN as the config loader read it (a placeholder is a CONFIG_ERROR there). */
+  #secret(): string | undefined {
+    const { state, env } = this.#scope;
+    const loaded = state.config.load(env);
+    if (!loaded.ok) throw loaded.error;
+    return loaded.config.operatorToken;
+  }
+}
+
+/** Who may moderate (src/bans/moderators.ts), with the operator's token and the ban lookup bound. */
+export class ModerationService {
+  readonly #operator: OperatorService;
+  readonly #bans: BansService;
+
+  constructor(operator: OperatorService, bans: BansService) {
+    this.#operator = operator;
+    this.#bans = bans;
+  }
+
+  /**
+   * The moderator of this request. `identify`: the caller from its API key or IdP token (the HTTP
+   * layer's, which fills the audit line); asked only when the bearer is not the operator's.
+   */
+  admit(
+    app: LoadedApp,
+    request: { hasApiKey: boolean; authorization: string | undefined; identify: () => Promise<Caller> },
+  ): Promise<Admitted<Caller>> {
+    return admitModerator(
+      {
+        hasApiKey: request.hasApiKey,
+        presentsOperatorToken: () => this.#operator.presents(request.authorization),
+        identify: request.identify,
+        refuseBanned: (userId) => this.#bans.refuse(app, userId),
+      },
+      app.config.moderation?.idpRole,
+    );
+  }
+}
+
+/** A gateway call that passed the allow-list, waiting for its body. */
+export interface GatewayCall {
+  forward(body: string): Promise<ChatAnswer>;
+}
+
+/** The Chat REST gateway: the allow-list (src/tencent/gateway.ts), then the call as the app's admin. */
+export class GatewayService {
+  readonly #scope: BrokerScope;
+  readonly #nowSeconds: number;
+
+  constructor(scope: BrokerScope, nowSeconds: number) {
+    this.#scope = scope;
+    this.#nowSeconds = nowSeconds;
+  }
+
+  /** Throws CHAT_COMMAND_NOT_ALLOWED unless the key lists exactly this service/command. */
+  authorize(key: ApiKeyConfig, service: string, command: string): void {
+    authorizeChatCommand(key, service, command);
+  }
+
+  /** Authorizes the call, and checks that the app has Chat configured (CHAT_NOT_CONFIGURED). */
+  open(app: LoadedApp, key: ApiKeyConfig, service: string, command: string): GatewayCall {
+    this.authorize(key, service, command);
+    const { state } = this.#scope;
+    const target = requireChatTarget(chatTarget(app, state.adminSigs, this.#nowSeconds));
+    return { forward: (body) => callChat(target, service, command, body, state.chat) };
+  }
+}
+
+/** The public issuance (src/services/issue.ts). */
+export class IssueService {
+  readonly #scope;
+
+  constructor(scope: BrokerScope, admins: AdminsService, bans: BansService, nowSeconds: number) {
+    this.#scope = {
+      nowSeconds,
+      keys: scope.state.keys,
+      adminSets: (app: LoadedApp) => admins.setsFor(app),
+      refuseBanned: (app: LoadedApp, userId: string) => bans.refuse(app, userId),
+      turnstile: scope.state.turnstile,
+    };
+  }
+
+  userSig(app: LoadedApp, caller: Caller, body: UserSigRequest, hooks: IssueHooks): Promise<UserSigAnswer> {
+    return issueUserSig(this.#scope, { app, caller, body, hooks });
+  }
+
+  privateMapKey(
+    app: LoadedApp,
+    caller: Caller,
+    body: PrivateMapKeyRequest,
+    hooks: IssueHooks,
+  ): Promise<PrivateMapKeyAnswer> {
+    return issuePrivateMapKey(this.#scope, { app, caller, body, hooks });
+  }
+}

@@ -3,14 +3,12 @@
 // 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
 // failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
 // actor, and no secret in any captured output.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   AUDIENCE,
   call,
+  cronTick,
   expectIssued,
   fakeClock,
   freshIsolate,
@@ -562,13 +560,7 @@ describe("the Cron Trigger (scheduled)", () => {
     ).toBe(201);
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: JSON.stringify(config) });
     expect((await tencentCalls()).slice(before).map((c) => c.body?.UserID)).toEqual(["eve"]);
     const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
     expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
@@ -582,13 +574,7 @@ describe("the Cron Trigger (scheduled)", () => {
     await ban("eve", {}, op, NO_CHAT);
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: JSON.stringify(config) });
     const rekicks = (await tencentCalls()).slice(before);
     expect(rekicks.map((c) => [c.command, c.body?.UserID, c.verdict, c.query.usersigVerified])).toEqual([
       ["kick", "mallory", "ok", true],
@@ -600,13 +586,7 @@ describe("the Cron Trigger (scheduled)", () => {
   it("a broken configuration: logged, nothing kicked", async () => {
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: "{not json" } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: "{not json" });
     expect((await tencentCalls()).length).toBe(before);
     expect(output.some((l) => l.includes('"event":"rekick"') && l.includes("config_error"))).toBe(true);
   });

@@ -3,8 +3,10 @@ import { verifyUserSig } from "../../src/usersig/index.js";
 import {
   AUDIENCE,
   call,
+  freshIsolate,
   ISSUER,
   idpStats,
+  type Json,
   JWKS_URI,
   mintJwt,
   newIdpKey,
@@ -12,7 +14,36 @@ import {
   resetFakes,
   SECRET_KEY,
   secretsFor,
+  useWorkerEntry,
 } from "./helpers.js";
+
+const OPERATOR_TOKEN = "smoke-test-operator-token-0123456789abcdef";
+const statsOf = async (config: Json) =>
+  (await (
+    await call(
+      config,
+      "/v1/admin/stats",
+      { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` } },
+      { ...secretsFor(1400000001), ADMIN_API_TOKEN: OPERATOR_TOKEN },
+    )
+  ).json()) as { isolate: string; requests: number };
+
+// First in this file: no request has reached this file's isolate yet.
+describe("the isolate a test file gets", () => {
+  it("is its own (its first /v1 request is the isolate's first), apart from the Worker entry's", async () => {
+    const config = { apps: [{ sdkAppId: 1400000001, guests: { enabled: true } }] };
+    const mine = await statsOf(config);
+    expect(mine.requests).toBe(1);
+    expect((await statsOf(config)).requests).toBe(2);
+    // The Worker's own entry (src/index.ts) answers too, from another isolate state.
+    useWorkerEntry();
+    const entry = await statsOf(config);
+    expect(entry.isolate).toMatch(/^[0-9a-f]{16}$/);
+    expect(entry.isolate).not.toBe(mine.isolate);
+    expect((await call(config, "/v1/usersig", { method: "POST" }, secretsFor(1400000001))).status).toBe(200);
+    freshIsolate();
+  });
+});
 
 describe("smoke", () => {
   it("guest and idp", async () => {

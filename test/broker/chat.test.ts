@@ -143,6 +143,31 @@ describe("refusals, before Tencent is called", () => {
     expect(await tencentCalls()).toEqual([]);
   });
 
+  it("the key's list names whole service/command pairs: the same service or command is not enough", async () => {
+    // CHAT_KEY lists openim/sendmsg and im_open_login_svc/account_import, nothing else.
+    for (const name of [
+      "im_open_login_svc/kick",
+      "im_open_login_svc/account_delete",
+      "im_open_login_svc/account_import2",
+      "openim/account_import",
+      "im_open_login_svc/sendmsg",
+    ]) {
+      await problem(
+        await post(`/v1/chat/${name}?sdkAppId=${APP}`, { UserID: "alice" }),
+        403,
+        "CHAT_COMMAND_NOT_ALLOWED",
+      );
+    }
+    expect(await tencentCalls()).toEqual([]);
+    // The listed pair itself is forwarded (so the refusals above are the list's doing).
+    expect((await post(`/v1/chat/im_open_login_svc/account_import?sdkAppId=${APP}`, { UserID: "alice" })).status).toBe(
+      200,
+    );
+    expect((await tencentCalls()).map((sent) => `${sent.service}/${sent.command}`)).toEqual([
+      "im_open_login_svc/account_import",
+    ]);
+  });
+
   it("names that are not Tencent's: 404", async () => {
     await problem(await post(`/v1/chat/openim/send-msg?sdkAppId=${APP}`, {}), 404, "NOT_FOUND");
     expect(await tencentCalls()).toEqual([]);

@@ -460,6 +460,24 @@ describe("who may moderate", () => {
     expect((await ban("x", {}, op, NO_CHAT)).status).toBe(201);
   });
 
+  it("a short ADMIN_API_TOKEN authenticates no one: bans, unban, list and kick refuse it, as /admins does", async () => {
+    const SHORT = "short-operator-token-0123"; // 25 characters, under the 32 the operator API needs
+    const shortEnv = { ...secretsFor(APP, NO_CHAT), ADMIN_API_TOKEN: SHORT };
+    const bearer = { Authorization: `Bearer ${SHORT}` };
+    const send = (path: string, init: RequestInit & { json?: unknown } = {}) =>
+      call(config, path, { ...init, headers: bearer }, shortEnv);
+    const disabled = await problem(await send(`/v1/admin/apps/${APP}/admins`), 403, "OPERATOR_API_DISABLED");
+    expect(disabled.detail).toContain("32");
+    for (const app of [APP, NO_CHAT]) {
+      await problem(await send(`${bans(app)}/mallory`, { method: "PUT", json: {} }), 401, "UNAUTHORIZED");
+      await problem(await send(`${bans(app)}/mallory`, { method: "DELETE" }), 401, "UNAUTHORIZED");
+      await problem(await send(bans(app)), 401, "UNAUTHORIZED");
+      await problem(await send(`/v1/admin/apps/${app}/users/mallory/kick`, { method: "POST" }), 401, "UNAUTHORIZED");
+    }
+    expect(await tencentCalls()).toEqual([]);
+    expect((await usersigFor("mallory")).status).toBe(200);
+  });
+
   it("API keys and IdP moderators are rate limited (moderation class); the operator is not", async () => {
     // A key of its own: other tests' moderation requests count in KV too.
     const LIMITED_KEY = "limited-moderation-key-0123456789abc";

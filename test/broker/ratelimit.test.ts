@@ -4,16 +4,14 @@
 // operator's stats. Pure window and decision logic: test/ratelimit.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { idpOf } from "../support/config.js";
 import {
-  AUDIENCE,
   call,
   fakeClock,
   freshIsolate,
   type IdpKey,
-  ISSUER,
   idpStats,
   type Json,
-  JWKS_URI,
   mintJwt,
   newIdpKey,
   problem,
@@ -67,7 +65,7 @@ function config(rateLimits: Json | undefined, extra: Json = {}): Json {
         sdkAppId: APP,
         name: `ratelimit-${seq++}`,
         guests: { enabled: true },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
+        idp: idpOf(),
         apiKeys: [
           { name: "backend", sha256: keyHashes.main, allowUserId: true, allowAdmin: true },
           { name: "other", sha256: keyHashes.other, allowUserId: true },

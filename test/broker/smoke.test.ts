@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { verifyUserSig } from "../../src/usersig/index.js";
+import { idpOf } from "../support/config.js";
 import {
-  AUDIENCE,
   call,
   freshIsolate,
-  ISSUER,
   idpStats,
   type Json,
-  JWKS_URI,
   mintJwt,
   newIdpKey,
   publishJwks,
@@ -55,7 +53,7 @@ describe("smoke", () => {
         {
           sdkAppId: 1400000001,
           guests: { enabled: true },
-          idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
+          idp: idpOf(),
         },
       ],
     };

@@ -1,7 +1,7 @@
 // Builders for BROKER_CONFIG and the Worker's secrets in the workerd tests: each test states only
 // what it varies (an app's sdkAppId and the fields it is about); the rest is the fake IdP's issuer,
 // the known-answer secret key and hashed API keys.
-import { AUDIENCE, ISSUER, type Json, JWKS_URI, secretsFor, sha256Hex } from "../broker/helpers.js";
+import { AUDIENCE, type IdpKey, ISSUER, type Json, JWKS_URI, secretsFor, sha256Hex } from "../broker/helpers.js";
 
 /** One app of BROKER_CONFIG: its sdkAppId and the fields the test is about. */
 export function appConfig(sdkAppId: number, overrides: Json = {}): Json {
@@ -21,6 +21,12 @@ export function brokerConfig(apps: Json | Json[], topLevel: Json = {}): Json {
 /** An issuer of the fake IdP (its remote JWKS, test/fakes/internet.mjs), with the test's overrides. */
 export function idpIssuer(overrides: Json = {}): Json {
   return { issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, ...overrides };
+}
+
+/** An issuer of the fake IdP whose keys are inline (`jwks`: these public keys), with the test's overrides. */
+export function inlineIssuer(keys: IdpKey | IdpKey[], overrides: Json = {}): Json {
+  const list = Array.isArray(keys) ? keys : [keys];
+  return { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: list.map((key) => key.publicJwk) }, ...overrides };
 }
 
 /** An app's `idp` block of one fake-IdP issuer (see idpIssuer). */

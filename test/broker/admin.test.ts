@@ -134,6 +134,18 @@ async function okSig(response: Response, sdkAppId: number, userId: string, now?:
   return body;
 }
 
+/** A KV namespace whose read waits until the test calls `answer(value)` (the last read started). */
+function heldKv(): { kv: KVNamespace; answer: (value: unknown) => void } {
+  let resolveRead: (value: unknown) => void = () => {};
+  const kv = {
+    get: () =>
+      new Promise((resolve) => {
+        resolveRead = resolve;
+      }),
+  } as unknown as KVNamespace;
+  return { kv, answer: (value) => resolveRead(value) };
+}
+
 /** A KV namespace whose reads fail (or never finish), for the ADMINS binding. */
 function brokenKv(mode: "reject" | "hang" = "reject"): KVNamespace {
   const fail = () => (mode === "reject" ? Promise.reject(new Error("KV is down")) : new Promise<never>(() => {}));
@@ -536,13 +548,7 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
     // The refresh read KV before the operator's write landed: its (older) answer must not replace
     // the newer set this isolate installed with setRuntimeAdmins, or the new admin would be
     // forgotten here until the next refresh.
-    let answer: (value: unknown) => void = () => {};
-    const slowKv = {
-      get: () =>
-        new Promise((resolve) => {
-          answer = resolve;
-        }),
-    } as unknown as KVNamespace;
+    const { kv: slowKv, answer } = heldKv();
     const t0 = Date.now();
     state.admins.setRuntimeAdmins(CACHE_UNIT, [], t0 - SOFT_TTL_MS - 1);
     expect([...(await state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv })).ids]).toEqual([]);
@@ -554,13 +560,7 @@ describe("admin-identity cache: runtimeAdmins() with a driven clock", () => {
   });
 
   it("the same holds for a request waiting on a cold read", async () => {
-    let answer: (value: unknown) => void = () => {};
-    const slowKv = {
-      get: () =>
-        new Promise((resolve) => {
-          answer = resolve;
-        }),
-    } as unknown as KVNamespace;
+    const { kv: slowKv, answer } = heldKv();
     state = freshIsolate();
     const t0 = Date.now();
     const waiting = state.admins.runtimeAdmins(CACHE_UNIT, { ...deps(t0), kv: slowKv });

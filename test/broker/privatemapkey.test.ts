@@ -1,6 +1,7 @@
 // POST /v1/privatemapkey: room-scoped privileges within what each caller kind may have.
 import { describe, expect, it } from "vitest";
 import { verifyUserSig } from "../../src/usersig/index.js";
+import { ALL_PRIVILEGE_NAMES } from "../support/privileges.js";
 import {
   AUDIENCE,
   call,
@@ -61,16 +62,7 @@ describe("API keys", () => {
   it("a numeric room with a privilege bitmap", async () => {
     const body = await issued(await asBackend({ userId: "alice", roomId: 1234, privileges: 255, expireSeconds: 600 }));
     expect(body).toMatchObject({ sdkAppId: APP, userId: "alice", roomId: 1234, privileges: 255, expireSeconds: 600 });
-    expect(body.privilegeNames).toEqual([
-      "CreateRoom",
-      "EnterRoom",
-      "SendAudio",
-      "RecvAudio",
-      "SendVideo",
-      "RecvVideo",
-      "SendSubVideo",
-      "RecvSubVideo",
-    ]);
+    expect(body.privilegeNames).toEqual(ALL_PRIVILEGE_NAMES);
     const decoded = await verifyUserSig(body.privateMapKey, { sdkAppId: APP, secretKey: SECRET_KEY, userId: "alice" });
     expect(decoded.privateMap).toEqual({ roomId: 1234, privileges: 255, expiresAt: body.expiresAt });
     expect(decoded.expiresAt).toBe(body.expiresAt);

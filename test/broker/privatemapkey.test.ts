@@ -1,7 +1,7 @@
 // POST /v1/privatemapkey: room-scoped privileges within what each caller kind may have.
 import { describe, expect, it } from "vitest";
 import { verifyUserSig } from "../../src/usersig/index.js";
-import { ALL_PRIVILEGE_NAMES } from "../support/privileges.js";
+import { ALL_PRIVILEGE_NAMES } from "../support/privileges.mjs";
 import {
   AUDIENCE,
   call,

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUserSig } from "../../src/usersig/index.js";
 import { type Broker, startBroker } from "../e2e/broker.mjs";
 import vectors from "../fixtures/vectors.json" with { type: "json" };
-import { ALL_PRIVILEGE_NAMES } from "../support/privileges.js";
+import { ALL_PRIVILEGE_NAMES } from "../support/privileges.mjs";
 import { tokenOf } from "./tokens.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -42,7 +42,13 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workerd", include: ["test/**/*.test.ts"], exclude: ["test/node/**", "test/unit/**"] },
+        test: {
+          name: "workerd",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**", "test/unit/**"],
+          // An isolate state of its own for every test file (test/broker/helpers.ts `call`).
+          setupFiles: ["./test/support/fresh-isolate.ts"],
+        },
       },
       {
         test: {

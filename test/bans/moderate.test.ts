@@ -3,6 +3,7 @@
 // against the fake Tencent.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { adminSetOf, foldUserId, isAdminLike } from "../../src/admins/set.js";
 import { BanCache } from "../../src/bans/cache.js";
 import {
   bansInForce,
@@ -23,7 +24,6 @@ import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tenc
 
 const APP = 1400000009;
 const ADMIN = "administrator";
-const fold = (id: string) => id.normalize("NFKC").toUpperCase().toLowerCase();
 const raw = env.ADMINS;
 const kv = kvStore(raw);
 const stats = newBanKvStats();
@@ -55,7 +55,7 @@ const deps = (overrides: Partial<ModerationDeps> = {}): ModerationDeps => ({
   bans,
   sdkAppId: APP,
   nowMs: NOW,
-  isAdmin: async (id) => fold(id) === fold(ADMIN),
+  isAdmin: async (id) => isAdminLike(id, [adminSetOf([ADMIN])]),
   kick: realKick(),
   ...overrides,
 });
@@ -63,7 +63,7 @@ const notAdmin = async () => false;
 const lookup = (nowMs = NOW) => ({ store: kv, nowMs, waitUntil: () => undefined });
 
 beforeEach(async () => {
-  bans = new BanCache({ fold });
+  bans = new BanCache({ fold: foldUserId });
   for (const key of (await raw.list({ prefix: "bans/" })).keys) await raw.delete(key.name);
   await setupTencent([
     { sdkAppId: APP, secretKey: SECRET_KEY, admins: [ADMIN] },
@@ -179,10 +179,10 @@ describe("the cap on bans per app (BANS_MAX, lowered here to 3)", () => {
   it("holds in an isolate that has not listed yet (it counts by listing), and near the cap", async () => {
     for (const id of ["a", "b", "c"]) {
       // A fresh cache each time: storedCount is undefined, as in a cold isolate.
-      bans = new BanCache({ fold });
+      bans = new BanCache({ fold: foldUserId });
       await banUser(id, {}, "operator", deps({ maxBans: 3 }));
     }
-    bans = new BanCache({ fold });
+    bans = new BanCache({ fold: foldUserId });
     expect(bans.storedCount(APP)).toBeUndefined();
     await expect(banUser("d", {}, "operator", deps({ maxBans: 3 }))).rejects.toMatchObject({ code: "BANS_FULL" });
     // A warm isolate whose count is near the cap lists again rather than trust it.
@@ -258,7 +258,7 @@ describe("re-kick (the Cron Trigger's tick)", () => {
       return { kicked: true };
     };
     const summaries = await rekickRecentBans(
-      [{ sdkAppId: APP, kick, isAdmin: async (id) => fold(id) === "promoted" }],
+      [{ sdkAppId: APP, kick, isAdmin: async (id) => isAdminLike(id, [adminSetOf(["promoted"])]) }],
       { store: kv, nowMs: NOW, stats },
     );
     expect(summaries).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);

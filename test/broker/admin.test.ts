@@ -8,12 +8,11 @@ import { readRuntimeAdmins, writeRuntimeAdmins } from "../../src/admins/store.js
 import type { IsolateState } from "../../src/isolate.js";
 import { kvStore, memoryStore } from "../../src/shared/storage.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
+import { inlineIssuer } from "../support/config.js";
 import {
-  AUDIENCE,
   call,
   fakeClock,
   freshIsolate,
-  ISSUER,
   type Json,
   mintJwt,
   newIdpKey,
@@ -70,7 +69,7 @@ beforeAll(async () => {
       app(GUARD, {
         admins: ["root"],
         guests: { enabled: true },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [idpKey.publicJwk] } }] },
+        idp: { issuers: [inlineIssuer(idpKey)] },
         privateMapKey: { guest: { enabled: true, rooms: "any" } },
       }),
     ],

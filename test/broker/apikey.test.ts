@@ -2,7 +2,9 @@
 // the admin-identity guard (config admins and runtime admins added through the operator API).
 import { beforeAll, describe, expect, it } from "vitest";
 import { Privilege, verifyUserSig } from "../../src/usersig/index.js";
-import { call, type Json, problem, SECRET_KEY, secretsFor, sha256Hex } from "./helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets } from "../support/config.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
+import { type Json, problem, SECRET_KEY } from "./helpers.js";
 
 const APP = 1400000201;
 const APP_B = 1400000202;
@@ -19,70 +21,52 @@ const B_KEY = "apikey-app-b-0123456789abcdef0123456789ab";
 const LONG_KEY = "L".repeat(257);
 const OPERATOR_TOKEN = "operator-token-for-apikey-tests-0123456789";
 
-const secrets = {
-  ...secretsFor(APP, APP_B, APP_DEFAULTS, APP_PATTERN, APP_RUNTIME, APP_UNICODE),
-  ADMIN_API_TOKEN: OPERATOR_TOKEN,
-};
-
 let config: Json;
+const broker = brokerClient(
+  () => config,
+  brokerSecrets([APP, APP_B, APP_DEFAULTS, APP_PATTERN, APP_RUNTIME, APP_UNICODE], OPERATOR_TOKEN),
+);
 
 beforeAll(async () => {
-  const namer = { name: "namer", sha256: await sha256Hex(NAMER), allowUserId: true };
-  config = {
-    apps: [
-      {
-        sdkAppId: APP,
-        admins: ["administrator"],
-        lifetimes: { apiKey: { default: 3600, max: 7200 } },
-        apiKeys: [
-          namer,
-          { name: "plain", sha256: await sha256Hex(PLAIN) },
-          { name: "admin-only", sha256: await sha256Hex(ADMIN_ONLY), allowAdmin: true },
-          { name: "long", sha256: await sha256Hex(LONG_KEY), allowUserId: true },
-        ],
-      },
-      {
-        sdkAppId: APP_B,
-        apiKeys: [{ name: "b", sha256: await sha256Hex(B_KEY), allowUserId: true }],
-      },
-      { sdkAppId: APP_DEFAULTS, apiKeys: [namer] },
-      { sdkAppId: APP_PATTERN, userIdPattern: "user_[0-9]{1,8}", apiKeys: [namer] },
-      { sdkAppId: APP_RUNTIME, admins: ["root"], apiKeys: [namer] },
-      // A pattern that admits non-ASCII letters (Tencent allows UTF-8 UserIDs of up to 32 bytes).
-      { sdkAppId: APP_UNICODE, userIdPattern: "[\\p{L}\\p{N}_-]{1,32}", apiKeys: [namer] },
-    ],
-  };
+  const namer = await apiKey("namer", NAMER, { allowUserId: true });
+  config = brokerConfig([
+    appConfig(APP, {
+      admins: ["administrator"],
+      lifetimes: { apiKey: { default: 3600, max: 7200 } },
+      apiKeys: [
+        namer,
+        await apiKey("plain", PLAIN),
+        await apiKey("admin-only", ADMIN_ONLY, { allowAdmin: true }),
+        await apiKey("long", LONG_KEY, { allowUserId: true }),
+      ],
+    }),
+    appConfig(APP_B, { apiKeys: [await apiKey("b", B_KEY, { allowUserId: true })] }),
+    appConfig(APP_DEFAULTS, { apiKeys: [namer] }),
+    appConfig(APP_PATTERN, { userIdPattern: "user_[0-9]{1,8}", apiKeys: [namer] }),
+    appConfig(APP_RUNTIME, { admins: ["root"], apiKeys: [namer] }),
+    // A pattern that admits non-ASCII letters (Tencent allows UTF-8 UserIDs of up to 32 bytes).
+    appConfig(APP_UNICODE, { userIdPattern: "[\\p{L}\\p{N}_-]{1,32}", apiKeys: [namer] }),
+  ]);
 });
 
 type SigBody = { sdkAppId: number; userId: string; userSig: string; expireSeconds: number; expiresAt: number };
 
 const usersig = (body: Json, key: string | null = NAMER, extraHeaders: Record<string, string> = {}) =>
-  call(
-    config,
+  broker.postJson(
     "/v1/usersig",
-    { json: { sdkAppId: APP, ...body }, headers: { ...(key === null ? {} : { "X-Api-Key": key }), ...extraHeaders } },
-    secrets,
+    { sdkAppId: APP, ...body },
+    { ...(key === null ? {} : withApiKey(key)), ...extraHeaders },
   );
 
 const privatemapkey = (body: Json, key: string = NAMER) =>
-  call(
-    config,
+  broker.postJson(
     "/v1/privatemapkey",
-    { json: { sdkAppId: APP, roomId: 1234, privileges: ["EnterRoom"], ...body }, headers: { "X-Api-Key": key } },
-    secrets,
+    { sdkAppId: APP, roomId: 1234, privileges: ["EnterRoom"], ...body },
+    withApiKey(key),
   );
 
 const operator = (method: string, path: string, json?: unknown) =>
-  call(
-    config,
-    path,
-    {
-      method,
-      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, ...(json ? { "Content-Type": "application/json" } : {}) },
-      ...(json ? { body: JSON.stringify(json) } : {}),
-    },
-    secrets,
-  );
+  broker.send(path, { method, headers: bearer(OPERATOR_TOKEN), ...(json ? { json } : {}) });
 
 async function expectSig(response: Response, sdkAppId: number, userId: string, expireSeconds: number) {
   const body = (await response.json()) as SigBody;
@@ -208,16 +192,11 @@ describe("bad input is never a 500", () => {
   // surrogate becomes U+FFFD, 3 bytes) but never checked with isWellFormed(); signPrivateMapKey
   // refuses it with ERR_INVALID_INPUT, which becomes a 500 INTERNAL.
   it("a strRoomId with a lone surrogate is 400", async () => {
-    const response = await call(
-      config,
-      "/v1/privatemapkey",
-      {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-Api-Key": NAMER },
-        body: `{"sdkAppId":${APP},"userId":"bob","strRoomId":"room\\ud800","privileges":1}`,
-      },
-      secrets,
-    );
+    const response = await broker.send("/v1/privatemapkey", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...withApiKey(NAMER) },
+      body: `{"sdkAppId":${APP},"userId":"bob","strRoomId":"room\\ud800","privileges":1}`,
+    });
     await problem(response, 400, "BAD_REQUEST");
   });
 });

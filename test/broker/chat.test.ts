@@ -3,67 +3,42 @@
 // else is refused before Tencent is called; Tencent down is 502/504 TENCENT_UNAVAILABLE with
 // Retry-After; bodies up to 64 KiB; its own rate-limit class.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
-import {
-  AUDIENCE,
-  call,
-  freshIsolate,
-  ISSUER,
-  type Json,
-  JWKS_URI,
-  mintJwt,
-  newIdpKey,
-  problem,
-  publishJwks,
-  SECRET_KEY,
-  secretsFor,
-  sha256Hex,
-} from "./helpers.js";
+import { freshIsolate, type Json, mintJwt, newIdpKey, problem, publishJwks, SECRET_KEY } from "./helpers.js";
 
 const APP = 1400000200;
 const NO_CHAT = 1400000201;
 const CHAT_KEY = "chat-gateway-key-0123456789abcdef012";
 const OTHER_KEY = "other-gateway-key-0123456789abcdef01";
-const secrets = secretsFor(APP, NO_CHAT);
 let config: Json;
+const broker = brokerClient(() => config, brokerSecrets([APP, NO_CHAT]));
 
-const post = (path: string, body: unknown, headers: Record<string, string> = { "X-Api-Key": CHAT_KEY }, raw?: string) =>
-  call(
-    config,
-    path,
-    {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...headers },
-      body: raw ?? JSON.stringify(body),
-    },
-    secrets,
-  );
+const post = (path: string, body: unknown, headers = withApiKey(CHAT_KEY)) => broker.postJson(path, body, headers);
+/** A body sent as these bytes (not re-serialised). */
+const postRaw = (path: string, raw: string) =>
+  broker.send(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...withApiKey(CHAT_KEY) },
+    body: raw,
+  });
 const sendmsg = (body: unknown = { From_Account: "bot", To_Account: "alice", MsgRandom: 1 }) =>
   post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, body);
 
 beforeAll(async () => {
-  config = {
-    apps: [
-      {
-        sdkAppId: APP,
-        admins: ["administrator"],
-        chat: { apiBaseUrl: TENCENT_BASE, adminUserId: "administrator" },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
-        apiKeys: [
-          {
-            name: "chat-bot",
-            sha256: await sha256Hex(CHAT_KEY),
-            chatCommands: ["openim/sendmsg", "im_open_login_svc/account_import"],
-          },
-          { name: "other", sha256: await sha256Hex(OTHER_KEY), allowAdmin: true, allowModeration: true },
-        ],
-      },
-      {
-        sdkAppId: NO_CHAT,
-        apiKeys: [{ name: "chat-bot", sha256: await sha256Hex(CHAT_KEY), chatCommands: ["openim/sendmsg"] }],
-      },
-    ],
-  };
+  config = brokerConfig([
+    appConfig(APP, {
+      admins: ["administrator"],
+      chat: { apiBaseUrl: TENCENT_BASE, adminUserId: "administrator" },
+      idp: idpOf(),
+      apiKeys: [
+        await apiKey("chat-bot", CHAT_KEY, { chatCommands: ["openim/sendmsg", "im_open_login_svc/account_import"] }),
+        await apiKey("other", OTHER_KEY, { allowAdmin: true, allowModeration: true }),
+      ],
+    }),
+    appConfig(NO_CHAT, { apiKeys: [await apiKey("chat-bot", CHAT_KEY, { chatCommands: ["openim/sendmsg"] })] }),
+  ]);
 });
 
 beforeEach(async () => {
@@ -76,7 +51,7 @@ describe("allowed commands", () => {
     await scriptTencent({ kind: "ok", extra: { MsgTime: 1700000000, MsgKey: "k1" } });
     // A number beyond 2^53 keeps its digits: the body is forwarded as sent.
     const raw = '{"From_Account":"bot","To_Account":"alice","MsgSeq":12345678901234567890}';
-    const response = await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, undefined, undefined, raw);
+    const response = await postRaw(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, raw);
     expect(response.status).toBe(200);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
     expect(await response.json()).toEqual({
@@ -119,11 +94,7 @@ describe("allowed commands", () => {
     expect((await sendmsg(big)).status).toBe(200);
     await problem(await sendmsg({ Text: "x".repeat(70_000) }), 413, "BODY_TOO_LARGE");
     await problem(await sendmsg([1, 2]), 400, "BAD_REQUEST");
-    await problem(
-      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, undefined, undefined, "{not json"),
-      400,
-      "BAD_REQUEST",
-    );
+    await problem(await postRaw(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, "{not json"), 400, "BAD_REQUEST");
     expect(await tencentCalls()).toHaveLength(1);
   });
 });
@@ -136,11 +107,36 @@ describe("refusals, before Tencent is called", () => {
       "CHAT_COMMAND_NOT_ALLOWED",
     );
     await problem(
-      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { "X-Api-Key": OTHER_KEY }),
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, withApiKey(OTHER_KEY)),
       403,
       "CHAT_COMMAND_NOT_ALLOWED",
     );
     expect(await tencentCalls()).toEqual([]);
+  });
+
+  it("the key's list names whole service/command pairs: the same service or command is not enough", async () => {
+    // CHAT_KEY lists openim/sendmsg and im_open_login_svc/account_import, nothing else.
+    for (const name of [
+      "im_open_login_svc/kick",
+      "im_open_login_svc/account_delete",
+      "im_open_login_svc/account_import2",
+      "openim/account_import",
+      "im_open_login_svc/sendmsg",
+    ]) {
+      await problem(
+        await post(`/v1/chat/${name}?sdkAppId=${APP}`, { UserID: "alice" }),
+        403,
+        "CHAT_COMMAND_NOT_ALLOWED",
+      );
+    }
+    expect(await tencentCalls()).toEqual([]);
+    // The listed pair itself is forwarded (so the refusals above are the list's doing).
+    expect((await post(`/v1/chat/im_open_login_svc/account_import?sdkAppId=${APP}`, { UserID: "alice" })).status).toBe(
+      200,
+    );
+    expect((await tencentCalls()).map((sent) => `${sent.service}/${sent.command}`)).toEqual([
+      "im_open_login_svc/account_import",
+    ]);
   });
 
   it("names that are not Tencent's: 404", async () => {
@@ -153,13 +149,9 @@ describe("refusals, before Tencent is called", () => {
     await publishJwks(key);
     const token = await mintJwt(key, { sub: "alice" });
     await problem(await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, {}), 401, "UNAUTHORIZED");
+    await problem(await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, bearer(token)), 401, "UNAUTHORIZED");
     await problem(
-      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { Authorization: `Bearer ${token}` }),
-      401,
-      "UNAUTHORIZED",
-    );
-    await problem(
-      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, { "X-Api-Key": "x".repeat(40) }),
+      await post(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, withApiKey("x".repeat(40))),
       401,
       "UNAUTHORIZED",
     );
@@ -171,7 +163,7 @@ describe("refusals, before Tencent is called", () => {
   });
 
   it("GET is 405 with Allow: POST", async () => {
-    const response = await call(config, `/v1/chat/openim/sendmsg?sdkAppId=${APP}`, {}, secrets);
+    const response = await broker.get(`/v1/chat/openim/sendmsg?sdkAppId=${APP}`);
     await problem(response, 405, "METHOD_NOT_ALLOWED");
     expect(response.headers.get("Allow")).toBe("POST");
   });
@@ -213,14 +205,14 @@ describe("rate limit", () => {
     app.rateLimits = { chat: { apiKey: { windows: [{ seconds: 60, limit: 2 }] } } };
     app.apiKeys = [
       ...(app.apiKeys as Json[]),
-      { name: "limited", sha256: await sha256Hex(LIMITED_KEY), chatCommands: ["im_open_login_svc/account_import"] },
+      await apiKey("limited", LIMITED_KEY, { chatCommands: ["im_open_login_svc/account_import"] }),
     ];
+    const limitedBroker = brokerClient(limited, brokerSecrets([APP, NO_CHAT]));
     const send = () =>
-      call(
-        limited,
+      limitedBroker.postJson(
         `/v1/chat/im_open_login_svc/account_import?sdkAppId=${APP}`,
-        { method: "POST", json: { UserID: "u" }, headers: { "X-Api-Key": LIMITED_KEY } },
-        secrets,
+        { UserID: "u" },
+        withApiKey(LIMITED_KEY),
       );
     expect((await send()).status).toBe(200);
     const second = await send();
@@ -235,7 +227,7 @@ describe("rate limit", () => {
 
 describe("OpenAPI", () => {
   it("describes the moderation routes and the gateway, with their schemas", async () => {
-    const doc = (await (await call(config, "/openapi.json", {}, secrets)).json()) as {
+    const doc = (await (await broker.get("/openapi.json")).json()) as {
       paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
       components: { schemas: Record<string, unknown> };
     };

@@ -7,8 +7,8 @@
 // each Turnstile case uses its own sdkAppId and secret name rather than a new value under one name.
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { inlineIssuer } from "../support/config.js";
 import {
-  AUDIENCE,
   call,
   expectIssued,
   type IdpKey,
@@ -604,7 +604,7 @@ describe("audit log", () => {
           sdkAppId,
           admins: ["administrator"],
           idp: {
-            issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, algorithms: ["ES256"] }],
+            issuers: [inlineIssuer(key, { algorithms: ["ES256"] })],
           },
           apiKeys: [{ name: "backend", sha256: await sha256Hex(apiKey), allowUserId: true }],
           guests: { enabled: true, turnstile: { siteKey: "1x00000000000000000000AA", secretName } },

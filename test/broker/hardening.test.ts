@@ -1,6 +1,7 @@
 // Hardening from the security review: things a caller or a careless config must not be able to do.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AUDIENCE, call, ISSUER, mintJwt, newIdpKey, problem, secretsFor, sha256Hex } from "./helpers.js";
+import { inlineIssuer } from "../support/config.js";
+import { call, mintJwt, newIdpKey, problem, secretsFor, sha256Hex } from "./helpers.js";
 
 const APP = 1400009001;
 const API_KEY = "hardening-backend-key-0123456789";
@@ -89,7 +90,7 @@ describe("the audit line", () => {
         {
           sdkAppId: APP + 1,
           idp: {
-            issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, algorithms: ["ES256"] }],
+            issuers: [inlineIssuer(key, { algorithms: ["ES256"] })],
           },
         },
       ],

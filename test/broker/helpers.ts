@@ -24,9 +24,15 @@ export async function sha256Hex(text: string): Promise<string> {
 
 export type Json = Record<string, unknown>;
 
-/** What `call` sends requests to: the Worker's own entry (src/index.ts) until freshIsolate(). */
-let broker: { fetch: (request: Request, env: never, ctx: ExecutionContext) => Response | Promise<Response> } =
-  worker as never;
+type Broker = { fetch: (request: Request, env: never, ctx: ExecutionContext) => Response | Promise<Response> };
+
+/**
+ * What `call` sends requests to: an app with an isolate state of this test file's own. The setup
+ * file test/support/fresh-isolate.ts calls freshIsolate() before every workerd test file, so no
+ * file sees another's caches or counters, whatever the pool shares; a file or test that needs a
+ * clean state (or a fake clock) calls freshIsolate() again.
+ */
+let broker: Broker = worker as never;
 
 /**
  * From now on (in this test file), `call` goes to a new app with a new isolate state: empty caches
@@ -37,6 +43,22 @@ export function freshIsolate(options: IsolateOptions = {}): IsolateState {
   const app = createApp(state);
   broker = { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };
   return state;
+}
+
+/** From now on (in this test file), `call` goes to the Worker's own entry (src/index.ts) and its isolate. */
+export function useWorkerEntry(): void {
+  broker = worker as never;
+}
+
+/** Runs the Worker entry's Cron Trigger (src/index.ts `scheduled`) once, to its end, with these bindings. */
+export async function cronTick(extraEnv: Json): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled?.(
+    { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
+    { ...env, ...extraEnv } as never,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
 }
 
 /** A clock the test moves by hand: `clock.read` is the Clock, `clock.set(ms)` / `clock.advance(ms)`. */

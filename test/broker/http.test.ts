@@ -6,7 +6,9 @@ import { createApp } from "../../src/http/app.js";
 import { buildOpenApiDocument } from "../../src/http/openapi-document.js";
 import { requestSchemas } from "../../src/http/schemas.js";
 import { signUserSig, verifyUserSig } from "../../src/usersig/index.js";
-import { call, type Json, problem, SECRET_KEY, secretsFor, sha256Hex } from "./helpers.js";
+import { apiKey, brokerConfig, guestApp } from "../support/config.js";
+import { brokerClient } from "../support/requests.js";
+import { call, type Json, problem, SECRET_KEY, secretsFor } from "./helpers.js";
 
 const APP = 1400000101;
 const OTHER = 1400000102;
@@ -18,18 +20,16 @@ const API_KEY = "http-test-key-0123456789abcdef0123456789";
 let config: Json;
 let twoApps: Json;
 const secrets = secretsFor(APP, OTHER);
+const broker = brokerClient(() => config, secrets);
+const both = brokerClient(() => twoApps, secrets);
 
 beforeAll(async () => {
-  const apiKeys = [{ name: "backend", sha256: await sha256Hex(API_KEY), allowUserId: true }];
-  config = {
-    apps: [{ sdkAppId: APP, guests: { enabled: true }, apiKeys, cors: { origins: [ORIGIN] } }],
-  };
-  twoApps = {
-    apps: [
-      { sdkAppId: APP, guests: { enabled: true }, apiKeys, cors: { origins: [ORIGIN] } },
-      { sdkAppId: OTHER, guests: { enabled: true }, cors: { origins: [OTHER_ORIGIN] } },
-    ],
-  };
+  const app = guestApp(APP, {
+    apiKeys: [await apiKey("backend", API_KEY, { allowUserId: true })],
+    cors: { origins: [ORIGIN] },
+  });
+  config = brokerConfig(app);
+  twoApps = brokerConfig([app, guestApp(OTHER, { cors: { origins: [OTHER_ORIGIN] } })]);
 });
 
 /** `{ $ref: "#/$defs/X", $defs: { X } }` (zod's output for a schema with an id) to X itself. */
@@ -46,25 +46,25 @@ function vary(response: Response): string[] {
 
 describe("health and routing", () => {
   it("GET /healthz is 200 {ok: true}", async () => {
-    const response = await call(config, "/healthz", {}, secrets);
+    const response = await broker.get("/healthz");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true });
   });
 
   it("an unknown path is 404 NOT_FOUND", async () => {
-    await problem(await call(config, "/v1/nope", {}, secrets), 404, "NOT_FOUND");
-    await problem(await call(config, "/v1", { method: "POST" }, secrets), 404, "NOT_FOUND");
-    await problem(await call(config, "/v1/usersig/extra", { method: "POST" }, secrets), 404, "NOT_FOUND");
+    await problem(await broker.get("/v1/nope"), 404, "NOT_FOUND");
+    await problem(await broker.send("/v1", { method: "POST" }), 404, "NOT_FOUND");
+    await problem(await broker.send("/v1/usersig/extra", { method: "POST" }), 404, "NOT_FOUND");
   });
 
   it("GET /v1/usersig is 405 METHOD_NOT_ALLOWED with Allow", async () => {
-    const response = await call(config, "/v1/usersig", {}, secrets);
+    const response = await broker.get("/v1/usersig");
     await problem(response, 405, "METHOD_NOT_ALLOWED");
     expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
   });
 
   it("DELETE /v1/verify is 405 METHOD_NOT_ALLOWED with Allow: POST", async () => {
-    const response = await call(config, "/v1/verify", { method: "DELETE" }, secrets);
+    const response = await broker.send("/v1/verify", { method: "DELETE" });
     await problem(response, 405, "METHOD_NOT_ALLOWED");
     expect(response.headers.get("Allow")).toBe("POST");
   });
@@ -77,7 +77,7 @@ describe("health and routing", () => {
       ["/openapi.json", "DELETE", "GET"],
     ];
     for (const [path, method, allow] of cases) {
-      const response = await call(config, path, { method }, secrets);
+      const response = await broker.send(path, { method });
       await problem(response, 405, "METHOD_NOT_ALLOWED");
       expect(response.headers.get("Allow"), `${method} ${path}`).toBe(allow);
     }
@@ -86,10 +86,10 @@ describe("health and routing", () => {
 
 describe("request bodies", () => {
   const post = (body: BodyInit, headers: Record<string, string> = {}, path = "/v1/usersig") =>
-    call(config, path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body }, secrets);
+    broker.send(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
 
   it("an empty POST is accepted for guests", async () => {
-    const response = await call(config, "/v1/usersig", { method: "POST" }, secrets);
+    const response = await broker.send("/v1/usersig", { method: "POST" });
     const body = (await response.json()) as { userId: string; userSig: string };
     expect(response.status).toBe(200);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
@@ -134,7 +134,7 @@ describe("request bodies", () => {
       "UNSUPPORTED_MEDIA_TYPE",
     );
     // No Content-Type at all, with a body: also 415.
-    const bare = await call(config, "/v1/usersig", { method: "POST", body: "{}" }, secrets);
+    const bare = await broker.send("/v1/usersig", { method: "POST", body: "{}" });
     await problem(bare, 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 
@@ -237,12 +237,12 @@ describe("config errors", () => {
 
 describe("app selection", () => {
   it("several apps and no sdkAppId is 400 naming sdkAppId", async () => {
-    const body = await problem(await call(twoApps, "/v1/usersig", { method: "POST" }, secrets), 400, "BAD_REQUEST");
+    const body = await problem(await both.send("/v1/usersig", { method: "POST" }), 400, "BAD_REQUEST");
     expect(body.field).toBe("sdkAppId");
   });
 
   it("several apps: naming one works", async () => {
-    const response = await call(twoApps, "/v1/usersig", { json: { sdkAppId: OTHER } }, secrets);
+    const response = await both.send("/v1/usersig", { json: { sdkAppId: OTHER } });
     const body = (await response.json()) as { sdkAppId: number; userId: string; userSig: string };
     expect(response.status).toBe(200);
     expect(body.sdkAppId).toBe(OTHER);
@@ -250,14 +250,12 @@ describe("app selection", () => {
   });
 
   it("an unknown sdkAppId is 404 UNKNOWN_SDKAPPID", async () => {
-    await problem(await call(config, "/v1/usersig", { json: { sdkAppId: 1 } }, secrets), 404, "UNKNOWN_SDKAPPID");
-    await problem(await call(twoApps, "/v1/usersig", { json: { sdkAppId: 2 } }, secrets), 404, "UNKNOWN_SDKAPPID");
-    const verify = await call(
-      config,
-      "/v1/verify",
-      { json: { sdkAppId: 3, userSig: "x" }, headers: { "X-Api-Key": API_KEY } },
-      secrets,
-    );
+    await problem(await broker.send("/v1/usersig", { json: { sdkAppId: 1 } }), 404, "UNKNOWN_SDKAPPID");
+    await problem(await both.send("/v1/usersig", { json: { sdkAppId: 2 } }), 404, "UNKNOWN_SDKAPPID");
+    const verify = await broker.send("/v1/verify", {
+      json: { sdkAppId: 3, userSig: "x" },
+      headers: { "X-Api-Key": API_KEY },
+    });
     await problem(verify, 404, "UNKNOWN_SDKAPPID");
   });
 });
@@ -311,12 +309,12 @@ describe("CORS", () => {
 
   it("a preflight for another method, or without one, is 403", async () => {
     await problem(await preflight(ORIGIN, { "Access-Control-Request-Method": "PUT" }), 403, "ORIGIN_NOT_ALLOWED");
-    const noMethod = await call(config, "/v1/usersig", { method: "OPTIONS", headers: { Origin: ORIGIN } }, secrets);
+    const noMethod = await broker.send("/v1/usersig", { method: "OPTIONS", headers: { Origin: ORIGIN } });
     await problem(noMethod, 403, "ORIGIN_NOT_ALLOWED");
   });
 
   it("an actual POST from an allowed origin gets ACAO = that origin and Vary: Origin", async () => {
-    const response = await call(config, "/v1/usersig", { method: "POST", headers: { Origin: ORIGIN } }, secrets);
+    const response = await broker.send("/v1/usersig", { method: "POST", headers: { Origin: ORIGIN } });
     expect(response.status).toBe(200);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
     expect(response.headers.has("Access-Control-Allow-Credentials")).toBe(false);
@@ -325,23 +323,16 @@ describe("CORS", () => {
   });
 
   it("an actual POST from a disallowed origin is 403 ORIGIN_NOT_ALLOWED and nothing is signed", async () => {
-    const response = await call(
-      config,
-      "/v1/usersig",
-      { method: "POST", headers: { Origin: "https://evil.example" } },
-      secrets,
-    );
+    const response = await broker.send("/v1/usersig", { method: "POST", headers: { Origin: "https://evil.example" } });
     const body = await problem(response, 403, "ORIGIN_NOT_ALLOWED");
     expect(body).not.toHaveProperty("userSig");
     expect(response.headers.has("Access-Control-Allow-Origin")).toBe(false);
     expect(vary(response)).toContain("origin");
     // an API key from a browser at a bad origin does not get a sig either
-    const keyed = await call(
-      config,
-      "/v1/usersig",
-      { json: { userId: "bob" }, headers: { Origin: "https://evil.example", "X-Api-Key": API_KEY } },
-      secrets,
-    );
+    const keyed = await broker.send("/v1/usersig", {
+      json: { userId: "bob" },
+      headers: { Origin: "https://evil.example", "X-Api-Key": API_KEY },
+    });
     await problem(keyed, 403, "ORIGIN_NOT_ALLOWED");
   });
 
@@ -349,32 +340,22 @@ describe("CORS", () => {
     // OTHER_ORIGIN is allowed for OTHER only: its preflight passes (the preflight names no app)...
     expect((await preflight(OTHER_ORIGIN, {}, "/v1/usersig", twoApps)).status).toBe(204);
     // ...but a request for APP from it is refused, and one for OTHER is served.
-    const refused = await call(
-      twoApps,
-      "/v1/usersig",
-      { json: { sdkAppId: APP }, headers: { Origin: OTHER_ORIGIN } },
-      secrets,
-    );
+    const refused = await both.postJson("/v1/usersig", { sdkAppId: APP }, { Origin: OTHER_ORIGIN });
     await problem(refused, 403, "ORIGIN_NOT_ALLOWED");
-    const served = await call(
-      twoApps,
-      "/v1/usersig",
-      { json: { sdkAppId: OTHER }, headers: { Origin: OTHER_ORIGIN } },
-      secrets,
-    );
+    const served = await both.postJson("/v1/usersig", { sdkAppId: OTHER }, { Origin: OTHER_ORIGIN });
     expect(served.status).toBe(200);
     expect(served.headers.get("Access-Control-Allow-Origin")).toBe(OTHER_ORIGIN);
   });
 
   it("same-origin (Origin = the broker's own) is allowed without being listed", async () => {
     expect((await preflight(SELF_ORIGIN)).status).toBe(204);
-    const response = await call(config, "/v1/usersig", { method: "POST", headers: { Origin: SELF_ORIGIN } }, secrets);
+    const response = await broker.send("/v1/usersig", { method: "POST", headers: { Origin: SELF_ORIGIN } });
     expect(response.status).toBe(200);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(SELF_ORIGIN);
   });
 
   it("a request without Origin still carries Vary: Origin and no ACAO", async () => {
-    const response = await call(config, "/v1/usersig", { method: "POST" }, secrets);
+    const response = await broker.send("/v1/usersig", { method: "POST" });
     expect(response.status).toBe(200);
     expect(vary(response)).toContain("origin");
     expect(response.headers.has("Access-Control-Allow-Origin")).toBe(false);
@@ -382,15 +363,13 @@ describe("CORS", () => {
 
   it("/v1/verify is not CORS-enabled: no ACAO, and OPTIONS is 405", async () => {
     const userSig = await signUserSig({ sdkAppId: APP, userId: "bob", expireSeconds: 600 }, SECRET_KEY);
-    const response = await call(
-      config,
-      "/v1/verify",
-      { json: { userSig }, headers: { Origin: ORIGIN, "X-Api-Key": API_KEY } },
-      secrets,
-    );
+    const response = await broker.send("/v1/verify", {
+      json: { userSig },
+      headers: { Origin: ORIGIN, "X-Api-Key": API_KEY },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.has("Access-Control-Allow-Origin")).toBe(false);
-    const failing = await call(config, "/v1/verify", { json: { userSig: "x" }, headers: { Origin: ORIGIN } }, secrets);
+    const failing = await broker.send("/v1/verify", { json: { userSig: "x" }, headers: { Origin: ORIGIN } });
     expect(failing.status).toBe(401);
     expect(failing.headers.has("Access-Control-Allow-Origin")).toBe(false);
     const options = await preflight(ORIGIN, {}, "/v1/verify");
@@ -402,7 +381,7 @@ describe("CORS", () => {
 describe("/openapi.json", () => {
   let doc: Json;
   beforeAll(async () => {
-    const response = await call(config, "/openapi.json", {}, secrets);
+    const response = await broker.get("/openapi.json");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     doc = (await response.json()) as Json;

@@ -9,6 +9,7 @@
 
 import { SignJWT } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { idpIssuer, inlineIssuer } from "../support/config.js";
 import {
   AUDIENCE,
   call,
@@ -55,6 +56,11 @@ function asUser(
   );
 }
 
+/** Asserts a 200 for alice on this app, her sig lasting `expireSeconds` (default: the built-in day). */
+async function expectAlice(config: Json, sdkAppId: number, jwt: string, expireSeconds = 86_400, json: Json = {}) {
+  return expectIssued(await asUser(config, sdkAppId, jwt, json), { sdkAppId, userId: "alice", expireSeconds });
+}
+
 /** A 401 as every bad credential gets it: generic detail, Bearer challenge, no-store. */
 async function expectUnauthorized(response: Response): Promise<Json> {
   const body = await problem(response, 401, "UNAUTHORIZED");
@@ -92,7 +98,7 @@ describe("valid tokens", () => {
 
   it("RS256 through a jwksUri: UserID from sub, idp default lifetime, no-store", async () => {
     const sdkAppId = 1400001001;
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("rs-remote") }]);
+    const config = appWith(sdkAppId, [idpIssuer({ jwksUri: jwksUri("rs-remote") })]);
     const res = await asUser(config, sdkAppId, await mintJwt(rs));
     await expectIssued(res, { sdkAppId, userId: "alice", expireSeconds: 86_400 });
     expect((await idpStats()).jwksFetches).toBe(1);
@@ -104,16 +110,14 @@ describe("valid tokens", () => {
 
   it("ES256 through a jwksUri (issuer pinned to ES256)", async () => {
     const sdkAppId = 1400001002;
-    const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("es-remote"), algorithms: ["ES256"] },
-    ]);
+    const config = appWith(sdkAppId, [idpIssuer({ jwksUri: jwksUri("es-remote"), algorithms: ["ES256"] })]);
     const res = await asUser(config, sdkAppId, await mintJwt(es, { sub: "carol" }));
     await expectIssued(res, { sdkAppId, userId: "carol", expireSeconds: 86_400 });
   });
 
   it("RS256 with an inline jwks: no fetch at all", async () => {
     const sdkAppId = 1400001003;
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }]);
+    const config = appWith(sdkAppId, [inlineIssuer(rs)]);
     const res = await asUser(config, sdkAppId, await mintJwt(rs));
     await expectIssued(res, { sdkAppId, userId: "alice", expireSeconds: 86_400 });
     expect((await idpStats()).jwksFetches).toBe(0);
@@ -121,9 +125,7 @@ describe("valid tokens", () => {
 
   it("ES256 with an inline jwks", async () => {
     const sdkAppId = 1400001004;
-    const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [es.publicJwk] }, algorithms: ["ES256"] },
-    ]);
+    const config = appWith(sdkAppId, [inlineIssuer(es, { algorithms: ["ES256"] })]);
     const res = await asUser(config, sdkAppId, await mintJwt(es, { sub: "dave" }));
     await expectIssued(res, { sdkAppId, userId: "dave", expireSeconds: 86_400 });
     expect((await idpStats()).jwksFetches).toBe(0);
@@ -133,7 +135,7 @@ describe("valid tokens", () => {
     const sdkAppId = 1400001005;
     const other = "https://other-idp.test/";
     const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] }, userIdPrefix: "m_" },
+      inlineIssuer(rs, { userIdPrefix: "m_" }),
       { issuer: other, audience: AUDIENCE, jwks: { keys: [es.publicJwk] }, algorithms: ["ES256"], userIdPrefix: "o_" },
     ]);
     await expectIssued(await asUser(config, sdkAppId, await mintJwt(rs)), {
@@ -157,7 +159,7 @@ describe("valid tokens", () => {
       ["x_", "x_"],
     ]) {
       const config = appWith(sdkAppId, [
-        { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] }, userIdPrefix: prefixes[0] },
+        inlineIssuer(rs, { userIdPrefix: prefixes[0] }),
         {
           issuer: "https://other-idp.test/",
           audience: AUDIENCE,
@@ -177,7 +179,7 @@ describe("valid tokens", () => {
         {
           sdkAppId,
           guests: { enabled: true, userIdPrefix: "guest_" },
-          idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }] },
+          idp: { issuers: [inlineIssuer(rs)] },
         },
       ],
     };
@@ -186,16 +188,12 @@ describe("valid tokens", () => {
       403,
       "USERID_NOT_ALLOWED",
     );
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(rs, { sub: "alice" })), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(rs, { sub: "alice" }));
   });
 
   it("the default admin set protects Tencent's default admin account, in any case", async () => {
     const sdkAppId = 1400001017;
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }]);
+    const config = appWith(sdkAppId, [inlineIssuer(rs)]);
     for (const sub of ["administrator", "Administrator", "ADMINISTRATOR"]) {
       await problem(await asUser(config, sdkAppId, await mintJwt(rs, { sub })), 403, "ADMIN_IDENTITY_FORBIDDEN");
     }
@@ -204,7 +202,7 @@ describe("valid tokens", () => {
   it("an admin identity is refused in Unicode compatibility variants too (fullwidth letters)", async () => {
     const sdkAppId = 1400001018;
     // A pattern that lets fullwidth letters through, so that only the admin guard stands in the way.
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] } }], {
+    const config = appWith(sdkAppId, [inlineIssuer(rs)], {
       userIdPattern: ".{1,32}",
       admins: ["root"],
     });
@@ -232,9 +230,7 @@ describe("valid tokens", () => {
 
   it("an exp within clockToleranceSeconds is still accepted", async () => {
     const sdkAppId = 1400001007;
-    const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [rs.publicJwk] }, clockToleranceSeconds: 60 },
-    ]);
+    const config = appWith(sdkAppId, [inlineIssuer(rs, { clockToleranceSeconds: 60 })]);
     const jwt = await mintJwt(rs, { exp: Math.floor(Date.now() / 1000) - 20 });
     await expectIssued(await asUser(config, sdkAppId, jwt), { sdkAppId, userId: "alice", expireSeconds: 86_400 });
   });
@@ -277,11 +273,7 @@ describe("UserID from the token", () => {
       expect(body.detail).not.toContain(sub);
     }
     // The same pattern admits a conforming sub.
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key, { sub: "alice" })), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key, { sub: "alice" }));
   });
 
   it("the default pattern refuses a UserID over 32 bytes once the prefix is added", async () => {
@@ -332,7 +324,7 @@ describe("admin identities are never issued to IdP users", () => {
 
   it("sub equal to a config admin: 403 ADMIN_IDENTITY_FORBIDDEN", async () => {
     const sdkAppId = 1400001201;
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] } }], {
+    const config = appWith(sdkAppId, [inlineIssuer(key)], {
       admins: ["administrator"],
     });
     const res = await asUser(config, sdkAppId, await mintJwt(key, { sub: "administrator" }));
@@ -348,11 +340,7 @@ describe("admin identities are never issued to IdP users", () => {
 
   it("a prefix that turns the claim into an admin: 403", async () => {
     const sdkAppId = 1400001202;
-    const config = appWith(
-      sdkAppId,
-      [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, userIdPrefix: "adm_" }],
-      { admins: ["adm_x"] },
-    );
+    const config = appWith(sdkAppId, [inlineIssuer(key, { userIdPrefix: "adm_" })], { admins: ["adm_x"] });
     await problem(await asUser(config, sdkAppId, await mintJwt(key, { sub: "x" })), 403, "ADMIN_IDENTITY_FORBIDDEN");
     // Any other user of that issuer is fine.
     await expectIssued(await asUser(config, sdkAppId, await mintJwt(key, { sub: "y" })), {
@@ -364,7 +352,7 @@ describe("admin identities are never issued to IdP users", () => {
 
   it("a runtime admin added through the operator API: 403 from then on", async () => {
     const sdkAppId = 1400001203;
-    const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] } }]);
+    const config = appWith(sdkAppId, [inlineIssuer(key)]);
     const jwt = await mintJwt(key, { sub: "ops_bot" });
     await expectIssued(await asUser(config, sdkAppId, jwt), { sdkAppId, userId: "ops_bot", expireSeconds: 86_400 });
     const operator = "operator-token-for-tests-0123456789";
@@ -385,19 +373,13 @@ describe("bad tokens: 401 with one generic message", () => {
   const sdkAppId = 1400001301;
   const uri = jwksUri("bad-tokens");
   const config = (): Json =>
-    appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwksUri: uri, algorithms: ["RS256"], clockToleranceSeconds: 30 },
-    ]);
+    appWith(sdkAppId, [idpIssuer({ jwksUri: uri, algorithms: ["RS256"], clockToleranceSeconds: 30 })]);
   beforeAll(async () => {
     rs = await newIdpKey("RS256");
     es = await newIdpKey("ES256");
     await publishJwks(rs, es);
     // Warm the key set so that no test here depends on fetch timing.
-    await expectIssued(await asUser(config(), sdkAppId, await mintJwt(rs)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config(), sdkAppId, await mintJwt(rs));
   });
 
   const now = () => Math.floor(Date.now() / 1000);
@@ -432,7 +414,7 @@ describe("bad tokens: 401 with one generic message", () => {
 
   it("alg not in the issuer's pinned list (RS256 token, issuer pinned to ES256)", async () => {
     const pinned = 1400001302;
-    const pinnedConfig = appWith(pinned, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: uri, algorithms: ["ES256"] }]);
+    const pinnedConfig = appWith(pinned, [idpIssuer({ jwksUri: uri, algorithms: ["ES256"] })]);
     // The RSA key is in the JWKS, and the token is correctly signed with it: still refused.
     await expectUnauthorized(await asUser(pinnedConfig, pinned, await mintJwt(rs)));
     // The pinned algorithm works.
@@ -499,11 +481,7 @@ describe("bad tokens: 401 with one generic message", () => {
     // Just under the limit, the same kind of token is fine.
     const justUnder = await mintJwt(rs, { pad: "x".repeat(5600) });
     expect(justUnder.length).toBeLessThanOrEqual(8192);
-    await expectIssued(await asUser(config(), sdkAppId, justUnder), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config(), sdkAppId, justUnder);
   });
 
   it("an app without an identity provider refuses any bearer token", async () => {
@@ -558,8 +536,7 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     vi.useRealTimers();
   });
   const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
-  const configFor = (suite: string) =>
-    appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri(suite) }]);
+  const configFor = (suite: string) => appWith(sdkAppId, [idpIssuer({ jwksUri: jwksUri(suite) })]);
   const fetches = async () => (await idpStats()).jwksFetches;
 
   it("on a cold cache an unknown kid costs the one initial fetch, and no second one", async () => {
@@ -577,11 +554,7 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     const config = configFor("cooldown");
     const a = await newIdpKey("RS256");
     await publishJwks(a);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(a)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(a));
     expect(await fetches()).toBe(1);
 
     advance(31_000); // past the cool-down, well within the cache's life
@@ -594,11 +567,7 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     }
     expect(await fetches()).toBe(2);
     // The known key still works without a fetch.
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(a)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(a));
     expect(await fetches()).toBe(2);
   });
 
@@ -606,11 +575,7 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     const config = configFor("rotation");
     const oldKey = await newIdpKey("RS256");
     await publishJwks(oldKey);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(oldKey)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(oldKey));
     expect(await fetches()).toBe(1);
 
     advance(60_000);
@@ -628,22 +593,14 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     const config = configFor("rotation-cooldown");
     const oldKey = await newIdpKey("RS256");
     await publishJwks(oldKey);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(oldKey)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(oldKey));
     const newKey = await newIdpKey("RS256");
     await publishJwks(oldKey, newKey);
     advance(5_000); // still cooling down
     await expectUnauthorized(await asUser(config, sdkAppId, await mintJwt(newKey)));
     expect(await fetches()).toBe(1);
     advance(30_000);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(newKey)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(newKey));
     expect(await fetches()).toBe(2);
   });
 
@@ -651,22 +608,14 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     const config = configFor("refetch-fails");
     const key = await newIdpKey("RS256");
     await publishJwks(key);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key));
     advance(31_000);
     await failJwks(1);
     const res = await asUser(config, sdkAppId, await mintJwt(await newIdpKey("RS256")));
     await problem(res, 503, "IDP_UNAVAILABLE");
     expect(res.headers.get("Retry-After")).toBe("10");
     expect(await fetches()).toBe(2);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key));
     expect(await fetches()).toBe(2);
   });
 
@@ -674,17 +623,9 @@ describe("JWKS cache: refetch on unknown kid, with a cool-down", () => {
     const config = configFor("max-age");
     const key = await newIdpKey("RS256");
     await publishJwks(key);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key));
     advance(11 * 60_000);
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key));
     expect(await fetches()).toBe(2);
   });
 });
@@ -703,7 +644,7 @@ describe("JWKS endpoint failing", () => {
   it("on a cold cache: 503 IDP_UNAVAILABLE with Retry-After; not asked again for 5 s; then recovers", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
-      const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("failing-cold") }]);
+      const config = appWith(sdkAppId, [idpIssuer({ jwksUri: jwksUri("failing-cold") })]);
       await failJwks(1);
       const res = await asUser(config, sdkAppId, await mintJwt(key));
       const body = await problem(res, 503, "IDP_UNAVAILABLE");
@@ -717,11 +658,7 @@ describe("JWKS endpoint failing", () => {
       expect((await idpStats()).jwksFetches).toBe(1);
       // 5 s later the next request fetches again and succeeds.
       vi.setSystemTime(Date.now() + 5_001);
-      await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-        sdkAppId,
-        userId: "alice",
-        expireSeconds: 86_400,
-      });
+      await expectAlice(config, sdkAppId, await mintJwt(key));
       expect((await idpStats()).jwksFetches).toBe(2);
     } finally {
       vi.useRealTimers();
@@ -731,21 +668,13 @@ describe("JWKS endpoint failing", () => {
   it("an outage after the cache's max age: the last keys keep working, the IdP is asked once per 5 s", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
-      const config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwksUri("outage-stale") }]);
-      await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-        sdkAppId,
-        userId: "alice",
-        expireSeconds: 86_400,
-      });
+      const config = appWith(sdkAppId, [idpIssuer({ jwksUri: jwksUri("outage-stale") })]);
+      await expectAlice(config, sdkAppId, await mintJwt(key));
       expect((await idpStats()).jwksFetches).toBe(1);
       vi.setSystemTime(Date.now() + 11 * 60_000); // past jose's 10-minute max age
       await failJwks(1000);
       for (let i = 0; i < 5; i++) {
-        await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-          sdkAppId,
-          userId: "alice",
-          expireSeconds: 86_400,
-        });
+        await expectAlice(config, sdkAppId, await mintJwt(key));
       }
       expect((await idpStats()).jwksFetches).toBe(2);
       // An unknown kid during the outage may be a new key: unavailable (503), not invalid (401).
@@ -762,9 +691,7 @@ describe("JWKS endpoint failing", () => {
 
   it("an IdP that cannot be reached at all: 503 IDP_UNAVAILABLE", async () => {
     // The fake internet answers 502 for any host it does not play.
-    const config = appWith(sdkAppId, [
-      { issuer: ISSUER, audience: AUDIENCE, jwksUri: "https://unreachable-idp.test/jwks.json" },
-    ]);
+    const config = appWith(sdkAppId, [idpIssuer({ jwksUri: "https://unreachable-idp.test/jwks.json" })]);
     const res = await asUser(config, sdkAppId, await mintJwt(key));
     await problem(res, 503, "IDP_UNAVAILABLE");
     expect(res.headers.get("Retry-After")).toBe("10");
@@ -776,31 +703,21 @@ describe("lifetimes", () => {
   beforeAll(async () => {
     key = await newIdpKey("ES256");
   });
-  const issuers = (): Json[] => [
-    { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, algorithms: ["ES256"] },
-  ];
+  const issuers = (): Json[] => [inlineIssuer(key, { algorithms: ["ES256"] })];
 
   it("no expireSeconds: the idp default; a smaller request is honoured", async () => {
     const sdkAppId = 1400001601;
     const config = appWith(sdkAppId, issuers(), { lifetimes: { idp: { default: 600, max: 1200 } } });
     const jwt = await mintJwt(key);
     await expectIssued(await asUser(config, sdkAppId, jwt), { sdkAppId, userId: "alice", expireSeconds: 600 });
-    await expectIssued(await asUser(config, sdkAppId, jwt, { expireSeconds: 900 }), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 900,
-    });
+    await expectAlice(config, sdkAppId, jwt, 900, { expireSeconds: 900 });
   });
 
   it("asking above max: clamped to max, and expireSeconds/expiresAt say so", async () => {
     const sdkAppId = 1400001602;
     const config = appWith(sdkAppId, issuers(), { lifetimes: { idp: { default: 600, max: 1200 } } });
     const before = Math.floor(Date.now() / 1000);
-    const body = await expectIssued(await asUser(config, sdkAppId, await mintJwt(key), { expireSeconds: 999_999 }), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 1200,
-    });
+    const body = await expectAlice(config, sdkAppId, await mintJwt(key), 1200, { expireSeconds: 999_999 });
     expect(body.expiresAt).toBeGreaterThanOrEqual(before + 1200);
     expect(body.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1200);
   });
@@ -836,7 +753,7 @@ describe("request shape", () => {
   const apiKey = "k_live_0123456789abcdef0123456789abcdef";
   beforeAll(async () => {
     key = await newIdpKey("RS256");
-    config = appWith(sdkAppId, [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] } }], {
+    config = appWith(sdkAppId, [inlineIssuer(key)], {
       apiKeys: [{ name: "backend", sha256: await sha256Hex(apiKey), allowUserId: true }],
     });
   });
@@ -849,17 +766,11 @@ describe("request shape", () => {
   });
 
   it("the same JWT works alone (the 400 above is about the pair)", async () => {
-    await expectIssued(await asUser(config, sdkAppId, await mintJwt(key)), {
-      sdkAppId,
-      userId: "alice",
-      expireSeconds: 86_400,
-    });
+    await expectAlice(config, sdkAppId, await mintJwt(key));
   });
 
   it("an HS* algorithm in an issuer's pinned list is a config error, not a way in", async () => {
-    const bad = appWith(1400001702, [
-      { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.publicJwk] }, algorithms: ["HS256"] },
-    ]);
+    const bad = appWith(1400001702, [inlineIssuer(key, { algorithms: ["HS256"] })]);
     const res = await asUser(bad, 1400001702, await mintJwt(key));
     const body = await problem(res, 500, "CONFIG_ERROR");
     expect(body.detail).toContain("algorithms");

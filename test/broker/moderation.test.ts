@@ -3,28 +3,23 @@
 // 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
 // failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
 // actor, and no secret in any captured output.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
-  AUDIENCE,
-  call,
+  cronTick,
   expectIssued,
   fakeClock,
   freshIsolate,
   type IdpKey,
   ISSUER,
   type Json,
-  JWKS_URI,
   mintJwt,
   newIdpKey,
   problem,
   publishJwks,
   SECRET_KEY,
-  secretsFor,
-  sha256Hex,
 } from "./helpers.js";
 
 const APP = 1400000100;
@@ -33,23 +28,24 @@ const OPERATOR_TOKEN = "operator-token-for-moderation-0123456789";
 const MOD_KEY = "moderation-api-key-0123456789abcdef";
 const NAMING_KEY = "naming-api-key-0123456789abcdef0123";
 const PLAIN_KEY = "plain-api-key-0123456789abcdef012345";
-const secrets = { ...secretsFor(APP, NO_CHAT), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+const secrets = brokerSecrets([APP, NO_CHAT], OPERATOR_TOKEN);
 
 let config: Json;
 let idpKey: IdpKey;
 const output: string[] = [];
 const captured: string[] = [];
 
-const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
+const broker = brokerClient(() => config, secrets);
+const op = bearer(OPERATOR_TOKEN);
 const bans = (app = APP) => `/v1/admin/apps/${app}/bans`;
 const ban = (userId: string, body: Json = {}, headers: Record<string, string> = op, app = APP) =>
-  call(config, `${bans(app)}/${encodeURIComponent(userId)}`, { method: "PUT", json: body, headers }, secrets);
+  broker.putJson(`${bans(app)}/${encodeURIComponent(userId)}`, body, headers);
 const unban = (userId: string, headers: Record<string, string> = op) =>
-  call(config, `${bans()}/${encodeURIComponent(userId)}`, { method: "DELETE", headers }, secrets);
+  broker.delete(`${bans()}/${encodeURIComponent(userId)}`, headers);
 const kick = (userId: string, app = APP, headers: Record<string, string> = op) =>
-  call(config, `/v1/admin/apps/${app}/users/${encodeURIComponent(userId)}/kick`, { method: "POST", headers }, secrets);
+  broker.postJson(`/v1/admin/apps/${app}/users/${encodeURIComponent(userId)}/kick`, undefined, headers);
 const usersigFor = (userId: string, key = NAMING_KEY) =>
-  call(config, "/v1/usersig", { json: { sdkAppId: APP, userId }, headers: { "X-Api-Key": key } }, secrets);
+  broker.postJson("/v1/usersig", { sdkAppId: APP, userId }, withApiKey(key));
 
 function auditLines(): Json[] {
   return output
@@ -69,30 +65,21 @@ beforeAll(async () => {
   vi.spyOn(console, "warn").mockImplementation(log);
   idpKey = await newIdpKey();
   await publishJwks(idpKey);
-  config = {
-    apps: [
-      {
-        sdkAppId: APP,
-        admins: ["administrator", "Straße"],
-        userIdPattern: "[\\p{L}\\p{N}_-]{1,32}",
-        chat: { apiBaseUrl: TENCENT_BASE },
-        moderation: { idpRole: { claim: "roles", value: "moderator" } },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
-        guests: { enabled: true, userIdPrefix: "guest_" },
-        privateMapKey: { guest: { enabled: true, rooms: "any", maxPrivileges: 255 } },
-        cors: { origins: ["https://app.example.com"] },
-        apiKeys: [
-          { name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true },
-          { name: "naming", sha256: await sha256Hex(NAMING_KEY), allowUserId: true },
-          { name: "plain", sha256: await sha256Hex(PLAIN_KEY) },
-        ],
-      },
-      {
-        sdkAppId: NO_CHAT,
-        apiKeys: [{ name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true }],
-      },
-    ],
-  };
+  const mod = await apiKey("mod", MOD_KEY, { allowModeration: true });
+  config = brokerConfig([
+    appConfig(APP, {
+      admins: ["administrator", "Straße"],
+      userIdPattern: "[\\p{L}\\p{N}_-]{1,32}",
+      chat: { apiBaseUrl: TENCENT_BASE },
+      moderation: { idpRole: { claim: "roles", value: "moderator" } },
+      idp: idpOf(),
+      guests: { enabled: true, userIdPrefix: "guest_" },
+      privateMapKey: { guest: { enabled: true, rooms: "any", maxPrivileges: 255 } },
+      cors: { origins: ["https://app.example.com"] },
+      apiKeys: [mod, await apiKey("naming", NAMING_KEY, { allowUserId: true }), await apiKey("plain", PLAIN_KEY)],
+    }),
+    appConfig(NO_CHAT, { apiKeys: [mod] }),
+  ]);
 });
 
 afterAll(() => {
@@ -103,7 +90,7 @@ beforeEach(async () => {
   output.length = 0;
   freshIsolate({ chatTimeoutMs: 300 });
   await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as {
+  const listed = (await (await broker.get(bans(), op)).json()) as {
     bans: { userId: string }[];
   };
   for (const b of listed.bans) await unban(b.userId);
@@ -189,7 +176,7 @@ describe("ban", () => {
     expect(await (await ban("a")).json()).toMatchObject({ kicked: false, kickError: "Tencent could not be reached" });
     await scriptTencent({ kind: "hang", ms: 3_000 }, { kind: "hang", ms: 3_000 });
     expect(await (await ban("b")).json()).toMatchObject({ kicked: false, kickError: "Tencent did not answer in time" });
-    const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] };
+    const listed = (await (await broker.get(bans(), op)).json()) as { bans: Json[] };
     expect(listed.bans.map((b) => b.userId).sort()).toEqual(["a", "b"]);
   });
 
@@ -205,7 +192,7 @@ describe("ban", () => {
       await problem(await ban(id), 409, "ADMIN_NOT_BANNABLE");
     }
     expect(await tencentCalls()).toEqual([]);
-    expect(await (await call(config, bans(), { headers: op }, secrets)).json()).toEqual({ bans: [] });
+    expect(await (await broker.get(bans(), op)).json()).toEqual({ bans: [] });
   });
 
   it("bad input: 400 with the field, 404 for an unknown app", async () => {
@@ -233,10 +220,9 @@ describe("ban", () => {
   });
 
   it("a path UserID that is not valid percent-encoding, or (to ban or kick) not the app's userIdPattern: 400", async () => {
-    const put = (raw: string) => call(config, `${bans()}/${raw}`, { method: "PUT", json: {}, headers: op }, secrets);
-    const post = (raw: string) =>
-      call(config, `/v1/admin/apps/${APP}/users/${raw}/kick`, { method: "POST", headers: op }, secrets);
-    const del = (raw: string) => call(config, `${bans()}/${raw}`, { method: "DELETE", headers: op }, secrets);
+    const put = (raw: string) => broker.putJson(`${bans()}/${raw}`, {}, op);
+    const post = (raw: string) => broker.postJson(`/v1/admin/apps/${APP}/users/${raw}/kick`, undefined, op);
+    const del = (raw: string) => broker.delete(`${bans()}/${raw}`, op);
     for (const raw of ["%E0%A4%A", "%ZZ", "a%", "%ED%A0%80"]) {
       expect((await problem(await put(raw), 400, "BAD_REQUEST")).field).toBe("userId");
       expect((await problem(await post(raw), 400, "BAD_REQUEST")).field).toBe("userId");
@@ -251,9 +237,7 @@ describe("ban", () => {
     await problem(await unban("a b"), 404, "NOT_BANNED");
     // Percent-encoding that decodes is taken as the UserID.
     expect((await put("%E8%AA%9E")).status).toBe(201);
-    expect(
-      ((await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] }).bans,
-    ).toMatchObject([{ userId: "語" }]);
+    expect(((await (await broker.get(bans(), op)).json()) as { bans: Json[] }).bans).toMatchObject([{ userId: "語" }]);
     expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["語"]);
   });
 });
@@ -266,14 +250,10 @@ describe("USER_BANNED on both public routes, for every caller kind", () => {
       expect(JSON.stringify(refusal)).not.toContain("operator");
     }
     await problem(
-      await call(
-        config,
+      await broker.postJson(
         "/v1/privatemapkey",
-        {
-          json: { sdkAppId: APP, userId: "mallory", strRoomId: "r", privileges: ["EnterRoom"] },
-          headers: { "X-Api-Key": NAMING_KEY },
-        },
-        secrets,
+        { sdkAppId: APP, userId: "mallory", strRoomId: "r", privileges: ["EnterRoom"] },
+        withApiKey(NAMING_KEY),
       ),
       403,
       "USER_BANNED",
@@ -284,44 +264,30 @@ describe("USER_BANNED on both public routes, for every caller kind", () => {
   it("an IdP user", async () => {
     await ban("eve");
     const token = await mintJwt(idpKey, { sub: "eve" });
+    await problem(await broker.postJson("/v1/usersig", { sdkAppId: APP }, bearer(token)), 403, "USER_BANNED");
     await problem(
-      await call(
-        config,
-        "/v1/usersig",
-        { json: { sdkAppId: APP }, headers: { Authorization: `Bearer ${token}` } },
-        secrets,
-      ),
-      403,
-      "USER_BANNED",
-    );
-    await problem(
-      await call(
-        config,
-        "/v1/privatemapkey",
-        { json: { sdkAppId: APP, roomId: 7, privileges: 2 }, headers: { Authorization: `Bearer ${token}` } },
-        secrets,
-      ),
+      await broker.postJson("/v1/privatemapkey", { sdkAppId: APP, roomId: 7, privileges: 2 }, bearer(token)),
       403,
       "USER_BANNED",
     );
   });
 
   it("a guest renewing with its ticket, on /v1/usersig and /v1/privatemapkey", async () => {
-    const guest = (await (await call(config, "/v1/usersig", { json: { sdkAppId: APP } }, secrets)).json()) as Json;
+    const guest = (await (await broker.postJson("/v1/usersig", { sdkAppId: APP })).json()) as Json;
     expect(guest.userId).toMatch(/^guest_/);
     await ban(guest.userId as string);
     await problem(
-      await call(config, "/v1/usersig", { json: { sdkAppId: APP, guestTicket: guest.guestTicket } }, secrets),
+      await broker.postJson("/v1/usersig", { sdkAppId: APP, guestTicket: guest.guestTicket }),
       403,
       "USER_BANNED",
     );
     await problem(
-      await call(
-        config,
-        "/v1/privatemapkey",
-        { json: { sdkAppId: APP, guestTicket: guest.guestTicket, roomId: 7, privileges: 2 } },
-        secrets,
-      ),
+      await broker.postJson("/v1/privatemapkey", {
+        sdkAppId: APP,
+        guestTicket: guest.guestTicket,
+        roomId: 7,
+        privileges: 2,
+      }),
       403,
       "USER_BANNED",
     );
@@ -349,7 +315,7 @@ describe("list and kick", () => {
   it("GET lists the bans in force, newest first", async () => {
     await ban("first", { reason: "one" });
     await ban("second");
-    const response = await call(config, bans(), { headers: op }, secrets);
+    const response = await broker.get(bans(), op);
     expect(response.status).toBe(200);
     const listed = (await response.json()) as { bans: Json[] };
     expect(listed.bans.map((b) => b.userId).sort()).toEqual(["first", "second"]);
@@ -378,7 +344,7 @@ describe("admin identities are never kicked", () => {
   it("POST kick of an admin or a variant: 409 ADMIN_NOT_KICKABLE for every moderator; Tencent gets nothing", async () => {
     for (const id of ["administrator", "ADMINISTRATOR", "Straße", "STRASSE"]) {
       await problem(await kick(id), 409, "ADMIN_NOT_KICKABLE");
-      await problem(await kick(id, APP, { "X-Api-Key": MOD_KEY }), 409, "ADMIN_NOT_KICKABLE");
+      await problem(await kick(id, APP, withApiKey(MOD_KEY)), 409, "ADMIN_NOT_KICKABLE");
     }
     expect(await tencentCalls()).toEqual([]);
     // The broker's own admin sig still works: a later kick goes through.
@@ -405,61 +371,74 @@ describe("the broker's cached admin sig, refused by Tencent", () => {
 
 describe("who may moderate", () => {
   it("an API key with allowModeration; its name is the actor", async () => {
-    const response = await ban("mallory", {}, { "X-Api-Key": MOD_KEY });
+    const response = await ban("mallory", {}, withApiKey(MOD_KEY));
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ bannedBy: "apiKey:mod" });
     expect(auditLines().at(-1)).toMatchObject({ callerKind: "apiKey", keyName: "mod", actor: "apiKey:mod" });
-    expect((await kick("eve", APP, { "X-Api-Key": MOD_KEY })).status).toBe(200);
-    expect((await unban("mallory", { "X-Api-Key": MOD_KEY })).status).toBe(204);
+    expect((await kick("eve", APP, withApiKey(MOD_KEY))).status).toBe(200);
+    expect((await unban("mallory", withApiKey(MOD_KEY))).status).toBe(204);
   });
 
   it("an API key without allowModeration: 403 MODERATION_NOT_ALLOWED; a wrong key: 401", async () => {
-    await problem(await ban("mallory", {}, { "X-Api-Key": PLAIN_KEY }), 403, "MODERATION_NOT_ALLOWED");
-    await problem(await ban("mallory", {}, { "X-Api-Key": NAMING_KEY }), 403, "MODERATION_NOT_ALLOWED");
-    await problem(await ban("mallory", {}, { "X-Api-Key": "not-a-key-0123456789abcdef0123456" }), 401, "UNAUTHORIZED");
+    await problem(await ban("mallory", {}, withApiKey(PLAIN_KEY)), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, withApiKey(NAMING_KEY)), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, withApiKey("not-a-key-0123456789abcdef0123456")), 401, "UNAUTHORIZED");
     expect(await tencentCalls()).toEqual([]);
   });
 
   it("an IdP user with the moderator role (a list or the value itself); the actor names them", async () => {
     const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["viewer", "moderator"] });
-    const response = await ban("mallory", {}, { Authorization: `Bearer ${token}` });
+    const response = await ban("mallory", {}, bearer(token));
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ bannedBy: `idp:mod-ann@${ISSUER}` });
     expect(auditLines().at(-1)).toMatchObject({ callerKind: "idp", issuer: ISSUER, actor: `idp:mod-ann@${ISSUER}` });
     const single = await mintJwt(idpKey, { sub: "mod-bob", roles: "moderator" });
-    expect((await call(config, bans(), { headers: { Authorization: `Bearer ${single}` } }, secrets)).status).toBe(200);
+    expect((await broker.get(bans(), bearer(single))).status).toBe(200);
   });
 
   it("a banned IdP moderator (or a variant of their ID banned): 403 USER_BANNED, even to unban themselves", async () => {
     const token = await mintJwt(idpKey, { sub: "mod-carl", roles: ["moderator"] });
-    const asCarl = { Authorization: `Bearer ${token}` };
+    const asCarl = bearer(token);
     expect((await ban("MOD-CARL")).status).toBe(201);
     await problem(await unban("MOD-CARL", asCarl), 403, "USER_BANNED");
     await problem(await ban("mallory", {}, asCarl), 403, "USER_BANNED");
     await problem(await kick("eve", APP, asCarl), 403, "USER_BANNED");
-    await problem(await call(config, bans(), { headers: asCarl }, secrets), 403, "USER_BANNED");
-    const listed = (await (await call(config, bans(), { headers: op }, secrets)).json()) as { bans: Json[] };
+    await problem(await broker.get(bans(), asCarl), 403, "USER_BANNED");
+    const listed = (await (await broker.get(bans(), op)).json()) as { bans: Json[] };
     expect(listed.bans.map((b) => b.userId)).toEqual(["MOD-CARL"]);
     expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["MOD-CARL"]);
   });
 
   it("an IdP user without the role: 403; a bad token: 401; no credentials: 401", async () => {
     const token = await mintJwt(idpKey, { sub: "eve", roles: ["viewer"], role: "moderator" });
-    await problem(await ban("mallory", {}, { Authorization: `Bearer ${token}` }), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, bearer(token)), 403, "MODERATION_NOT_ALLOWED");
     await problem(await ban("mallory", {}, { Authorization: "Bearer not.a.jwt" }), 401, "UNAUTHORIZED");
     await problem(await ban("mallory", {}, {}), 401, "UNAUTHORIZED");
-    await problem(
-      await ban("mallory", {}, { Authorization: `Bearer ${OPERATOR_TOKEN}`, "X-Api-Key": MOD_KEY }),
-      400,
-      "BAD_REQUEST",
-    );
+    await problem(await ban("mallory", {}, { ...bearer(OPERATOR_TOKEN), "X-Api-Key": MOD_KEY }), 400, "BAD_REQUEST");
     expect(await tencentCalls()).toEqual([]);
   });
 
   it("an app without an IdP moderator role takes only the operator's bearer token", async () => {
     const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
-    await problem(await ban("x", {}, { Authorization: `Bearer ${token}` }, NO_CHAT), 401, "UNAUTHORIZED");
+    await problem(await ban("x", {}, bearer(token), NO_CHAT), 401, "UNAUTHORIZED");
     expect((await ban("x", {}, op, NO_CHAT)).status).toBe(201);
+  });
+
+  it("a short ADMIN_API_TOKEN authenticates no one: bans, unban, list and kick refuse it, as /admins does", async () => {
+    const SHORT = "short-operator-token-0123"; // 25 characters, under the 32 the operator API needs
+    const short = brokerClient(() => config, brokerSecrets([APP, NO_CHAT], SHORT));
+    const send = (path: string, init: RequestInit & { json?: unknown } = {}) =>
+      short.send(path, { ...init, headers: bearer(SHORT) });
+    const disabled = await problem(await send(`/v1/admin/apps/${APP}/admins`), 403, "OPERATOR_API_DISABLED");
+    expect(disabled.detail).toContain("32");
+    for (const app of [APP, NO_CHAT]) {
+      await problem(await send(`${bans(app)}/mallory`, { method: "PUT", json: {} }), 401, "UNAUTHORIZED");
+      await problem(await send(`${bans(app)}/mallory`, { method: "DELETE" }), 401, "UNAUTHORIZED");
+      await problem(await send(bans(app)), 401, "UNAUTHORIZED");
+      await problem(await send(`/v1/admin/apps/${app}/users/mallory/kick`, { method: "POST" }), 401, "UNAUTHORIZED");
+    }
+    expect(await tencentCalls()).toEqual([]);
+    expect((await usersigFor("mallory")).status).toBe(200);
   });
 
   it("API keys and IdP moderators are rate limited (moderation class); the operator is not", async () => {
@@ -468,15 +447,12 @@ describe("who may moderate", () => {
     const limited = structuredClone(config) as { apps: Json[] };
     const app = limited.apps[0] as Json;
     app.rateLimits = { moderation: { apiKey: { windows: [{ seconds: 60, limit: 2 }] } } };
-    app.apiKeys = [
-      ...(app.apiKeys as Json[]),
-      { name: "limited", sha256: await sha256Hex(LIMITED_KEY), allowModeration: true },
-    ];
+    app.apiKeys = [...(app.apiKeys as Json[]), await apiKey("limited", LIMITED_KEY, { allowModeration: true })];
     const put = (id: string, headers: Record<string, string>) =>
-      call(limited, `${bans()}/${id}`, { method: "PUT", json: {}, headers }, secrets);
-    expect((await put("u1", { "X-Api-Key": LIMITED_KEY })).status).toBe(201);
-    expect((await put("u2", { "X-Api-Key": LIMITED_KEY })).status).toBe(201);
-    const refused = await put("u3", { "X-Api-Key": LIMITED_KEY });
+      brokerClient(limited, secrets).putJson(`${bans()}/${id}`, {}, headers);
+    expect((await put("u1", withApiKey(LIMITED_KEY))).status).toBe(201);
+    expect((await put("u2", withApiKey(LIMITED_KEY))).status).toBe(201);
+    const refused = await put("u3", withApiKey(LIMITED_KEY));
     await problem(refused, 429, "RATE_LIMITED");
     expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
     for (const id of ["u4", "u5", "u6"]) expect((await put(id, op)).status).toBe(201);
@@ -485,24 +461,19 @@ describe("who may moderate", () => {
 
 describe("a single-page app's moderator (CORS)", () => {
   it("preflight from a listed origin: the route's methods; the ban answers with ACAO", async () => {
-    const preflight = await call(
-      config,
-      `${bans()}/mallory`,
-      {
-        method: "OPTIONS",
-        headers: {
-          Origin: "https://app.example.com",
-          "Access-Control-Request-Method": "PUT",
-          "Access-Control-Request-Headers": "authorization, content-type",
-        },
+    const preflight = await broker.send(`${bans()}/mallory`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example.com",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization, content-type",
       },
-      secrets,
-    );
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("PUT, DELETE");
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
     const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
-    const response = await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://app.example.com" });
+    const response = await ban("mallory", {}, { ...bearer(token), Origin: "https://app.example.com" });
     expect(response.status).toBe(201);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
   });
@@ -510,16 +481,14 @@ describe("a single-page app's moderator (CORS)", () => {
   it("an origin the app does not list: refused before anything is stored or kicked", async () => {
     const token = await mintJwt(idpKey, { sub: "mod-ann", roles: ["moderator"] });
     await problem(
-      await ban("mallory", {}, { Authorization: `Bearer ${token}`, Origin: "https://evil.example" }),
+      await ban("mallory", {}, { ...bearer(token), Origin: "https://evil.example" }),
       403,
       "ORIGIN_NOT_ALLOWED",
     );
-    const preflight = await call(
-      config,
-      `${bans()}/mallory`,
-      { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "PATCH" } },
-      secrets,
-    );
+    const preflight = await broker.send(`${bans()}/mallory`, {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "PATCH" },
+    });
     expect(preflight.status).toBe(403);
     expect(await tencentCalls()).toEqual([]);
   });
@@ -557,24 +526,14 @@ describe("the Cron Trigger (scheduled)", () => {
   it("does not kick a banned ID that has since become a runtime admin", async () => {
     await ban("promoted");
     await ban("eve");
-    expect(
-      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "PUT", headers: op }, secrets)).status,
-    ).toBe(201);
+    expect((await broker.putJson(`/v1/admin/apps/${APP}/admins/promoted`, undefined, op)).status).toBe(201);
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: JSON.stringify(config) });
     expect((await tencentCalls()).slice(before).map((c) => c.body?.UserID)).toEqual(["eve"]);
     const lines = output.filter((l) => l.includes('"event":"rekick"')).map((l) => JSON.parse(l) as Json);
     expect(lines).toEqual([{ event: "rekick", app: APP, bans: 1, kicked: 1, failed: 0, admins: 1 }]);
-    expect(
-      (await call(config, `/v1/admin/apps/${APP}/admins/promoted`, { method: "DELETE", headers: op }, secrets)).status,
-    ).toBe(204);
+    expect((await broker.delete(`/v1/admin/apps/${APP}/admins/promoted`, op)).status).toBe(204);
   });
 
   it("kicks again the bans of the last 10 minutes, for apps with chat; logs one line per app", async () => {
@@ -582,13 +541,7 @@ describe("the Cron Trigger (scheduled)", () => {
     await ban("eve", {}, op, NO_CHAT);
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: JSON.stringify(config) } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: JSON.stringify(config) });
     const rekicks = (await tencentCalls()).slice(before);
     expect(rekicks.map((c) => [c.command, c.body?.UserID, c.verdict, c.query.usersigVerified])).toEqual([
       ["kick", "mallory", "ok", true],
@@ -600,13 +553,7 @@ describe("the Cron Trigger (scheduled)", () => {
   it("a broken configuration: logged, nothing kicked", async () => {
     const before = (await tencentCalls()).length;
     output.length = 0;
-    const ctx = createExecutionContext();
-    await worker.scheduled?.(
-      { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-      { ...env, ...secrets, BROKER_CONFIG: "{not json" } as never,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await cronTick({ ...secrets, BROKER_CONFIG: "{not json" });
     expect((await tencentCalls()).length).toBe(before);
     expect(output.some((l) => l.includes('"event":"rekick"') && l.includes("config_error"))).toBe(true);
   });

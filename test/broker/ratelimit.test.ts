@@ -4,22 +4,20 @@
 // operator's stats. Pure window and decision logic: test/ratelimit.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { brokerConfig, brokerSecrets, guestApp, idpOf } from "../support/config.js";
+import { bearer, withApiKey } from "../support/requests.js";
 import {
-  AUDIENCE,
   call,
   fakeClock,
   freshIsolate,
   type IdpKey,
-  ISSUER,
   idpStats,
   type Json,
-  JWKS_URI,
   mintJwt,
   newIdpKey,
   problem,
   publishJwks,
   resetFakes,
-  secretsFor,
   sha256Hex,
   TURNSTILE_FAIL,
   TURNSTILE_PASS,
@@ -61,30 +59,26 @@ afterEach(() => {
 
 /** A config of one app; each test passes its own rateLimits. `tag` keeps configs (and caches) apart. */
 function config(rateLimits: Json | undefined, extra: Json = {}): Json {
-  return {
-    apps: [
-      {
-        sdkAppId: APP,
-        name: `ratelimit-${seq++}`,
-        guests: { enabled: true },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
-        apiKeys: [
-          { name: "backend", sha256: keyHashes.main, allowUserId: true, allowAdmin: true },
-          { name: "other", sha256: keyHashes.other, allowUserId: true },
-        ],
-        admins: ["administrator"],
-        ...(rateLimits !== undefined ? { rateLimits } : {}),
-        ...extra,
-      },
-    ],
-  };
+  return brokerConfig(
+    guestApp(APP, {
+      name: `ratelimit-${seq++}`,
+      idp: idpOf(),
+      apiKeys: [
+        { name: "backend", sha256: keyHashes.main, allowUserId: true, allowAdmin: true },
+        { name: "other", sha256: keyHashes.other, allowUserId: true },
+      ],
+      admins: ["administrator"],
+      ...(rateLimits !== undefined ? { rateLimits } : {}),
+      ...extra,
+    }),
+  );
 }
 
 /** The new-guest budget is app-wide and outlives an isolate (it is in KV): its tests get their own apps. */
 const BUDGET_APPS = [1400000701, 1400000702] as const;
 /** An app of its own for the one shared local subject, which other tests' counts in KV would share. */
 const LOCAL_APP = 1400000703;
-const ENV = { ...secretsFor(APP, ...BUDGET_APPS, LOCAL_APP), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+const ENV = brokerSecrets([APP, ...BUDGET_APPS, LOCAL_APP], OPERATOR_TOKEN);
 
 function guest(cfg: Json, ip: string | undefined, json: Json = {}, extraEnv: Json = {}): Promise<Response> {
   return call(
@@ -97,16 +91,11 @@ function guest(cfg: Json, ip: string | undefined, json: Json = {}, extraEnv: Jso
 
 async function asUser(cfg: Json, sub: string, path = "/v1/usersig", extraEnv: Json = {}): Promise<Response> {
   const jwt = await mintJwt(idpKey, { sub });
-  return call(
-    cfg,
-    path,
-    { method: "POST", json: {}, headers: { Authorization: `Bearer ${jwt}` } },
-    { ...ENV, ...extraEnv },
-  );
+  return call(cfg, path, { method: "POST", json: {}, headers: bearer(jwt) }, { ...ENV, ...extraEnv });
 }
 
 function withKey(cfg: Json, path: string, json: Json, key = API_KEY, extraEnv: Json = {}): Promise<Response> {
-  return call(cfg, path, { method: "POST", json, headers: { "X-Api-Key": key } }, { ...ENV, ...extraEnv });
+  return call(cfg, path, { method: "POST", json, headers: withApiKey(key) }, { ...ENV, ...extraEnv });
 }
 
 async function stats(): Promise<{

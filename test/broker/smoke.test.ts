@@ -1,43 +1,54 @@
 import { describe, expect, it } from "vitest";
 import { verifyUserSig } from "../../src/usersig/index.js";
+import { brokerConfig, brokerSecrets, guestApp, idpOf } from "../support/config.js";
+import { bearer, brokerClient } from "../support/requests.js";
 import {
-  AUDIENCE,
-  call,
-  ISSUER,
+  freshIsolate,
   idpStats,
-  JWKS_URI,
+  type Json,
   mintJwt,
   newIdpKey,
   publishJwks,
   resetFakes,
   SECRET_KEY,
-  secretsFor,
+  useWorkerEntry,
 } from "./helpers.js";
+
+const OPERATOR_TOKEN = "smoke-test-operator-token-0123456789abcdef";
+const statsOf = async (config: Json) =>
+  (await (
+    await brokerClient(config, brokerSecrets([1400000001], OPERATOR_TOKEN)).get(
+      "/v1/admin/stats",
+      bearer(OPERATOR_TOKEN),
+    )
+  ).json()) as { isolate: string; requests: number };
+
+// First in this file: no request has reached this file's isolate yet.
+describe("the isolate a test file gets", () => {
+  it("is its own (its first /v1 request is the isolate's first), apart from the Worker entry's", async () => {
+    const config = brokerConfig(guestApp(1400000001));
+    const mine = await statsOf(config);
+    expect(mine.requests).toBe(1);
+    expect((await statsOf(config)).requests).toBe(2);
+    // The Worker's own entry (src/index.ts) answers too, from another isolate state.
+    useWorkerEntry();
+    const entry = await statsOf(config);
+    expect(entry.isolate).toMatch(/^[0-9a-f]{16}$/);
+    expect(entry.isolate).not.toBe(mine.isolate);
+    expect((await brokerClient(config, brokerSecrets([1400000001])).postJson("/v1/usersig")).status).toBe(200);
+    freshIsolate();
+  });
+});
 
 describe("smoke", () => {
   it("guest and idp", async () => {
     await resetFakes();
     const key = await newIdpKey();
     await publishJwks(key);
-    const config = {
-      apps: [
-        {
-          sdkAppId: 1400000001,
-          guests: { enabled: true },
-          idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
-        },
-      ],
-    };
-    const env = secretsFor(1400000001);
-    const guest = await call(config, "/v1/usersig", { method: "POST" }, env);
+    const broker = brokerClient(brokerConfig(guestApp(1400000001, { idp: idpOf() })), brokerSecrets([1400000001]));
+    const guest = await broker.postJson("/v1/usersig");
     expect(guest.status).toBe(200);
-    const jwt = await mintJwt(key);
-    const user = await call(
-      config,
-      "/v1/usersig",
-      { method: "POST", headers: { Authorization: `Bearer ${jwt}` } },
-      env,
-    );
+    const user = await broker.postJson("/v1/usersig", undefined, bearer(await mintJwt(key)));
     const body = (await user.json()) as { userSig: string; userId: string };
     expect(user.status, JSON.stringify(body)).toBe(200);
     expect(body.userId).toBe("alice");

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ALL_PRIVILEGE_NAMES } from "../support/privileges.mjs";
 import { startBroker } from "./broker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -253,16 +254,7 @@ async function main() {
     page
       .locator("#privilege-rows tr")
       .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-privilege"), tr.getAttribute("data-granted")]));
-  const ALL = [
-    "CreateRoom",
-    "EnterRoom",
-    "SendAudio",
-    "RecvAudio",
-    "SendVideo",
-    "RecvVideo",
-    "SendSubVideo",
-    "RecvSubVideo",
-  ];
+  const ALL = ALL_PRIVILEGE_NAMES;
 
   await check("PrivateMapKey, numeric room 1234, all privileges by name", async () => {
     await paste(vectors.sign[1].userSig);

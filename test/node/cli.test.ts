@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUserSig } from "../../src/usersig/index.js";
 import { type Broker, startBroker } from "../e2e/broker.mjs";
 import vectors from "../fixtures/vectors.json" with { type: "json" };
+import { ALL_PRIVILEGE_NAMES } from "../support/privileges.mjs";
 import { tokenOf } from "./tokens.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -24,16 +25,7 @@ const SDKAPPID = String(vectors.sdkAppId);
 const NOW = String(vectors.time);
 const KEY_ENV = { TENCENT_SECRET_KEY: SECRET, TENCENT_SDKAPPID: SDKAPPID };
 const [USERSIG_VECTOR, NUMERIC_ROOM_VECTOR, STRING_ROOM_VECTOR, MAX_ROOM_VECTOR] = vectors.sign;
-const ALL_PRIVILEGES = [
-  "CreateRoom",
-  "EnterRoom",
-  "SendAudio",
-  "RecvAudio",
-  "SendVideo",
-  "RecvVideo",
-  "SendSubVideo",
-  "RecvSubVideo",
-];
+const ALL_PRIVILEGES = ALL_PRIVILEGE_NAMES;
 
 interface Run {
   code: number | null;

@@ -15,7 +15,10 @@
 //   5. checks in Node that the UserSig and the PrivateMapKey verify with the broker's own POST /v1/verify;
 //   6. invalidate() makes the next get() fetch once more; a PrivateMapKey is fetched again once the
 //      page's clock passes its refresh margin, and after invalidatePrivateMapKey();
-//   7. the runnable example examples/spa/ (served at /spa/ with the same built client): its buttons
+//   7. docs/client.md's Chat quick start and live-room snippet (enter as audience, switch to anchor),
+//      run as written in the page with the built adapters and fakes of the two SDK instances; the
+//      UserSig and both PrivateMapKeys (170, then 255) are checked with the broker's POST /v1/verify;
+//   8. the runnable example examples/spa/ (served at /spa/ with the same built client): its buttons
 //      get a UserSig, invalidate it, and get and invalidate a PrivateMapKey, in Chromium.
 //
 // Bounded: every step has a timeout and the whole run a deadline. It stops everything it started (the
@@ -92,6 +95,10 @@ const PAGE_HTML = `<!doctype html>
 /** Serves the page and dist/client.js; in proxy mode, forwards /v1/* to the broker without Origin. */
 async function startPageServer(brokerUrl, port, proxy) {
   const clientJs = await readFile(CLIENT_OUTFILE);
+  const adapters = {
+    "/client/chat.js": await readFile(new URL("../../dist/client/chat.js", import.meta.url)),
+    "/client/trtc.js": await readFile(new URL("../../dist/client/trtc.js", import.meta.url)),
+  };
   const example = await exampleFiles();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://page").pathname;
@@ -117,6 +124,9 @@ async function startPageServer(brokerUrl, port, proxy) {
     } else if (req.method === "GET" && path === "/client.js") {
       res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
       res.end(clientJs);
+    } else if (req.method === "GET" && adapters[path]) {
+      res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+      res.end(adapters[path]);
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
     }
@@ -311,9 +321,135 @@ async function run() {
     `a guest kept its UserID across a page reload through sessionStorage (${afterReload})`,
     { beforeReload, afterReload },
   );
+  await runDocSnippets(page, brokerUrl, endpoint);
   check(pageErrors.length === 0, "the page raised no uncaught errors", pageErrors);
 
   await runExample(context, pageOrigin, endpoint, posts);
+}
+
+/** The first ```js block after `marker` in docs/client.md, without its import lines. */
+function docSnippet(doc, marker) {
+  const at = doc.indexOf(marker);
+  if (at === -1) throw new Error(`docs/client.md no longer has "${marker}"`);
+  const match = /```js\n([\s\S]*?)```/.exec(doc.slice(at));
+  if (!match) throw new Error(`no js block after "${marker}" in docs/client.md`);
+  return match[1]
+    .split("\n")
+    .filter((line) => !/^import\b/.test(line))
+    .join("\n");
+}
+
+/**
+ * docs/client.md's snippets, run as written in the page with the built adapters against the demo
+ * broker; only the two SDK instances are fakes (they record what the adapters hand them). The Chat
+ * quick start's createUserSigSource() gets the demo's endpoint and `guest: true` in place of its IdP
+ * (the demo has none); the live-room snippet runs unchanged on a guest source.
+ */
+async function runDocSnippets(page, brokerUrl, endpoint) {
+  const doc = await readFile(new URL("../../docs/client.md", import.meta.url), "utf8");
+  const chatSnippet = docSnippet(doc, "## Quick start: Tencent Chat");
+  const liveSnippet = docSnippet(doc, "A live-streaming room with advanced permission control");
+  const result = await page.evaluate(
+    async ({ endpoint, chatSnippet, liveSnippet }) => {
+      const client = await import("/client.js");
+      const { loginChat } = await import("/client/chat.js");
+      const { enterTrtcRoom, switchTrtcRole } = await import("/client/trtc.js");
+      const AsyncFunction = (async () => {}).constructor;
+      const sources = [];
+      const createUserSigSource = (options) => {
+        const { getIdToken: _idp, ...rest } = options;
+        const source = client.createUserSigSource({ ...rest, endpoint, guest: true });
+        sources.push(source);
+        return source;
+      };
+      // Fake SDK instances: the calls the adapters make, recorded.
+      const chatCalls = [];
+      const TencentCloudChat = {
+        create: (options) => ({
+          login: async (login) => {
+            chatCalls.push({ sdkAppId: options.SDKAppID, userId: login.userID, userSig: login.userSig });
+            return { data: { repeatLogin: false } };
+          },
+          on: () => {},
+          off: () => {},
+        }),
+      };
+      const trtcCalls = [];
+      const trtc = {
+        enterRoom: async (params) => {
+          trtcCalls.push({ call: "enterRoom", ...params });
+        },
+        exitRoom: async () => {
+          trtcCalls.push({ call: "exitRoom" });
+        },
+        switchRole: async (role, option) => {
+          trtcCalls.push({ call: "switchRole", role, privateMapKey: option?.privateMapKey });
+        },
+        on: () => {},
+        off: () => {},
+      };
+      const TRTC = { TYPE: { SCENE_LIVE: "live" }, create: () => trtc };
+      const events = [];
+      const console = { log: (...args) => events.push(args.join(" ")) };
+      try {
+        await new AsyncFunction("TencentCloudChat", "createUserSigSource", "loginChat", "console", chatSnippet)(
+          TencentCloudChat,
+          createUserSigSource,
+          loginChat,
+          console,
+        );
+        const source = client.createUserSigSource({ endpoint, guest: true });
+        sources.push(source);
+        await new AsyncFunction("TRTC", "trtc", "source", "enterTrtcRoom", "switchTrtcRole", liveSnippet)(
+          TRTC,
+          trtc,
+          source,
+          enterTrtcRoom,
+          switchTrtcRole,
+        );
+        return { ok: true, chatCalls, trtcCalls, events };
+      } catch (error) {
+        return { ok: false, error: String(error), code: error?.code, chatCalls, trtcCalls };
+      } finally {
+        for (const source of sources) source.close();
+      }
+    },
+    { endpoint, chatSnippet, liveSnippet },
+  );
+  check(result.ok, "docs/client.md's Chat quick start and live-room snippet run as written against the demo", result);
+
+  const [login] = result.chatCalls;
+  const chatVerified = await verifyWithBroker(brokerUrl, login?.userSig, login?.userId);
+  check(
+    result.chatCalls.length === 1 && login.sdkAppId === DEMO_SDKAPPID && chatVerified.status === 200,
+    `Chat snippet: loginChat() logged ${login?.userId} in once with a UserSig the broker verifies (event: ${result.events.join(", ")})`,
+    { calls: result.chatCalls.length, status: chatVerified.status },
+  );
+
+  const [enter, switched, ...more] = result.trtcCalls;
+  check(
+    enter?.call === "enterRoom" &&
+      enter.strRoomId === "demo-room" &&
+      enter.role === "audience" &&
+      enter.scene === "live" &&
+      switched?.call === "switchRole" &&
+      switched.role === "anchor" &&
+      more.length === 0,
+    "live-room snippet: enterRoom() as audience in the live scene, then switchRole('anchor')",
+    result.trtcCalls.map(({ call, role, strRoomId, scene }) => ({ call, role, strRoomId, scene })),
+  );
+  const sigVerified = await verifyWithBroker(brokerUrl, enter.userSig, enter.userId);
+  const audienceKey = await verifyWithBroker(brokerUrl, enter.privateMapKey, enter.userId);
+  const anchorKey = await verifyWithBroker(brokerUrl, switched.privateMapKey, enter.userId);
+  check(
+    sigVerified.status === 200 &&
+      audienceKey.body.privateMap?.strRoomId === "demo-room" &&
+      audienceKey.body.privateMap?.privileges === 170 &&
+      anchorKey.body.privateMap?.strRoomId === "demo-room" &&
+      anchorKey.body.privateMap?.privileges === 255,
+    "live-room snippet: the audience entered with a demo-room PrivateMapKey of 170, the anchor switched with one of 255",
+    { sig: sigVerified.status, audience: audienceKey.body.privateMap, anchor: anchorKey.body.privateMap },
+  );
 }
 
 /** examples/spa/ in its own tab, driven through its buttons as a person would. */

@@ -852,7 +852,10 @@ describe.concurrent("check-config", SLOW, () => {
     };
     const dir = mkdtempSync(join(tmpdir(), "check-config-"));
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
-    writeFileSync(join(dir, ".dev.vars"), `# comment\nSECRET_KEY_1=x\nBROKER_CONFIG='${JSON.stringify(config)}'\n`);
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      `# comment\nSECRET_KEY_1400000001=x\nSECRET_KEY_1400000002=y\nTURNSTILE_SECRET_KEY=z\nBROKER_CONFIG='${JSON.stringify(config, null, 2)}'\n`,
+    );
     try {
       for (const run of [
         await cli(["check-config", join(dir, "config.json")]),
@@ -900,8 +903,13 @@ describe.concurrent("check-config", SLOW, () => {
     const asJson = json(await cli(["check-config", "--json"], { input: JSON.stringify(bad) }));
     expect(asJson["valid"]).toBe(false);
     expect(asJson["errors"]).toContainEqual({ field: "apps[1].sdkAppId", message: expect.any(String) });
-    const notJson = await cli(["check-config"], { input: "apps: []" });
+    const notJson = await cli(["check-config"], { input: "{apps: []" });
     expect(notJson.stderr).toBe("invalid: BROKER_CONFIG has 1 error:\n  BROKER_CONFIG is not valid JSON\n");
+    // Not JSON: a .dev.vars file, judged as the Worker judges its environment.
+    const noConfig = await cli(["check-config"], { input: "apps: []" });
+    expect(noConfig.stderr).toMatch(
+      /^invalid: 1 problem \(the Worker answers every request with 500 CONFIG_ERROR\):\n {2}BROKER_CONFIG is not set\./,
+    );
     const missing = await cli(["check-config", "no-such-file.json"]);
     expect(missing).toEqual({
       code: 3,

@@ -4,10 +4,8 @@
 //   1. builds dist/client.js (scripts/build-client.mjs);
 //   2. starts the demo broker with test/e2e/broker.mjs (`node scripts/start.mjs` on free ports, wrangler dev on workerd) in its
 //      own process group, and waits for /healthz;
-//   3. serves a blank page on http://127.0.0.1:5173 (an origin the demo config's CORS allows), so the
-//      browser makes real cross-origin requests with a preflight. If 5173 is taken, the page is served
-//      on a free port and proxies /v1/* to the broker (same origin: CORS then goes untested, and the
-//      script says so);
+//   3. serves a blank page on a free port, which the broker allows through `npm start -- --cors-origin`,
+//      so the browser makes real cross-origin requests with a preflight;
 //   4. drives Debian's Chromium (/usr/bin/chromium; see scripts/install-chromium.sh) with playwright-core:
 //      createUserSigSource({ endpoint, guest: true }).get() twice (one POST, the second answer cached),
 //      a PrivateMapKey for the demo room, and a guest that keeps its UserID across a page reload
@@ -25,8 +23,7 @@
 // broker by its process group id, never by name), prints PASS or FAIL, and exits non-zero on failure.
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, request as httpRequest } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exampleFiles } from "../../examples/spa/serve.mjs";
@@ -36,8 +33,6 @@ import { freePort, startBroker } from "./broker.mjs";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEMO_API_KEY = "demo-api-key-not-a-secret";
 const DEMO_SDKAPPID = 1400000000;
-/** The demo config's CORS origins are http://localhost:5173 and http://127.0.0.1:5173. */
-const PAGE_PORT = 5173;
 const RUN_DEADLINE_MS = 180_000;
 const BROKER_READY_MS = 90_000;
 const STEP_TIMEOUT_MS = 30_000;
@@ -60,19 +55,6 @@ function check(condition, what, details) {
   ok(what);
 }
 
-async function portIsFree(port) {
-  const server = createNetServer();
-  server.listen(port, "127.0.0.1");
-  try {
-    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
-  } catch {
-    return false;
-  }
-  server.close();
-  await once(server, "close");
-  return true;
-}
-
 async function withTimeout(promise, ms, what) {
   let timer;
   try {
@@ -92,8 +74,8 @@ const PAGE_HTML = `<!doctype html>
 <body><p>usersig-broker/client end-to-end test page</p></body></html>
 `;
 
-/** Serves the page and dist/client.js; in proxy mode, forwards /v1/* to the broker without Origin. */
-async function startPageServer(brokerUrl, port, proxy) {
+/** Serves the page, dist/client.js and its adapters, and examples/spa/ under /spa/. */
+async function startPageServer(port) {
   const clientJs = await readFile(CLIENT_OUTFILE);
   const adapters = {
     "/client/chat.js": await readFile(new URL("../../dist/client/chat.js", import.meta.url)),
@@ -102,19 +84,6 @@ async function startPageServer(brokerUrl, port, proxy) {
   const example = await exampleFiles();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://page").pathname;
-    if (proxy && path.startsWith("/v1/")) {
-      const headers = { ...req.headers, host: new URL(brokerUrl).host };
-      delete headers.origin;
-      const upstream = httpRequest(`${brokerUrl}${req.url}`, { method: req.method, headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on("error", () => {
-        res.writeHead(502).end();
-      });
-      req.pipe(upstream);
-      return;
-    }
     if (req.method === "GET" && path === "/") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(PAGE_HTML);
     } else if (req.method === "GET" && path.startsWith("/spa/")) {
@@ -154,15 +123,18 @@ async function run() {
   if (!built.built) throw new Error(`dist/client.js was not built: ${built.reason}`);
   ok(`built dist/client.js (${built.bytes} bytes)`);
 
-  started.broker = await startBroker({ readyMs: BROKER_READY_MS });
+  // The page on a free port, allowed by `npm start -- --cors-origin` (the demo lists only :5173).
+  const pagePort = await freePort();
+  started.broker = await startBroker({
+    readyMs: BROKER_READY_MS,
+    args: ["--cors-origin", `http://127.0.0.1:${pagePort}`],
+  });
   const brokerUrl = started.broker.base;
-  ok(`demo broker ready on ${brokerUrl}`);
+  ok(`demo broker ready on ${brokerUrl} (npm start -- --cors-origin http://127.0.0.1:${pagePort})`);
 
-  const crossOrigin = await portIsFree(PAGE_PORT);
-  const pageOrigin = await startPageServer(brokerUrl, crossOrigin ? PAGE_PORT : await freePort(), !crossOrigin);
-  const endpoint = crossOrigin ? brokerUrl : pageOrigin;
-  if (crossOrigin) ok(`page on ${pageOrigin}, calling the broker cross-origin (CORS preflight included)`);
-  else console.log(`  note - port ${PAGE_PORT} is taken: page on ${pageOrigin} proxies /v1/*; CORS is not exercised`);
+  const pageOrigin = await startPageServer(pagePort);
+  const endpoint = brokerUrl;
+  ok(`page on ${pageOrigin}, calling the broker cross-origin (CORS preflight included)`);
 
   started.userDataDir = await mkdtemp(join(tmpdir(), "usersig-e2e-chromium-"));
   const context = await chromium.launchPersistentContext(started.userDataDir, {

@@ -47,10 +47,41 @@ describe("npm start", () => {
     }
   });
 
+  it("a malformed --cors-origin is refused before anything starts", async () => {
+    for (const value of ["http://127.0.0.1:3000/app", "ftp://127.0.0.1", "127.0.0.1:3000", ""]) {
+      const result = await run("scripts/start.mjs", ["--cors-origin", value]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr).toMatch(/^npm start: --cors-origin needs an origin \(scheme, host and port, no path\)/);
+    }
+  });
+
   it("a malformed --port is refused before anything starts", async () => {
     const result = await run("scripts/start.mjs", ["--port", "http"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^npm start: --port needs a port number from 1 to 65535/);
+  });
+});
+
+describe("examples/spa/serve.mjs", () => {
+  it("a busy port: one line naming it and the way out, exit 1", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const result = await run("examples/spa/serve.mjs", ["--port", String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `example: port ${port} on 127.0.0.1 is already in use: pick another with --port ${port + 1} (and start the broker with npm start -- --cors-origin http://127.0.0.1:${port + 1})\n`,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("a malformed --port is refused", async () => {
+    const result = await run("examples/spa/serve.mjs", ["--port", "x"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^example: --port needs a port number/);
   });
 });
 

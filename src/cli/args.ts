@@ -50,7 +50,13 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
   for (const [name, type] of Object.entries(declared))
     options[name] = name === "help" ? { type, short: "h" } : { type };
   // Non-strict so that no parseArgs message (which quotes the argument) is ever shown: every check is below.
-  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: negativeValuesInline(args, declared),
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
 
   const parsed: ParsedArgs = { help: false, json: false, strings: new Map(), flags: new Set(), positionals: [] };
   if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
@@ -96,6 +102,25 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
     );
   }
   return parsed;
+}
+
+/** `--error -100018` → `--error=-100018`: a negative number after a string option is its value, not an option. */
+function negativeValuesInline(args: readonly string[], declared: Record<string, OptionType>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name !== undefined && declared[name] === "string" && next !== undefined && /^-[0-9]+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** Whether `--json` is among the arguments (before any `--`), for reporting errors found before parsing. */

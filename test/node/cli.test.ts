@@ -803,8 +803,37 @@ describe.concurrent("doctor", SLOW, () => {
     expect(json70013).toMatchObject({ error: { code: 70013, name: "ERR_SVR_ACCOUNT_USERSIG_MISMATCH_ID" } });
     expectUsage(
       await cli(["doctor", "--error", "12345"]),
-      /--error must be one of Tencent's login error codes .*6206, 70001/,
+      /--error must be one of Tencent's login error codes .*5400, -100018, -100006, 6206, 70001/,
     );
+  });
+
+  it("--error knows TRTC's codes, negative ones too (as the next argument or after =)", async () => {
+    for (const args of [["--error", "-100018"], ["--error=-100018"]]) {
+      const run = await cli(["doctor", ...args]);
+      expect(run.code, args.join(" ")).toBe(0);
+      expect(run.stdout).toMatch(
+        /^Tencent error -100018 \(ERR_TRTC_USER_SIG_CHECK_FAILED\):\n {2}TRTC: userSig verification failed/,
+      );
+    }
+    expect((await cli(["doctor", "--error", "-100006"])).stdout).toMatch(/permission ticket, i\.e\. the PrivateMapKey/);
+    const serverError = await cli(["doctor", "--error", "5400"]);
+    expect(serverError.stdout).toMatch(/^Tencent error 5400 \(ERROR_CODE\.SERVER_ERROR\):/);
+    expect(serverError.stdout).toContain("doctor --error <extraCode>");
+  });
+
+  it("--error with the token on stdin looks at the token too; with an empty stdin it only explains", async () => {
+    const expired = await sign("alice", ["--expire", "60", "--now", "1700000000"], {
+      TENCENT_SECRET_KEY: SECRET,
+      TENCENT_SDKAPPID: SDKAPPID,
+    });
+    const piped = await cli(["doctor", "--error", "70001"], { input: `${expired}\n` });
+    expect(piped.code).toBe(1);
+    expect(piped.stdout).toMatch(/^Tencent error 70001 /);
+    expect(piped.stdout).toContain("The token shows what Tencent's 70001 is about: EXPIRED.");
+    const alone = await cli(["doctor", "--error", "70001"], { input: "" });
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).not.toMatch(/The token (shows|itself)/);
+    expect((await cli(["doctor"], { input: "" })).code).toBe(3);
   });
 
   it("names what is not a UserSig: a JWT, an old v1 token", async () => {

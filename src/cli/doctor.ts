@@ -6,7 +6,7 @@
 import { type Diagnosis, diagnose, TENCENT_ERRORS, type TencentError, tencentError } from "../doctor/index.js";
 import { isoTime } from "../doctor/time.js";
 import { limits } from "../usersig/index.js";
-import { type ParsedArgs, parseInteger } from "./args.js";
+import { type ParsedArgs, parseInteger, spelledAs } from "./args.js";
 import type { Command } from "./commands.js";
 import { ExitCode, inputError, usageError } from "./errors.js";
 import { decodedJson } from "./format.js";
@@ -18,7 +18,6 @@ export const doctorCommand: Command = {
     name: "doctor",
     options: {
       "sdk-app-id": "string",
-      sdkappid: "string",
       "user-id": "string",
       error: "string",
       "used-as": "string",
@@ -115,13 +114,8 @@ function knownError(value: string): TencentError {
 }
 
 function optionalSdkAppId(args: ParsedArgs, io: Io): number | undefined {
-  const dashed = args.strings.get("sdk-app-id");
-  const plain = args.strings.get("sdkappid");
-  if (dashed !== undefined && plain !== undefined) throw usageError("give --sdk-app-id or --sdkappid, not both");
-  const option = dashed ?? plain;
-  if (option !== undefined) {
-    return parseInteger(option, dashed !== undefined ? "--sdk-app-id" : "--sdkappid", 1, limits.SDKAPPID_MAX);
-  }
+  const option = args.strings.get("sdk-app-id");
+  if (option !== undefined) return parseInteger(option, spelledAs(args, "sdk-app-id"), 1, limits.SDKAPPID_MAX);
   const env = io.env[SDKAPPID_ENV];
   return env === undefined || env === ""
     ? undefined

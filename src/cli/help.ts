@@ -33,7 +33,7 @@ Run \`usersig-broker <command> --help\` (or \`usersig-broker help <command>\`) f
 
 Environment:
   TENCENT_SECRET_KEY   the application's secret key (or --secret-key-stdin)
-  TENCENT_SDKAPPID     the SDKAppID when --sdkappid is not given
+  TENCENT_SDKAPPID     the SDKAppID when --sdk-app-id is not given
 
 ${SECRETS}
 
@@ -53,7 +53,7 @@ Options:
   --user-id <id>       the UserID (1 to 32 bytes, no control characters)
   --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d. A UserSig cannot be
                        revoked: keep it short
-  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --now <unix>         issue time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
 ${COMMON}
@@ -83,7 +83,7 @@ Options:
   --privileges <p>     a bitmap, 1 to 255 (decimal or 0x hex), or names joined by commas:
                        CreateRoom (1), EnterRoom (2), SendAudio (4), RecvAudio (8), SendVideo (16),
                        RecvVideo (32), SendSubVideo (64), RecvSubVideo (128), All (255)
-  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --now <unix>         issue time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
 ${COMMON}
@@ -107,7 +107,7 @@ matches the secret key, it names the expected UserID (with --user-id), it has no
 argument or it is "-". The token and the secret key cannot both come from stdin.
 
 Options:
-  --sdkappid <n>       the expected SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the expected SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --user-id <id>       the expected UserID (default: any)
   --now <unix>         check expiry at this time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY

@@ -266,7 +266,7 @@ describe.concurrent("sign", SLOW, () => {
     expectUsage(await cli([...base, "--user-id", "a", "--user-id", "b", "--expire", "60"], { env }), /more than once/);
     expectUsage(
       await cli([...base, "--user-id", "a", "--expire", "60", "--bogus"], { env }),
-      /unknown option --bogus for sign/,
+      /unknown option --bogus for sign \(see/,
     );
     expectUsage(
       await cli([...base, "--user-id", "a", "--expire", "60", "--json=yes"], { env }),
@@ -284,7 +284,7 @@ describe.concurrent("sign", SLOW, () => {
     expect((await cli(args, { env: { TENCENT_SDKAPPID: SDKAPPID, TENCENT_SECRET_KEY: "" } })).code).toBe(3);
     const noSdkAppId = await cli(args, { env: { TENCENT_SECRET_KEY: SECRET } });
     expect(noSdkAppId.code).toBe(3);
-    expect(noSdkAppId.stderr).toMatch(/no SDKAppID: pass --sdkappid or set TENCENT_SDKAPPID/);
+    expect(noSdkAppId.stderr).toMatch(/no SDKAppID: pass --sdk-app-id or set TENCENT_SDKAPPID/);
     const badSdkAppId = await cli(args, { env: { TENCENT_SECRET_KEY: SECRET, TENCENT_SDKAPPID: "14e8" } });
     expect(badSdkAppId.code).toBe(3);
     expect(badSdkAppId.stderr).toMatch(/TENCENT_SDKAPPID must be a decimal integer/);
@@ -366,6 +366,39 @@ describe.concurrent("sign-privatemapkey", SLOW, () => {
     expect(stringRoom).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
   });
 
+  it("one spelling of each option in every command, the other as an alias; an unknown one gets the closest", async () => {
+    const signed = await cli(["sign", "--sdk-app-id", SDKAPPID, "--user-id", "alice", "--expire", "1h"], {
+      env: { TENCENT_SECRET_KEY: SECRET },
+    });
+    const aliased = await cli(["sign", "--sdkappid", SDKAPPID, "--user-id", "alice", "--expire", "1h"], {
+      env: { TENCENT_SECRET_KEY: SECRET },
+    });
+    expect(signed.code).toBe(0);
+    expect(aliased.code).toBe(0);
+    for (const spelling of ["--sdk-app-id", "--sdkappid"]) {
+      const verified = await cli(["verify", signed.stdout.trim(), spelling, "1"], {
+        env: { TENCENT_SECRET_KEY: SECRET },
+      });
+      expect(verified.stderr, spelling).toMatch(/ERR_SDKAPPID_MISMATCH/);
+      expect((await cli(["smoke", "http://127.0.0.1:1", spelling, "x"])).stderr).toMatch(
+        new RegExp(`${spelling} must be a decimal integer`),
+      );
+    }
+    expectUsage(
+      await cli(["sign", "--sdk-app-id", "1", "--sdkappid", "1", "--user-id", "a", "--expire", "1"]),
+      /give --sdk-app-id or --sdkappid, not both/,
+    );
+    expectUsage(
+      await cli(["sign", "--sdk-appid", "1", "--user-id", "a", "--expire", "1"]),
+      /unknown option --sdk-appid for sign; did you mean --sdk-app-id\?/,
+    );
+    expectUsage(
+      await cli(["doctor", "x", "--userid", "a"]),
+      /unknown option --userid for doctor; did you mean --user-id\?/,
+    );
+    expectUsage(await cli(["sign-privatemapkey", "--strroom", "a"]), /did you mean --str-room\?/);
+  });
+
   it("accepts the API's names --str-room-id and --room-id, one room option only", async () => {
     const strRoomId = await cli([...base, "--str-room-id", "room-abc", "--privileges", "0xff"], { env: KEY_ENV });
     expect(strRoomId).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
@@ -373,7 +406,7 @@ describe.concurrent("sign-privatemapkey", SLOW, () => {
     expect(roomId).toEqual({ code: 0, stdout: `${NUMERIC_ROOM_VECTOR?.userSig}\n`, stderr: "" });
     expectUsage(
       await cli([...base, "--str-room", "a", "--str-room-id", "a", "--privileges", "1"], { env: KEY_ENV }),
-      /exactly one of --room <n> and --str-room <s> \(or --room-id, --str-room-id\)/,
+      /give --str-room or --str-room-id, not both/,
     );
     expectUsage(
       await cli([...base, "--str-room-id", "r".repeat(65), "--privileges", "1"], { env: KEY_ENV }),

@@ -225,7 +225,7 @@ class Session implements ChatSession {
           this.#loginTimeoutMs,
           () => {
             if (control.stopped) return new StoppedError("loginChat()");
-          emitTo(this.#options.onEvent, { type: "login-timeout", attempt, timeoutMs: this.#loginTimeoutMs });
+            emitTo(this.#options.onEvent, { type: "login-timeout", attempt, timeoutMs: this.#loginTimeoutMs });
             return new ChatLoginTimeoutError(this.#loginTimeoutMs);
           },
         );

@@ -120,7 +120,13 @@ async function signPrivateMap(args: ParsedArgs, io: Io): Promise<number> {
   const secretKey = await secretKeyFrom(args, io);
   const privateMapKey = await core(() =>
     signPrivateMapKey(
-      { sdkAppId, userId: common.userId, expireSeconds: common.expireSeconds, roomId, privileges },
+      {
+        sdkAppId,
+        userId: common.userId,
+        expireSeconds: common.expireSeconds,
+        ...(typeof roomId === "string" ? { strRoomId: roomId } : { roomId }),
+        privileges,
+      },
       secretKey,
       { now: common.issuedAt },
     ),

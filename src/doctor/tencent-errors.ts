@@ -42,6 +42,18 @@ export interface TencentError {
   findings: DoctorCode[];
 }
 
+/** A token that is not a whole, plain UserSig: what Tencent calls a parsing failure. */
+const MALFORMED: readonly DoctorCode[] = [
+  "TRUNCATED",
+  "DAMAGED",
+  "WHITESPACE",
+  "NOT_A_USERSIG",
+  "JWT",
+  "GUEST_TICKET",
+  "URL_ENCODED",
+  "WRONG_ALPHABET",
+];
+
 export const TENCENT_ERRORS: readonly TencentError[] = [
   {
     code: 5400,
@@ -65,14 +77,7 @@ export const TENCENT_ERRORS: readonly TencentError[] = [
       "It was signed with THIS app's secret key, and has not expired.",
     ],
     findings: [
-      "TRUNCATED",
-      "DAMAGED",
-      "WHITESPACE",
-      "NOT_A_USERSIG",
-      "JWT",
-      "GUEST_TICKET",
-      "URL_ENCODED",
-      "WRONG_ALPHABET",
+      ...MALFORMED,
       "SDKAPPID_MISMATCH",
       "USERID_MISMATCH",
       "SIGNATURE_MISMATCH",
@@ -126,16 +131,7 @@ export const TENCENT_ERRORS: readonly TencentError[] = [
       "Columns, buffers or form fields with a length limit; URL encoding of * - _.",
       "That it is a UserSig at all, and not a JWT, a guest ticket or another token.",
     ],
-    findings: [
-      "TRUNCATED",
-      "DAMAGED",
-      "WHITESPACE",
-      "NOT_A_USERSIG",
-      "JWT",
-      "GUEST_TICKET",
-      "URL_ENCODED",
-      "WRONG_ALPHABET",
-    ],
+    findings: [...MALFORMED],
   },
   {
     code: 70009,

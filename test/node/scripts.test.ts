@@ -30,21 +30,28 @@ function run(script: string, args: string[]): Promise<{ code: number | null; std
   });
 }
 
+/** Runs `body` with a loopback port that something is listening on, then frees it. */
+async function withBusyPort(body: (port: number) => Promise<void>): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    await body(port);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe("npm start", () => {
   it("a busy port fails at once with one clear line", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    try {
+    await withBusyPort(async (port) => {
       const result = await run("scripts/start.mjs", ["--port", String(port)]);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
       expect(result.stderr).toBe(
         `npm start: port ${port} on 127.0.0.1 is already in use (another broker?): stop it, or pick another port: npm start -- --port ${port + 1}\n`,
       );
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it("a malformed --cors-origin is refused before anything starts", async () => {
@@ -64,18 +71,13 @@ describe("npm start", () => {
 
 describe("examples/spa/serve.mjs", () => {
   it("a busy port: one line naming it and the way out, exit 1", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    try {
+    await withBusyPort(async (port) => {
       const result = await run("examples/spa/serve.mjs", ["--port", String(port)]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `example: port ${port} on 127.0.0.1 is already in use: pick another with --port ${port + 1} (and start the broker with npm start -- --cors-origin http://127.0.0.1:${port + 1})\n`,
       );
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it("a malformed --port is refused", async () => {

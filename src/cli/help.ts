@@ -199,15 +199,17 @@ const CHECK_CONFIG_HELP = `Usage: usersig-broker check-config [file | -]
 
 Validates a BROKER_CONFIG offline with the Worker's own schema, and lists the Worker secrets it
 needs (SECRET_KEY_<sdkAppId> per app, the Turnstile secret of apps whose guests use it,
-ADMIN_API_TOKEN for the operator API). The file is the JSON itself, or a .dev.vars / .env file
-with a BROKER_CONFIG=... line; "-" or no argument reads stdin.
+ADMIN_API_TOKEN for the operator API). The file is the JSON itself (the config alone is checked),
+or a .dev.vars file: read as wrangler dev reads it (quoted values may span lines) and judged with
+its secrets exactly as the Worker judges its environment, placeholders included. "-" or no
+argument reads stdin.
 
 Options:
 ${COMMON}
 
 Exit 0 when valid (the secrets on stdout), 1 when not (every error, with its field, on stderr).
 JSON: {"valid": true, "apps", "secrets": [{"name", "required", "purpose"}]} or
-      {"valid": false, "errors": [{"path", "message"}]}
+      {"valid": false, "errors": [{"field", "message"}]}
 
 Example:
   usersig-broker check-config .dev.vars

@@ -15,6 +15,7 @@ export const CLI_SOURCES = [
   "src/usersig",
   "src/doctor",
   "src/config",
+  "src/admins",
   "src/ratelimit",
   "src/shared",
   "scripts/build-cli.mjs",

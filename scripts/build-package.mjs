@@ -6,10 +6,13 @@
 //   dist/client/{chat,trtc}.js usersig-broker/client/...   }
 //   dist/cli.mjs               the `usersig-broker` bin    scripts/build-cli.mjs
 //   dist/types/**.d.ts         tsc -p tsconfig.build.json
+// Under `npm pack` / `npm publish` (prepack) it then swaps in the package.json the tarball ships
+// (packedManifest: no scripts, no devDependencies); postpack (`--restore-manifest`) puts the
+// checkout's back.
 // The Worker (src/http, src/auth, …) is not in the package: it is deployed from a checkout with
 // wrangler, and its libraries (hono, jose, zod) are devDependencies for that reason.
 import { spawnSync } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildCli } from "./build-cli.mjs";
@@ -64,10 +67,46 @@ export async function buildPackage() {
   if (result.status !== 0) throw new Error(`build-package: tsc failed:\n${result.stdout}${result.stderr}`);
 }
 
+const MANIFEST = new URL("package.json", root);
+/** The checkout's package.json while `npm pack` runs with the packed one (restored by postpack). */
+const MANIFEST_BACKUP = new URL("dist/package.json.checkout", root);
+
+/**
+ * The package.json the tarball ships: no scripts (a consumer's npm would list `prepare` as an
+ * install script to approve, and it needs scripts/, which is not shipped), no devDependencies (the
+ * Worker's and the tests' libraries), and no `sideEffects` path into src/ (not shipped: the bundles
+ * have no side effects).
+ */
+export function packedManifest(manifest) {
+  const { scripts: _scripts, devDependencies: _dev, sideEffects: _sideEffects, ...packed } = manifest;
+  return { ...packed, sideEffects: false };
+}
+
+/** prepack: writes the packed package.json over the checkout's, which is kept in dist/ until postpack. */
+async function writePackedManifest() {
+  await restoreManifest(); // a pack that failed before its postpack left the packed one in place
+  const text = await readFile(MANIFEST, "utf8");
+  await writeAtomic(fileURLToPath(MANIFEST_BACKUP), text);
+  await writeAtomic(fileURLToPath(MANIFEST), `${JSON.stringify(packedManifest(JSON.parse(text)), null, 2)}\n`);
+}
+
+/** postpack (and the start of every prepack): puts the checkout's package.json back. */
+export async function restoreManifest() {
+  const saved = await readFile(MANIFEST_BACKUP, "utf8").catch(() => undefined);
+  if (saved === undefined) return;
+  await writeAtomic(fileURLToPath(MANIFEST), saved);
+  await rm(MANIFEST_BACKUP, { force: true });
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    await buildPackage();
+    if (process.argv.includes("--restore-manifest")) await restoreManifest();
+    else {
+      await buildPackage();
+      if (process.env.npm_lifecycle_event === "prepack") await writePackedManifest();
+    }
   } catch (error) {
+    await restoreManifest().catch(() => {});
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: runs the broker locally on workerd (`wrangler dev`) with the built-in demo
 // configuration (demo/config.json + demo/secrets.env) on http://127.0.0.1:8787, offline, with its own
-// local KV state in .wrangler/demo-state. Options go to wrangler (`npm start -- --port 9000`,
-// `--persist-to DIR` for a fresh KV state).
+// local KV state in .wrangler/demo-state. `--cors-origin URL` (repeatable) adds an origin the demo
+// app allows (a page on another port than 5173); every other option goes to wrangler
+// (`npm start -- --port 9000`, `--persist-to DIR` for a fresh KV state).
 //
 // To run your own configuration instead, put BROKER_CONFIG and the secrets in .dev.vars and use
 // `npm run dev` (plain `wrangler dev`).
@@ -27,7 +28,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_PORT = 8787;
 const HOST = "127.0.0.1";
 
-const args = process.argv.slice(2);
+const { corsOrigins, rest: args } = corsOriginOptions(process.argv.slice(2));
+if (corsOrigins === undefined) {
+  console.error(
+    "npm start: --cors-origin needs an origin (scheme, host and port, no path), e.g. npm start -- --cors-origin http://127.0.0.1:3000",
+  );
+  process.exit(2);
+}
 const port = portOption(args);
 if (port === undefined) {
   console.error("npm start: --port needs a port number from 1 to 65535, e.g. npm start -- --port 9000");
@@ -41,6 +48,8 @@ if (!(await portIsFree(port))) {
 }
 
 const config = JSON.parse(readFileSync(join(root, "demo/config.json"), "utf8"));
+// --cors-origin: one more origin the demo app's browsers may call from (a page on another port).
+for (const app of config.apps) app.cors.origins = [...new Set([...app.cors.origins, ...corsOrigins])];
 const secrets = readFileSync(join(root, "demo/secrets.env"), "utf8");
 // One env file for wrangler: the config as one single-quoted line (JSON has no single quotes).
 mkdirSync(join(root, ".wrangler"), { recursive: true });
@@ -58,6 +67,8 @@ const banner = `
   Never deploy this configuration. Guests on; admin identity "administrator" (never issued publicly).
   Demo API key: demo-api-key-not-a-secret   Operator token: demo-operator-token-not-a-secret-0123456789
   Try:  curl -s -X POST ${base}/v1/usersig
+  Cron tick (re-kicks recent bans; no timer runs it locally):  curl "${base}/__scheduled?cron=*+*+*+*+*"
+  CORS origins: ${config.apps[0].cors.origins.join(", ")} (add one: npm start -- --cors-origin URL)
   Stop: Ctrl-C. Another port: npm start -- --port 9000. Your own config: .dev.vars + npm run dev.
 `;
 
@@ -72,6 +83,11 @@ const wrangler = spawn(
     envFile,
     ...(args.includes("--persist-to") ? [] : ["--persist-to", join(root, ".wrangler/demo-state")]),
     "--show-interactive-dev-session=false",
+    // The Cron tick on demand: GET /__scheduled runs the Worker's scheduled() (wrangler's test
+    // middleware). wrangler's own hint, /cdn-cgi/handler/scheduled, answers 500 here: Miniflare sends
+    // that event to the assets router in front of the Worker, which cannot pass the
+    // ScheduledController on (DataCloneError). With --test-scheduled wrangler also drops that hint.
+    ...(args.includes("--test-scheduled") ? [] : ["--test-scheduled"]),
     ...args,
   ],
   {
@@ -120,6 +136,35 @@ function forward(from, to, keep) {
   lines.on("line", (line) => {
     if (keep(line)) to.write(`${line}\n`);
   });
+}
+
+/**
+ * Takes every `--cors-origin URL` / `--cors-origin=URL` out of the arguments (wrangler does not know
+ * it). `corsOrigins` is undefined when one is not an http(s) origin.
+ */
+function corsOriginOptions(argv) {
+  const corsOrigins = [];
+  const rest = [];
+  let bad = false;
+  for (let i = 0; i < argv.length; i++) {
+    let value;
+    if (argv[i] === "--cors-origin") value = argv[++i] ?? "";
+    else if (argv[i].startsWith("--cors-origin=")) value = argv[i].slice("--cors-origin=".length);
+    else {
+      rest.push(argv[i]);
+      continue;
+    }
+    let url;
+    try {
+      url = new URL(value);
+    } catch {
+      bad = true;
+      continue;
+    }
+    if (!/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, "")) bad = true;
+    else corsOrigins.push(url.origin);
+  }
+  return { corsOrigins: bad ? undefined : corsOrigins, rest };
 }
 
 /** `--port N` or `--port=N` (the last one wins, as in wrangler); the default without; undefined if malformed. */

@@ -2,7 +2,8 @@
 // Serves this example on http://127.0.0.1:5173 (an origin the demo broker's CORS allows):
 //   npm start                        # the demo broker on http://127.0.0.1:8787, in another terminal
 //   node examples/spa/serve.mjs      # then open http://127.0.0.1:5173/
-// Options: --port N (the page; the demo allows only 5173 cross-origin), --endpoint URL (the broker).
+// Options: --port N (the page; the demo allows 5173 cross-origin, so for another port start the broker
+// with `npm start -- --cors-origin http://127.0.0.1:N`), --endpoint URL (the broker).
 // /client.js is the built client, dist/client.js (built here first if missing).
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -38,7 +39,12 @@ export async function exampleFiles() {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-  const port = Number(option("--port", "5173"));
+  const portText = option("--port", "5173") ?? "";
+  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : 0;
+  if (port < 1 || port > 65535) {
+    console.error("example: --port needs a port number from 1 to 65535, e.g. --port 5174");
+    process.exit(2);
+  }
   const endpoint = option("--endpoint", "http://127.0.0.1:8787");
   if (!existsSync(clientFile)) {
     const { buildClient } = await import(new URL("scripts/build-client.mjs", root).href);
@@ -46,6 +52,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (!built.built) throw new Error(`dist/client.js is missing and could not be built: ${built.reason}`);
   }
   const server = createServer(handler(await exampleFiles()));
+  server.on("error", (error) => {
+    const taken = error.code === "EADDRINUSE";
+    console.error(
+      taken
+        ? `example: port ${port} on 127.0.0.1 is already in use: pick another with --port ${port === 65535 ? port - 1 : port + 1} (and start the broker with npm start -- --cors-origin http://127.0.0.1:${port === 65535 ? port - 1 : port + 1})`
+        : `example: cannot listen on 127.0.0.1:${port}: ${error.message}`,
+    );
+    process.exit(1);
+  });
   server.listen(port, "127.0.0.1", () => {
     console.log(`example: http://127.0.0.1:${port}/?endpoint=${encodeURIComponent(endpoint)}`);
   });

@@ -25,7 +25,25 @@ export interface ParsedArgs {
   strings: Map<string, string>;
   flags: Set<string>;
   positionals: string[];
+  /** The spelling each option was given with (`--sdkappid` for sdk-app-id), for messages. */
+  spelled: Map<string, string>;
 }
+
+/** How the user spelled an option (an alias, or `--name`), for a message about its value. */
+export function spelledAs(args: ParsedArgs, name: string): string {
+  return args.spelled.get(name) ?? `--${name}`;
+}
+
+/**
+ * One spelling per option, and the other spellings it also answers to: `--sdk-app-id` (like
+ * `--user-id`) is the SDKAppID everywhere, `--sdkappid` (TENCENT_SDKAPPID's spelling) an alias;
+ * `--room-id` / `--str-room-id` are the API's names (roomId, strRoomId) for `--room` / `--str-room`.
+ */
+export const OPTION_ALIASES: Readonly<Record<string, string>> = {
+  sdkappid: "sdk-app-id",
+  "room-id": "room",
+  "str-room-id": "str-room",
+};
 
 /** Option names that suggest a secret given as an argument (`--secret-key`, `--key`, `--api-key`, ...). */
 const SECRET_LIKE = /secret|key|passw/i;
@@ -49,31 +67,64 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
   const options: Record<string, { type: OptionType; short?: string }> = {};
   for (const [name, type] of Object.entries(declared))
     options[name] = name === "help" ? { type, short: "h" } : { type };
+  for (const [alias, canonical] of Object.entries(OPTION_ALIASES)) {
+    const type = declared[canonical];
+    if (type !== undefined) options[alias] = { type };
+  }
   // Non-strict so that no parseArgs message (which quotes the argument) is ever shown: every check is below.
-  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: negativeValuesInline(args, declared),
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
 
-  const parsed: ParsedArgs = { help: false, json: false, strings: new Map(), flags: new Set(), positionals: [] };
+  const parsed: ParsedArgs = {
+    help: false,
+    json: false,
+    strings: new Map(),
+    flags: new Set(),
+    positionals: [],
+    spelled: new Map(),
+  };
   if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
     parsed.help = true;
     return parsed;
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const token of tokens) {
     if (token.kind === "option-terminator") continue;
     if (token.kind === "positional") {
       parsed.positionals.push(token.value);
       continue;
     }
-    const { name, rawName } = token;
+    const { rawName } = token;
+    const alias = OPTION_ALIASES[token.name];
+    const name = alias !== undefined && Object.hasOwn(declared, alias) ? alias : token.name;
     const type = Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (type === undefined) {
       if (SECRET_LIKE.test(name)) throw secretAsArgument(spec.name);
+      const shown = displayName(rawName);
+      const names = [
+        ...Object.keys(declared),
+        ...Object.keys(OPTION_ALIASES).filter((a) => Object.hasOwn(declared, OPTION_ALIASES[a] as string)),
+      ];
+      const suggestion = shown === "(not shown)" ? undefined : closest(name, names);
       throw usageError(
-        `unknown option ${displayName(rawName)} for ${spec.name} (see \`usersig-broker ${spec.name} --help\`)`,
+        `unknown option ${shown} for ${spec.name}${suggestion ? `; did you mean --${suggestion}?` : ""} (see \`usersig-broker ${spec.name} --help\`)`,
       );
     }
-    if (seen.has(name)) throw usageError(`${rawName} is given more than once`);
-    seen.add(name);
+    const before = seen.get(name);
+    if (before !== undefined) {
+      throw usageError(
+        before === rawName
+          ? `${rawName} is given more than once`
+          : `give ${before} or ${rawName}, not both: they are the same option`,
+      );
+    }
+    seen.set(name, rawName);
+    parsed.spelled.set(name, rawName);
     if (type === "boolean") {
       if (token.value !== undefined) {
         throw name === SECRET_KEY_STDIN ? secretAsArgument(spec.name) : usageError(`${rawName} takes no value`);
@@ -96,6 +147,49 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
     );
   }
   return parsed;
+}
+
+/** `--error -100018` → `--error=-100018`: a negative number after a string option is its value, not an option. */
+function negativeValuesInline(args: readonly string[], declared: Record<string, OptionType>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name !== undefined && declared[name] === "string" && next !== undefined && /^-[0-9]+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** The candidate nearest to `word` (edit distance at most a third of its length, at least 2), if any. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = name.startsWith(lower) && lower.length >= 3 ? 1 : editDistance(lower, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 /** Whether `--json` is among the arguments (before any `--`), for reporting errors found before parsing. */

@@ -1,10 +1,13 @@
 /**
  * `usersig-broker check-config [FILE | -]`: validates a BROKER_CONFIG offline, with the Worker's
- * own schema, and lists the Worker secrets it needs. FILE is the JSON itself, or a `.dev.vars` /
- * `.env` file with a `BROKER_CONFIG=...` line; `-` or no argument reads stdin.
+ * own schema, and lists the Worker secrets it needs. FILE is the JSON itself (the config alone), or a
+ * `.dev.vars` file, read as wrangler reads it and judged with its secrets exactly as the Worker judges
+ * its environment (placeholders included); `-` or no argument reads stdin.
  */
 
 import { type ConfigCheck, checkConfig, formatConfigIssue } from "../config/check.js";
+import { parseDotenv } from "../config/dotenv.js";
+import { judgeEnvironment } from "../config/load.js";
 import type { ParsedArgs } from "./args.js";
 import type { Command } from "./commands.js";
 import { ExitCode, inputError } from "./errors.js";
@@ -30,8 +33,9 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
   } else {
     text = await io.readFile(source, CONFIG_MAX_BYTES);
   }
+  if (!looksLikeJson(text)) return reportEnvironment(parseDotenv(text), args, io);
   // The Worker's own check (src/config/check.ts): the same messages as its CONFIG_ERROR.
-  const check: ConfigCheck = checkConfig(configText(text));
+  const check: ConfigCheck = checkConfig(text);
 
   if (args.json) {
     writeJson(
@@ -51,6 +55,41 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
     );
     return ExitCode.Invalid;
   }
+  return reportValid(check, io);
+}
+
+/**
+ * A `.dev.vars` file: BROKER_CONFIG and the secrets, judged exactly as the Worker judges its
+ * environment (judgeEnvironment, src/config/load.ts), after reading the file as wrangler does.
+ */
+function reportEnvironment(vars: Record<string, string>, args: ParsedArgs, io: Io): number {
+  const judged = judgeEnvironment(vars);
+  const check = checkConfig(vars.BROKER_CONFIG);
+  if (args.json) {
+    writeJson(
+      io,
+      judged.ok && check.ok
+        ? { valid: true, apps: check.config.apps.map((app) => app.sdkAppId), secrets: check.secrets }
+        : {
+            valid: false,
+            errors: judged.ok ? [] : judged.problems.map((p) => ({ field: p.field ?? "", message: p.detail })),
+          },
+    );
+    return judged.ok ? ExitCode.Ok : ExitCode.Invalid;
+  }
+  if (!judged.ok) {
+    const n = judged.problems.length;
+    io.stderr(
+      `invalid: ${n === 1 ? "1 problem" : `${n} problems`} (the Worker answers every request with 500 CONFIG_ERROR):\n${judged.problems
+        .map((p) => `  ${p.detail}\n`)
+        .join("")}`,
+    );
+    return ExitCode.Invalid;
+  }
+  return check.ok ? reportValid(check, io) : ExitCode.Invalid;
+}
+
+function reportValid(check: ConfigCheck & { ok: true }, io: Io): number {
   const apps = check.config.apps.map((app) => `${app.sdkAppId}${app.name ? ` (${JSON.stringify(app.name)})` : ""}`);
   const width = Math.max(...check.secrets.map((s) => s.name.length));
   io.stdout(
@@ -61,18 +100,14 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
   return ExitCode.Ok;
 }
 
-/**
- * The BROKER_CONFIG text: the file itself when it is JSON, else the value of its `BROKER_CONFIG=...`
- * line (a dotenv file, quotes removed); the whole text otherwise, for the check to refuse as JSON.
- */
-function configText(text: string): string {
+/** JSON (a config file) rather than a `.dev.vars` file: it parses, or it starts like an object or a list. */
+function looksLikeJson(text: string): boolean {
+  const start = text.trimStart()[0];
+  if (start === "{" || start === "[") return true;
   try {
     JSON.parse(text);
-    return text;
+    return true;
   } catch {
-    // Not plain JSON: look for the variable.
+    return false;
   }
-  const line = /^\s*(?:export\s+)?BROKER_CONFIG\s*=\s*(.*)$/m.exec(text)?.[1]?.trim();
-  if (line === undefined) return text;
-  return /^'(.*)'$/.exec(line)?.[1] ?? /^"(.*)"$/.exec(line)?.[1]?.replace(/\\"/g, '"') ?? line;
 }

@@ -22,6 +22,7 @@ import {
   parseDuration,
   parseInteger,
   parsePrivileges,
+  spelledAs,
 } from "./args.js";
 import { checkConfigCommand } from "./check-config.js";
 import { doctorCommand } from "./doctor.js";
@@ -48,7 +49,7 @@ export interface Command {
 const SIGN_OPTIONS = {
   "user-id": "string",
   expire: "string",
-  sdkappid: "string",
+  "sdk-app-id": "string",
   now: "string",
   "secret-key-stdin": "boolean",
 } as const;
@@ -61,9 +62,7 @@ export const COMMANDS: Record<string, Command> = {
       options: {
         ...SIGN_OPTIONS,
         room: "string",
-        "room-id": "string",
         "str-room": "string",
-        "str-room-id": "string",
         privileges: "string",
       },
       maxPositionals: 0,
@@ -73,7 +72,7 @@ export const COMMANDS: Record<string, Command> = {
   verify: {
     spec: {
       name: "verify",
-      options: { sdkappid: "string", "user-id": "string", now: "string", "secret-key-stdin": "boolean" },
+      options: { "sdk-app-id": "string", "user-id": "string", now: "string", "secret-key-stdin": "boolean" },
       maxPositionals: 1,
     },
     run: verify,
@@ -104,8 +103,8 @@ async function sign(args: ParsedArgs, io: Io): Promise<number> {
 
 async function signPrivateMap(args: ParsedArgs, io: Io): Promise<number> {
   const common = signInputs(args, "sign-privatemapkey");
-  // --room-id and --str-room-id are the API's names (roomId, strRoomId) for the same options.
-  const rooms = ["room", "room-id", "str-room", "str-room-id"].filter((name) => args.strings.has(name));
+  // --room-id and --str-room-id (the API's names) arrive here as --room and --str-room (OPTION_ALIASES).
+  const rooms = ["room", "str-room"].filter((name) => args.strings.has(name));
   const [given] = rooms;
   if (given === undefined || rooms.length > 1) {
     throw usageError(
@@ -114,14 +113,20 @@ async function signPrivateMap(args: ParsedArgs, io: Io): Promise<number> {
   }
   const value = args.strings.get(given) ?? "";
   const roomId = given.startsWith("str-")
-    ? checkStrRoomId(value, `--${given}`)
-    : parseInteger(value, `--${given}`, 1, limits.ROOM_ID_MAX);
+    ? checkStrRoomId(value, spelledAs(args, given))
+    : parseInteger(value, spelledAs(args, given), 1, limits.ROOM_ID_MAX);
   const privileges = parsePrivileges(required(args, "privileges", "sign-privatemapkey"), "--privileges");
   const sdkAppId = sdkAppIdFrom(args, io);
   const secretKey = await secretKeyFrom(args, io);
   const privateMapKey = await core(() =>
     signPrivateMapKey(
-      { sdkAppId, userId: common.userId, expireSeconds: common.expireSeconds, roomId, privileges },
+      {
+        sdkAppId,
+        userId: common.userId,
+        expireSeconds: common.expireSeconds,
+        ...(typeof roomId === "string" ? { strRoomId: roomId } : { roomId }),
+        privileges,
+      },
       secretKey,
       { now: common.issuedAt },
     ),

@@ -6,19 +6,18 @@
 import { type Diagnosis, diagnose, TENCENT_ERRORS, type TencentError, tencentError } from "../doctor/index.js";
 import { isoTime } from "../doctor/time.js";
 import { limits } from "../usersig/index.js";
-import { type ParsedArgs, parseInteger } from "./args.js";
+import { type ParsedArgs, parseInteger, spelledAs } from "./args.js";
 import type { Command } from "./commands.js";
-import { ExitCode, usageError } from "./errors.js";
+import { ExitCode, inputError, usageError } from "./errors.js";
 import { decodedJson } from "./format.js";
 import { nowFrom, SDKAPPID_ENV, SECRET_KEY_ENV, secretKeyFrom, tokenFrom, writeJson } from "./inputs.js";
-import type { Io } from "./io.js";
+import { type Io, STDIN_MAX_BYTES } from "./io.js";
 
 export const doctorCommand: Command = {
   spec: {
     name: "doctor",
     options: {
       "sdk-app-id": "string",
-      sdkappid: "string",
       "user-id": "string",
       error: "string",
       "used-as": "string",
@@ -33,13 +32,28 @@ export const doctorCommand: Command = {
 async function doctor(args: ParsedArgs, io: Io): Promise<number> {
   const errorCode = args.strings.get("error");
   const explained = errorCode !== undefined ? knownError(errorCode) : undefined;
-  const hasToken = args.positionals.length > 0 || (!io.stdinIsTTY && errorCode === undefined);
-  if (!hasToken && explained === undefined) {
+  const tokenFromStdin = args.positionals.length === 0 || args.positionals[0] === "-";
+  if (tokenFromStdin && args.flags.has("secret-key-stdin")) {
     throw usageError(
-      "doctor needs a token (argument or stdin), or --error <code> (see `usersig-broker doctor --help`)",
+      "the token and the secret key cannot both come from stdin: pass the token as an argument, or put the key in TENCENT_SECRET_KEY",
     );
   }
-  if (!hasToken && explained !== undefined) {
+  // The token: the argument, or stdin whenever there is no argument and stdin is not a terminal
+  // (`printf %s "$USERSIG" | usersig-broker doctor --error 70001` included). With --error, an empty
+  // stdin only means there is no token to look at.
+  let token: string | undefined;
+  if (!tokenFromStdin) token = await tokenFrom(args, io);
+  else if (args.positionals[0] === "-" || !io.stdinIsTTY) {
+    const text = (await io.readStdin(STDIN_MAX_BYTES)).trim();
+    if (text !== "") token = text;
+    else if (explained === undefined) throw inputError("no token on stdin");
+  }
+  if (token === undefined) {
+    if (explained === undefined) {
+      throw usageError(
+        "doctor needs a token (argument or stdin), or --error <code> (see `usersig-broker doctor --help`)",
+      );
+    }
     if (args.json) writeJson(io, { error: explained });
     else io.stdout(errorText(explained));
     return ExitCode.Ok;
@@ -53,15 +67,8 @@ async function doctor(args: ParsedArgs, io: Io): Promise<number> {
     throw usageError("--used-as must be userSig or privateMapKey");
   }
   const now = nowFrom(args);
-  const tokenFromStdin = args.positionals.length === 0 || args.positionals[0] === "-";
-  if (tokenFromStdin && args.flags.has("secret-key-stdin")) {
-    throw usageError(
-      "the token and the secret key cannot both come from stdin: pass the token as an argument, or put the key in TENCENT_SECRET_KEY",
-    );
-  }
   const keyGiven = args.flags.has("secret-key-stdin") || (io.env[SECRET_KEY_ENV] ?? "") !== "";
   const secretKey = keyGiven ? await secretKeyFrom(args, io) : undefined;
-  const token = await tokenFrom(args, io);
 
   const diagnosis = await diagnose({
     token,
@@ -96,7 +103,7 @@ async function doctor(args: ParsedArgs, io: Io): Promise<number> {
 
 /** `--error 70009`: a code the doctor knows, or a usage error listing the ones it does. */
 function knownError(value: string): TencentError {
-  const code = /^[0-9]{1,6}$/.test(value) ? Number(value) : Number.NaN;
+  const code = /^-?[0-9]{1,6}$/.test(value) ? Number(value) : Number.NaN;
   const error = tencentError(code);
   if (error === undefined) {
     throw usageError(
@@ -107,13 +114,8 @@ function knownError(value: string): TencentError {
 }
 
 function optionalSdkAppId(args: ParsedArgs, io: Io): number | undefined {
-  const dashed = args.strings.get("sdk-app-id");
-  const plain = args.strings.get("sdkappid");
-  if (dashed !== undefined && plain !== undefined) throw usageError("give --sdk-app-id or --sdkappid, not both");
-  const option = dashed ?? plain;
-  if (option !== undefined) {
-    return parseInteger(option, dashed !== undefined ? "--sdk-app-id" : "--sdkappid", 1, limits.SDKAPPID_MAX);
-  }
+  const option = args.strings.get("sdk-app-id");
+  if (option !== undefined) return parseInteger(option, spelledAs(args, "sdk-app-id"), 1, limits.SDKAPPID_MAX);
   const env = io.env[SDKAPPID_ENV];
   return env === undefined || env === ""
     ? undefined

@@ -33,7 +33,7 @@ Run \`usersig-broker <command> --help\` (or \`usersig-broker help <command>\`) f
 
 Environment:
   TENCENT_SECRET_KEY   the application's secret key (or --secret-key-stdin)
-  TENCENT_SDKAPPID     the SDKAppID when --sdkappid is not given
+  TENCENT_SDKAPPID     the SDKAppID when --sdk-app-id is not given
 
 ${SECRETS}
 
@@ -53,7 +53,7 @@ Options:
   --user-id <id>       the UserID (1 to 32 bytes, no control characters)
   --expire <lifetime>  lifetime in seconds, or with a unit: 300, 15m, 12h, 7d. A UserSig cannot be
                        revoked: keep it short
-  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --now <unix>         issue time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
 ${COMMON}
@@ -83,7 +83,7 @@ Options:
   --privileges <p>     a bitmap, 1 to 255 (decimal or 0x hex), or names joined by commas:
                        CreateRoom (1), EnterRoom (2), SendAudio (4), RecvAudio (8), SendVideo (16),
                        RecvVideo (32), SendSubVideo (64), RecvSubVideo (128), All (255)
-  --sdkappid <n>       the SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --now <unix>         issue time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
 ${COMMON}
@@ -107,7 +107,7 @@ matches the secret key, it names the expected UserID (with --user-id), it has no
 argument or it is "-". The token and the secret key cannot both come from stdin.
 
 Options:
-  --sdkappid <n>       the expected SDKAppID (default: TENCENT_SDKAPPID)
+  --sdk-app-id <n>     the expected SDKAppID (also --sdkappid; default: TENCENT_SDKAPPID)
   --user-id <id>       the expected UserID (default: any)
   --now <unix>         check expiry at this time in unix seconds (default: the current time)
   --secret-key-stdin   read the secret key from stdin instead of TENCENT_SECRET_KEY
@@ -199,15 +199,17 @@ const CHECK_CONFIG_HELP = `Usage: usersig-broker check-config [file | -]
 
 Validates a BROKER_CONFIG offline with the Worker's own schema, and lists the Worker secrets it
 needs (SECRET_KEY_<sdkAppId> per app, the Turnstile secret of apps whose guests use it,
-ADMIN_API_TOKEN for the operator API). The file is the JSON itself, or a .dev.vars / .env file
-with a BROKER_CONFIG=... line; "-" or no argument reads stdin.
+ADMIN_API_TOKEN for the operator API). The file is the JSON itself (the config alone is checked),
+or a .dev.vars file: read as wrangler dev reads it (quoted values may span lines) and judged with
+its secrets exactly as the Worker judges its environment, placeholders included. "-" or no
+argument reads stdin.
 
 Options:
 ${COMMON}
 
 Exit 0 when valid (the secrets on stdout), 1 when not (every error, with its field, on stderr).
 JSON: {"valid": true, "apps", "secrets": [{"name", "required", "purpose"}]} or
-      {"valid": false, "errors": [{"path", "message"}]}
+      {"valid": false, "errors": [{"field", "message"}]}
 
 Example:
   usersig-broker check-config .dev.vars

@@ -1,7 +1,7 @@
 /** Where the commands get their inputs (options, environment, stdin) and how they write JSON. */
 
 import { limits } from "../usersig/index.js";
-import { type ParsedArgs, parseInteger } from "./args.js";
+import { type ParsedArgs, parseInteger, spelledAs } from "./args.js";
 import { configError, ExitCode, inputError, usageError } from "./errors.js";
 import { type Io, STDIN_MAX_BYTES } from "./io.js";
 
@@ -21,10 +21,10 @@ export function nowFrom(args: ParsedArgs): number {
 }
 
 export function sdkAppIdFrom(args: ParsedArgs, io: Io): number {
-  const option = args.strings.get("sdkappid");
-  if (option !== undefined) return parseInteger(option, "--sdkappid", 1, limits.SDKAPPID_MAX);
+  const option = args.strings.get("sdk-app-id");
+  if (option !== undefined) return parseInteger(option, spelledAs(args, "sdk-app-id"), 1, limits.SDKAPPID_MAX);
   const env = io.env[SDKAPPID_ENV];
-  if (env === undefined || env === "") throw configError(`no SDKAppID: pass --sdkappid or set ${SDKAPPID_ENV}`);
+  if (env === undefined || env === "") throw configError(`no SDKAppID: pass --sdk-app-id or set ${SDKAPPID_ENV}`);
   return parseInteger(env, SDKAPPID_ENV, 1, limits.SDKAPPID_MAX, ExitCode.Input);
 }
 

@@ -3,7 +3,7 @@
  * Imports the pure UserSig core; this directory is Node-only and is not part of the Worker.
  */
 
-import { parseCommandArgs, wantsJson } from "./args.js";
+import { closest, parseCommandArgs, wantsJson } from "./args.js";
 import { COMMANDS } from "./commands.js";
 import { CliError, CliErrorCode, ExitCode, usageError } from "./errors.js";
 import { COMMAND_HELP, GENERAL_HELP } from "./help.js";
@@ -77,28 +77,9 @@ function typed(word: string): string {
   return /^[A-Za-z][A-Za-z0-9-]{0,23}$/.test(word) ? ` "${word}"` : "";
 }
 
-/** The command nearest to what was typed (edit distance at most a third of its length, at least 2), if any. */
+/** The command nearest to what was typed (see `closest`), if any. */
 export function closestCommand(word: string): string | undefined {
-  const lower = word.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of Object.keys(COMMANDS)) {
-    const distance = name.startsWith(lower) && lower.length >= 3 ? 1 : editDistance(lower, name);
-    if (best === undefined || distance < best.distance) best = { name, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
+  return closest(word, Object.keys(COMMANDS));
 }
 
 function report(io: Io, json: boolean, code: string, message: string): void {

@@ -6,7 +6,7 @@
  */
 
 import { decodeUserSig, limits } from "../usersig/index.js";
-import { checkUserId, type ParsedArgs, parseInteger } from "./args.js";
+import { checkUserId, type ParsedArgs, parseInteger, spelledAs } from "./args.js";
 import type { Command } from "./commands.js";
 import { ExitCode, usageError } from "./errors.js";
 import { secretFromStdin, writeJson } from "./inputs.js";
@@ -44,7 +44,9 @@ async function smoke(args: ParsedArgs, io: Io): Promise<number> {
   const base = baseUrl(args.positionals[0]);
   const sdkAppIdOption = args.strings.get("sdk-app-id");
   const sdkAppId =
-    sdkAppIdOption !== undefined ? parseInteger(sdkAppIdOption, "--sdk-app-id", 1, limits.SDKAPPID_MAX) : undefined;
+    sdkAppIdOption !== undefined
+      ? parseInteger(sdkAppIdOption, spelledAs(args, "sdk-app-id"), 1, limits.SDKAPPID_MAX)
+      : undefined;
   const userId = checkUserId(args.strings.get("user-id") ?? DEFAULT_USER, "--user-id");
   const adminId = checkUserId(args.strings.get("admin-id") ?? DEFAULT_ADMIN, "--admin-id");
   let apiKey: string | undefined;

@@ -75,13 +75,33 @@ export type ChatSessionEvent =
       delayMs: number;
       code?: number | string;
     }
+  /** chat.login() did not settle within `loginTimeoutMs` (Tencent unreachable?): that login fails with ChatLoginTimeoutError. */
+  | { type: "login-timeout"; attempt: number; timeoutMs: number }
   /** The SDK logged the user out for a reason other than expiry (see CHAT_KICKED_OUT_TYPES). Not retried. */
   | { type: "kicked-out"; kickType: string }
   /** Gave up: the error is the SDK's or the broker's (a UserSigBrokerError). The session is stopped. */
   | { type: "failed"; error: unknown };
 
+/** How long one chat.login() may take before it counts as failed. */
+export const DEFAULT_LOGIN_TIMEOUT_MS = 20_000;
+
+/**
+ * chat.login() did not settle in time. Not retried: the SDK may still be connecting, and a second
+ * login() on top of a pending one is not what its guide describes. The first loginChat() rejects
+ * with it; a re-login reports it as `failed`.
+ */
+export class ChatLoginTimeoutError extends Error {
+  override readonly name = "ChatLoginTimeoutError";
+  readonly code = "CHAT_LOGIN_TIMEOUT";
+  constructor(readonly timeoutMs: number) {
+    super(`usersig-broker/client: chat.login() did not settle within ${timeoutMs} ms (is Tencent reachable?)`);
+  }
+}
+
 export interface LoginChatOptions extends SessionOptions {
   onEvent?: (event: ChatSessionEvent) => void;
+  /** How long one chat.login() may take (default DEFAULT_LOGIN_TIMEOUT_MS, 20 s); then `login-timeout`. */
+  loginTimeoutMs?: number;
   /** Overrides which login errors mean "get a new UserSig and try again" (default: CHAT_USERSIG_ERROR_CODES). */
   isUserSigRejected?: (error: unknown) => boolean;
 }
@@ -123,11 +143,20 @@ class Session implements ChatSession {
   #current: UserSigResult | undefined;
   #relogging = false;
 
+  readonly #loginTimeoutMs: number;
+
   constructor(chat: ChatLike, source: UserSigSource, options: LoginChatOptions) {
     this.#chat = chat;
     this.#source = source;
     this.#options = options;
     this.#control = new SessionControl("loginChat()", options);
+    const timeoutMs = options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      throw new TypeError(
+        "usersig-broker/client: loginChat(): loginTimeoutMs must be a positive integer (milliseconds)",
+      );
+    }
+    this.#loginTimeoutMs = timeoutMs;
   }
 
   get userId(): string {
@@ -191,9 +220,18 @@ class Session implements ChatSession {
       }
       control.assertRunning();
       try {
-        await this.#chat.login({ userID: sig.userId, userSig: sig.userSig });
+        await control.within(
+          this.#chat.login({ userID: sig.userId, userSig: sig.userSig }),
+          this.#loginTimeoutMs,
+          () => {
+            if (control.stopped) return new StoppedError("loginChat()");
+            emitTo(this.#options.onEvent, { type: "login-timeout", attempt, timeoutMs: this.#loginTimeoutMs });
+            return new ChatLoginTimeoutError(this.#loginTimeoutMs);
+          },
+        );
       } catch (error) {
         control.assertRunning();
+        if (error instanceof ChatLoginTimeoutError) throw error;
         lastError = error;
         const code = numericField(error, "code");
         const mismatch = code === undefined ? undefined : CHAT_IDENTITY_MISMATCH[code];

@@ -94,6 +94,26 @@ export class SessionControl {
     });
   }
 
+  /**
+   * `promise`, or `onTimeout()`'s error once `ms` have passed first (the promise itself is left to
+   * settle; its outcome is then ignored).
+   */
+  within<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const handle = this.#timers.setTimeout(() => reject(onTimeout()), ms);
+      promise.then(
+        (value) => {
+          this.#timers.clearTimeout(handle);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#timers.clearTimeout(handle);
+          reject(error);
+        },
+      );
+    });
+  }
+
   assertRunning(): void {
     if (this.stopped) throw new StoppedError(this.#what);
   }

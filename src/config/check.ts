@@ -53,7 +53,14 @@ export function checkConfig(value: unknown): ConfigCheck {
     try {
       json = JSON.parse(value);
     } catch {
-      return failed("", "is not valid JSON");
+      // wrangler reads an unquoted value of .dev.vars up to the end of its line: only "{" is left.
+      const firstLineOnly = /^\s*[{[]\s*$/.test(value);
+      return failed(
+        "",
+        firstLineOnly
+          ? "is not valid JSON (in .dev.vars, a value on several lines must be in single quotes: BROKER_CONFIG='{ … }')"
+          : "is not valid JSON",
+      );
     }
   } else if (value === undefined || value === null) {
     return failed("", NOT_SET);

@@ -6,7 +6,6 @@
  */
 
 import { type AdminSet, adminSetOf } from "../admins/set.js";
-import type { BrokerEnv } from "../env.js";
 import { limits } from "../usersig/index.js";
 import {
   checkConfig,
@@ -17,6 +16,12 @@ import {
 } from "./check.js";
 import { ConfigError } from "./errors.js";
 import type { AppConfig, BrokerConfig } from "./schema.js";
+
+/**
+ * The environment as this module reads it: the Worker's BrokerEnv (src/env.ts), or a `.dev.vars`
+ * file read by the CLI. Structural, so the CLI (type-checked without the Workers types) can use it.
+ */
+type EnvVars = Readonly<Record<string, unknown>>;
 
 export interface LoadedApp {
   config: AppConfig;
@@ -44,7 +49,7 @@ export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; error
 
 export interface ConfigCache {
   /** The config for this environment: parsed on first use, then again only when it or a secret changes. */
-  load(env: BrokerEnv): LoadResult;
+  load(env: EnvVars): LoadResult;
 }
 
 export function createConfigCache(): ConfigCache {
@@ -63,30 +68,63 @@ export function createConfigCache(): ConfigCache {
   };
 }
 
-/** Parses and checks the config and its secrets, uncached. */
-function loadConfig(env: BrokerEnv): LoadResult {
+/** One thing wrong with BROKER_CONFIG or a secret, in the words of the Worker's CONFIG_ERROR. */
+export interface ConfigProblem {
+  detail: string;
+  /** The BROKER_CONFIG field (`apps[0].sdkAppId`), for a problem in the config itself. */
+  field?: string;
+}
+
+export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * The Worker's one judgement of an environment (BROKER_CONFIG and the secrets it needs): every
+ * problem, or the loaded config. Pure. The CLI's `check-config` judges a `.dev.vars` file with it
+ * (src/cli/check-config.ts), so the two cannot disagree.
+ */
+export function judgeEnvironment(env: EnvVars): Judgement {
   const checked = checkConfig(env.BROKER_CONFIG);
   if (!checked.ok) {
-    const [first] = checked.errors;
-    const more = checked.errors.length > 1 ? ` (and ${checked.errors.length - 1} more problem(s))` : "";
-    return fail(`${first ? formatConfigIssue(first) : "BROKER_CONFIG is not valid."}${more}`, first?.field);
+    return {
+      ok: false,
+      problems: checked.errors.map((issue) => ({ detail: formatConfigIssue(issue), field: issue.field })),
+    };
   }
   return build(checked.config, env);
 }
 
-function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
+/** Parses and checks the config and its secrets, uncached. */
+function loadConfig(env: EnvVars): LoadResult {
+  const judged = judgeEnvironment(env);
+  if (judged.ok) return judged;
+  const [first] = judged.problems;
+  const more = judged.problems.length > 1 ? ` (and ${judged.problems.length - 1} more problem(s))` : "";
+  return fail(`${first ? first.detail : "BROKER_CONFIG is not valid."}${more}`, first?.field || undefined);
+}
+
+function build(config: BrokerConfig, env: EnvVars): Judgement {
   const apps = new Map<number, LoadedApp>();
   const allOrigins = new Set<string>();
+  const problems: ConfigProblem[] = [];
   for (const app of config.apps) {
     const name = secretKeyName(app.sdkAppId);
     const secretKey = env[name];
     if (typeof secretKey !== "string" || secretKey.length === 0) {
-      return fail(`${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).`);
+      problems.push({
+        detail: `${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).`,
+      });
+      continue;
     }
     if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
-      return fail(`${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`);
+      problems.push({
+        detail: `${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`,
+      });
+      continue;
     }
-    if (isPlaceholder(secretKey)) return placeholder(name);
+    if (isPlaceholder(secretKey)) {
+      problems.push(placeholder(name));
+      continue;
+    }
     const loaded: LoadedApp = {
       config: app,
       secretKey,
@@ -97,16 +135,19 @@ function build(config: BrokerConfig, env: BrokerEnv): LoadResult {
     if (app.guests.enabled && turnstile) {
       const secret = env[turnstile.secretName];
       if (typeof secret !== "string" || secret.length === 0) {
-        return fail(`${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.`);
+        problems.push({ detail: `${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.` });
+      } else if (isPlaceholder(secret)) {
+        problems.push(placeholder(turnstile.secretName));
+      } else {
+        loaded.turnstileSecret = secret;
       }
-      if (isPlaceholder(secret)) return placeholder(turnstile.secretName);
-      loaded.turnstileSecret = secret;
     }
     for (const origin of app.cors.origins) allOrigins.add(origin);
     apps.set(app.sdkAppId, loaded);
   }
   const token = env[OPERATOR_TOKEN_SECRET];
-  if (typeof token === "string" && isPlaceholder(token)) return placeholder(OPERATOR_TOKEN_SECRET);
+  if (typeof token === "string" && isPlaceholder(token)) problems.push(placeholder(OPERATOR_TOKEN_SECRET));
+  if (problems.length > 0) return { ok: false, problems };
   const single = apps.size === 1 ? apps.values().next().value : undefined;
   return {
     ok: true,
@@ -128,17 +169,17 @@ function isPlaceholder(value: string): boolean {
   return PLACEHOLDER_SECRET_VALUES.includes(value.trim());
 }
 
-function placeholder(name: string): LoadResult {
-  return fail(
-    `${name} still holds the placeholder from .dev.vars.example: set a real value (wrangler secret put ${name}, or .dev.vars locally).`,
-  );
+function placeholder(name: string): ConfigProblem {
+  return {
+    detail: `${name} still holds the placeholder from .dev.vars.example: set a real value (wrangler secret put ${name}, or .dev.vars locally).`,
+  };
 }
 
 function fail(detail: string, field?: string): LoadResult {
   return { ok: false, error: new ConfigError("CONFIG_ERROR", detail, field ? { data: { field } } : {}) };
 }
 
-function stringEntries(env: BrokerEnv): Map<string, string> {
+function stringEntries(env: EnvVars): Map<string, string> {
   const entries = new Map<string, string>();
   for (const key in env) {
     const value = env[key];
@@ -147,7 +188,7 @@ function stringEntries(env: BrokerEnv): Map<string, string> {
   return entries;
 }
 
-function sameSecrets(cached: Map<string, string>, env: BrokerEnv): boolean {
+function sameSecrets(cached: Map<string, string>, env: EnvVars): boolean {
   let count = 0;
   for (const key in env) {
     const value = env[key];

@@ -339,15 +339,40 @@ function appFields() {
 
 type AppFields = z.output<ReturnType<typeof appFields>>;
 
+/** The old and the new key of a rotation. */
+const API_KEYS_PER_NAME_MAX = 2;
+
+type ApiKeyFields = AppFields["apiKeys"][number];
+
+function samePermissions(a: ApiKeyFields, b: ApiKeyFields): boolean {
+  return (
+    a.allowUserId === b.allowUserId &&
+    a.allowAdmin === b.allowAdmin &&
+    a.allowModeration === b.allowModeration &&
+    a.chatCommands.length === b.chatCommands.length &&
+    a.chatCommands.every((command) => b.chatCommands.includes(command))
+  );
+}
+
 /** What one field's schema cannot see: duplicates and identity namespaces across the app. */
 function checkApp(app: AppFields, ctx: z.core.$RefinementCtx<AppFields>): void {
   const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
-  const names = new Set<string>();
+  // Two keys may share a name: the old and the new key of a rotation. They are one caller (the
+  // name is the rate-limit subject and the audit name), so they must allow exactly the same.
+  const byName = new Map<string, { index: number; count: number }>();
   const hashes = new Set<string>();
   app.apiKeys.forEach((key, i) => {
-    if (names.has(key.name)) issue("duplicate API key name", ["apiKeys", i, "name"]);
+    const first = byName.get(key.name);
+    if (first === undefined) byName.set(key.name, { index: i, count: 1 });
+    else if (++first.count > API_KEYS_PER_NAME_MAX) {
+      issue("at most two API keys may share a name (the old and the new key of a rotation)", ["apiKeys", i, "name"]);
+    } else if (!samePermissions(app.apiKeys[first.index] as ApiKeyFields, key)) {
+      issue(
+        `shares its name with apiKeys[${first.index}] (a rotation) but not its permissions: allow exactly the same`,
+        ["apiKeys", i, "name"],
+      );
+    }
     if (hashes.has(key.sha256)) issue("duplicate API key hash", ["apiKeys", i, "sha256"]);
-    names.add(key.name);
     hashes.add(key.sha256);
   });
   // Identities from different sources must not share a namespace: the same `sub` at two IdPs

@@ -18,6 +18,14 @@
  *   https://trtc.io/zh/document/34456 (70009: the key of another SDKAppID was mixed in).
  * - Chat login guide (ERR_USER_SIG_EXPIRED 6206 / ERR_SVR_ACCOUNT_USERSIG_EXPIRED 70001: generate
  *   a new UserSig and log in again): https://www.tencentcloud.com/document/product/1047/48867
+ * - TRTC Web SDK v5, "ERROR_CODE": SERVER_ERROR = 5400, an RtcError whose `extraCode` carries the
+ *   server's code (https://web.sdk.qcloud.com/trtc/webrtc/v5/doc/en/module-ERROR_CODE.html; the
+ *   value is in the SDK's trtc.esm.js, trtc-sdk-v5 5.17.1).
+ * - TRTC server error codes (https://trtc.io/document/35142; Chinese table:
+ *   https://cloud.tencent.com/document/product/647/38313): -100018 "userSig verification failed"
+ *   (Tencent's support answer adds: check the parameters with the console's UserSig tool,
+ *   https://console.cloud.tencent.com/trtc/usersigtool), -100006 "failed to verify the permission
+ *   ticket" (the PrivateMapKey of advanced permission control).
  */
 
 import type { DoctorCode } from "./codes.js";
@@ -34,7 +42,62 @@ export interface TencentError {
   findings: DoctorCode[];
 }
 
+/** A token that is not a whole, plain UserSig: what Tencent calls a parsing failure. */
+const MALFORMED: readonly DoctorCode[] = [
+  "TRUNCATED",
+  "DAMAGED",
+  "WHITESPACE",
+  "NOT_A_USERSIG",
+  "JWT",
+  "GUEST_TICKET",
+  "URL_ENCODED",
+  "WRONG_ALPHABET",
+];
+
 export const TENCENT_ERRORS: readonly TencentError[] = [
+  {
+    code: 5400,
+    name: "ERROR_CODE.SERVER_ERROR",
+    meaning:
+      "TRTC Web SDK v5: the server refused the request (enterRoom, switchRole…). The error's extraCode is the server's code and says why.",
+    check: [
+      "Read the RtcError's extraCode and look it up: usersig-broker doctor --error <extraCode> (-100018: the UserSig; -100006: the PrivateMapKey; 70001, 70003, 70009…: the account codes).",
+      "With usersig-broker/client/trtc, enterTrtcRoom() already gets a new UserSig for -100018 and 70001/70003/70009, and a new PrivateMapKey for -100006.",
+    ],
+    findings: [],
+  },
+  {
+    code: -100018,
+    name: "ERR_TRTC_USER_SIG_CHECK_FAILED",
+    meaning:
+      "TRTC: userSig verification failed. Check the SDKAppID, UserID and UserSig with the console's UserSig tool.",
+    check: [
+      "The token is whole and a UserSig (decode it): not cut short, wrapped, URL-encoded, or another token.",
+      "It names the SDKAppID and the UserID that enterRoom() is given.",
+      "It was signed with THIS app's secret key, and has not expired.",
+    ],
+    findings: [
+      ...MALFORMED,
+      "SDKAPPID_MISMATCH",
+      "USERID_MISMATCH",
+      "SIGNATURE_MISMATCH",
+      "KEY_WHITESPACE",
+      "EXPIRED",
+      "NOT_YET_VALID",
+    ],
+  },
+  {
+    code: -100006,
+    name: "ERR_TRTC_PRIVATE_MAP_KEY_CHECK_FAILED",
+    meaning: "TRTC: failed to verify the permission ticket, i.e. the PrivateMapKey of advanced permission control.",
+    check: [
+      'The PrivateMapKey is for this room (roomId vs strRoomId: 7 and "7" are different rooms), this UserID and this SDKAppID (decode it).',
+      "It has not expired: TRTC checks it at enterRoom and switchRole; ask for a lifetime that covers the session.",
+      "Its privileges include what the call needs (an anchor needs more than an audience member).",
+      "It is a PrivateMapKey, not the UserSig (doctor --used-as privateMapKey).",
+    ],
+    findings: ["USERSIG_AS_PRIVATEMAPKEY", "SDKAPPID_MISMATCH", "USERID_MISMATCH", "SIGNATURE_MISMATCH", "EXPIRED"],
+  },
   {
     code: 6206,
     name: "ERR_USER_SIG_EXPIRED",
@@ -54,7 +117,7 @@ export const TENCENT_ERRORS: readonly TencentError[] = [
     check: [
       "The token's issue time, lifetime and expiry (decode it).",
       "The signing server's clock: the issue time is that clock's reading.",
-      "Tencent recommends a UserSig lifetime of no less than 24 hours; the broker's lifetimes are in its config.",
+      "The lifetime against the session: Tencent's REST API page suggests at least 24 hours for long-lived logins; the broker's defaults are 1 h for guests and 24 h for IdP users and API keys (README, Configuration, clamped to each app's maximum), and its browser client renews a UserSig before it expires, so a short lifetime only fails where nothing renews it.",
     ],
     findings: ["EXPIRED", "NOT_YET_VALID"],
   },
@@ -68,16 +131,7 @@ export const TENCENT_ERRORS: readonly TencentError[] = [
       "Columns, buffers or form fields with a length limit; URL encoding of * - _.",
       "That it is a UserSig at all, and not a JWT, a guest ticket or another token.",
     ],
-    findings: [
-      "TRUNCATED",
-      "DAMAGED",
-      "WHITESPACE",
-      "NOT_A_USERSIG",
-      "JWT",
-      "GUEST_TICKET",
-      "URL_ENCODED",
-      "WRONG_ALPHABET",
-    ],
+    findings: [...MALFORMED],
   },
   {
     code: 70009,

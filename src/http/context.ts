@@ -27,6 +27,8 @@ export interface AuditRecord {
   chatCommand?: string;
   /** Tencent's ErrorCode for that call (0 = OK). */
   tencentErrorCode?: number;
+  /** A refused CORS preflight: the Origin it came from (bounded). */
+  origin?: string;
 }
 
 export type BrokerHono = {

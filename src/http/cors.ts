@@ -7,6 +7,7 @@
 
 import type { Handler, MiddlewareHandler } from "hono";
 import type { LoadedApp } from "../config/load.js";
+import { auditLine, writeAudit } from "./audit.js";
 import type { BrokerContext, BrokerHono } from "./context.js";
 import { RequestError } from "./errors.js";
 import { problemResponse, toProblem } from "./problem.js";
@@ -14,6 +15,8 @@ import { problemResponse, toProblem } from "./problem.js";
 const ALLOWED_HEADERS = ["authorization", "content-type"];
 const EXPOSED_HEADERS = "RateLimit, RateLimit-Policy, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
+/** An Origin is a scheme, a host and a port; anything longer is cut in the audit line. */
+const AUDIT_ORIGIN_MAX_CHARS = 256;
 
 /**
  * OPTIONS on a browser-facing route: the preflight, answered for the union of every app's origins.
@@ -36,8 +39,19 @@ export function preflight(methods: readonly string[] = ["POST"]): Handler<Broker
       const refusal = new RequestError(
         "ORIGIN_NOT_ALLOWED",
         "This origin, method or header is not allowed to call the broker from a browser.",
+        { reason: "preflight refused: origin, method or header not allowed" },
       );
-      return problemResponse(toProblem(refusal), c.var.requestId, { Vary: vary });
+      const problem = toProblem(refusal);
+      // The audit middleware skips OPTIONS; a refused preflight is the one worth a line, with its
+      // Origin (bounded), so that an operator sees which page to add to cors.origins.
+      writeAudit(
+        auditLine(
+          { requestId: c.var.requestId, route: c.req.routePath, method: "OPTIONS", status: problem.status },
+          { origin: (origin ?? "").slice(0, AUDIT_ORIGIN_MAX_CHARS) },
+          refusal,
+        ),
+      );
+      return problemResponse(problem, c.var.requestId, { Vary: vary });
     }
     return new Response(null, {
       status: 204,

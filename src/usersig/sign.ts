@@ -33,8 +33,14 @@ export interface SignPrivateMapKeyInput {
   sdkAppId: number;
   userId: string;
   expireSeconds: number;
-  /** A number is a numeric room (1..4294967294); a string is a string room (1..64 UTF-8 bytes). */
-  roomId: number | string;
+  /**
+   * Give exactly one of `roomId` and `strRoomId`, as everywhere else (the API, the client, the CLI).
+   * `roomId`: a numeric room, 1..4294967294. (A string here is still read as a string room, as before:
+   * prefer `strRoomId`.)
+   */
+  roomId?: number | string;
+  /** A string room, 1..64 bytes of UTF-8 (TRTC's strRoomId: a different room from any numeric one). */
+  strRoomId?: string;
   /** Bitmap of `Privilege` values, 1..255. */
   privileges: number;
 }
@@ -64,7 +70,14 @@ export async function signPrivateMapKey(
   options?: SignOptions,
 ): Promise<string> {
   const checked = checkCommon(input, options);
-  const { roomId, privileges } = input;
+  const { privileges } = input;
+  if (input.roomId !== undefined && input.strRoomId !== undefined) {
+    throw invalidInput("give roomId (a numeric room) or strRoomId (a string room), not both");
+  }
+  if (input.strRoomId !== undefined && typeof input.strRoomId !== "string") {
+    throw invalidInput("strRoomId must be a string");
+  }
+  const roomId = input.strRoomId ?? input.roomId;
   let room: number | Uint8Array;
   if (typeof roomId === "number") {
     if (!Number.isInteger(roomId) || roomId < 1 || roomId > ROOM_ID_MAX) {
@@ -73,11 +86,11 @@ export async function signPrivateMapKey(
     room = roomId;
   } else if (typeof roomId === "string") {
     if (!isValidStrRoomId(roomId)) {
-      throw invalidInput(`a string roomId must be 1 to ${STR_ROOM_ID_MAX_BYTES} bytes of UTF-8`);
+      throw invalidInput(`strRoomId must be 1 to ${STR_ROOM_ID_MAX_BYTES} bytes of UTF-8`);
     }
     room = encoder.encode(roomId);
   } else {
-    throw invalidInput("roomId must be a number or a string");
+    throw invalidInput("give roomId (a number) or strRoomId (a string)");
   }
   if (!Number.isInteger(privileges) || privileges < 1 || privileges > PRIVILEGES_MAX) {
     throw invalidInput(`privileges must be an integer bitmap from 1 to ${PRIVILEGES_MAX}`);

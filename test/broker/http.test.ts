@@ -1,6 +1,6 @@
 // The HTTP surface in workerd: health, routing (404/405), body handling (size cap, media type,
 // malformed JSON, strict fields), config errors, app selection, CORS and the OpenAPI document.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as z from "../../src/config/zod.js";
 import { createApp } from "../../src/http/app.js";
 import { buildOpenApiDocument } from "../../src/http/openapi-document.js";
@@ -293,6 +293,28 @@ describe("CORS", () => {
     await problem(response, 403, "ORIGIN_NOT_ALLOWED");
     expect(response.headers.has("Access-Control-Allow-Origin")).toBe(false);
     expect(vary(response)).toContain("origin");
+  });
+
+  it("a refused preflight is audited with its Origin and the refusal's code", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      await problem(await preflight("https://page.example:5174"), 403, "ORIGIN_NOT_ALLOWED");
+      expect((await preflight(ORIGIN)).status).toBe(204);
+    } finally {
+      spy.mockRestore();
+    }
+    const audited = lines.map((line) => JSON.parse(line)).filter((line) => line.method === "OPTIONS");
+    expect(audited).toEqual([
+      expect.objectContaining({
+        event: "decision",
+        route: "/v1/usersig",
+        status: 403,
+        outcome: "refused",
+        code: "ORIGIN_NOT_ALLOWED",
+        origin: "https://page.example:5174",
+      }),
+    ]);
   });
 
   it("a preflight for a lookalike origin (other scheme/port/suffix) is 403", async () => {

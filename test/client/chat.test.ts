@@ -3,7 +3,12 @@
 // another device or the REST API (moderation) is reported, never retried; an unreachable broker is
 // waited out within the budget; stop() ends it all. Driven through a fake typed by @tencentcloud/chat.
 import { describe, expect, it } from "vitest";
-import { type ChatSessionEvent, loginChat } from "../../src/client/chat.js";
+import {
+  ChatLoginTimeoutError,
+  type ChatSessionEvent,
+  DEFAULT_LOGIN_TIMEOUT_MS,
+  loginChat,
+} from "../../src/client/chat.js";
 import type { UserSigBrokerError } from "../../src/client/index.js";
 import { type Answer, drive, type FakeClock, offline, problem, rejectionOf, setup, sigAnswer } from "./helpers.js";
 import { FakeChat } from "./sdk-fakes.js";
@@ -20,6 +25,61 @@ function start(script: (clock: FakeClock) => Answer[], maxRetries = 0) {
   };
   return { source, clock, calls, chat, events, options };
 }
+
+/** A Chat SDK whose login() never settles (Tencent unreachable). */
+class HangingChat extends FakeChat {
+  override login(options: { userID: string; userSig: string }): Promise<unknown> {
+    this.logins.push(options);
+    return new Promise(() => {});
+  }
+}
+
+describe("loginChat() timeout", () => {
+  it("a login() that never settles: login-timeout after 20 s by default, then the first login rejects", async () => {
+    const { source, clock, events, options } = start((clock) => [sigAnswer(clock, { userSig: "sig-1" })]);
+    expect(DEFAULT_LOGIN_TIMEOUT_MS).toBe(20_000);
+    const chat = new HangingChat();
+    const login = rejectionOf(loginChat(chat, source, options));
+    await clock.advance(DEFAULT_LOGIN_TIMEOUT_MS - 1);
+    expect(events).toEqual([]);
+    await clock.advance(1);
+    const error = await login;
+    expect(error).toBeInstanceOf(ChatLoginTimeoutError);
+    expect(error).toMatchObject({ code: "CHAT_LOGIN_TIMEOUT", timeoutMs: 20_000 });
+    expect(events).toEqual([{ type: "login-timeout", attempt: 1, timeoutMs: 20_000 }]);
+    expect(chat.logins).toHaveLength(1); // not retried on top of the pending login()
+    expect(chat.events.count("kickedOut")).toBe(0); // the session stopped
+    source.close();
+  });
+
+  it("loginTimeoutMs sets it; a bad value is a TypeError; a login that settles in time reports nothing", async () => {
+    const { source, clock, events, options } = start((clock) => [sigAnswer(clock), sigAnswer(clock)]);
+    const login = rejectionOf(loginChat(new HangingChat(), source, { ...options, loginTimeoutMs: 5000 }));
+    await clock.advance(5000);
+    expect(await login).toMatchObject({ timeoutMs: 5000 });
+    await expect(loginChat(new FakeChat(), source, { ...options, loginTimeoutMs: 0 })).rejects.toThrow(
+      /loginTimeoutMs must be a positive integer/,
+    );
+    events.length = 0;
+    const session = await loginChat(new FakeChat(), source, { ...options, loginTimeoutMs: 5000 });
+    await clock.advance(60_000);
+    expect(events.map((e) => e.type)).toEqual(["logged-in"]);
+    session.stop();
+    source.close();
+  });
+
+  it("stop() before the timeout: no login-timeout event", async () => {
+    const { source, clock, events, options } = start((clock) => [sigAnswer(clock)]);
+    const chat = new HangingChat();
+    void rejectionOf(loginChat(chat, source, options));
+    await clock.advance(0);
+    // The pending first login is inside loginChat(); the kicked-out handler's session is the one to stop.
+    chat.kick("multipleAccount");
+    await clock.advance(DEFAULT_LOGIN_TIMEOUT_MS);
+    expect(events.map((e) => e.type)).toEqual(["kicked-out"]);
+    source.close();
+  });
+});
 
 describe("loginChat()", () => {
   it("logs in with the source's UserSig, listening for KICKED_OUT first; stop() stops listening", async () => {

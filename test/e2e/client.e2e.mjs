@@ -4,10 +4,8 @@
 //   1. builds dist/client.js (scripts/build-client.mjs);
 //   2. starts the demo broker with test/e2e/broker.mjs (`node scripts/start.mjs` on free ports, wrangler dev on workerd) in its
 //      own process group, and waits for /healthz;
-//   3. serves a blank page on http://127.0.0.1:5173 (an origin the demo config's CORS allows), so the
-//      browser makes real cross-origin requests with a preflight. If 5173 is taken, the page is served
-//      on a free port and proxies /v1/* to the broker (same origin: CORS then goes untested, and the
-//      script says so);
+//   3. serves a blank page on a free port, which the broker allows through `npm start -- --cors-origin`,
+//      so the browser makes real cross-origin requests with a preflight;
 //   4. drives Debian's Chromium (/usr/bin/chromium; see scripts/install-chromium.sh) with playwright-core:
 //      createUserSigSource({ endpoint, guest: true }).get() twice (one POST, the second answer cached),
 //      a PrivateMapKey for the demo room, and a guest that keeps its UserID across a page reload
@@ -15,15 +13,17 @@
 //   5. checks in Node that the UserSig and the PrivateMapKey verify with the broker's own POST /v1/verify;
 //   6. invalidate() makes the next get() fetch once more; a PrivateMapKey is fetched again once the
 //      page's clock passes its refresh margin, and after invalidatePrivateMapKey();
-//   7. the runnable example examples/spa/ (served at /spa/ with the same built client): its buttons
+//   7. docs/client.md's Chat quick start and live-room snippet (enter as audience, switch to anchor),
+//      run as written in the page with the built adapters and fakes of the two SDK instances; the
+//      UserSig and both PrivateMapKeys (170, then 255) are checked with the broker's POST /v1/verify;
+//   8. the runnable example examples/spa/ (served at /spa/ with the same built client): its buttons
 //      get a UserSig, invalidate it, and get and invalidate a PrivateMapKey, in Chromium.
 //
 // Bounded: every step has a timeout and the whole run a deadline. It stops everything it started (the
 // broker by its process group id, never by name), prints PASS or FAIL, and exits non-zero on failure.
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, request as httpRequest } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exampleFiles } from "../../examples/spa/serve.mjs";
@@ -33,8 +33,6 @@ import { freePort, startBroker } from "./broker.mjs";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEMO_API_KEY = "demo-api-key-not-a-secret";
 const DEMO_SDKAPPID = 1400000000;
-/** The demo config's CORS origins are http://localhost:5173 and http://127.0.0.1:5173. */
-const PAGE_PORT = 5173;
 const RUN_DEADLINE_MS = 180_000;
 const BROKER_READY_MS = 90_000;
 const STEP_TIMEOUT_MS = 30_000;
@@ -57,19 +55,6 @@ function check(condition, what, details) {
   ok(what);
 }
 
-async function portIsFree(port) {
-  const server = createNetServer();
-  server.listen(port, "127.0.0.1");
-  try {
-    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
-  } catch {
-    return false;
-  }
-  server.close();
-  await once(server, "close");
-  return true;
-}
-
 async function withTimeout(promise, ms, what) {
   let timer;
   try {
@@ -89,25 +74,16 @@ const PAGE_HTML = `<!doctype html>
 <body><p>usersig-broker/client end-to-end test page</p></body></html>
 `;
 
-/** Serves the page and dist/client.js; in proxy mode, forwards /v1/* to the broker without Origin. */
-async function startPageServer(brokerUrl, port, proxy) {
+/** Serves the page, dist/client.js and its adapters, and examples/spa/ under /spa/. */
+async function startPageServer(port) {
   const clientJs = await readFile(CLIENT_OUTFILE);
+  const adapters = {
+    "/client/chat.js": await readFile(new URL("../../dist/client/chat.js", import.meta.url)),
+    "/client/trtc.js": await readFile(new URL("../../dist/client/trtc.js", import.meta.url)),
+  };
   const example = await exampleFiles();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://page").pathname;
-    if (proxy && path.startsWith("/v1/")) {
-      const headers = { ...req.headers, host: new URL(brokerUrl).host };
-      delete headers.origin;
-      const upstream = httpRequest(`${brokerUrl}${req.url}`, { method: req.method, headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on("error", () => {
-        res.writeHead(502).end();
-      });
-      req.pipe(upstream);
-      return;
-    }
     if (req.method === "GET" && path === "/") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(PAGE_HTML);
     } else if (req.method === "GET" && path.startsWith("/spa/")) {
@@ -117,6 +93,9 @@ async function startPageServer(brokerUrl, port, proxy) {
     } else if (req.method === "GET" && path === "/client.js") {
       res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
       res.end(clientJs);
+    } else if (req.method === "GET" && adapters[path]) {
+      res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+      res.end(adapters[path]);
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
     }
@@ -144,15 +123,18 @@ async function run() {
   if (!built.built) throw new Error(`dist/client.js was not built: ${built.reason}`);
   ok(`built dist/client.js (${built.bytes} bytes)`);
 
-  started.broker = await startBroker({ readyMs: BROKER_READY_MS });
+  // The page on a free port, allowed by `npm start -- --cors-origin` (the demo lists only :5173).
+  const pagePort = await freePort();
+  started.broker = await startBroker({
+    readyMs: BROKER_READY_MS,
+    args: ["--cors-origin", `http://127.0.0.1:${pagePort}`],
+  });
   const brokerUrl = started.broker.base;
-  ok(`demo broker ready on ${brokerUrl}`);
+  ok(`demo broker ready on ${brokerUrl} (npm start -- --cors-origin http://127.0.0.1:${pagePort})`);
 
-  const crossOrigin = await portIsFree(PAGE_PORT);
-  const pageOrigin = await startPageServer(brokerUrl, crossOrigin ? PAGE_PORT : await freePort(), !crossOrigin);
-  const endpoint = crossOrigin ? brokerUrl : pageOrigin;
-  if (crossOrigin) ok(`page on ${pageOrigin}, calling the broker cross-origin (CORS preflight included)`);
-  else console.log(`  note - port ${PAGE_PORT} is taken: page on ${pageOrigin} proxies /v1/*; CORS is not exercised`);
+  const pageOrigin = await startPageServer(pagePort);
+  const endpoint = brokerUrl;
+  ok(`page on ${pageOrigin}, calling the broker cross-origin (CORS preflight included)`);
 
   started.userDataDir = await mkdtemp(join(tmpdir(), "usersig-e2e-chromium-"));
   const context = await chromium.launchPersistentContext(started.userDataDir, {
@@ -311,9 +293,135 @@ async function run() {
     `a guest kept its UserID across a page reload through sessionStorage (${afterReload})`,
     { beforeReload, afterReload },
   );
+  await runDocSnippets(page, brokerUrl, endpoint);
   check(pageErrors.length === 0, "the page raised no uncaught errors", pageErrors);
 
   await runExample(context, pageOrigin, endpoint, posts);
+}
+
+/** The first ```js block after `marker` in docs/client.md, without its import lines. */
+function docSnippet(doc, marker) {
+  const at = doc.indexOf(marker);
+  if (at === -1) throw new Error(`docs/client.md no longer has "${marker}"`);
+  const match = /```js\n([\s\S]*?)```/.exec(doc.slice(at));
+  if (!match) throw new Error(`no js block after "${marker}" in docs/client.md`);
+  return match[1]
+    .split("\n")
+    .filter((line) => !/^import\b/.test(line))
+    .join("\n");
+}
+
+/**
+ * docs/client.md's snippets, run as written in the page with the built adapters against the demo
+ * broker; only the two SDK instances are fakes (they record what the adapters hand them). The Chat
+ * quick start's createUserSigSource() gets the demo's endpoint and `guest: true` in place of its IdP
+ * (the demo has none); the live-room snippet runs unchanged on a guest source.
+ */
+async function runDocSnippets(page, brokerUrl, endpoint) {
+  const doc = await readFile(new URL("../../docs/client.md", import.meta.url), "utf8");
+  const chatSnippet = docSnippet(doc, "## Quick start: Tencent Chat");
+  const liveSnippet = docSnippet(doc, "A live-streaming room with advanced permission control");
+  const result = await page.evaluate(
+    async ({ endpoint, chatSnippet, liveSnippet }) => {
+      const client = await import("/client.js");
+      const { loginChat } = await import("/client/chat.js");
+      const { enterTrtcRoom, switchTrtcRole } = await import("/client/trtc.js");
+      const AsyncFunction = (async () => {}).constructor;
+      const sources = [];
+      const createUserSigSource = (options) => {
+        const { getIdToken: _idp, ...rest } = options;
+        const source = client.createUserSigSource({ ...rest, endpoint, guest: true });
+        sources.push(source);
+        return source;
+      };
+      // Fake SDK instances: the calls the adapters make, recorded.
+      const chatCalls = [];
+      const TencentCloudChat = {
+        create: (options) => ({
+          login: async (login) => {
+            chatCalls.push({ sdkAppId: options.SDKAppID, userId: login.userID, userSig: login.userSig });
+            return { data: { repeatLogin: false } };
+          },
+          on: () => {},
+          off: () => {},
+        }),
+      };
+      const trtcCalls = [];
+      const trtc = {
+        enterRoom: async (params) => {
+          trtcCalls.push({ call: "enterRoom", ...params });
+        },
+        exitRoom: async () => {
+          trtcCalls.push({ call: "exitRoom" });
+        },
+        switchRole: async (role, option) => {
+          trtcCalls.push({ call: "switchRole", role, privateMapKey: option?.privateMapKey });
+        },
+        on: () => {},
+        off: () => {},
+      };
+      const TRTC = { TYPE: { SCENE_LIVE: "live" }, create: () => trtc };
+      const events = [];
+      const console = { log: (...args) => events.push(args.join(" ")) };
+      try {
+        await new AsyncFunction("TencentCloudChat", "createUserSigSource", "loginChat", "console", chatSnippet)(
+          TencentCloudChat,
+          createUserSigSource,
+          loginChat,
+          console,
+        );
+        const source = client.createUserSigSource({ endpoint, guest: true });
+        sources.push(source);
+        await new AsyncFunction("TRTC", "trtc", "source", "enterTrtcRoom", "switchTrtcRole", liveSnippet)(
+          TRTC,
+          trtc,
+          source,
+          enterTrtcRoom,
+          switchTrtcRole,
+        );
+        return { ok: true, chatCalls, trtcCalls, events };
+      } catch (error) {
+        return { ok: false, error: String(error), code: error?.code, chatCalls, trtcCalls };
+      } finally {
+        for (const source of sources) source.close();
+      }
+    },
+    { endpoint, chatSnippet, liveSnippet },
+  );
+  check(result.ok, "docs/client.md's Chat quick start and live-room snippet run as written against the demo", result);
+
+  const [login] = result.chatCalls;
+  const chatVerified = await verifyWithBroker(brokerUrl, login?.userSig, login?.userId);
+  check(
+    result.chatCalls.length === 1 && login.sdkAppId === DEMO_SDKAPPID && chatVerified.status === 200,
+    `Chat snippet: loginChat() logged ${login?.userId} in once with a UserSig the broker verifies (event: ${result.events.join(", ")})`,
+    { calls: result.chatCalls.length, status: chatVerified.status },
+  );
+
+  const [enter, switched, ...more] = result.trtcCalls;
+  check(
+    enter?.call === "enterRoom" &&
+      enter.strRoomId === "demo-room" &&
+      enter.role === "audience" &&
+      enter.scene === "live" &&
+      switched?.call === "switchRole" &&
+      switched.role === "anchor" &&
+      more.length === 0,
+    "live-room snippet: enterRoom() as audience in the live scene, then switchRole('anchor')",
+    result.trtcCalls.map(({ call, role, strRoomId, scene }) => ({ call, role, strRoomId, scene })),
+  );
+  const sigVerified = await verifyWithBroker(brokerUrl, enter.userSig, enter.userId);
+  const audienceKey = await verifyWithBroker(brokerUrl, enter.privateMapKey, enter.userId);
+  const anchorKey = await verifyWithBroker(brokerUrl, switched.privateMapKey, enter.userId);
+  check(
+    sigVerified.status === 200 &&
+      audienceKey.body.privateMap?.strRoomId === "demo-room" &&
+      audienceKey.body.privateMap?.privileges === 170 &&
+      anchorKey.body.privateMap?.strRoomId === "demo-room" &&
+      anchorKey.body.privateMap?.privileges === 255,
+    "live-room snippet: the audience entered with a demo-room PrivateMapKey of 170, the anchor switched with one of 255",
+    { sig: sigVerified.status, audience: audienceKey.body.privateMap, anchor: anchorKey.body.privateMap },
+  );
 }
 
 /** examples/spa/ in its own tab, driven through its buttons as a person would. */

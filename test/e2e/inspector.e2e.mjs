@@ -167,6 +167,7 @@ async function main() {
 
   const text = async (id) => ((await page.locator(`#${id}`).textContent()) ?? "").trim();
   /** The diagnosis' finding codes, most likely first. */
+  const finding = async (code) => (await page.locator(`#findings > li[data-code="${code}"]`).textContent()) ?? "";
   const findings = async () =>
     page.locator("#findings > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-code")));
   // Clears first and waits for the previous result to go away, so that a check never reads the
@@ -317,8 +318,14 @@ async function main() {
 
   await check("garbage gets a clear message", async () => {
     await paste("hello, this is not a token");
-    await page.locator("#token-error").filter({ hasText: "This is not a UserSig." }).waitFor();
-    match(await text("token-error"), /a character a UserSig never has \(at position 6\)/, "reason");
+    await page.locator('#findings > li[data-code="NOT_A_USERSIG"]', { hasText: "This is not a UserSig." }).waitFor();
+    match(await finding("NOT_A_USERSIG"), /a character a UserSig never has \(at position 6\)/, "reason");
+    // Said once: the alert points at the diagnosis and does not repeat it.
+    equal(
+      await text("token-error"),
+      "This could not be decoded as a UserSig: see the diagnosis below (1 problem).",
+      "alert",
+    );
     equal(await page.locator("#result").isVisible(), false, "result hidden");
     equal(await page.getByLabel("UserSig or PrivateMapKey").getAttribute("aria-invalid"), "true", "aria-invalid");
     equal((await findings()).join(), "NOT_A_USERSIG", "diagnosis");
@@ -328,12 +335,13 @@ async function main() {
     const whole = vectors.sign[0].userSig;
     for (const cut of [40, 76, 120, whole.length - 4]) {
       await paste(whole.slice(0, cut));
-      await page.locator("#token-error").filter({ hasText: "The token is cut short" }).waitFor();
+      await page.locator('#findings > li[data-code="TRUNCATED"]', { hasText: "The token is cut short" }).waitFor();
       match(
-        await text("token-error"),
-        /^The token is cut short: (about|at least) \d+ characters? seem|last \d+ characters? seem/,
+        await finding("TRUNCATED"),
+        /The token is cut short: (about|at least) \d+ characters? seem|last \d+ characters? seem/,
         `cut at ${cut}`,
       );
+      equal((await text("token-error")).includes("cut short"), false, `cut at ${cut}: said once`);
       equal((await findings()).join(), "TRUNCATED", `cut at ${cut}: diagnosis`);
       match(
         await page.locator('#findings > li[data-code="TRUNCATED"]').textContent(),
@@ -345,7 +353,9 @@ async function main() {
 
   await check("oversized input gets the too-large message", async () => {
     await paste("A".repeat(5000));
-    await page.locator("#token-error").filter({ hasText: "Too long to be a UserSig (5000 characters)." }).waitFor();
+    await page
+      .locator('#findings > li[data-code="TOO_LARGE"]', { hasText: "Too long to be a UserSig (5000 characters)." })
+      .waitFor();
     equal((await findings()).join(), "TOO_LARGE", "diagnosis");
   });
 
@@ -353,11 +363,19 @@ async function main() {
     const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbS8ifQ.c2ln";
     await paste(jwt);
     await page
-      .locator("#token-error")
-      .filter({ hasText: "This is a JWT (alg RS256, issuer https://idp.example.com/), not a UserSig." })
+      .locator('#findings > li[data-code="JWT"]', {
+        hasText: "This is a JWT (alg RS256, issuer https://idp.example.com/), not a UserSig.",
+      })
       .waitFor();
     equal((await findings()).join(), "JWT", "diagnosis");
     match(await text("diagnosis"), /Authorization: Bearer/, "what to do");
+    // The doctor's `code spans` are code, not literal backticks.
+    equal((await text("diagnosis")).includes("`"), false, "no literal backtick");
+    equal(
+      await page.locator('#findings > li[data-code="JWT"] code').first().textContent(),
+      "Authorization: Bearer <JWT>",
+      "the header as code",
+    );
   });
 
   const setKnown = async ({ sdkAppId = "", userId = "", usedAs = "" } = {}) => {
@@ -493,6 +511,14 @@ async function main() {
 
   let guestUserId;
   let guestUserSig;
+  await check("the panels in reading order: token, diagnosis, decoded result, then the guest panel", async () => {
+    await page.locator("#guest").waitFor({ state: "visible" });
+    const order = await page
+      .locator("main > section.panel")
+      .evaluateAll((sections) => sections.map((section) => section.id || "input"));
+    equal(order.join(), "input,diagnosis,result,guest", "DOM order");
+  });
+
   await check("the guest button gets a guest UserSig and shows it decoded", async () => {
     await page.locator("#guest").waitFor({ state: "visible" });
     await page.getByRole("button", { name: "Get a guest UserSig" }).click();

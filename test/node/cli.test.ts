@@ -258,7 +258,7 @@ describe.concurrent("sign", SLOW, () => {
     expectUsage(await cli([...base, "--user-id", "a", "--user-id", "b", "--expire", "60"], { env }), /more than once/);
     expectUsage(
       await cli([...base, "--user-id", "a", "--expire", "60", "--bogus"], { env }),
-      /unknown option --bogus for sign/,
+      /unknown option --bogus for sign \(see/,
     );
     expectUsage(
       await cli([...base, "--user-id", "a", "--expire", "60", "--json=yes"], { env }),
@@ -276,7 +276,7 @@ describe.concurrent("sign", SLOW, () => {
     expect((await cli(args, { env: { TENCENT_SDKAPPID: SDKAPPID, TENCENT_SECRET_KEY: "" } })).code).toBe(3);
     const noSdkAppId = await cli(args, { env: { TENCENT_SECRET_KEY: SECRET } });
     expect(noSdkAppId.code).toBe(3);
-    expect(noSdkAppId.stderr).toMatch(/no SDKAppID: pass --sdkappid or set TENCENT_SDKAPPID/);
+    expect(noSdkAppId.stderr).toMatch(/no SDKAppID: pass --sdk-app-id or set TENCENT_SDKAPPID/);
     const badSdkAppId = await cli(args, { env: { TENCENT_SECRET_KEY: SECRET, TENCENT_SDKAPPID: "14e8" } });
     expect(badSdkAppId.code).toBe(3);
     expect(badSdkAppId.stderr).toMatch(/TENCENT_SDKAPPID must be a decimal integer/);
@@ -358,6 +358,39 @@ describe.concurrent("sign-privatemapkey", SLOW, () => {
     expect(stringRoom).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
   });
 
+  it("one spelling of each option in every command, the other as an alias; an unknown one gets the closest", async () => {
+    const signed = await cli(["sign", "--sdk-app-id", SDKAPPID, "--user-id", "alice", "--expire", "1h"], {
+      env: { TENCENT_SECRET_KEY: SECRET },
+    });
+    const aliased = await cli(["sign", "--sdkappid", SDKAPPID, "--user-id", "alice", "--expire", "1h"], {
+      env: { TENCENT_SECRET_KEY: SECRET },
+    });
+    expect(signed.code).toBe(0);
+    expect(aliased.code).toBe(0);
+    for (const spelling of ["--sdk-app-id", "--sdkappid"]) {
+      const verified = await cli(["verify", signed.stdout.trim(), spelling, "1"], {
+        env: { TENCENT_SECRET_KEY: SECRET },
+      });
+      expect(verified.stderr, spelling).toMatch(/ERR_SDKAPPID_MISMATCH/);
+      expect((await cli(["smoke", "http://127.0.0.1:1", spelling, "x"])).stderr).toMatch(
+        new RegExp(`${spelling} must be a decimal integer`),
+      );
+    }
+    expectUsage(
+      await cli(["sign", "--sdk-app-id", "1", "--sdkappid", "1", "--user-id", "a", "--expire", "1"]),
+      /give --sdk-app-id or --sdkappid, not both/,
+    );
+    expectUsage(
+      await cli(["sign", "--sdk-appid", "1", "--user-id", "a", "--expire", "1"]),
+      /unknown option --sdk-appid for sign; did you mean --sdk-app-id\?/,
+    );
+    expectUsage(
+      await cli(["doctor", "x", "--userid", "a"]),
+      /unknown option --userid for doctor; did you mean --user-id\?/,
+    );
+    expectUsage(await cli(["sign-privatemapkey", "--strroom", "a"]), /did you mean --str-room\?/);
+  });
+
   it("accepts the API's names --str-room-id and --room-id, one room option only", async () => {
     const strRoomId = await cli([...base, "--str-room-id", "room-abc", "--privileges", "0xff"], { env: KEY_ENV });
     expect(strRoomId).toEqual({ code: 0, stdout: `${STRING_ROOM_VECTOR?.userSig}\n`, stderr: "" });
@@ -365,7 +398,7 @@ describe.concurrent("sign-privatemapkey", SLOW, () => {
     expect(roomId).toEqual({ code: 0, stdout: `${NUMERIC_ROOM_VECTOR?.userSig}\n`, stderr: "" });
     expectUsage(
       await cli([...base, "--str-room", "a", "--str-room-id", "a", "--privileges", "1"], { env: KEY_ENV }),
-      /exactly one of --room <n> and --str-room <s> \(or --room-id, --str-room-id\)/,
+      /give --str-room or --str-room-id, not both/,
     );
     expectUsage(
       await cli([...base, "--str-room-id", "r".repeat(65), "--privileges", "1"], { env: KEY_ENV }),
@@ -795,8 +828,37 @@ describe.concurrent("doctor", SLOW, () => {
     expect(json70013).toMatchObject({ error: { code: 70013, name: "ERR_SVR_ACCOUNT_USERSIG_MISMATCH_ID" } });
     expectUsage(
       await cli(["doctor", "--error", "12345"]),
-      /--error must be one of Tencent's login error codes .*6206, 70001/,
+      /--error must be one of Tencent's login error codes .*5400, -100018, -100006, 6206, 70001/,
     );
+  });
+
+  it("--error knows TRTC's codes, negative ones too (as the next argument or after =)", async () => {
+    for (const args of [["--error", "-100018"], ["--error=-100018"]]) {
+      const run = await cli(["doctor", ...args]);
+      expect(run.code, args.join(" ")).toBe(0);
+      expect(run.stdout).toMatch(
+        /^Tencent error -100018 \(ERR_TRTC_USER_SIG_CHECK_FAILED\):\n {2}TRTC: userSig verification failed/,
+      );
+    }
+    expect((await cli(["doctor", "--error", "-100006"])).stdout).toMatch(/permission ticket, i\.e\. the PrivateMapKey/);
+    const serverError = await cli(["doctor", "--error", "5400"]);
+    expect(serverError.stdout).toMatch(/^Tencent error 5400 \(ERROR_CODE\.SERVER_ERROR\):/);
+    expect(serverError.stdout).toContain("doctor --error <extraCode>");
+  });
+
+  it("--error with the token on stdin looks at the token too; with an empty stdin it only explains", async () => {
+    const expired = await sign("alice", ["--expire", "60", "--now", "1700000000"], {
+      TENCENT_SECRET_KEY: SECRET,
+      TENCENT_SDKAPPID: SDKAPPID,
+    });
+    const piped = await cli(["doctor", "--error", "70001"], { input: `${expired}\n` });
+    expect(piped.code).toBe(1);
+    expect(piped.stdout).toMatch(/^Tencent error 70001 /);
+    expect(piped.stdout).toContain("The token shows what Tencent's 70001 is about: EXPIRED.");
+    const alone = await cli(["doctor", "--error", "70001"], { input: "" });
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).not.toMatch(/The token (shows|itself)/);
+    expect((await cli(["doctor"], { input: "" })).code).toBe(3);
   });
 
   it("names what is not a UserSig: a JWT, an old v1 token", async () => {
@@ -844,7 +906,10 @@ describe.concurrent("check-config", SLOW, () => {
     };
     const dir = mkdtempSync(join(tmpdir(), "check-config-"));
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
-    writeFileSync(join(dir, ".dev.vars"), `# comment\nSECRET_KEY_1=x\nBROKER_CONFIG='${JSON.stringify(config)}'\n`);
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      `# comment\nSECRET_KEY_1400000001=x\nSECRET_KEY_1400000002=y\nTURNSTILE_SECRET_KEY=z\nBROKER_CONFIG='${JSON.stringify(config, null, 2)}'\n`,
+    );
     try {
       for (const run of [
         await cli(["check-config", join(dir, "config.json")]),
@@ -892,8 +957,13 @@ describe.concurrent("check-config", SLOW, () => {
     const asJson = json(await cli(["check-config", "--json"], { input: JSON.stringify(bad) }));
     expect(asJson["valid"]).toBe(false);
     expect(asJson["errors"]).toContainEqual({ field: "apps[1].sdkAppId", message: expect.any(String) });
-    const notJson = await cli(["check-config"], { input: "apps: []" });
+    const notJson = await cli(["check-config"], { input: "{apps: []" });
     expect(notJson.stderr).toBe("invalid: BROKER_CONFIG has 1 error:\n  BROKER_CONFIG is not valid JSON\n");
+    // Not JSON: a .dev.vars file, judged as the Worker judges its environment.
+    const noConfig = await cli(["check-config"], { input: "apps: []" });
+    expect(noConfig.stderr).toMatch(
+      /^invalid: 1 problem \(the Worker answers every request with 500 CONFIG_ERROR\):\n {2}BROKER_CONFIG is not set\./,
+    );
     const missing = await cli(["check-config", "no-such-file.json"]);
     expect(missing).toEqual({
       code: 3,
@@ -918,6 +988,16 @@ describe("smoke, against a real local broker", { timeout: 180_000 }, () => {
     expect(output).toContain(`  Inspector (decode a UserSig, get a guest one):  ${broker.base}/\n`);
     expect(output).not.toMatch(/Your types might be out of date/);
     expect(output).not.toMatch(/changed, restarting build/);
+  });
+
+  it("the Cron tick runs on demand through the command the banner prints (the Worker's scheduled())", async () => {
+    const command = /Cron tick .*curl "(http:\/\/127\.0\.0\.1:\d+\/__scheduled\?cron=[^"]+)"/.exec(broker.output());
+    expect(command?.[1]).toBe(`${broker.base}/__scheduled?cron=*+*+*+*+*`);
+    const tick = await fetch(command?.[1] ?? "", { signal: AbortSignal.timeout(10_000) });
+    expect(tick.status).toBe(200);
+    expect(await tick.text()).toBe("Ran scheduled event");
+    // wrangler's own hint (/cdn-cgi/handler/scheduled, a 500 behind the assets router) is not shown.
+    expect(broker.output()).not.toContain("/cdn-cgi/handler/scheduled");
   });
 
   it("with the demo API key: every check passes, and no token is printed", async () => {

@@ -76,6 +76,18 @@ describe("the deploy section and the CI workflow", () => {
     }
   });
 
+  it("the secrets go up with the first deploy, so the URL never answers without them", () => {
+    const deploys = [...deploying.matchAll(/^npm run deploy\b.*$/gm)].map((m) => m[0]);
+    const first = deploys.find((command) => !command.includes("--dry-run"));
+    expect(first).toBe("npm run deploy -- --secrets-file secrets.json");
+    expect(deploying.indexOf("> secrets.json")).toBeLessThan(deploying.indexOf(first ?? "-"));
+    expect(deploying).toContain("**Rotating keys.**");
+  });
+
+  it("the quick start says how to reset the demo's local state", () => {
+    expect(section("Quick start")).toContain("rm -rf .wrangler/demo-state");
+  });
+
   it("the workflow tests before it deploys, with an API token, through npm run deploy", () => {
     expect(workflow).toMatch(/deploy:\n\s+needs: test/);
     expect(workflow).toContain("- run: npm test");

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -104,7 +104,8 @@ describe("the npm package", () => {
     await mkdir(packDir);
     await mkdir(consumer);
 
-    // 1. npm pack: runs prepare and prepack (the builds), then lists what went in.
+    const checkoutManifest = await readFile(join(root, "package.json"), "utf8");
+    // 1. npm pack: runs prepack (the builds, then the packed package.json) and postpack, then lists what went in.
     const packed = await run("npm", ["pack", "--json", "--pack-destination", packDir], {
       cwd: root,
       env: OFFLINE_NPM,
@@ -139,7 +140,7 @@ describe("the npm package", () => {
       join(consumer, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }),
     );
-    await run(
+    const install = await run(
       "npm",
       [
         "install",
@@ -154,6 +155,33 @@ describe("the npm package", () => {
     );
     const installed = (await readdir(join(consumer, "node_modules"))).filter((name) => !name.startsWith("."));
     expect(installed).toEqual(["usersig-broker"]);
+    // A consumer's install is silent: no install script to approve, nothing deprecated, no warning at all.
+    expect(`${install.stdout}\n${install.stderr}`).not.toMatch(/\bwarn/i);
+    // The shipped package.json: no scripts (prepare needs scripts/, not shipped), no devDependencies,
+    // and nothing that points at a file the tarball does not have.
+    const shipped = JSON.parse(await readFile(join(consumer, "node_modules/usersig-broker/package.json"), "utf8"));
+    expect(shipped.scripts).toBeUndefined();
+    expect(shipped.devDependencies).toBeUndefined();
+    expect(shipped.sideEffects).toBe(false);
+    const targets = [
+      shipped.bin["usersig-broker"],
+      ...Object.values(shipped.exports as Record<string, string | Record<string, string>>).flatMap((entry) =>
+        typeof entry === "string" ? [entry] : Object.values(entry),
+      ),
+    ].map((path) => path.replace(/^\.\//, ""));
+    for (const target of targets) expect(paths, target).toContain(target);
+    // The checkout's package.json is back after the pack (postpack).
+    expect(await readFile(join(root, "package.json"), "utf8")).toBe(checkoutManifest);
+    // Every relative link in the shipped Markdown leads to a shipped file.
+    for (const doc of paths.filter((path) => path.endsWith(".md"))) {
+      const text = await readFile(join(consumer, "node_modules/usersig-broker", doc), "utf8");
+      for (const [, link] of text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+        if (/^[a-z]+:/.test(link as string)) continue;
+        const target = join(dirname(doc), link as string).replace(/\\/g, "/");
+        const found = target.endsWith("/") ? paths.some((path) => path.startsWith(target)) : paths.includes(target);
+        expect(found, `${doc} links to ${link}, which the package does not ship`).toBe(true);
+      }
+    }
 
     // 3. Plain Node: the core signs the vector byte for byte; the client and the adapters import.
     const vector = vectors.sign[0] as { userSig: string };

@@ -30,20 +30,35 @@ function run(script: string, args: string[]): Promise<{ code: number | null; std
   });
 }
 
+/** Runs `body` with a loopback port that something is listening on, then frees it. */
+async function withBusyPort(body: (port: number) => Promise<void>): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    await body(port);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe("npm start", () => {
   it("a busy port fails at once with one clear line", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    try {
+    await withBusyPort(async (port) => {
       const result = await run("scripts/start.mjs", ["--port", String(port)]);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
       expect(result.stderr).toBe(
         `npm start: port ${port} on 127.0.0.1 is already in use (another broker?): stop it, or pick another port: npm start -- --port ${port + 1}\n`,
       );
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
+    });
+  });
+
+  it("a malformed --cors-origin is refused before anything starts", async () => {
+    for (const value of ["http://127.0.0.1:3000/app", "ftp://127.0.0.1", "127.0.0.1:3000", ""]) {
+      const result = await run("scripts/start.mjs", ["--cors-origin", value]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr).toMatch(/^npm start: --cors-origin needs an origin \(scheme, host and port, no path\)/);
     }
   });
 
@@ -51,6 +66,24 @@ describe("npm start", () => {
     const result = await run("scripts/start.mjs", ["--port", "http"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^npm start: --port needs a port number from 1 to 65535/);
+  });
+});
+
+describe("examples/spa/serve.mjs", () => {
+  it("a busy port: one line naming it and the way out, exit 1", async () => {
+    await withBusyPort(async (port) => {
+      const result = await run("examples/spa/serve.mjs", ["--port", String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `example: port ${port} on 127.0.0.1 is already in use: pick another with --port ${port + 1} (and start the broker with npm start -- --cors-origin http://127.0.0.1:${port + 1})\n`,
+      );
+    });
+  });
+
+  it("a malformed --port is refused", async () => {
+    const result = await run("examples/spa/serve.mjs", ["--port", "x"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^example: --port needs a port number/);
   });
 });
 

@@ -56,6 +56,18 @@ describe("sign: byte-exact with Tencent's Node library", () => {
     expect(token).toBe(v.userSig);
   });
 
+  it("strRoomId, as every other surface names it, signs the same string-room known answer; both at once are refused", async () => {
+    const v = byName("genPrivateMapKeyWithStringRoomID");
+    const input = { sdkAppId, userId: "xiaojun", expireSeconds: 15552000, privileges: 255 };
+    expect(await signPrivateMapKey({ ...input, strRoomId: "room-abc" }, secretKey, { now: time })).toBe(v.userSig);
+    await expect(
+      signPrivateMapKey({ ...input, roomId: 1234, strRoomId: "room-abc" }, secretKey, { now: time }),
+    ).rejects.toMatchObject({ code: "ERR_INVALID_INPUT", message: expect.stringMatching(/not both/) });
+    await expect(signPrivateMapKey({ ...input }, secretKey, { now: time })).rejects.toMatchObject({
+      code: "ERR_INVALID_INPUT",
+    });
+  });
+
   it("genPrivateMapKey with room 4294967295 (reserved by TRTC): byte-exact through the userbuf path, refused by signPrivateMapKey", async () => {
     const v = byName("genPrivateMapKey max room id, expire 300, privilege 42");
     const userBuf = hexToBytes((v as { userBufHex: string }).userBufHex);

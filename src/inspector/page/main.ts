@@ -135,19 +135,32 @@ function showUnsupported(note: string | undefined): void {
   );
 }
 
-/** Not decodable: the most likely problem in the alert, all of them in the diagnosis. */
+/**
+ * Not decodable: the alert says so once, by the field; what is wrong, and why, is the diagnosis's
+ * (each problem is shown in one place only).
+ */
 function showError(diagnosis: Diagnosis, note: string | undefined): void {
   el("result").hidden = true;
   setText("summary", "");
   setText("input-note", note ?? "");
-  const first = diagnosis.findings[0];
-  const box = el("token-error");
-  const strong = document.createElement("strong");
-  strong.textContent = first?.title ?? "This could not be read as a UserSig.";
-  const p = document.createElement("span");
-  p.textContent = first ? ` ${first.detail}` : "";
-  box.replaceChildren(strong, p);
+  const n = diagnosis.findings.length;
+  setText(
+    "token-error",
+    n === 0
+      ? "This could not be read as a UserSig."
+      : `This could not be decoded as a UserSig: see the diagnosis below (${n === 1 ? "1 problem" : `${n} problems`}).`,
+  );
   el("token").setAttribute("aria-invalid", "true");
+}
+
+/** The doctor writes commands and headers in `backticks`: shown as code, never as literal backticks. */
+function withCode(text: string): Node[] {
+  return text.split("`").map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const code = document.createElement("code");
+    code.textContent = part;
+    return code;
+  });
 }
 
 /** The diagnosis panel: the findings, most likely first, or that none was found. */
@@ -162,7 +175,7 @@ function showDiagnosis(d: Diagnosis): void {
     code.className = "finding-code";
     code.textContent = ` ${finding.code}`;
     const detail = document.createElement("p");
-    detail.textContent = finding.detail;
+    detail.replaceChildren(...withCode(finding.detail));
     li.append(title, code, detail);
     if (finding.tencentErrors.length > 0) {
       const tencent = document.createElement("p");
@@ -188,7 +201,7 @@ function showDiagnosis(d: Diagnosis): void {
   el("diagnosis-notes").replaceChildren(
     ...notes.map((note) => {
       const li = document.createElement("li");
-      li.textContent = note;
+      li.replaceChildren(...withCode(note));
       return li;
     }),
   );

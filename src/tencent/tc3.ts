@@ -67,22 +67,14 @@ export async function tc3Sign(input: Tc3Input): Promise<Tc3Signed> {
   headers.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const signedHeaders = headers.map(([name]) => name).join(";");
   const canonicalHeaders = headers.map(([name, value]) => `${name}:${value.trim()}\n`).join("");
-  const canonicalRequest = [
-    "POST",
-    "/",
-    "",
-    canonicalHeaders,
-    signedHeaders,
-    await sha256Hex(encoder.encode(input.payload)),
-  ].join("\n");
+  const canonicalRequest = ["POST", "/", "", canonicalHeaders, signedHeaders, await sha256Hex(input.payload)].join(
+    "\n",
+  );
   const scope = `${date}/${input.service}/tc3_request`;
-  const stringToSign = [
-    TC3_ALGORITHM,
-    String(input.timestampSeconds),
-    scope,
-    await sha256Hex(encoder.encode(canonicalRequest)),
-  ].join("\n");
-  const secretDate = await hmac(encoder.encode(`TC3${input.secretKey}`), date);
+  const stringToSign = [TC3_ALGORITHM, String(input.timestampSeconds), scope, await sha256Hex(canonicalRequest)].join(
+    "\n",
+  );
+  const secretDate = await hmac(utf8(`TC3${input.secretKey}`), date);
   const secretService = await hmac(secretDate, input.service);
   const secretSigning = await hmac(secretService, "tc3_request");
   const signature = hex(await hmac(secretSigning, stringToSign));
@@ -95,17 +87,22 @@ export function utcDate(timestampSeconds: number): string {
   return new Date(timestampSeconds * 1000).toISOString().slice(0, 10);
 }
 
-async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
+async function hmac(key: BufferSource, message: string): Promise<ArrayBuffer> {
   const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
+  return crypto.subtle.sign("HMAC", cryptoKey, utf8(message));
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+async function sha256Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", utf8(text)));
 }
 
-function hex(bytes: Uint8Array): string {
+/** UTF-8 bytes, typed for WebCrypto under both the Workers and the Node type libraries. */
+function utf8(text: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(encoder.encode(text));
+}
+
+function hex(buffer: ArrayBuffer): string {
   let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, "0");
   return out;
 }

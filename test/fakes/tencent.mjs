@@ -18,22 +18,29 @@
 // with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
 // everything.
 // Control paths live on every Tencent host.
+//
+// The TRTC Cloud API's hosts (trtc.tencentcloudapi.com, …) are answered by test/fakes/trtc.mjs.
 
 import { verifyUserSig } from "../../src/usersig/index.ts";
+import { createFakeTrtc, isTrtcHost } from "./trtc.mjs";
 
 const QUERY_PARAMS = ["sdkappid", "identifier", "usersig", "random", "contenttype"];
 
 export function isTencentHost(host) {
-  return host === "console.tim.qq.com" || /^adminapi[a-z]*\.(?:im\.qcloud|my-imcloud)\.com$/.test(host);
+  return (
+    isTrtcHost(host) || host === "console.tim.qq.com" || /^adminapi[a-z]*\.(?:im\.qcloud|my-imcloud)\.com$/.test(host)
+  );
 }
 
 export function createFakeTencent() {
   let apps = new Map();
   let script = [];
   let calls = [];
+  const trtc = createFakeTrtc();
 
   async function handle(request) {
     const url = new URL(request.url);
+    if (isTrtcHost(url.host)) return trtc.handle(request);
     if (url.pathname === "/__fake/setup" && request.method === "POST") {
       const body = await request.json();
       apps = new Map(body.apps.map((app) => [app.sdkAppId, { secretKey: app.secretKey, admins: new Set(app.admins) }]));

@@ -8,7 +8,8 @@
 //   request requires App admin permissions"), usersig a valid UserSig for exactly that identifier and
 //   app under the app's secret key, checked with the broker's own core verifier (else 70009, or 70001
 //   when expired);
-// - a JSON object body (else 60003); for im_open_login_svc/kick a string UserID (else 70402).
+// - a JSON object body (else 60003); for im_open_login_svc/kick a string UserID (else 70402); for
+//   openconfigsvr/setnospeaking a Set_Account and at least one time in 0..4294967295 (else 13000x);
 //
 // What it answers next is scripted by the test: POST /__fake/next {"answers": [...]}, each one of
 // {"kind":"ok"}, {"kind":"fail","code":70107,"info":"..."}, {"kind":"http","status":503},
@@ -111,6 +112,10 @@ export function createFakeTencent() {
     if (service === "im_open_login_svc" && command === "kick" && typeof body.UserID !== "string") {
       return refuse(70402, "UserID is required");
     }
+    if (service === "openconfigsvr" && command === "setnospeaking") {
+      const refusal = noSpeakingRefusal(body);
+      if (refusal) return refuse(refusal, "setnospeaking: bad request body");
+    }
     const next = script.shift() ?? { kind: "ok" };
     call.answered = next.kind;
     switch (next.kind) {
@@ -129,6 +134,17 @@ export function createFakeTencent() {
   }
 
   return { handle };
+}
+
+// setnospeaking's documented refusals (https://www.tencentcloud.com/document/product/1047/34923):
+// 130004 no Set_Account, 130005 an invalid one, 130008 neither time given; a time is 0 to 4294967295.
+function noSpeakingRefusal(body) {
+  if (!("Set_Account" in body)) return 130004;
+  if (typeof body.Set_Account !== "string" || body.Set_Account === "") return 130005;
+  const times = [body.C2CmsgNospeakingTime, body.GroupmsgNospeakingTime].filter((t) => t !== undefined);
+  if (times.length === 0) return 130008;
+  if (!times.every((t) => Number.isInteger(t) && t >= 0 && t <= 0xffffffff)) return 130001;
+  return undefined;
 }
 
 function tencentAnswer(actionStatus, errorCode, errorInfo, extra = {}) {

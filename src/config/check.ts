@@ -36,10 +36,17 @@ export const PLACEHOLDER_SECRET_VALUES: readonly string[] = [
   "replace-with-your-secret-key",
   "replace-with-a-long-random-token",
   "replace-with-your-turnstile-secret",
+  "replace-with-your-trtc-secret-id",
+  "replace-with-your-trtc-secret-key",
 ];
 
 export function secretKeyName(sdkAppId: number): string {
   return `SECRET_KEY_${sdkAppId}`;
+}
+
+/** The CAM key pair that signs the app's TRTC Cloud API calls (TC3-HMAC-SHA256). */
+export function trtcSecretNames(sdkAppId: number): { secretId: string; secretKey: string } {
+  return { secretId: `TRTC_SECRET_ID_${sdkAppId}`, secretKey: `TRTC_SECRET_KEY_${sdkAppId}` };
 }
 
 /**
@@ -89,6 +96,11 @@ export function secretsNeeded(config: BrokerConfig): SecretNeed[] {
     const turnstile = app.guests.turnstile;
     if (app.guests.enabled && turnstile && !needs.some((n) => n.name === turnstile.secretName)) {
       needs.push({ name: turnstile.secretName, required: true, purpose: `Turnstile secret of app ${app.sdkAppId}` });
+    }
+    if (app.trtc) {
+      const names = trtcSecretNames(app.sdkAppId);
+      needs.push({ name: names.secretId, required: true, purpose: `TRTC Cloud API SecretId of app ${app.sdkAppId}` });
+      needs.push({ name: names.secretKey, required: true, purpose: `TRTC Cloud API SecretKey of app ${app.sdkAppId}` });
     }
   }
   needs.push({ name: OPERATOR_TOKEN_SECRET, required: false, purpose: "operator API token (unset: that API is off)" });

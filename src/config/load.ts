@@ -13,6 +13,7 @@ import {
   OPERATOR_TOKEN_SECRET,
   PLACEHOLDER_SECRET_VALUES,
   secretKeyName,
+  trtcSecretNames,
 } from "./check.js";
 import { ConfigError } from "./errors.js";
 import type { AppConfig, BrokerConfig } from "./schema.js";
@@ -29,6 +30,8 @@ export interface LoadedApp {
   secretKey: string;
   /** Turnstile secret, when the app's guests need a challenge. */
   turnstileSecret?: string;
+  /** The CAM key pair for the TRTC Cloud API, when the app has `trtc` (TRTC_SECRET_ID_/TRTC_SECRET_KEY_<sdkAppId>). */
+  trtcCredentials?: { secretId: string; secretKey: string };
   /** Anchored, compiled userIdPattern. */
   userIdRule: RegExp;
   /** Admin identities from the config (always admins, whatever KV says), as the guard compares them. */
@@ -141,6 +144,27 @@ function build(config: BrokerConfig, env: EnvVars): Judgement {
       } else {
         loaded.turnstileSecret = secret;
       }
+    }
+    if (app.trtc) {
+      const names = trtcSecretNames(app.sdkAppId);
+      const secretId = env[names.secretId];
+      const secretKey = env[names.secretKey];
+      let usable = true;
+      for (const [name, value] of [
+        [names.secretId, secretId],
+        [names.secretKey, secretKey],
+      ] as const) {
+        if (typeof value !== "string" || value.length === 0) {
+          problems.push({
+            detail: `${name} is not set: the TRTC Cloud API key of app ${app.sdkAppId} (wrangler secret put ${name}).`,
+          });
+          usable = false;
+        } else if (isPlaceholder(value)) {
+          problems.push(placeholder(name));
+          usable = false;
+        }
+      }
+      if (usable) loaded.trtcCredentials = { secretId: secretId as string, secretKey: secretKey as string };
     }
     for (const origin of app.cors.origins) allOrigins.add(origin);
     apps.set(app.sdkAppId, loaded);

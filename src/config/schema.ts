@@ -58,7 +58,11 @@ function parsedUrl(value: string): URL | undefined {
   }
 }
 
-function isChatBaseUrl(value: string): boolean {
+/**
+ * The base-URL rule every Tencent API origin follows (`chat.apiBaseUrl`, `trtc.apiBaseUrl`): an origin
+ * (no path, no credentials), https; plain http only for 127.0.0.1 or localhost with a port (local tests).
+ */
+function isApiBaseUrl(value: string): boolean {
   const url = parsedUrl(value);
   if (!url || url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
   return url.protocol === "https:" || isLoopbackWithPort(url);
@@ -190,12 +194,42 @@ function chatSchema() {
       .string()
       .check(
         z.refine(
-          isChatBaseUrl,
+          isApiBaseUrl,
           "must be an https origin such as https://adminapisgp.im.qcloud.com (http only for 127.0.0.1/localhost with a port; no path)",
         ),
       ),
     /** The admin identity the broker calls Tencent as; default: the app's first admin. */
     adminUserId: z.optional(userId),
+  });
+}
+
+/**
+ * The regions where TRTC's RemoveUser, RemoveUserByStrRoomId, DismissRoom and DismissRoomByStrRoomId
+ * are served: "This API only supports: ap-beijing, ap-guangzhou, ap-singapore"
+ * (https://www.tencentcloud.com/document/api/647/34268).
+ */
+export const TRTC_REGIONS = ["ap-beijing", "ap-guangzhou", "ap-singapore"] as const;
+
+/**
+ * TencentCloud API 3.0 for this app's TRTC rooms (removing a user, dismissing a room), signed with a
+ * CAM key pair in the Worker secrets TRTC_SECRET_ID_<sdkAppId> and TRTC_SECRET_KEY_<sdkAppId>.
+ * `apiBaseUrl`: https://trtc.tencentcloudapi.com (or trtc.intl.tencentcloudapi.com, or a region's
+ * host), by the same rule as `chat.apiBaseUrl`.
+ */
+function trtcSchema() {
+  return z.strictObject({
+    apiBaseUrl: z._default(
+      z
+        .string()
+        .check(
+          z.refine(
+            isApiBaseUrl,
+            "must be an https origin such as https://trtc.tencentcloudapi.com (http only for 127.0.0.1/localhost with a port; no path)",
+          ),
+        ),
+      "https://trtc.tencentcloudapi.com",
+    ),
+    region: z.enum(TRTC_REGIONS),
   });
 }
 
@@ -333,6 +367,7 @@ function appFields() {
     /** Per-subject limits and the new-guest budget: see src/ratelimit/config.ts and docs/rate-limits.md. */
     rateLimits: rateLimitsSchema,
     chat: z.optional(chatSchema()),
+    trtc: z.optional(trtcSchema()),
     moderation: z.optional(moderationSchema()),
   });
 }

@@ -8,7 +8,8 @@
 //   request requires App admin permissions"), usersig a valid UserSig for exactly that identifier and
 //   app under the app's secret key, checked with the broker's own core verifier (else 70009, or 70001
 //   when expired);
-// - a JSON object body (else 60003); for im_open_login_svc/kick a string UserID (else 70402).
+// - a JSON object body (else 60003); for im_open_login_svc/kick a string UserID (else 70402); for
+//   openconfigsvr/setnospeaking a Set_Account and at least one time in 0..4294967295 (else 13000x);
 //
 // What it answers next is scripted by the test: POST /__fake/next {"answers": [...]}, each one of
 // {"kind":"ok"}, {"kind":"fail","code":70107,"info":"..."}, {"kind":"http","status":503},
@@ -18,22 +19,29 @@
 // with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
 // everything.
 // Control paths live on every Tencent host.
+//
+// The TRTC Cloud API's hosts (trtc.tencentcloudapi.com, …) are answered by test/fakes/trtc.mjs.
 
 import { verifyUserSig } from "../../src/usersig/index.ts";
+import { createFakeTrtc, isTrtcHost } from "./trtc.mjs";
 
 const QUERY_PARAMS = ["sdkappid", "identifier", "usersig", "random", "contenttype"];
 
 export function isTencentHost(host) {
-  return host === "console.tim.qq.com" || /^adminapi[a-z]*\.(?:im\.qcloud|my-imcloud)\.com$/.test(host);
+  return (
+    isTrtcHost(host) || host === "console.tim.qq.com" || /^adminapi[a-z]*\.(?:im\.qcloud|my-imcloud)\.com$/.test(host)
+  );
 }
 
 export function createFakeTencent() {
   let apps = new Map();
   let script = [];
   let calls = [];
+  const trtc = createFakeTrtc();
 
   async function handle(request) {
     const url = new URL(request.url);
+    if (isTrtcHost(url.host)) return trtc.handle(request);
     if (url.pathname === "/__fake/setup" && request.method === "POST") {
       const body = await request.json();
       apps = new Map(body.apps.map((app) => [app.sdkAppId, { secretKey: app.secretKey, admins: new Set(app.admins) }]));
@@ -104,6 +112,10 @@ export function createFakeTencent() {
     if (service === "im_open_login_svc" && command === "kick" && typeof body.UserID !== "string") {
       return refuse(70402, "UserID is required");
     }
+    if (service === "openconfigsvr" && command === "setnospeaking") {
+      const refusal = noSpeakingRefusal(body);
+      if (refusal) return refuse(refusal, "setnospeaking: bad request body");
+    }
     const next = script.shift() ?? { kind: "ok" };
     call.answered = next.kind;
     switch (next.kind) {
@@ -122,6 +134,17 @@ export function createFakeTencent() {
   }
 
   return { handle };
+}
+
+// setnospeaking's documented refusals (https://www.tencentcloud.com/document/product/1047/34923):
+// 130004 no Set_Account, 130005 an invalid one, 130008 neither time given; a time is 0 to 4294967295.
+function noSpeakingRefusal(body) {
+  if (!("Set_Account" in body)) return 130004;
+  if (typeof body.Set_Account !== "string" || body.Set_Account === "") return 130005;
+  const times = [body.C2CmsgNospeakingTime, body.GroupmsgNospeakingTime].filter((t) => t !== undefined);
+  if (times.length === 0) return 130008;
+  if (!times.every((t) => Number.isInteger(t) && t >= 0 && t <= 0xffffffff)) return 130001;
+  return undefined;
 }
 
 function tencentAnswer(actionStatus, errorCode, errorInfo, extra = {}) {

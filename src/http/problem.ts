@@ -7,6 +7,7 @@
 import { AdminsError } from "../admins/errors.js";
 import { AuthError } from "../auth/errors.js";
 import { BansError } from "../bans/errors.js";
+import { CallbackError } from "../callbacks/errors.js";
 import { ConfigError } from "../config/errors.js";
 import { PolicyError } from "../issue/errors.js";
 import { RateLimitError } from "../ratelimit/errors.js";
@@ -26,6 +27,7 @@ export const DOMAIN_ERRORS = [
   TencentError,
   ChatError,
   TokenInvalidError,
+  CallbackError,
 ] as const satisfies readonly (abstract new (
   ...args: never[]
 ) => BrokerError)[];
@@ -107,6 +109,12 @@ const PROBLEMS = {
   RATE_LIMITED: { status: 429, title: "Too many requests" },
   GUEST_BUDGET_EXHAUSTED: { status: 429, title: "Too many requests" },
   RATE_LIMIT_UNAVAILABLE: UNAVAILABLE,
+  // src/callbacks (Tencent's inbound callbacks): the wire codes of the HTTP layer, nothing new to learn
+  CALLBACK_TOO_LARGE: { status: 413, title: "Body too large", code: "BODY_TOO_LARGE" },
+  CALLBACK_UNKNOWN_APP: { status: 404, title: "Unknown app", code: "UNKNOWN_SDKAPPID" },
+  CALLBACK_BAD_SIGNATURE: UNAUTHORIZED,
+  CALLBACK_STALE: UNAUTHORIZED,
+  CALLBACK_MALFORMED: BAD_REQUEST,
   // src/bans (moderation)
   USER_BANNED: FORBIDDEN,
   BAN_LIST_UNAVAILABLE: UNAVAILABLE,

@@ -25,6 +25,15 @@ const pretty = JSON.stringify({ apps: [{ sdkAppId: 1400000000, guests: { enabled
 const turnstile = JSON.stringify({
   apps: [{ sdkAppId: 1400000000, guests: { enabled: true, turnstile: { siteKey: "0x4AAAAAAA" } } }],
 });
+const trtc = JSON.stringify({
+  apps: [{ sdkAppId: 1400000000, guests: { enabled: true }, trtc: { region: "ap-singapore" } }],
+});
+/** The secrets read only when an app uses the feature: the config that makes the Worker read them. */
+function configFor(placeholder: string): string | undefined {
+  if (placeholder.includes("turnstile")) return turnstile;
+  if (placeholder.includes("trtc")) return trtc;
+  return undefined;
+}
 
 /** .dev.vars.example with each placeholder replaced, except `keep`. */
 function exampleWith(keep: string | undefined, config?: string): string {
@@ -34,6 +43,14 @@ function exampleWith(keep: string | undefined, config?: string): string {
     .replace(
       "replace-with-your-turnstile-secret",
       keep === "replace-with-your-turnstile-secret" ? keep : "a-turnstile-secret",
+    )
+    .replace(
+      "replace-with-your-trtc-secret-id",
+      keep === "replace-with-your-trtc-secret-id" ? keep : "AKIDexampleexampleexample",
+    )
+    .replace(
+      "replace-with-your-trtc-secret-key",
+      keep === "replace-with-your-trtc-secret-key" ? keep : "a-trtc-secret-key",
     );
   if (config !== undefined) text = text.replace(/^BROKER_CONFIG=.*$/m, `BROKER_CONFIG='${config}'`);
   return text;
@@ -45,8 +62,8 @@ const FILES: Record<string, { text: string; valid: boolean }> = {
   ...Object.fromEntries(
     PLACEHOLDER_SECRET_VALUES.map((value) => [
       `only ${value} left`,
-      // The Turnstile secret is read only when an app's guests use Turnstile.
-      { text: exampleWith(value, value.includes("turnstile") ? turnstile : undefined), valid: false },
+      // The Turnstile and TRTC secrets are read only when an app uses Turnstile or trtc.
+      { text: exampleWith(value, configFor(value)), valid: false },
     ]),
   ),
   "a pretty-printed BROKER_CONFIG in single quotes": {

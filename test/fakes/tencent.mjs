@@ -12,7 +12,9 @@
 //
 // What it answers next is scripted by the test: POST /__fake/next {"answers": [...]}, each one of
 // {"kind":"ok"}, {"kind":"fail","code":70107,"info":"..."}, {"kind":"http","status":503},
-// {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"}. With nothing
+// {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"} (HTML),
+// {"kind":"redirect","status":307} (to /__fake/elsewhere, which answers OK to anything: following it
+// would look like success), {"kind":"oversized"} (Tencent's JSON, over 1 MiB). With nothing
 // scripted the answer is OK. POST /__fake/setup {"apps":[{"sdkAppId","secretKey","admins"}]} says
 // which apps exist; GET /__fake/calls lists the calls received (service, command, query parameters
 // with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
@@ -44,6 +46,18 @@ export function createFakeTencent() {
       return new Response(null, { status: 204 });
     }
     if (url.pathname === "/__fake/calls") return Response.json({ calls, pending: script.length });
+    if (url.pathname === "/__fake/elsewhere") {
+      await request.text();
+      calls.push({
+        service: "__fake",
+        command: "elsewhere",
+        method: request.method,
+        query: {},
+        body: null,
+        verdict: "ok",
+      });
+      return tencentAnswer("OK", 0, "");
+    }
     if (url.pathname === "/__fake/reset" && request.method === "POST") {
       apps = new Map();
       script = [];
@@ -116,6 +130,13 @@ export function createFakeTencent() {
         return tencentAnswer("OK", 0, "");
       case "garbage":
         return new Response("<html>not json</html>", { status: 200, headers: { "Content-Type": "text/html" } });
+      case "redirect":
+        return new Response(null, {
+          status: next.status ?? 307,
+          headers: { Location: `${url.origin}/__fake/elsewhere?${url.searchParams}` },
+        });
+      case "oversized":
+        return tencentAnswer("OK", 0, "", { Padding: "x".repeat(1024 * 1024 + 1) });
       default:
         return tencentAnswer("OK", 0, "", next.extra);
     }

@@ -8,7 +8,9 @@ export type FakeAnswer =
   | { kind: "fail"; code: number; info?: string }
   | { kind: "http"; status: number }
   | { kind: "hang"; ms?: number }
-  | { kind: "garbage" };
+  | { kind: "garbage" }
+  | { kind: "redirect"; status?: number }
+  | { kind: "oversized" };
 
 export interface FakeCall {
   service: string;

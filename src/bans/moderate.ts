@@ -9,10 +9,20 @@
  */
 
 import { unavailableOnFailure } from "../shared/errors.js";
+import { codePointLength, cutCodePoints } from "../shared/text.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import { BAN_REASON_MAX_CHARS, BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
+import {
+  BAN_ACTOR_MAX_CHARS,
+  BAN_REASON_MAX_CHARS,
+  BANS_MAX,
+  type Ban,
+  deleteBan,
+  listBans,
+  readBan,
+  writeBan,
+} from "./store.js";
 
 /** How the kick went, as the answer shows it. */
 export interface KickReport {
@@ -59,7 +69,8 @@ export async function banUser(
       data: { field: "expiresAt" },
     });
   }
-  if (request.reason !== undefined && request.reason.length > BAN_REASON_MAX_CHARS) {
+  // Code points: 150 emoji are 150 characters, not 300.
+  if (request.reason !== undefined && codePointLength(request.reason) > BAN_REASON_MAX_CHARS) {
     throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
       data: { field: "reason" },
     });
@@ -73,7 +84,8 @@ export async function banUser(
   const ban: Ban = {
     userId,
     bannedAt: nowSeconds,
-    bannedBy: actor,
+    // Cut as stored (on a code point), so that the answer equals what the list shows later.
+    bannedBy: cutCodePoints(actor, BAN_ACTOR_MAX_CHARS),
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
   };

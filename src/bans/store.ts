@@ -25,6 +25,7 @@
  *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
  */
 
+import { cutCodePoints } from "../shared/text.js";
 import { BansError } from "./errors.js";
 
 const KEY_PREFIX = "bans/v1/";
@@ -32,13 +33,17 @@ const MARKER_PREFIX = "bans-exist/v1/";
 /** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
 export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
-/** Keeps the metadata (reason, actor, times) under KV's 1024 bytes, even in 4-byte characters. */
+/**
+ * Code points of a reason. With the actor (BAN_ACTOR_MAX_CHARS) it keeps the metadata under KV's
+ * 1024 bytes in all but 4-byte text at both bounds, which writeBan refuses (BAN_REASON_TOO_LONG).
+ */
 export const BAN_REASON_MAX_CHARS = 200;
 /** KV's metadata limit, checked on the serialized metadata before the put. */
 const KV_METADATA_MAX_BYTES = 1024;
 /** A temporary ban's KV `expiration` must fit in a signed 32-bit integer (2038-01-19). */
 export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
-const BAN_ACTOR_MAX_CHARS = 80;
+/** Code points of `bannedBy` kept (cut by moderate.ts before the answer, so both agree). */
+export const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * KV refuses an expiration less than 60 s ahead of its own clock; the request's clock was read a
  * little earlier, so keep a margin.
@@ -151,8 +156,8 @@ export async function writeBan(
   stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,
-    by: ban.bannedBy.slice(0, BAN_ACTOR_MAX_CHARS),
-    ...(ban.reason !== undefined ? { r: ban.reason.slice(0, BAN_REASON_MAX_CHARS) } : {}),
+    by: cutCodePoints(ban.bannedBy, BAN_ACTOR_MAX_CHARS),
+    ...(ban.reason !== undefined ? { r: cutCodePoints(ban.reason, BAN_REASON_MAX_CHARS) } : {}),
     ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
   };
   if (new TextEncoder().encode(JSON.stringify(metadata)).byteLength > KV_METADATA_MAX_BYTES) {

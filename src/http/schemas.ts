@@ -14,6 +14,7 @@ import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
 import { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "../bans/store.js";
 import * as z from "../config/zod.js";
+import { codePointLength, hasBidiControls } from "../shared/text.js";
 import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
@@ -151,15 +152,21 @@ export const requestSchemas = once(() => {
     .strictObject({
       reason: z
         .optional(
-          z
-            .string()
-            .check(
-              z.minLength(1),
-              z.maxLength(BAN_REASON_MAX_CHARS),
-              z.refine(isPlainText, "must be well-formed text without control characters"),
+          z.string().check(
+            z.minLength(1),
+            z.refine(
+              (text) => codePointLength(text) <= BAN_REASON_MAX_CHARS,
+              `must be at most ${BAN_REASON_MAX_CHARS} characters (code points)`,
             ),
+            z.refine(isPlainText, "must be well-formed text without control characters"),
+            z.refine((text) => !hasBidiControls(text), "must not contain bidirectional formatting characters"),
+          ),
         )
-        .check(z.describe("Shown to moderators; never to the user. Well-formed text, no control characters.")),
+        .check(
+          z.describe(
+            `Shown to moderators; never to the user. 1 to ${BAN_REASON_MAX_CHARS} characters (code points) of well-formed text, no control or bidirectional formatting characters.`,
+          ),
+        ),
       expiresAt: z
         .optional(
           z

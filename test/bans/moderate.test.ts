@@ -104,7 +104,7 @@ describe("banUser", () => {
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     expect(await banUser("b", {}, "operator", deps())).toMatchObject({
       kicked: false,
-      kickError: "Tencent could not be reached",
+      kickError: "Tencent answered HTTP 503",
     });
     expect(await banUser("c", {}, "operator", deps({ kick: undefined }))).toMatchObject({
       kicked: false,

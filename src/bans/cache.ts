@@ -95,13 +95,42 @@ export class BanCache {
     return undefined;
   }
 
-  /** How many bans this isolate last read for the app (undefined when it has not read them). */
-  storedCount(sdkAppId: number): number | undefined {
-    const entry = this.#entries.get(sdkAppId);
-    if (!entry || entry.fetchedAt === Number.NEGATIVE_INFINITY) return undefined;
-    let count = 0;
-    for (const list of entry.byFold.values()) count += list.length;
-    return count;
+  /**
+   * Every ban the app has stored (in force or not), keyed by exact user ID, as this isolate knows
+   * them: its last list, listed again now when older than `maxAgeMs`, with the bans and unbans made
+   * here laid over it (they stay laid over for LOCAL_OVERLAY_MS, longer than KV takes to show them
+   * in a list). So a ban made here is counted here at once, however old the list. For the moderation
+   * routes (a KV failure throws; the route answers 503), never for issuance.
+   */
+  async stored(
+    sdkAppId: number,
+    deps: Pick<BanLookupDeps, "kv" | "nowMs">,
+    maxAgeMs: number,
+  ): Promise<Map<string, Ban>> {
+    let entry = this.#entries.get(sdkAppId);
+    if (!entry || !(deps.nowMs - entry.fetchedAt <= maxAgeMs)) {
+      entry = await (entry?.refreshing ?? this.#refresh(sdkAppId, deps, entry));
+    }
+    const view = new Map<string, Ban>();
+    for (const list of entry.byFold.values()) for (const ban of list) view.set(ban.userId, ban);
+    for (const [userId, change] of this.#localChanges(sdkAppId, deps.nowMs) ?? []) {
+      if (change.ban) view.set(userId, change.ban);
+      else view.delete(userId);
+    }
+    return view;
+  }
+
+  /** The stored bans (stored(), same freshness) whose user ID folds like `userId`: the same ban to a moderator. */
+  async variants(
+    sdkAppId: number,
+    userId: string,
+    deps: Pick<BanLookupDeps, "kv" | "nowMs">,
+    maxAgeMs: number,
+  ): Promise<Ban[]> {
+    const folded = this.#fold(userId);
+    return [...(await this.stored(sdkAppId, deps, maxAgeMs)).values()].filter(
+      (ban) => this.#fold(ban.userId) === folded,
+    );
   }
 
   /** After a ban through this isolate: in force here at once. */
@@ -159,7 +188,7 @@ export class BanCache {
     }
   }
 
-  #refresh(sdkAppId: number, deps: BanLookupDeps, entry: Entry | undefined): Promise<Entry> {
+  #refresh(sdkAppId: number, deps: Pick<BanLookupDeps, "kv" | "nowMs">, entry: Entry | undefined): Promise<Entry> {
     // Stamped with the time the read started: the data is at least that old.
     const startedAt = deps.nowMs;
     const promise: Promise<Entry> = listBans(deps.kv, sdkAppId, this.kvStats).then(

@@ -16,8 +16,10 @@
  * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
  * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
  *   from now if that is sooner (the cache ignores an expired ban anyway).
- * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages; a list
- *   that finds more (two isolates banning at the cap at once) throws rather than drop some.
+ * - A list returns at most 1000 keys per call: bans are read in pages, all of them. Writes stop at
+ *   BANS_MAX (moderate.ts); should KV hold more (isolates banning at the cap at once, each before
+ *   the other's bans reached its list), every ban is still read and enforced: issuance never fails
+ *   because of the count.
  * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
  *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
  *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
@@ -109,15 +111,14 @@ async function markBansExist(kv: KVNamespace, sdkAppId: number, stats: BanKvStat
 
 /**
  * Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages);
- * no list at all for an app that has never had a ban. More than `maxBans` (BANS_MAX unless a test
- * lowers it): BANS_FULL.
+ * no list at all for an app that has never had a ban. Never cut short, whatever the count: a ban past
+ * the cap is still a ban.
  */
 export async function listBans(
   kv: KVNamespace,
   sdkAppId: number,
   stats: BanKvStats,
   pageKeys = LIST_PAGE_KEYS,
-  maxBans = BANS_MAX,
 ): Promise<Ban[]> {
   if (!(await bansExist(kv, sdkAppId, stats))) return [];
   const bans: Ban[] = [];
@@ -132,13 +133,6 @@ export async function listBans(
     for (const key of page.keys) {
       const ban = fromKey(sdkAppId, key.name, key.metadata);
       if (ban) bans.push(ban);
-    }
-    // Never a silently shortened list (a ban past the cap would be forgotten): fail, and issuance
-    // fails closed (the cache answers BAN_LIST_UNAVAILABLE).
-    if (bans.length > maxBans) {
-      throw new BansError("BANS_FULL", `This app has more than ${maxBans} bans stored; lift some first.`, {
-        reason: `bans kv: over ${maxBans} bans listed`,
-      });
     }
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);

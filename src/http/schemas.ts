@@ -9,6 +9,7 @@
  * the build imports.
  */
 
+import { hasEdgeSpace } from "../admins/set.js";
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
@@ -42,14 +43,15 @@ export const requestFields = once(() => {
       z.maximum(limits.SDKAPPID_MAX),
       z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
     );
-  const userId = z
-    .string()
-    .check(
-      z.minLength(1),
-      z.maxLength(limits.USERID_MAX_BYTES),
-      z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
-      z.describe(`A UserID (at most ${limits.USERID_MAX_BYTES} bytes); must also match the app's userIdPattern.`),
-    );
+  const userId = z.string().check(
+    z.minLength(1),
+    z.maxLength(limits.USERID_MAX_BYTES),
+    z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+    z.refine((id) => !hasEdgeSpace(id), "must not begin or end with white space or an invisible character"),
+    z.describe(
+      `A UserID (at most ${limits.USERID_MAX_BYTES} bytes, no white space at either end); must also match the app's userIdPattern.`,
+    ),
+  );
   const expireSeconds = z
     .int()
     .check(

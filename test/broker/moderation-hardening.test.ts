@@ -2,7 +2,9 @@
 // reasons in code points without bidi controls, stored names cut on a code point, UserIDs with
 // white space at an edge refused on every route, one folding for ban, unban, kick and the guard,
 // the ban cap, the operator's own rate limit, the gateway refusing admin targets, bounded audit lines.
+import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { BANS_MAX } from "../../src/bans/store.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   AUDIENCE,
@@ -68,7 +70,7 @@ beforeAll(async () => {
         sdkAppId: APP,
         admins: ["administrator"],
         // Spaces allowed by the app's own pattern: the broker still refuses them at an edge.
-        userIdPattern: "[\\p{L}\\p{N}\\p{Zs}_-]{1,32}",
+        userIdPattern: "[\\p{L}\\p{M}\\p{N}\\p{Zs}\\u200b_-]{1,32}",
         chat: { apiBaseUrl: TENCENT_BASE },
         moderation: { idpRole: { claim: "roles", value: "moderator" } },
         idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
@@ -120,4 +122,95 @@ describe("reasons and stored names", () => {
     }
     expect(await list()).toEqual([]);
   });
+});
+
+describe("white space at an edge of a UserID: invalid on every route", () => {
+  const spaced = ["administrator ", " administrator", "administrator\u00a0", "e1_x\u3000", "\u2003e1_x", "e1_x\u200b"];
+
+  it("ban, unban, kick, and a named UserSig refuse it (400, field userId); nothing reaches Tencent", async () => {
+    expect((await ban("e1_x")).status).toBe(201);
+    for (const id of spaced) {
+      for (const response of [await ban(id), await unban(id), await kick(id), await usersigFor(id)]) {
+        const body = await problem(response, 400, "BAD_REQUEST");
+        expect(JSON.stringify(body)).toContain("userId");
+      }
+    }
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["e1_x"]);
+    expect((await list()).map((b) => b.userId)).toEqual(["e1_x"]);
+  });
+
+  it("an IdP user whose ID has one is refused a UserSig", async () => {
+    const token = await mintJwt(idpKey, { sub: "alice\u00a0" });
+    const response = await call(
+      config,
+      "/v1/usersig",
+      { json: { sdkAppId: APP }, headers: { Authorization: `Bearer ${token}` } },
+      secrets,
+    );
+    await problem(response, 403, "USERID_NOT_ALLOWED");
+  });
+});
+
+describe("one folding for ban, unban, kick and the guard", () => {
+  it("a ban of a variant is the same ban: updated under the stored ID, and that ID is kicked", async () => {
+    expect((await ban("mallory", { reason: "first" })).status).toBe(201);
+    const again = await ban("\uff2d\uff21\uff2c\uff2c\uff2f\uff32\uff39", { reason: "full-width" });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ userId: "mallory", reason: "full-width", kicked: true });
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["mallory", "mallory"]);
+    expect((await list()).map((b) => [b.userId, b.reason])).toEqual([["mallory", "full-width"]]);
+  });
+
+  it("kick of a variant of a banned user kicks the stored ID", async () => {
+    await ban("mallory");
+    const kicked = await kick("MALLORY");
+    expect(await kicked.json()).toMatchObject({ userId: "mallory", kicked: true });
+    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["mallory", "mallory"]);
+    // Not banned: the ID as named.
+    expect(await (await kick("Trent")).json()).toMatchObject({ userId: "Trent", kicked: true });
+  });
+
+  it("unban finds the ban by any variant it matches, and the user is issued again", async () => {
+    await ban("mallory");
+    await problem(await usersigFor("Mallory"), 403, "USER_BANNED");
+    expect((await unban("Mallory")).status).toBe(204);
+    expect(await list()).toEqual([]);
+    await expectIssued(await usersigFor("mallory"), { sdkAppId: APP, userId: "mallory", expireSeconds: 86400 });
+    await problem(await unban("mallory"), 404, "NOT_BANNED");
+  });
+
+  it("combining marks compose (é ≡ e + U+0301) but are not removed (é ≠ e); invisible characters are", async () => {
+    await ban("jos\u00e9");
+    await problem(await usersigFor("jose\u0301"), 403, "USER_BANNED");
+    expect((await usersigFor("jose")).status).toBe(200);
+    await problem(await ban("admin\u200bistrator"), 409, "ADMIN_NOT_BANNABLE");
+  });
+});
+
+describe("the cap, over HTTP", () => {
+  it("past BANS_MAX in KV (isolates at the cap at once): issuance still works and enforces every ban; writes get 409", async () => {
+    const kv = env.ADMINS;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const ids = Array.from({ length: BANS_MAX + 1 }, (_, i) => `over${i}`);
+    await kv.put(`bans-exist/v1/${APP}`, "1");
+    try {
+      for (let i = 0; i < ids.length; i += 500) {
+        await Promise.all(
+          ids
+            .slice(i, i + 500)
+            .map((id) => kv.put(`bans/v1/${APP}/${id}`, "", { metadata: { b: nowSeconds, by: "operator" } })),
+        );
+      }
+      // A cold isolate: issuance lists every ban, however many (no 503 BAN_LIST_UNAVAILABLE).
+      freshIsolate();
+      await expectIssued(await usersigFor("innocent"), { sdkAppId: APP, userId: "innocent", expireSeconds: 86400 });
+      await problem(await usersigFor(`over${BANS_MAX}`), 403, "USER_BANNED");
+      await problem(await usersigFor("OVER0"), 403, "USER_BANNED");
+      await problem(await ban("one-more"), 409, "BANS_FULL");
+      expect((await list()).length).toBe(BANS_MAX + 1);
+    } finally {
+      const keys = ids.map((id) => `bans/v1/${APP}/${id}`);
+      for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((k) => kv.delete(k)));
+    }
+  }, 120_000);
 });

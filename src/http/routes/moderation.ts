@@ -83,7 +83,7 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
     ...tencentCode(report),
   });
   c.header("Cache-Control", "no-store");
-  return c.json({ userId, ...report });
+  return c.json(report);
 });
 
 /**

@@ -26,7 +26,9 @@ export type ChatErrorCode =
   /** The API key's chatCommands does not list this service/command. */
   | "CHAT_COMMAND_NOT_ALLOWED"
   /** The app has no `chat` configured. */
-  | "CHAT_NOT_CONFIGURED";
+  | "CHAT_NOT_CONFIGURED"
+  /** The body names an admin identity for a command that acts on that account (gateway-targets.ts). */
+  | "CHAT_TARGET_ADMIN";
 
 export class ChatError extends BrokerError<ChatErrorCode> {
   override readonly name = "ChatError";

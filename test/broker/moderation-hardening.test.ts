@@ -214,3 +214,45 @@ describe("the cap, over HTTP", () => {
     }
   }, 120_000);
 });
+
+describe("the Chat REST gateway and admin accounts", () => {
+  const gateway = (command: string, body: Json) =>
+    call(config, `/v1/chat/${command}`, { json: body, headers: { "X-Api-Key": CHAT_KEY } }, secrets);
+
+  it("refuses, with 409 CHAT_TARGET_ADMIN, a command that acts on an admin account; nothing is sent", async () => {
+    for (const [command, body] of [
+      ["im_open_login_svc/kick", { UserID: "administrator" }],
+      ["im_open_login_svc/kick", { UserID: "Administrator " }],
+      ["im_open_login_svc/account_delete", { DeleteItem: [{ UserID: "administrator" }] }],
+      ["openconfigsvr/setnospeaking", { Set_Account: "ADMINISTRATOR", C2CmsgNospeakingTime: 60 }],
+    ] as const) {
+      await problem(await gateway(command, body), 409, "CHAT_TARGET_ADMIN");
+    }
+    // A duplicate member: what is checked (the last) is what is sent.
+    const duplicate = await call(
+      config,
+      "/v1/chat/im_open_login_svc/kick",
+      {
+        method: "POST",
+        body: '{"UserID":"administrator","UserID":"mallory"}',
+        headers: { "X-Api-Key": CHAT_KEY, "Content-Type": "application/json" },
+      },
+      secrets,
+    );
+    expect(duplicate.status).toBe(200);
+    expect((await tencentCalls()).map((c) => c.text)).toEqual(['{"UserID":"mallory"}']);
+  });
+
+  it("forwards the rest; Tencent's answer comes back unchanged, and its ErrorInfo stays out of the logs", async () => {
+    expect((await gateway("openim/sendmsg", { From_Account: "administrator", To_Account: "bob" })).status).toBe(200);
+    await scriptTencent({ kind: "fail", code: 70107, info: "ErrorInfo-text-never-logged" });
+    const answer = await gateway("im_open_login_svc/kick", { UserID: "mallory" });
+    expect(await answer.json()).toMatchObject({
+      ActionStatus: "FAIL",
+      ErrorCode: 70107,
+      ErrorInfo: "ErrorInfo-text-never-logged",
+    });
+    expect(auditLines().at(-1)).toMatchObject({ chatCommand: "im_open_login_svc/kick", tencentErrorCode: 70107 });
+    expect(output.join("\n")).not.toContain("ErrorInfo-text-never-logged");
+  });
+});

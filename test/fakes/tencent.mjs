@@ -17,7 +17,8 @@
 // would look like success), {"kind":"oversized"} (Tencent's JSON, over 1 MiB). With nothing
 // scripted the answer is OK. POST /__fake/setup {"apps":[{"sdkAppId","secretKey","admins"}]} says
 // which apps exist; GET /__fake/calls lists the calls received (service, command, query parameters
-// with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
+// with the usersig replaced by whether it verified and, when it did, its issue time, body (and `text`,
+// as sent, when short), `at` in unix ms); POST /__fake/reset forgets
 // everything.
 // Control paths live on every Tencent host.
 
@@ -115,6 +116,8 @@ export function createFakeTencent() {
     if (typeof body !== "object" || body === null || Array.isArray(body))
       return refuse(60003, "the body must be an object");
     call.body = body;
+    // The body as sent (short ones): a duplicate member shows here, not in the parsed body.
+    if (text.length <= 4096) call.text = text;
     if (service === "im_open_login_svc" && command === "kick" && typeof body.UserID !== "string") {
       return refuse(70402, "UserID is required");
     }

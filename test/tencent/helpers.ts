@@ -26,6 +26,8 @@ export interface FakeCall {
     usersigIssuedAt?: number;
   };
   body: Record<string, unknown> | null;
+  /** The body as sent, when at most 4096 characters. */
+  text?: string;
   /** "ok" when every check passed, else the ErrorCode the fake refused with. */
   verdict: "ok" | number;
   answered?: FakeAnswer["kind"];

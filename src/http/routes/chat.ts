@@ -10,12 +10,14 @@
  */
 
 import { Hono } from "hono";
+import { adminSetOf, isAdminLike } from "../../admins/set.js";
 import { callChat, isValidChatName } from "../../tencent/chat.js";
 import { ChatError } from "../../tencent/errors.js";
+import { refuseAdminTargets } from "../../tencent/gateway-targets.js";
 import { chatTarget } from "../../tencent/target.js";
 import { readJsonObjectText } from "../body.js";
 import { requireApiKey } from "../caller.js";
-import { type BrokerHono, nowSeconds } from "../context.js";
+import { type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
 import { badRequest, RequestError } from "../errors.js";
 import { enforceRateLimit } from "../ratelimit.js";
 import { sdkAppId as sdkAppIdSchema } from "../schemas.js";
@@ -49,7 +51,18 @@ chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
   const target = chatTarget(app, c.var.isolate.adminSigs, nowSeconds(c));
   if (!target) throw new ChatError("CHAT_NOT_CONFIGURED", "This app has no Chat REST API configured (chat).");
   const body = await readJsonObjectText(c);
-  const answer = await callChat(target, service, command, body, c.var.isolate.chat);
+  // Never a command that acts on an admin account (the broker's own identity included).
+  const sets = await c.var.isolate.admins.adminSets(app.config.sdkAppId, app.configAdmins, {
+    kv: c.env.ADMINS,
+    waitUntil: waitUntilOf(c),
+    now: c.var.nowMs,
+  });
+  const admins = [...sets, adminSetOf([target.adminUserId])];
+  const parsed: unknown = JSON.parse(body);
+  const checked = await refuseAdminTargets(service, command, parsed, (userId) => isAdminLike(userId, admins));
+  // A command that acts on accounts goes out exactly as checked (JSON.stringify: no duplicate member).
+  const forwarded = checked ? JSON.stringify(parsed) : body;
+  const answer = await callChat(target, service, command, forwarded, c.var.isolate.chat);
   Object.assign(c.var.audit, { tencentErrorCode: answer.errorCode, outcome: "forwarded" });
   return new Response(answer.text, {
     status: 200,

@@ -256,3 +256,29 @@ describe("the Chat REST gateway and admin accounts", () => {
     expect(output.join("\n")).not.toContain("ErrorInfo-text-never-logged");
   });
 });
+
+describe("audit lines", () => {
+  it("bound every field a caller controls, cut on a code point (a 2,000-character IdP sub)", async () => {
+    const sub = `${"s".repeat(63)}\u{1F600}${"s".repeat(1990)}`;
+    const moderator = await mintJwt(idpKey, { sub, roles: ["moderator"] });
+    expect((await ban("mallory", {}, { Authorization: `Bearer ${moderator}` })).status).toBe(201);
+    const viewer = await mintJwt(idpKey, { sub, roles: ["viewer"] });
+    await problem(await ban("mallory", {}, { Authorization: `Bearer ${viewer}` }), 403, "MODERATION_NOT_ALLOWED");
+    const [banned, refused] = auditLines().slice(-2) as [Json, Json];
+    for (const [line, field, max] of [
+      [banned, "actor", 160],
+      [refused, "reason", 300],
+    ] as const) {
+      const value = line[field] as string;
+      expect(value.isWellFormed()).toBe(true);
+      expect([...value].length).toBe(max + 1);
+      expect(value.endsWith("…")).toBe(true);
+    }
+    // The emoji at the cut of a UserID: kept whole or dropped, never halved.
+    const named = await usersigFor(sub.slice(0, 70));
+    expect(named.status).toBe(400);
+    const userId = auditLines().at(-1)?.userId as string | undefined;
+    if (userId !== undefined) expect(userId.isWellFormed()).toBe(true);
+    expect(JSON.stringify(auditLines())).not.toContain("s".repeat(400));
+  });
+});

@@ -69,6 +69,8 @@ beforeAll(async () => {
       {
         sdkAppId: APP,
         admins: ["administrator"],
+        // This file makes more operator calls a minute than the default allows; the limit is tested on its own app.
+        rateLimits: { operator: false },
         // Spaces allowed by the app's own pattern: the broker still refuses them at an edge.
         userIdPattern: "[\\p{L}\\p{M}\\p{N}\\p{Zs}\\u200b_-]{1,32}",
         chat: { apiBaseUrl: TENCENT_BASE },
@@ -280,5 +282,37 @@ describe("audit lines", () => {
     const userId = auditLines().at(-1)?.userId as string | undefined;
     if (userId !== undefined) expect(userId.isWellFormed()).toBe(true);
     expect(JSON.stringify(auditLines())).not.toContain("s".repeat(400));
+  });
+});
+
+describe("the operator's own rate limit", () => {
+  it("refuses the operator past rateLimits.operator (429, RateLimit headers), on bans and admin edits", async () => {
+    const LIMITED = APP + 3;
+    const base = (config.apps as Json[])[0] as Json;
+    const limited = {
+      apps: [
+        {
+          ...base,
+          sdkAppId: LIMITED,
+          rateLimits: { operator: { operator: { windows: [{ seconds: 60, limit: 3 }] } } },
+        },
+      ],
+    };
+    const limitedSecrets = { ...secrets, ...secretsFor(LIMITED) };
+    const put = (id: string) =>
+      call(limited, `/v1/admin/apps/${LIMITED}/bans/${id}`, { method: "PUT", json: {}, headers: op }, limitedSecrets);
+    for (const id of ["o1", "o2", "o3"]) expect((await put(id)).status).toBe(201);
+    const refused = await put("o4");
+    await problem(refused, 429, "RATE_LIMITED");
+    expect(refused.headers.get("RateLimit-Policy")).toContain("operator-operator");
+    const adminEdit = await call(
+      limited,
+      `/v1/admin/apps/${LIMITED}/admins/helper`,
+      { method: "PUT", headers: op },
+      limitedSecrets,
+    );
+    await problem(adminEdit, 429, "RATE_LIMITED");
+    // Another app (this file's, whose operator limit is off) is not affected.
+    expect((await ban("o5")).status).toBe(201);
   });
 });

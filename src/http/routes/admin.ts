@@ -23,7 +23,7 @@ import { requireApiKey } from "../caller.js";
 import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "../context.js";
 import { RequestError } from "../errors.js";
 import { pathUserId } from "../path.js";
-import { enforceRateLimit, rateLimitSnapshot } from "../ratelimit.js";
+import { enforceOperatorLimit, enforceRateLimit, rateLimitSnapshot } from "../ratelimit.js";
 import { adminsReplaceRequest, adminUsersigRequest } from "../schemas.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
@@ -96,6 +96,12 @@ const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(
   await next();
 };
 
+/** The operator's own rate limit on the app in the path (rateLimits.operator). */
+const operatorLimit: MiddlewareHandler<BrokerHono> = async function operatorLimit(c, next) {
+  await enforceOperatorLimit(c, operatorApp(c));
+  await next();
+};
+
 /** Whether the request's bearer token is the operator's (never, while the operator API is disabled). */
 export async function presentsOperatorToken(c: BrokerContext): Promise<boolean> {
   const expected = c.var.brokerConfig.operatorToken;
@@ -104,8 +110,8 @@ export async function presentsOperatorToken(c: BrokerContext): Promise<boolean> 
   return match?.[1] !== undefined && (await secretEquals(match[1], expected));
 }
 // Only the admin-identity paths: the moderation routes under /v1/admin/apps/ take other moderators too.
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth);
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth);
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth, operatorLimit);
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth, operatorLimit);
 adminRoutes.use("/v1/admin/stats", operatorAuth);
 
 adminRoutes.get("/v1/admin/stats", function stats(c) {

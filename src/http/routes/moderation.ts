@@ -35,7 +35,7 @@ import { type BrokerContext, type BrokerHono, nowSeconds, waitUntilOf } from "..
 import { enforceOrigin } from "../cors.js";
 import { badRequest } from "../errors.js";
 import { pathUserId } from "../path.js";
-import { enforceRateLimit } from "../ratelimit.js";
+import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
 import { banRequest } from "../schemas.js";
 import { appFromPath } from "../select-app.js";
 import { presentsOperatorToken } from "./admin.js";
@@ -100,8 +100,9 @@ async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: str
   const { who, caller } = await authenticate(c, app);
   const actor = actorName(who);
   c.var.audit.actor = actor;
-  // The operator is not limited (like the rest of the operator API).
+  // The operator has a limit of its own (rateLimits.operator), per app.
   if (caller) await enforceRateLimit(c, app, "moderation", caller);
+  else await enforceOperatorLimit(c, app);
   return { app, actor };
 }
 

@@ -23,6 +23,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { privateWranglerLog } from "./wrangler-log.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_PORT = 8787;
@@ -72,6 +73,10 @@ const banner = `
   Stop: Ctrl-C. Another port: npm start -- --port 9000. Your own config: .dev.vars + npm run dev.
 `;
 
+// Wrangler's debug log would keep outbound URLs (the Chat REST one carries the admin sig) on disk:
+// it goes to a private directory, removed when wrangler exits (scripts/wrangler-log.mjs).
+const wranglerLog = privateWranglerLog();
+
 const wrangler = spawn(
   join(root, "node_modules/.bin/wrangler"),
   [
@@ -100,6 +105,7 @@ const wrangler = spawn(
       WRANGLER_SEND_ERROR_REPORTS: "false",
       WRANGLER_HIDE_BANNER: "true",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      ...wranglerLog.env,
       // Keep wrangler's colours although its output goes through the filter below.
       ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: "1" } : {}),
     },
@@ -128,7 +134,10 @@ forward(wrangler.stdout, process.stdout, (line) => {
 forward(wrangler.stderr, process.stderr, () => true);
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
-wrangler.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+wrangler.on("exit", (code, signal) => {
+  wranglerLog.remove();
+  process.exit(code ?? (signal ? 1 : 0));
+});
 
 /** Copies lines from a child's stream, dropping those `keep` refuses. */
 function forward(from, to, keep) {

@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { privateWranglerLog } from "./wrangler-log.mjs";
 
 // The inspector page and the OpenAPI document are git-ignored build output in build/assets, which
 // the Worker serves through its ASSETS binding (wrangler.toml [assets], read by the vitest pool too):
@@ -27,7 +28,10 @@ const offline = {
   WRANGLER_HIDE_BANNER: "true",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
 };
-const env = { ...process.env, ...offline };
+// Wrangler's debug log (the vitest pool and the browser tests' broker run wrangler): a private
+// directory, removed at the end (scripts/wrangler-log.mjs).
+const wranglerLog = privateWranglerLog();
+const env = { ...process.env, ...offline, ...wranglerLog.env };
 
 const resultsDir = ".test-results";
 mkdirSync(resultsDir, { recursive: true });
@@ -88,6 +92,7 @@ if (runE2e) {
   }
 }
 
+wranglerLog.remove();
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed === 0 ? 0 : 1);
 

@@ -1,11 +1,22 @@
 /**
- * Admin identities as the guard compares them: exactly, and folded, so that no case or
- * compatibility variant of an admin's UserID is issued on a public route.
+ * The broker's one identity normalization: the admin guard, the ban match (bans/cache.ts), unban,
+ * kick and the gateway's admin targets (tencent/gateway-targets.ts) all compare UserIDs with it.
  *
- * Folding is NFKC, then full case folding, to a fixed point: `toUpperCase` then `toLowerCase`
- * (which maps ß and ẞ to "ss", final ς and σ alike, the Kelvin sign to k, dotless ı to i), and a
- * dotted İ's "i + U+0307" to plain i. It refuses more than Unicode's own case folding (ı ≡ i, İ ≡ i):
- * for a guard, a false "admin-like" costs one refused ID, a miss costs an admin's sig.
+ * - **Edges**: a UserID that begins or ends with white space (U+0020, NBSP, U+2000–200A, U+3000 and
+ *   every other White_Space character) or an invisible default-ignorable character (ZWSP, U+FEFF, …)
+ *   is not valid anywhere (hasEdgeSpace; the routes' schemas and the IdP rule refuse it). Tencent
+ *   documents a UserID as "a string of up to 32 bytes" and TRTC recommends letters, digits and
+ *   underscores; it documents no trimming, so " admin" may well be another account at Tencent, and
+ *   the broker cannot fold it onto "admin" when it signs or kicks: it refuses it.
+ * - **Folding** (foldUserId, for comparing only; nothing is signed or kicked under a folded ID):
+ *   NFKC (full-width ＭＡＬＬＯＲＹ ≡ MALLORY, ligatures, the Kelvin sign), default-ignorable
+ *   characters removed anywhere ("admin\u200Bistrator" ≡ "administrator"), white space trimmed, then
+ *   full case folding, to a fixed point: `toUpperCase` then `toLowerCase` (ß and ẞ to "ss", final ς
+ *   and σ alike, dotless ı to i), and a dotted İ's "i + U+0307" to plain i. Combining marks are
+ *   composed by NFKC ("e" + U+0301 ≡ "é") but not removed: "é" and "e" stay different people.
+ *
+ * It refuses more than Unicode's own case folding (ı ≡ i, İ ≡ i): for a guard, a false
+ * "admin-like" costs one refused ID, a miss costs an admin's sig.
  */
 
 export interface AdminSet {
@@ -18,12 +29,28 @@ export interface AdminSet {
 /** Enough for any string: each round only shortens or settles it after the second. */
 const FOLD_ROUNDS_MAX = 4;
 const ASCII_ONLY = /^[\x20-\x7e]*$/;
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+const EDGE_SPACE =
+  /^[\p{White_Space}\p{Default_Ignorable_Code_Point}]|[\p{White_Space}\p{Default_Ignorable_Code_Point}]$/u;
+const EDGE_WHITE_SPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+
+/** Whether `id` begins or ends with white space or an invisible character: not a valid UserID. */
+export function hasEdgeSpace(id: string): boolean {
+  return EDGE_SPACE.test(id);
+}
 
 export function foldUserId(id: string): string {
-  if (ASCII_ONLY.test(id)) return id.toLowerCase();
+  if (ASCII_ONLY.test(id)) return id.trim().toLowerCase();
   let folded = id;
   for (let round = 0; round < FOLD_ROUNDS_MAX; round++) {
-    const next = folded.normalize("NFKC").toUpperCase().toLowerCase().replaceAll("i\u0307", "i").normalize("NFKC");
+    const next = folded
+      .normalize("NFKC")
+      .replace(INVISIBLE, "")
+      .replace(EDGE_WHITE_SPACE, "")
+      .toUpperCase()
+      .toLowerCase()
+      .replaceAll("i\u0307", "i")
+      .normalize("NFKC");
     if (next === folded) break;
     folded = next;
   }

@@ -52,6 +52,8 @@ export class BanCache {
   readonly kvStats: BanKvStats = newBanKvStats();
   /** sdkAppId -> exact user ID -> the latest change made through this isolate. */
   readonly #local = new Map<number, Map<string, LocalChange>>();
+  /** sdkAppId -> when the last list of the app started (unix ms), for stored()'s freshness. */
+  readonly #listedAt = new Map<number, number>();
 
   constructor(options: BanCacheOptions) {
     this.#fold = options.fold;
@@ -73,7 +75,7 @@ export class BanCache {
 
   /** The ban in force for `userId` or one of its case/Unicode variants, if any. */
   async find(sdkAppId: number, userId: string, deps: BanLookupDeps): Promise<Ban | undefined> {
-    const byFold = await this.#lists.get(sdkAppId, () => this.#read(sdkAppId, deps.store), deps);
+    const byFold = await this.#lists.get(sdkAppId, () => this.#read(sdkAppId, deps.store, deps.nowMs), deps);
     const folded = this.#fold(userId);
     const nowSeconds = unixSeconds(deps.nowMs);
     const local = this.#localChanges(sdkAppId, deps.nowMs);
@@ -88,13 +90,44 @@ export class BanCache {
     return undefined;
   }
 
-  /** How many bans this isolate last read for the app (undefined when it has not read them). */
-  storedCount(sdkAppId: number): number | undefined {
-    const byFold = this.#lists.peek(sdkAppId);
-    if (!byFold) return undefined;
-    let count = 0;
-    for (const list of byFold.values()) count += list.length;
-    return count;
+  /**
+   * Every ban the app has stored (in force or not), keyed by exact user ID, as this isolate knows
+   * them: its last list, listed again now when older than `maxAgeMs`, with the bans and unbans made
+   * here laid over it (they stay laid over for LOCAL_OVERLAY_MS, longer than KV takes to show them
+   * in a list). So a ban made here is counted here at once, however old the list. For the moderation
+   * routes (a KV failure throws; the route answers 503), never for issuance.
+   */
+  async stored(
+    sdkAppId: number,
+    deps: Pick<BanLookupDeps, "store" | "nowMs">,
+    maxAgeMs: number,
+  ): Promise<Map<string, Ban>> {
+    let byFold = this.#lists.peek(sdkAppId);
+    const listedAt = this.#listedAt.get(sdkAppId);
+    if (!byFold || listedAt === undefined || !(deps.nowMs - listedAt <= maxAgeMs)) {
+      byFold = await this.#read(sdkAppId, deps.store, deps.nowMs);
+      this.#lists.set(sdkAppId, byFold, deps.nowMs);
+    }
+    const view = new Map<string, Ban>();
+    for (const list of byFold.values()) for (const ban of list) view.set(ban.userId, ban);
+    for (const [userId, change] of this.#localChanges(sdkAppId, deps.nowMs) ?? []) {
+      if (change.ban) view.set(userId, change.ban);
+      else view.delete(userId);
+    }
+    return view;
+  }
+
+  /** The stored bans (stored(), same freshness) whose user ID folds like `userId`: the same ban to a moderator. */
+  async variants(
+    sdkAppId: number,
+    userId: string,
+    deps: Pick<BanLookupDeps, "store" | "nowMs">,
+    maxAgeMs: number,
+  ): Promise<Ban[]> {
+    const folded = this.#fold(userId);
+    return [...(await this.stored(sdkAppId, deps, maxAgeMs)).values()].filter(
+      (ban) => this.#fold(ban.userId) === folded,
+    );
   }
 
   /** After a ban through this isolate: in force here at once. */
@@ -127,7 +160,7 @@ export class BanCache {
     return changes;
   }
 
-  async #read(sdkAppId: number, store: KeyValueStore): Promise<BansByFold> {
+  async #read(sdkAppId: number, store: KeyValueStore, startedAtMs: number): Promise<BansByFold> {
     const byFold: BansByFold = new Map();
     for (const ban of await listBans(store, sdkAppId, this.kvStats)) {
       const folded = this.#fold(ban.userId);
@@ -135,6 +168,7 @@ export class BanCache {
       if (list) list.push(ban);
       else byFold.set(folded, [ban]);
     }
+    this.#listedAt.set(sdkAppId, Math.max(this.#listedAt.get(sdkAppId) ?? startedAtMs, startedAtMs));
     return byFold;
   }
 }

@@ -8,7 +8,7 @@ export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
 
 /** BAN_REASON_TOO_LONG for a reason over BAN_REASON_MAX_CHARS: never cut silently. */
 export function checkBanReason(reason: string | undefined): void {
-  if (reason !== undefined && reason.length > BAN_REASON_MAX_CHARS) {
+  if (reason !== undefined && [...reason].length > BAN_REASON_MAX_CHARS) {
     throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
       data: { field: "reason" },
     });

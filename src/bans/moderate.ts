@@ -10,12 +10,21 @@
 
 import { unavailableOnFailure } from "../shared/errors.js";
 import type { KeyValueStore } from "../shared/storage.js";
+import { codePointLength, cutCodePoints } from "../shared/text.js";
 import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
-import { type BanCache, inForce } from "./cache.js";
+import { BAN_SOFT_TTL_MS, type BanCache, inForce } from "./cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import { checkBanReason } from "./limits.js";
-import { BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
+import {
+  BAN_ACTOR_MAX_CHARS,
+  BAN_REASON_MAX_CHARS,
+  BANS_MAX,
+  type Ban,
+  deleteBan,
+  listBans,
+  readBan,
+  writeBan,
+} from "./store.js";
 
 /** How the kick went, as the answer shows it. */
 export interface KickReport {
@@ -37,6 +46,8 @@ export interface ModerationDeps {
   isAdmin: (userId: string) => Promise<boolean>;
   /** BANS_MAX, unless a test lowers it. */
   maxBans?: number;
+  /** Within this many bans of the cap, every ban counts from a fresh list (default 5% of the cap). */
+  countMargin?: number;
   /** Kicks at Tencent; undefined when the app has no `chat`. */
   kick: ((userId: string) => Promise<KickOutcome>) | undefined;
 }
@@ -63,46 +74,85 @@ export async function banUser(
       data: { field: "expiresAt" },
     });
   }
-  checkBanReason(request.reason);
-  const existing = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
-  // Every isolate keeps every ban in memory: refuse to grow past what it reads.
+  // Code points: 150 emoji are 150 characters, not 300.
+  if (request.reason !== undefined && codePointLength(request.reason) > BAN_REASON_MAX_CHARS) {
+    throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
+      data: { field: "reason" },
+    });
+  }
+  // A ban matches every variant of its user ID, so a ban of a variant is the same ban: it is updated
+  // under the ID it was stored with (the canonical one), and that ID is kicked.
+  const exact = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
+  const existing = exact && inForce(exact, nowSeconds) ? exact : await variantInForce(userId, deps);
+  const target = existing?.userId ?? userId;
+  // Every isolate keeps every ban in memory: refuse to grow past the cap (a key already stored, if
+  // expired, is overwritten: no growth).
   const maxBans = deps.maxBans ?? BANS_MAX;
-  if (!existing && (await storedBans(deps, maxBans)) >= maxBans) {
+  if (!existing && !exact && (await storedBans(deps, maxBans)) >= maxBans) {
     throw new BansError("BANS_FULL", `This app has ${maxBans} bans, the most the broker keeps; lift some first.`);
   }
   const ban: Ban = {
-    userId,
+    userId: target,
     bannedAt: nowSeconds,
-    bannedBy: actor,
+    // Cut as stored (on a code point), so that the answer equals what the list shows later.
+    bannedBy: cutCodePoints(actor, BAN_ACTOR_MAX_CHARS),
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
     ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
   };
   await store(() => writeBan(deps.store, deps.sdkAppId, ban, nowSeconds, deps.bans.kvStats));
   deps.bans.banned(deps.sdkAppId, ban, deps.nowMs);
-  const report = await kickReport(userId, deps);
-  return { ...ban, ...report, created: existing === undefined || !inForce(existing, nowSeconds) };
+  const report = await kickReport(target, deps);
+  return { ...ban, ...report, created: existing === undefined };
 }
 
 /**
- * How many bans the app has stored: this isolate's count when it has one well below the cap (it may
- * be a minute old), else counted by listing KV (a cold isolate, or near the cap).
+ * How many bans the app has stored, exact for this isolate: its list with the bans and unbans made
+ * here laid over it (BanCache.stored), so a ban made here counts at once, however old the list. The
+ * list may be BAN_SOFT_TTL_MS old while the count is more than the margin below the cap; within it,
+ * every ban lists afresh. What this cannot see: bans other isolates made since its list (more than
+ * the margin within 20 s, far from the cap) or that KV has not yet shown to its list (about 60 s,
+ * near the cap). By those the stored count can pass the cap; docs/moderation.md states the bound.
  */
 async function storedBans(deps: ModerationDeps, maxBans: number): Promise<number> {
-  const cached = deps.bans.storedCount(deps.sdkAppId);
-  if (cached !== undefined && cached < maxBans * (1 - BANS_COUNT_MARGIN)) return cached;
-  return (await store(() => listBans(deps.store, deps.sdkAppId, deps.bans.kvStats, undefined, maxBans))).length;
+  const margin = deps.countMargin ?? Math.ceil(maxBans * BANS_COUNT_MARGIN);
+  const lookup = { store: deps.store, nowMs: deps.nowMs };
+  const count = (await store(() => deps.bans.stored(deps.sdkAppId, lookup, BAN_SOFT_TTL_MS))).size;
+  if (count < maxBans - margin) return count;
+  return (await store(() => deps.bans.stored(deps.sdkAppId, lookup, 0))).size;
 }
 
-/** Bans other isolates may have added since this one last listed: 5% of the cap (500), generously. */
+/** Within this share of the cap (5%: 500 bans), every ban counts from a fresh list. */
 const BANS_COUNT_MARGIN = 0.05;
 
-export async function unbanUser(userId: string, deps: ModerationDeps): Promise<void> {
-  const existing = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
-  if (!existing || !inForce(existing, unixSeconds(deps.nowMs))) {
-    throw new BansError("NOT_BANNED", "This user is not banned.");
+/** A ban in force on a case/Unicode variant of `userId` (BanCache.variants: a list at most 20 s old). */
+async function variantInForce(userId: string, deps: ModerationDeps): Promise<Ban | undefined> {
+  const nowSeconds = unixSeconds(deps.nowMs);
+  const lookup = { store: deps.store, nowMs: deps.nowMs };
+  const variants = await store(() => deps.bans.variants(deps.sdkAppId, userId, lookup, BAN_SOFT_TTL_MS));
+  return (
+    variants.find((ban) => ban.userId === userId && inForce(ban, nowSeconds)) ??
+    variants.find((ban) => inForce(ban, nowSeconds))
+  );
+}
+
+/**
+ * Lifts the ban that matches `userId`: its own, or that of any variant the ban matches (the same
+ * folding as issuance), so that DELETE of "Mallory" lifts the ban of "mallory". Returns the stored
+ * IDs lifted (usually one).
+ */
+export async function unbanUser(userId: string, deps: ModerationDeps): Promise<string[]> {
+  const nowSeconds = unixSeconds(deps.nowMs);
+  const exact = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
+  const lookup = { store: deps.store, nowMs: deps.nowMs };
+  const variants = await store(() => deps.bans.variants(deps.sdkAppId, userId, lookup, BAN_SOFT_TTL_MS));
+  const lifted = new Set<string>();
+  for (const ban of [exact, ...variants]) if (ban && inForce(ban, nowSeconds)) lifted.add(ban.userId);
+  if (lifted.size === 0) throw new BansError("NOT_BANNED", "This user is not banned.");
+  for (const id of lifted) {
+    await store(() => deleteBan(deps.store, deps.sdkAppId, id, deps.bans.kvStats));
+    deps.bans.unbanned(deps.sdkAppId, id, deps.nowMs);
   }
-  await store(() => deleteBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));
-  deps.bans.unbanned(deps.sdkAppId, userId, deps.nowMs);
+  return [...lifted];
 }
 
 /** The bans in force, newest first (straight from KV: the operator sees what is stored). */
@@ -116,11 +166,13 @@ export async function bansInForce(deps: Pick<ModerationDeps, "store" | "sdkAppId
  * Ends the user's Chat sessions without a ban. Never an admin identity (or a variant): a kick voids
  * every earlier UserSig of the user at Tencent, the broker's own cached admin sig included.
  */
-export async function kickOnly(userId: string, deps: ModerationDeps): Promise<KickReport> {
+export async function kickOnly(userId: string, deps: ModerationDeps): Promise<KickReport & { userId: string }> {
   if (await deps.isAdmin(userId)) {
     throw new BansError("ADMIN_NOT_KICKABLE", "This identity is an admin of the app: admins cannot be kicked.");
   }
-  return kickReport(userId, deps);
+  // A banned user (or a variant of one) is kicked under the ID the ban is stored with.
+  const target = (await variantInForce(userId, deps))?.userId ?? userId;
+  return { userId: target, ...(await kickReport(target, deps)) };
 }
 
 async function kickReport(userId: string, deps: ModerationDeps): Promise<KickReport> {

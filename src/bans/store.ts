@@ -16,8 +16,10 @@
  * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
  * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
  *   from now if that is sooner (the cache ignores an expired ban anyway).
- * - A list returns at most 1000 keys per call: at most BANS_MAX bans per app, read in pages; a list
- *   that finds more (two isolates banning at the cap at once) throws rather than drop some.
+ * - A list returns at most 1000 keys per call: bans are read in pages, all of them. Writes stop at
+ *   BANS_MAX (moderate.ts); should KV hold more (isolates banning at the cap at once, each before
+ *   the other's bans reached its list), every ban is still read and enforced: issuance never fails
+ *   because of the count.
  * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
  *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
  *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
@@ -26,6 +28,7 @@
  */
 
 import { type KeyValueStore, KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";
+import { cutCodePoints } from "../shared/text.js";
 import { BansError } from "./errors.js";
 import { checkBanReason } from "./limits.js";
 
@@ -39,7 +42,8 @@ export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
 /** KV's metadata limit, checked on the serialized metadata before the put. */
 const KV_METADATA_MAX_BYTES = 1024;
-const BAN_ACTOR_MAX_CHARS = 80;
+/** Code points of `bannedBy` kept (cut by moderate.ts before the answer, so both agree). */
+export const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * A ban's `expiration` is absolute: KV judges it by its own clock, against ours read earlier in the
  * request (and maybe a little off), so KV's minimum plus this margin. The limiter's relative
@@ -107,15 +111,14 @@ async function markBansExist(store: KeyValueStore, sdkAppId: number, stats: BanK
 
 /**
  * Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages);
- * no list at all for an app that has never had a ban. More than `maxBans` (BANS_MAX unless a test
- * lowers it): BANS_FULL.
+ * no list at all for an app that has never had a ban. Never cut short, whatever the count: a ban past
+ * the cap is still a ban.
  */
 export async function listBans(
   store: KeyValueStore,
   sdkAppId: number,
   stats: BanKvStats,
   pageKeys = LIST_PAGE_KEYS,
-  maxBans = BANS_MAX,
 ): Promise<Ban[]> {
   if (!(await bansExist(store, sdkAppId, stats))) return [];
   const bans: Ban[] = [];
@@ -126,13 +129,6 @@ export async function listBans(
     for (const key of page.keys) {
       const ban = fromKey(sdkAppId, key.name, key.metadata as BanMetadata | null);
       if (ban) bans.push(ban);
-    }
-    // Never a silently shortened list (a ban past the cap would be forgotten): fail, and issuance
-    // fails closed (the cache answers BAN_LIST_UNAVAILABLE).
-    if (bans.length > maxBans) {
-      throw new BansError("BANS_FULL", `This app has more than ${maxBans} bans stored; lift some first.`, {
-        reason: `bans kv: over ${maxBans} bans listed`,
-      });
     }
     cursor = page.cursor;
   } while (cursor);
@@ -151,7 +147,7 @@ export async function writeBan(
   stats.writes++;
   const metadata: BanMetadata = {
     b: ban.bannedAt,
-    by: ban.bannedBy.slice(0, BAN_ACTOR_MAX_CHARS),
+    by: cutCodePoints(ban.bannedBy, BAN_ACTOR_MAX_CHARS),
     ...(ban.reason !== undefined ? { r: ban.reason } : {}),
     ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
   };

@@ -5,11 +5,26 @@
  * (which this codebase writes itself and keeps free of credentials).
  */
 
+import { cutCodePoints } from "../shared/text.js";
 import type { AuditRecord } from "./context.js";
 import { isDomainError, type ProblemCode, toProblem } from "./problem.js";
 
-/** An IdP's claim is logged before it is validated: a hostile 5,000-character `sub` stays out. */
-const AUDIT_USERID_MAX_CHARS = 64;
+/**
+ * The most each string field of a line keeps, in code points (cut on a code point, then "…"): an
+ * IdP's claim is logged before it is validated, and a moderator's actor name or a refusal's reason
+ * can quote one, so a hostile 5,000-character `sub` stays out. A UserID is at most 32 bytes when
+ * valid; an actor is "idp:<userId>@<issuer>"; a reason is this codebase's text with such values in it.
+ */
+export const AUDIT_FIELD_MAX_CHARS = {
+  userId: 64,
+  actor: 160,
+  keyName: 64,
+  issuer: 128,
+  room: 64,
+  outcome: 32,
+  chatCommand: 130,
+  reason: 300,
+} as const;
 
 export interface AuditLine extends AuditRecord {
   event: "decision";
@@ -27,15 +42,24 @@ export function auditLine(
   error: unknown,
 ): AuditLine {
   const line: AuditLine = { event: "decision", ...base, ...record };
-  if (line.userId !== undefined && line.userId.length > AUDIT_USERID_MAX_CHARS) {
-    line.userId = `${line.userId.slice(0, AUDIT_USERID_MAX_CHARS)}…`;
+  if (error !== undefined) {
+    const problem = toProblem(error);
+    line.outcome = isDomainError(error) && problem.code !== "INTERNAL" ? "refused" : "error";
+    line.code = problem.code;
+    if (problem.reason) line.reason = problem.reason;
   }
-  if (error === undefined) return line;
-  const problem = toProblem(error);
-  line.outcome = isDomainError(error) && problem.code !== "INTERNAL" ? "refused" : "error";
-  line.code = problem.code;
-  if (problem.reason) line.reason = problem.reason;
+  const fields = line as unknown as Record<string, unknown>;
+  for (const [field, max] of Object.entries(AUDIT_FIELD_MAX_CHARS)) {
+    const value = fields[field];
+    if (typeof value === "string") fields[field] = bounded(value, max);
+  }
   return line;
+}
+
+/** `text`, or its first `max` code points and "…" when longer. */
+function bounded(text: string, max: number): string {
+  const cut = cutCodePoints(text, max);
+  return cut.length < text.length ? `${cut}…` : text;
 }
 
 export function writeAudit(line: AuditLine): void {

@@ -131,6 +131,7 @@ const PROBLEMS = {
   TENCENT_UNREACHABLE: { status: 502, title: "Bad gateway", code: "TENCENT_UNAVAILABLE" },
   CHAT_COMMAND_NOT_ALLOWED: FORBIDDEN,
   CHAT_NOT_CONFIGURED: { status: 404, title: "Not found" },
+  CHAT_TARGET_ADMIN: { status: 409, title: "Conflict" },
   // src/usersig, as POST /v1/verify reports it (TokenInvalidError): the caller's wording, not the core's.
   ERR_INVALID_INPUT: {
     ...USERSIG_INVALID,

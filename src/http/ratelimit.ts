@@ -43,6 +43,13 @@ export async function enforceRateLimit(
   if (refusal) throw refusal;
 }
 
+/** The operator's own limit (route class "operator"), per app: one subject, the operator. */
+export async function enforceOperatorLimit(c: BrokerContext, app: LoadedApp): Promise<void> {
+  const { check, refusal } = await checkLimit(deps(c), app, "operator", "operator", "operator");
+  c.set("rateLimit", check);
+  if (refusal) throw refusal;
+}
+
 /** Takes one new guest identity from the app's daily budget; call the result to give it back. */
 export function reserveNewGuest(c: BrokerContext, app: LoadedApp): Promise<() => void> {
   return reserveInBudget(deps(c), app, c.var.rateLimit);

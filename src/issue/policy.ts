@@ -2,7 +2,7 @@
  * Who gets what: pure decisions on lifetimes, UserIDs, rooms and privileges. No I/O, no clock.
  */
 
-import { type AdminSet, isAdminLike } from "../admins/set.js";
+import { type AdminSet, hasEdgeSpace, isAdminLike } from "../admins/set.js";
 import type { RoomGrant } from "../auth/idp.js";
 import type { RoomPolicy } from "../config/schema.js";
 import { isValidUserId, Privilege, type PrivilegeName } from "../usersig/index.js";
@@ -16,9 +16,12 @@ export function clampLifetime(lifetime: { default: number; max: number }, reques
   return Math.min(requested ?? lifetime.default, lifetime.max);
 }
 
-/** The app's UserID rule, and the core's byte limit whatever the app's pattern allows. */
+/**
+ * The app's UserID rule, the core's byte limit whatever the app's pattern allows, and no white space
+ * (or invisible character) at either end, which no pattern can allow (admins/set.ts, hasEdgeSpace).
+ */
 export function checkUserIdRule(userId: string, rule: RegExp, source: UserIdSource): void {
-  if (isValidUserId(userId) && rule.test(userId)) return;
+  if (isValidUserId(userId) && !hasEdgeSpace(userId) && rule.test(userId)) return;
   if (source === "named") {
     throw new PolicyError("USERID_RULE", "userId does not match this app's UserID rule.", {
       data: { field: "userId" },

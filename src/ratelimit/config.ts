@@ -14,8 +14,10 @@ import * as z from "zod/mini";
 import type { CallerKind } from "../shared/callers.js";
 import { DAY_SECONDS, MINUTE_SECONDS } from "../shared/units.js";
 
-export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin", "moderation", "chat"] as const;
+export const ROUTE_CLASSES = ["usersig", "privatemapkey", "verify", "admin", "moderation", "chat", "operator"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
+/** Who a policy counts: a public route's caller kinds, and the operator (its bearer token, one subject). */
+export type LimitedKind = CallerKind | "operator";
 export type FailMode = "open" | "closed";
 
 /** Longer windows make KV shards live that long (their TTL follows the window) for little gain. */
@@ -85,6 +87,12 @@ export const DEFAULT_POLICIES = {
   adminApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
   /** Moderators are people (or a trust-and-safety job): a ban or kick a second is plenty. */
   moderation: { windows: [{ seconds: MINUTE_SECONDS, limit: 60 }], failMode: "open" } satisfies Policy,
+  /**
+   * The operator (ADMIN_API_TOKEN) on the moderation and admin-identity routes, per app: two a
+   * second, so that a runaway script (or a leaked token) fills no ban list in minutes; 10,000 bans
+   * take at least 80 minutes.
+   */
+  operator: { windows: [{ seconds: MINUTE_SECONDS, limit: 120 }], failMode: "open" } satisfies Policy,
   /** The Chat REST gateway: Tencent allows most commands 200 per second per app. */
   chatApiKey: { windows: [{ seconds: MINUTE_SECONDS, limit: 600 }], failMode: "open" } satisfies Policy,
 };
@@ -127,6 +135,11 @@ export const rateLimitsSchema = z.lazy(() =>
         ]),
         {},
       ),
+      /** The operator's bans, unbans, kicks and admin-identity edits, per app (one subject: the token). */
+      operator: z.prefault(
+        z.union([z.literal(false), z.strictObject({ operator: policy(DEFAULT_POLICIES.operator) })]),
+        {},
+      ),
       /** POST /v1/chat/{service}/{command}, per API key. */
       chat: z.prefault(
         z.union([z.literal(false), z.strictObject({ apiKey: policy(DEFAULT_POLICIES.chatApiKey) })]),
@@ -151,11 +164,11 @@ export const rateLimitsSchema = z.lazy(() =>
 export type RateLimitsConfig = z.output<typeof rateLimitsSchema>;
 
 /** The policy for this route class and caller kind, or undefined when it is off. */
-export function policyFor(config: RateLimitsConfig, routeClass: RouteClass, kind: CallerKind): Policy | undefined {
+export function policyFor(config: RateLimitsConfig, routeClass: RouteClass, kind: LimitedKind): Policy | undefined {
   if (!config.enabled) return undefined;
   const byKind = config[routeClass];
   if (byKind === false) return undefined;
-  const found = (byKind as Partial<Record<CallerKind, Policy | false>>)[kind];
+  const found = (byKind as Partial<Record<LimitedKind, Policy | false>>)[kind];
   return found === false || found === undefined ? undefined : found;
 }
 

@@ -12,9 +12,15 @@
  * secret key, src/shared/keys.ts), so the namespace never holds a client IP or a UserID.
  */
 
-import type { CallerKind } from "../shared/callers.js";
 import type { Keyring } from "../shared/keys.js";
-import { newGuestPolicy, type Policy, policyFor, type RateLimitsConfig, type RouteClass } from "./config.js";
+import {
+  type LimitedKind,
+  newGuestPolicy,
+  type Policy,
+  policyFor,
+  type RateLimitsConfig,
+  type RouteClass,
+} from "./config.js";
 import { RateLimitError } from "./errors.js";
 import type { Charge, CounterSpec, Limiter, LimiterDeps } from "./limiter.js";
 import { type Decision, policyName, rateLimitField, rateLimitPolicyField } from "./policy.js";
@@ -26,7 +32,12 @@ const REFUSED_RETRY_AFTER_MIN_SECONDS = 1;
 /** Bytes of the subject's HMAC kept in its KV name: 128 bits, collisions out of reach. */
 const SUBJECT_TAG_BYTES = 16;
 const NEW_GUESTS_PREFIX = "newguests";
-const KIND_IN_NAMES: Record<CallerKind, string> = { guest: "guest", idp: "idp", apiKey: "apikey" };
+const KIND_IN_NAMES: Record<LimitedKind, string> = {
+  guest: "guest",
+  idp: "idp",
+  apiKey: "apikey",
+  operator: "operator",
+};
 
 /** What the limits need of an app (config/load.ts's LoadedApp has it). */
 export interface LimitedApp {
@@ -60,7 +71,7 @@ export async function checkLimit(
   deps: RateLimitDeps,
   app: LimitedApp,
   routeClass: RouteClass,
-  kind: CallerKind,
+  kind: LimitedKind,
   subject: string,
 ): Promise<{ check: LimitCheck | undefined; refusal: RateLimitError | undefined }> {
   const policy = policyFor(app.config.rateLimits, routeClass, kind);

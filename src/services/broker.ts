@@ -6,7 +6,7 @@
  */
 
 import { type AdminsList, addAdmin, listAdmins, removeAdmin, replaceAdmins } from "../admins/edit.js";
-import { type AdminSet, isAdminLike } from "../admins/set.js";
+import { type AdminSet, adminSetOf, isAdminLike } from "../admins/set.js";
 import { readRuntimeAdmins, writeRuntimeAdmins } from "../admins/store.js";
 import type { Caller } from "../auth/caller.js";
 import { authenticateOperator, presentsOperatorToken } from "../auth/operator.js";
@@ -34,6 +34,7 @@ import { type KeyValueStore, kvStore } from "../shared/storage.js";
 import { SECOND_MS } from "../shared/units.js";
 import { type ChatAnswer, callChat } from "../tencent/chat.js";
 import { authorizeChatCommand, requireChatTarget } from "../tencent/gateway.js";
+import { refuseAdminTargets } from "../tencent/gateway-targets.js";
 import { kickUser } from "../tencent/kick.js";
 import { chatTarget } from "../tencent/target.js";
 import { privilegeNames, verifyUserSig } from "../usersig/index.js";
@@ -111,7 +112,7 @@ export class Broker {
   }
 
   get gateway(): GatewayService {
-    this.#gateway ??= new GatewayService(this.#scope, this.nowSeconds);
+    this.#gateway ??= new GatewayService(this.#scope, this.admins, this.nowSeconds);
     return this.#gateway;
   }
 
@@ -266,7 +267,8 @@ export class BansService {
     return banUser(userId, request, actor, this.#deps(app, hooks));
   }
 
-  unban(app: LoadedApp, userId: string): Promise<void> {
+  /** The stored user IDs lifted: the ban of `userId` or of a variant it matches. */
+  unban(app: LoadedApp, userId: string): Promise<string[]> {
     return unbanUser(userId, this.#deps(app, {}));
   }
 
@@ -379,10 +381,12 @@ export interface GatewayCall {
 /** The Chat REST gateway: the allow-list (src/tencent/gateway.ts), then the call as the app's admin. */
 export class GatewayService {
   readonly #scope: BrokerScope;
+  readonly #admins: AdminsService;
   readonly #nowSeconds: number;
 
-  constructor(scope: BrokerScope, nowSeconds: number) {
+  constructor(scope: BrokerScope, admins: AdminsService, nowSeconds: number) {
     this.#scope = scope;
+    this.#admins = admins;
     this.#nowSeconds = nowSeconds;
   }
 
@@ -396,7 +400,16 @@ export class GatewayService {
     this.authorize(key, service, command);
     const { state } = this.#scope;
     const target = requireChatTarget(chatTarget(app, state.adminSigs, this.#nowSeconds));
-    return { forward: (body) => callChat(target, service, command, body, state.chat) };
+    return {
+      forward: async (body) => {
+        // Never a command that acts on an admin account (the broker's own identity included).
+        const admins = [...(await this.#admins.setsFor(app)), adminSetOf([target.adminUserId])];
+        const parsed: unknown = JSON.parse(body);
+        const checked = await refuseAdminTargets(service, command, parsed, (userId) => isAdminLike(userId, admins));
+        // A command that acts on accounts goes out exactly as checked (JSON.stringify: no duplicate member).
+        return callChat(target, service, command, checked ? JSON.stringify(parsed) : body, state.chat);
+      },
+    };
   }
 }
 

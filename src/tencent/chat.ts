@@ -15,6 +15,9 @@
  *
  * What this module promises:
  * - Each attempt is bounded (`timeoutMs`); the answer is read up to CHAT_ANSWER_MAX_BYTES.
+ * - A redirect is never followed (`redirect: "manual"`): a 3xx is a failure of its own ("redirect").
+ *   Tencent documents none; following one would send the body to another host, and count that
+ *   host's answer (without the `usersig`, which is in the query) as Tencent's.
  * - One retry, after a random 100 to 400 ms, on a network error, a timeout, HTTP 5xx, or one of
  *   Tencent's "try again later" codes (TRY_AGAIN_CODES); or, at once, with a newly signed admin sig
  *   when Tencent says the admin sig is invalid (SIG_INVALID_CODES: the cached one was voided, e.g.
@@ -130,7 +133,12 @@ export async function callChat(
       return { ...outcome.answer, attempts: attempt };
     }
     if (!outcome.retry || attempt >= MAX_ATTEMPTS) {
-      throw new TencentError(outcome.failure, `${label}: ${outcome.reason} (${attempt} attempt(s))`, attempt);
+      throw new TencentError(
+        outcome.failure,
+        `${label}: ${outcome.reason} (${attempt} attempt(s))`,
+        attempt,
+        outcome.httpStatus,
+      );
     }
   }
 }
@@ -151,7 +159,9 @@ function uint32(random: () => number): number {
   return Math.floor(random() * 0x1_0000_0000) >>> 0;
 }
 
-type Attempt = { answer: Omit<ChatAnswer, "attempts"> } | { failure: TencentFailure; reason: string; retry: boolean };
+type Attempt =
+  | { answer: Omit<ChatAnswer, "attempts"> }
+  | { failure: TencentFailure; reason: string; retry: boolean; httpStatus?: number };
 
 async function attemptOnce(url: string, body: string, deps: ChatClientDeps): Promise<Attempt> {
   const timeoutMs = deps.timeoutMs ?? CHAT_ATTEMPT_TIMEOUT_MS;
@@ -166,6 +176,7 @@ async function attemptOnce(url: string, body: string, deps: ChatClientDeps): Pro
           headers: { "Content-Type": "application/json", Accept: "application/json" },
           body,
           signal: controller.signal,
+          redirect: "manual",
         }),
       );
     } catch (error) {
@@ -174,25 +185,25 @@ async function attemptOnce(url: string, body: string, deps: ChatClientDeps): Pro
         return { failure: "timeout", reason: `no answer within ${timeoutMs} ms`, retry: true };
       return { failure: "network", reason: `network error (${errorName(error)})`, retry: true };
     }
-    if (response.status >= 500) {
-      await response.body?.cancel();
-      return { failure: "http_status", reason: `HTTP ${response.status}`, retry: true };
+    const httpStatus = response.status;
+    if (httpStatus !== 200) await response.body?.cancel();
+    if (httpStatus >= 500) return { failure: "http_status", reason: `HTTP ${httpStatus}`, retry: true, httpStatus };
+    if (httpStatus >= 300 && httpStatus < 400) {
+      // Its Location is not logged: it may echo the query (the admin sig).
+      return { failure: "redirect", reason: `HTTP ${httpStatus} redirect, not followed`, retry: false, httpStatus };
     }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      return { failure: "http_status", reason: `HTTP ${response.status}`, retry: false };
-    }
+    if (httpStatus !== 200) return { failure: "http_status", reason: `HTTP ${httpStatus}`, retry: false, httpStatus };
     let text: string;
     try {
       text = await readBounded(response, CHAT_ANSWER_MAX_BYTES);
     } catch (error) {
       if (controller.signal.aborted)
         return { failure: "timeout", reason: `no answer within ${timeoutMs} ms`, retry: true };
-      if (error instanceof AnswerTooLarge) return { failure: "bad_answer", reason: error.message, retry: false };
+      if (error instanceof AnswerTooLarge) return { failure: "too_large", reason: error.message, retry: false };
       return { failure: "network", reason: `answer cut off (${errorName(error)})`, retry: true };
     }
     const answer = parseAnswer(text);
-    if (!answer) return { failure: "bad_answer", reason: "the answer is not Tencent's JSON", retry: false };
+    if (!answer) return { failure: "not_json", reason: "the answer is not Tencent's JSON", retry: false };
     return { answer };
   } finally {
     clearTimeout(timer);

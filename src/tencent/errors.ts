@@ -12,15 +12,23 @@ import { BrokerError } from "../shared/errors.js";
 /** Both reach the caller as TENCENT_UNAVAILABLE: 504 after a timeout, 502 otherwise. */
 export type TencentErrorCode = "TENCENT_TIMEOUT" | "TENCENT_UNREACHABLE";
 
-/** Why the call failed, for the log and for choosing 504 (timeout) or 502 (everything else). */
-export type TencentFailure = "timeout" | "network" | "http_status" | "bad_answer";
+/**
+ * Why the call failed, for the log, for the kick's `kickError` (tencent/kick.ts) and for choosing 504
+ * (timeout) or 502 (everything else): no answer in time; no connection (or the answer was cut off);
+ * a 3xx (never followed: the `usersig` would not go along, and another host's answer is not
+ * Tencent's); another HTTP status; an answer that is not Tencent's JSON; one over
+ * CHAT_ANSWER_MAX_BYTES.
+ */
+export type TencentFailure = "timeout" | "network" | "redirect" | "http_status" | "not_json" | "too_large";
 
 /** Refusals of the Chat REST gateway, before anything is sent to Tencent. */
 export type ChatErrorCode =
   /** The API key's chatCommands does not list this service/command. */
   | "CHAT_COMMAND_NOT_ALLOWED"
   /** The app has no `chat` configured. */
-  | "CHAT_NOT_CONFIGURED";
+  | "CHAT_NOT_CONFIGURED"
+  /** The body names an admin identity for a command that acts on that account (gateway-targets.ts). */
+  | "CHAT_TARGET_ADMIN";
 
 export class ChatError extends BrokerError<ChatErrorCode> {
   override readonly name = "ChatError";
@@ -33,9 +41,11 @@ export class TencentError extends BrokerError<TencentErrorCode> {
   override readonly name = "TencentError";
   readonly failure: TencentFailure;
   readonly attempts: number;
+  /** The HTTP status Tencent answered with, for "redirect" and "http_status". */
+  readonly httpStatus: number | undefined;
 
   /** `reason`, for the log: e.g. "im_open_login_svc/kick: HTTP 503 (2 attempt(s))". Never the URL. */
-  constructor(failure: TencentFailure, reason: string, attempts: number) {
+  constructor(failure: TencentFailure, reason: string, attempts: number, httpStatus?: number) {
     super(
       failure === "timeout" ? "TENCENT_TIMEOUT" : "TENCENT_UNREACHABLE",
       failure === "timeout"
@@ -45,6 +55,7 @@ export class TencentError extends BrokerError<TencentErrorCode> {
     );
     this.failure = failure;
     this.attempts = attempts;
+    this.httpStatus = httpStatus;
   }
 
   /** A timeout is a gateway timeout (504); anything else a bad gateway (502). */

@@ -8,7 +8,7 @@
  * of an unexpired UserSig is not documented to change (see README, "What a ban does not do").
  */
 
-import { type ChatClientDeps, type ChatTarget, callChat } from "./chat.js";
+import { CHAT_ANSWER_MAX_BYTES, type ChatClientDeps, type ChatTarget, callChat } from "./chat.js";
 import { TencentError } from "./errors.js";
 
 export type KickOutcome =
@@ -28,12 +28,28 @@ export async function kickUser(target: ChatTarget, userId: string, deps: ChatCli
     // request (its query carries the admin sig).
     return { kicked: false, errorCode: answer.errorCode, reason: `Tencent answered ErrorCode ${answer.errorCode}` };
   } catch (error) {
-    if (error instanceof TencentError) {
-      return {
-        kicked: false,
-        reason: error.timedOut ? "Tencent did not answer in time" : "Tencent could not be reached",
-      };
-    }
+    if (error instanceof TencentError) return { kicked: false, reason: failureText(error) };
     throw error;
+  }
+}
+
+/**
+ * What really happened, in fixed words (the status is a number the broker read; nothing of
+ * Tencent's text, nor the redirect's Location, is quoted).
+ */
+export function failureText(error: TencentError): string {
+  switch (error.failure) {
+    case "timeout":
+      return "Tencent did not answer in time";
+    case "network":
+      return "Tencent could not be reached";
+    case "redirect":
+      return `Tencent answered with a redirect (HTTP ${error.httpStatus}), which is never followed`;
+    case "http_status":
+      return `Tencent answered HTTP ${error.httpStatus}`;
+    case "not_json":
+      return "Tencent's answer was not its JSON";
+    case "too_large":
+      return `Tencent's answer was larger than ${CHAT_ANSWER_MAX_BYTES} bytes`;
   }
 }

@@ -217,11 +217,11 @@ async function attemptOnce(request: { url: string; init: RequestInit }, deps: Tr
       text = await readBoundedText(response, TRTC_ANSWER_MAX_BYTES);
     } catch (error) {
       if (controller.signal.aborted) return timedOut();
-      if (error instanceof AnswerTooLarge) return { failure: "bad_answer", reason: error.message, retry: false };
+      if (error instanceof AnswerTooLarge) return { failure: "too_large", reason: error.message, retry: false };
       return { failure: "network", reason: `answer cut off (${errorName(error)})`, retry: true };
     }
     const answer = parseAnswer(text);
-    if (!answer) return { failure: "bad_answer", reason: "the answer is not TencentCloud API JSON", retry: false };
+    if (!answer) return { failure: "not_json", reason: "the answer is not TencentCloud API JSON", retry: false };
     return { answer };
   } finally {
     clearTimeout(timer);

@@ -106,7 +106,7 @@ describe("banUser", () => {
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     expect(await banUser("b", {}, "operator", deps())).toMatchObject({
       kicked: false,
-      kickError: "Tencent could not be reached",
+      kickError: "Tencent answered HTTP 503",
     });
     expect(await banUser("c", {}, "operator", deps({ kick: undefined }))).toMatchObject({
       kicked: false,
@@ -166,41 +166,17 @@ describe("unban, list, kick", () => {
   });
 
   it("kick only: no ban stored", async () => {
-    expect(await kickOnly("eve", deps())).toEqual({ kicked: true });
+    expect(await kickOnly("eve", deps())).toEqual({ userId: "eve", kicked: true });
     expect(await listBans(kv, APP, stats)).toEqual([]);
     expect(await kickOnly("eve", deps({ kick: undefined }))).toEqual({
+      userId: "eve",
       kicked: false,
       kickError: "chat not configured",
     });
   });
 });
 
-describe("the cap on bans per app (BANS_MAX, lowered here to 3)", () => {
-  it("holds in an isolate that has not listed yet (it counts by listing), and near the cap", async () => {
-    for (const id of ["a", "b", "c"]) {
-      // A fresh cache each time: storedCount is undefined, as in a cold isolate.
-      bans = new BanCache({ fold: foldUserId });
-      await banUser(id, {}, "operator", deps({ maxBans: 3 }));
-    }
-    bans = new BanCache({ fold: foldUserId });
-    expect(bans.storedCount(APP)).toBeUndefined();
-    await expect(banUser("d", {}, "operator", deps({ maxBans: 3 }))).rejects.toMatchObject({ code: "BANS_FULL" });
-    // A warm isolate whose count is near the cap lists again rather than trust it.
-    await bans.find(APP, "x", lookup());
-    expect(bans.storedCount(APP)).toBe(3);
-    await expect(banUser("d", {}, "operator", deps({ maxBans: 3 }))).rejects.toMatchObject({ code: "BANS_FULL" });
-    // Banning someone banned already only updates the ban.
-    expect(await banUser("a", { reason: "again" }, "operator", deps({ maxBans: 3 }))).toMatchObject({ created: false });
-  });
-
-  it("a list that finds more than the cap fails (never a shortened list), so issuance fails closed", async () => {
-    const now = Math.floor(NOW / 1000);
-    for (const id of ["a", "b", "c"])
-      await writeBan(kv, APP, { userId: id, bannedAt: now, bannedBy: "operator" }, now, stats);
-    await expect(listBans(kv, APP, stats, 1, 2)).rejects.toMatchObject({ code: "BANS_FULL" });
-    expect((await listBans(kv, APP, stats, 1, 3)).map((b) => b.userId).sort()).toEqual(["a", "b", "c"]);
-  });
-});
+// The cap: test/bans/cap.test.ts.
 
 describe("writeBan", () => {
   it("refuses metadata over KV's 1024 bytes with BAN_REASON_TOO_LONG (field reason), before any put", async () => {

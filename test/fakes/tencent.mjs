@@ -13,10 +13,13 @@
 //
 // What it answers next is scripted by the test: POST /__fake/next {"answers": [...]}, each one of
 // {"kind":"ok"}, {"kind":"fail","code":70107,"info":"..."}, {"kind":"http","status":503},
-// {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"}. With nothing
+// {"kind":"hang","ms":30000} (answers only after that long), {"kind":"garbage"} (HTML),
+// {"kind":"redirect","status":307} (to /__fake/elsewhere, which answers OK to anything: following it
+// would look like success), {"kind":"oversized"} (Tencent's JSON, over 1 MiB). With nothing
 // scripted the answer is OK. POST /__fake/setup {"apps":[{"sdkAppId","secretKey","admins"}]} says
 // which apps exist; GET /__fake/calls lists the calls received (service, command, query parameters
-// with the usersig replaced by whether it verified and, when it did, its issue time, body, `at` in unix ms); POST /__fake/reset forgets
+// with the usersig replaced by whether it verified and, when it did, its issue time, body (and `text`,
+// as sent, when short), `at` in unix ms); POST /__fake/reset forgets
 // everything.
 // Control paths live on every Tencent host.
 //
@@ -52,6 +55,18 @@ export function createFakeTencent() {
       return new Response(null, { status: 204 });
     }
     if (url.pathname === "/__fake/calls") return Response.json({ calls, pending: script.length });
+    if (url.pathname === "/__fake/elsewhere") {
+      await request.text();
+      calls.push({
+        service: "__fake",
+        command: "elsewhere",
+        method: request.method,
+        query: {},
+        body: null,
+        verdict: "ok",
+      });
+      return tencentAnswer("OK", 0, "");
+    }
     if (url.pathname === "/__fake/reset" && request.method === "POST") {
       apps = new Map();
       script = [];
@@ -109,6 +124,8 @@ export function createFakeTencent() {
     if (typeof body !== "object" || body === null || Array.isArray(body))
       return refuse(60003, "the body must be an object");
     call.body = body;
+    // The body as sent (short ones): a duplicate member shows here, not in the parsed body.
+    if (text.length <= 4096) call.text = text;
     if (service === "im_open_login_svc" && command === "kick" && typeof body.UserID !== "string") {
       return refuse(70402, "UserID is required");
     }
@@ -128,6 +145,13 @@ export function createFakeTencent() {
         return tencentAnswer("OK", 0, "");
       case "garbage":
         return new Response("<html>not json</html>", { status: 200, headers: { "Content-Type": "text/html" } });
+      case "redirect":
+        return new Response(null, {
+          status: next.status ?? 307,
+          headers: { Location: `${url.origin}/__fake/elsewhere?${url.searchParams}` },
+        });
+      case "oversized":
+        return tencentAnswer("OK", 0, "", { Padding: "x".repeat(1024 * 1024 + 1) });
       default:
         return tencentAnswer("OK", 0, "", next.extra);
     }

@@ -100,7 +100,11 @@ describe("the deploy section and the CI workflow", () => {
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
     // Plain wrangler dev, plus the one variable a local server needs (CF-Connecting-IP is the client's
     // own there); it is a --var so that .dev.vars.example, which the Deploy button reads, never holds it.
-    expect(pkg.scripts["dev"]).toBe("wrangler dev --var CLIENT_IP_HEADER:untrusted");
+    // scripts/dev.mjs runs exactly that, with wrangler's debug log kept off the disk (issue 18).
+    expect(pkg.scripts["dev"]).toBe("node scripts/dev.mjs");
+    expect(read("scripts/dev.mjs")).toContain(
+      '["dev", "--var", "CLIENT_IP_HEADER:untrusted", ...process.argv.slice(2)]',
+    );
     expect(pkg.scripts["start"]).toBe("node scripts/start.mjs");
     expect(pkg.scripts["deploy"]).toBe("node scripts/deploy.mjs");
     expect(section("Quick start")).toMatch(/`npm run dev`: plain\s+`wrangler dev`, which reads `\.dev\.vars`/);

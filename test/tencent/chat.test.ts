@@ -192,7 +192,7 @@ describe("one retry with jitter", () => {
 
   it("not on a non-JSON answer or a 4xx (no usable answer, no retry)", async () => {
     await scriptTencent({ kind: "garbage" });
-    await expect(kick()).rejects.toMatchObject({ failure: "bad_answer", attempts: 1 });
+    await expect(kick()).rejects.toMatchObject({ failure: "not_json", attempts: 1 });
     await scriptTencent({ kind: "http", status: 404 });
     await expect(kick()).rejects.toMatchObject({ failure: "http_status", attempts: 1 });
     expect(await tencentCalls()).toHaveLength(2);
@@ -293,7 +293,7 @@ describe("secrets", () => {
 
   it("an answer over the size bound is refused, not buffered", async () => {
     await scriptTencent({ kind: "ok", extra: { Blob: "x".repeat(CHAT_ANSWER_MAX_BYTES) } });
-    await expect(kick()).rejects.toMatchObject({ failure: "bad_answer" });
+    await expect(kick()).rejects.toMatchObject({ failure: "too_large" });
   });
 });
 
@@ -316,7 +316,7 @@ describe("kickUser", () => {
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     expect(await kickUser(target(), "mallory", deps())).toEqual({
       kicked: false,
-      reason: "Tencent could not be reached",
+      reason: "Tencent answered HTTP 503",
     });
     await scriptTencent({ kind: "hang", ms: 2_000 }, { kind: "hang", ms: 2_000 });
     expect(await kickUser(target(), "mallory", deps({ timeoutMs: 100 }))).toEqual({

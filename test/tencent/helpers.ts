@@ -8,7 +8,9 @@ export type FakeAnswer =
   | { kind: "fail"; code: number; info?: string }
   | { kind: "http"; status: number }
   | { kind: "hang"; ms?: number }
-  | { kind: "garbage" };
+  | { kind: "garbage" }
+  | { kind: "redirect"; status?: number }
+  | { kind: "oversized" };
 
 export interface FakeCall {
   service: string;
@@ -24,6 +26,8 @@ export interface FakeCall {
     usersigIssuedAt?: number;
   };
   body: Record<string, unknown> | null;
+  /** The body as sent, when at most 4096 characters. */
+  text?: string;
   /** "ok" when every check passed, else the ErrorCode the fake refused with. */
   verdict: "ok" | number;
   answered?: FakeAnswer["kind"];

@@ -16,7 +16,7 @@ import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { pathUserId } from "../path.js";
-import { enforceRateLimit } from "../ratelimit.js";
+import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
 import { adminsReplaceRequest, adminUsersigRequest } from "../schemas.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
@@ -54,9 +54,15 @@ const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(
   await next();
 };
 
+/** The operator's own rate limit on the app in the path (rateLimits.operator). */
+const operatorLimit: MiddlewareHandler<BrokerHono> = async function operatorLimit(c, next) {
+  await enforceOperatorLimit(c, operatorApp(c));
+  await next();
+};
+
 // Only the admin-identity paths: the moderation routes under /v1/admin/apps/ take other moderators too.
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth);
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth);
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth, operatorLimit);
+adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth, operatorLimit);
 adminRoutes.use("/v1/admin/stats", operatorAuth);
 
 adminRoutes.get("/v1/admin/stats", function stats(c) {

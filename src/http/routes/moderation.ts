@@ -17,7 +17,7 @@ import { identifyCaller } from "../caller.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { pathTargetUserId } from "../path.js";
-import { enforceRateLimit } from "../ratelimit.js";
+import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
 import { banRequest } from "../schemas.js";
 import { appFromPath } from "../select-app.js";
 
@@ -64,7 +64,7 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
     ...tencentCode(report),
   });
   c.header("Cache-Control", "no-store");
-  return c.json({ userId, ...report });
+  return c.json(report);
 });
 
 /**
@@ -85,8 +85,9 @@ async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: str
   });
   if (!caller) c.var.audit.callerKind = "operator";
   c.var.audit.actor = actor;
-  // The operator is not limited (like the rest of the operator API).
+  // The operator has a limit of its own (rateLimits.operator), per app.
   if (caller) await enforceRateLimit(c, app, "moderation", caller);
+  else await enforceOperatorLimit(c, app);
   return { app, actor };
 }
 

@@ -196,6 +196,6 @@ describe("answers and the one retry", () => {
   it("an answer that is not the API's JSON is no answer", async () => {
     const garbage = deps({ fetch: async () => new Response("<html></html>", { status: 200 }) });
     const error = await callTrtc(target(), "DismissRoom", { RoomId: 1 }, now(), garbage).catch((e: unknown) => e);
-    expect((error as TrtcError).failure).toBe("bad_answer");
+    expect((error as TrtcError).failure).toBe("not_json");
   });
 });

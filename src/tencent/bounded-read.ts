@@ -1,7 +1,7 @@
 /**
  * Reading an answer of Tencent's to its end, but never more than `maxBytes`: a proxy or a broken
  * upstream must not make the Worker buffer an unbounded body. Used by the TRTC Cloud API client
- * (trtc.ts); the Chat REST client has its own copy of the same rule (chat.ts) and can move here.
+ * (trtc.ts) and the Chat REST client (chat.ts).
  */
 
 export class AnswerTooLarge extends Error {
@@ -23,15 +23,5 @@ export async function readBoundedText(response: Response, maxBytes: number): Pro
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(concat(chunks, total));
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return new Blob(chunks).text();
 }

@@ -28,6 +28,7 @@
  */
 
 import { CHAT_NAME } from "../config/schema.js";
+import { AnswerTooLarge, readBoundedText } from "./bounded-read.js";
 import { TencentError, type TencentFailure } from "./errors.js";
 
 /** One attempt may take this long: Tencent's own internal timeout (70169) answers well within it. */
@@ -195,7 +196,7 @@ async function attemptOnce(url: string, body: string, deps: ChatClientDeps): Pro
     if (httpStatus !== 200) return { failure: "http_status", reason: `HTTP ${httpStatus}`, retry: false, httpStatus };
     let text: string;
     try {
-      text = await readBounded(response, CHAT_ANSWER_MAX_BYTES);
+      text = await readBoundedText(response, CHAT_ANSWER_MAX_BYTES);
     } catch (error) {
       if (controller.signal.aborted)
         return { failure: "timeout", reason: `no answer within ${timeoutMs} ms`, retry: true };
@@ -208,26 +209,6 @@ async function attemptOnce(url: string, body: string, deps: ChatClientDeps): Pro
   } finally {
     clearTimeout(timer);
   }
-}
-
-class AnswerTooLarge extends Error {}
-
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new AnswerTooLarge(`the answer is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new Blob(chunks).text();
 }
 
 function parseAnswer(text: string): Omit<ChatAnswer, "attempts"> | undefined {

@@ -18,6 +18,9 @@ import { privateWranglerLog } from "./wrangler-log.mjs";
 // The inspector page and the OpenAPI document are git-ignored build output in build/assets, which
 // the Worker serves through its ASSETS binding (wrangler.toml [assets], read by the vitest pool too):
 // build them first, as wrangler's [build] does.
+// The validators compiled from the zod schemas (build/validators/, git-ignored too): the Worker and
+// the CLI import them.
+await (await import("./build-validators.mjs")).buildValidators();
 await (await import("./build-inspector.mjs")).buildInspector();
 await (await import("./build-openapi.mjs")).buildOpenApi();
 

@@ -17,7 +17,7 @@ export async function rekickTick(
   env: BrokerEnv,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<void> {
-  const loaded = state.config.load(env);
+  const loaded = await state.config.load(env);
   if (!loaded.ok) {
     console.error(JSON.stringify({ event: "rekick", outcome: "config_error", code: loaded.error.code }));
     return;

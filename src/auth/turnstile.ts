@@ -4,7 +4,7 @@
  * the secret or the token in an error or a log line.
  */
 
-import { SITEVERIFY_URL } from "../config/schema.js";
+import { SITEVERIFY_URL } from "../config/rules.js";
 import { AuthError, TURNSTILE_RETRY_AFTER_SECONDS } from "./errors.js";
 
 /** Turnstile tokens are at most 2048 characters. */

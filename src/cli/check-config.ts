@@ -5,7 +5,7 @@
  * its environment (placeholders included); `-` or no argument reads stdin.
  */
 
-import { type ConfigCheck, checkConfig, formatConfigIssue } from "../config/check.js";
+import { type ConfigCheck, formatConfigIssue, judgeConfig } from "../config/check.js";
 import { parseDotenv } from "../config/dotenv.js";
 import { judgeEnvironment } from "../config/load.js";
 import type { ParsedArgs } from "./args.js";
@@ -35,7 +35,7 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
   }
   if (!looksLikeJson(text)) return reportEnvironment(parseDotenv(text), args, io);
   // The Worker's own check (src/config/check.ts): the same messages as its CONFIG_ERROR.
-  const check: ConfigCheck = checkConfig(text);
+  const check: ConfigCheck = await judgeConfig(text);
 
   if (args.json) {
     writeJson(
@@ -62,9 +62,9 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
  * A `.dev.vars` file: BROKER_CONFIG and the secrets, judged exactly as the Worker judges its
  * environment (judgeEnvironment, src/config/load.ts), after reading the file as wrangler does.
  */
-function reportEnvironment(vars: Record<string, string>, args: ParsedArgs, io: Io): number {
-  const judged = judgeEnvironment(vars);
-  const check = checkConfig(vars.BROKER_CONFIG);
+async function reportEnvironment(vars: Record<string, string>, args: ParsedArgs, io: Io): Promise<number> {
+  const judged = await judgeEnvironment(vars);
+  const check = await judgeConfig(vars.BROKER_CONFIG);
   if (args.json) {
     writeJson(
       io,

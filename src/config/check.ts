@@ -1,10 +1,15 @@
 /**
- * Checking a BROKER_CONFIG value offline: pure (no env, no I/O, no clock). `checkConfig` returns
- * every error with its field path, and the Worker secrets the configuration needs. The Worker's
- * loader (load.ts) and the CLI's `check-config` both use it, so they cannot disagree.
+ * Checking a BROKER_CONFIG value: pure (no env, no clock). `judgeConfig` returns every error with
+ * its field path, and the Worker secrets the configuration needs. The Worker's loader (load.ts) and
+ * the CLI's `check-config` both use it, so they cannot disagree.
+ *
+ * A valid configuration is judged by the validator compiled from the zod schema at build time
+ * (scripts/build-validators.mjs): no zod in a cold isolate. Only an invalid one loads zod
+ * (explain.ts, a dynamic import) to find and word every problem, from the same schema.
  */
 
-import { type BrokerConfig, configSchema } from "./schema.js";
+import { config as compiledConfig, INVALID } from "../../build/validators/index.js";
+import type { BrokerConfig } from "./schema.js";
 
 /** One thing wrong with the config. `field` is a path such as `apps[0].sdkAppId`; "" is the whole value. */
 export interface ConfigIssue {
@@ -50,34 +55,49 @@ export function trtcSecretNames(sdkAppId: number): { secretId: string; secretKey
 }
 
 /**
- * Validates a BROKER_CONFIG value: a JSON string, or the object itself (wrangler passes a `[vars]`
- * TOML table as an object).
+ * A BROKER_CONFIG value as JSON: a JSON string, or the object itself (wrangler passes a `[vars]`
+ * TOML table as an object); or why it is none.
  */
-export function checkConfig(value: unknown): ConfigCheck {
+export function readConfigValue(value: unknown): { ok: true; json: object } | { ok: false; check: ConfigCheck } {
   let json: unknown = value;
   if (typeof value === "string") {
-    if (value.trim() === "") return failed("", NOT_SET);
+    if (value.trim() === "") return { ok: false, check: failed("", NOT_SET) };
     try {
       json = JSON.parse(value);
     } catch {
       // wrangler reads an unquoted value of .dev.vars up to the end of its line: only "{" is left.
       const firstLineOnly = /^\s*[{[]\s*$/.test(value);
-      return failed(
-        "",
-        firstLineOnly
-          ? "is not valid JSON (in .dev.vars, a value on several lines must be in single quotes: BROKER_CONFIG='{ … }')"
-          : "is not valid JSON",
-      );
+      return {
+        ok: false,
+        check: failed(
+          "",
+          firstLineOnly
+            ? "is not valid JSON (in .dev.vars, a value on several lines must be in single quotes: BROKER_CONFIG='{ … }')"
+            : "is not valid JSON",
+        ),
+      };
     }
   } else if (value === undefined || value === null) {
-    return failed("", NOT_SET);
+    return { ok: false, check: failed("", NOT_SET) };
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return failed("", "must be a JSON object (or a [vars] table), not a list or a single value");
+    return { ok: false, check: failed("", "must be a JSON object (or a [vars] table), not a list or a single value") };
   }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, errors: issuesOf(parsed.error), secrets: [] };
-  return { ok: true, config: parsed.data, secrets: secretsNeeded(parsed.data), errors: [] };
+  return { ok: true, json };
+}
+
+/** Validates a BROKER_CONFIG value (see readConfigValue); zod is loaded only when it is invalid. */
+export async function judgeConfig(value: unknown): Promise<ConfigCheck> {
+  const read = readConfigValue(value);
+  if (!read.ok) return read.check;
+  const parsed = compiledConfig(read.json);
+  if (parsed !== INVALID) {
+    const config = parsed as BrokerConfig;
+    return { ok: true, config, secrets: secretsNeeded(config), errors: [] };
+  }
+  // zod finds and words every problem (and is the judge, should the two ever disagree).
+  const { checkConfig } = await import("./explain.js");
+  return checkConfig(value);
 }
 
 /** `BROKER_CONFIG.apps[0].sdkAppId: message` (or `BROKER_CONFIG is not valid JSON`), as the Worker and the CLI say it. */
@@ -105,17 +125,6 @@ export function secretsNeeded(config: BrokerConfig): SecretNeed[] {
   }
   needs.push({ name: OPERATOR_TOKEN_SECRET, required: false, purpose: "operator API token (unset: that API is off)" });
   return needs;
-}
-
-/** zod's issues (any zod flavour: only `path` and `message` are read). */
-function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    let field = "";
-    for (const part of issue.path) {
-      field += typeof part === "number" ? `[${part}]` : `${field === "" ? "" : "."}${String(part)}`;
-    }
-    return { field, message: issue.message };
-  });
 }
 
 function failed(field: string, message: string): ConfigCheck {

@@ -1,15 +1,16 @@
 /**
- * The Worker's configuration: BROKER_CONFIG checked with checkConfig (check.ts), then the secrets it
- * needs read from the environment. Parsed once per isolate: the result is cached (in the isolate
- * state, src/isolate.ts) for the same config and secrets. A bad config fails every request with a
- * CONFIG_ERROR naming the field, and is logged once.
+ * The Worker's configuration: BROKER_CONFIG checked with judgeConfig (check.ts: the validator compiled
+ * from the zod schema; zod itself only to word a problem), then the secrets it needs read from the
+ * environment. Parsed once per isolate: the result is cached (in the isolate state, src/isolate.ts)
+ * for the same config and secrets. A bad config fails every request with a CONFIG_ERROR naming the
+ * field, and is logged once.
  */
 
 import { type AdminSet, adminSetOf } from "../admins/set.js";
 import { limits } from "../usersig/index.js";
 import {
-  checkConfig,
   formatConfigIssue,
+  judgeConfig,
   OPERATOR_TOKEN_SECRET,
   PLACEHOLDER_SECRET_VALUES,
   secretKeyName,
@@ -52,18 +53,18 @@ export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; error
 
 export interface ConfigCache {
   /** The config for this environment: parsed on first use, then again only when it or a secret changes. */
-  load(env: EnvVars): LoadResult;
+  load(env: EnvVars): Promise<LoadResult>;
 }
 
 export function createConfigCache(): ConfigCache {
   let cache: { raw: string | undefined; secrets: Map<string, string>; result: LoadResult } | undefined;
   return {
-    load(env) {
+    async load(env) {
       const raw = rawConfig(env.BROKER_CONFIG);
       // The parsed config holds secret values (the apps' keys), so the cache is valid only for the
       // same config and the same secrets: a handful of string comparisons per request.
       if (cache && cache.raw === raw && sameSecrets(cache.secrets, env)) return cache.result;
-      const result = loadConfig(env);
+      const result = await loadConfig(env);
       if (!result.ok) console.error(JSON.stringify({ event: "config_error", detail: result.error.detail }));
       cache = { raw, secrets: stringEntries(env), result };
       return result;
@@ -85,8 +86,8 @@ export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; proble
  * problem, or the loaded config. Pure. The CLI's `check-config` judges a `.dev.vars` file with it
  * (src/cli/check-config.ts), so the two cannot disagree.
  */
-export function judgeEnvironment(env: EnvVars): Judgement {
-  const checked = checkConfig(env.BROKER_CONFIG);
+export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
+  const checked = await judgeConfig(env.BROKER_CONFIG);
   if (!checked.ok) {
     return {
       ok: false,
@@ -97,8 +98,8 @@ export function judgeEnvironment(env: EnvVars): Judgement {
 }
 
 /** Parses and checks the config and its secrets, uncached. */
-function loadConfig(env: EnvVars): LoadResult {
-  const judged = judgeEnvironment(env);
+async function loadConfig(env: EnvVars): Promise<LoadResult> {
+  const judged = await judgeEnvironment(env);
   if (judged.ok) return judged;
   const [first] = judged.problems;
   const more = judged.problems.length > 1 ? ` (and ${judged.problems.length - 1} more problem(s))` : "";

@@ -10,10 +10,36 @@
  * (the first request parses the configuration), not when the Worker's module is loaded.
  */
 
-import { rateLimitsSchema } from "../ratelimit/config.js";
+import { rateLimitsSchema } from "../ratelimit/schema.js";
 import { DAY_SECONDS, HOUR_SECONDS } from "../shared/units.js";
 import { isValidUserId, limits } from "../usersig/index.js";
+import {
+  CHAT_NAME_SOURCE,
+  checkApp,
+  defaultWithinMax,
+  type IssueSink,
+  isApiBaseUrl,
+  isHttpsOrLocalUrl,
+  isOrigin,
+  isRegExp,
+  isSiteverifyUrl,
+  oneJwksSource,
+  SITEVERIFY_URL,
+  uniqueSdkAppIds,
+} from "./rules.js";
 import * as z from "./zod.js";
+
+export { CHAT_NAME, SITEVERIFY_URL } from "./rules.js";
+
+/**
+ * `z.superRefine(rule)`, with the rule kept on the check (`rule`), so that the validator compiled
+ * from this schema at build time (scripts/build-validators.mjs) calls the same function.
+ */
+function crossCheck<T>(rule: (value: T, ctx: IssueSink) => void) {
+  const check = z.superRefine<T>((value, ctx) => rule(value, ctx as IssueSink));
+  Object.defineProperty(check, "rule", { value: rule });
+  return check;
+}
 
 /** The longest lifetime a UserSig may be issued with, for any caller. */
 const LIFETIME_MAX_SECONDS = 180 * DAY_SECONDS;
@@ -32,48 +58,12 @@ const LABEL_MAX_CHARS = 64;
 const SHA256_HEX_CHARS = 64;
 /** Guest UserIDs are this prefix plus 16 random characters, within USERID_MAX_BYTES. */
 const GUEST_PREFIX_MAX_CHARS = 16;
-/** One of Tencent's Chat REST service or command names (tencent/chat.ts checks the same). */
-const CHAT_NAME_SOURCE = "[A-Za-z0-9_]{1,64}";
-export const CHAT_NAME = new RegExp(`^${CHAT_NAME_SOURCE}$`);
 /** "service/command" as Tencent names them. */
 const CHAT_COMMAND = new RegExp(`^${CHAT_NAME_SOURCE}/${CHAT_NAME_SOURCE}$`);
 /** Per API key: least privilege means a short list. */
 const CHAT_COMMANDS_MAX = 100;
 /** The claim name and value of a moderator role. */
 const ROLE_MAX_CHARS = 256;
-
-/** Cloudflare Turnstile's siteverify endpoint (src/auth/turnstile.ts calls it). */
-export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
-
-/** Plain http to a local fake, for tests only: 127.0.0.1 or localhost, with a port. */
-function isLoopbackWithPort(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port !== "";
-}
-
-function parsedUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The base-URL rule every Tencent API origin follows (`chat.apiBaseUrl`, `trtc.apiBaseUrl`): an origin
- * (no path, no credentials), https; plain http only for 127.0.0.1 or localhost with a port (local tests).
- */
-function isApiBaseUrl(value: string): boolean {
-  const url = parsedUrl(value);
-  if (!url || url.origin !== value.replace(/\/$/, "") || url.username || url.password) return false;
-  return url.protocol === "https:" || isLoopbackWithPort(url);
-}
-
-/** Cloudflare's siteverify, or (the same rule as chat.apiBaseUrl) a loopback fake with a port. */
-function isSiteverifyUrl(value: string): boolean {
-  const url = parsedUrl(value);
-  if (!url || url.username || url.password || url.search || url.hash) return false;
-  return value === SITEVERIFY_URL || isLoopbackWithPort(url);
-}
 
 /** Tencent documents letters, digits, underscore and hyphen as the safe UserID set; 32 bytes max. */
 export const DEFAULT_USERID_PATTERN = "[A-Za-z0-9_-]{1,32}";
@@ -99,14 +89,7 @@ const userId = nonEmpty().check(
   z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
 );
 
-const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
-
-const httpsUrl = z.url().check(
-  z.refine((u) => {
-    const url = new URL(u);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOCAL_HOSTS.includes(url.hostname));
-  }, "must be an https URL (http only for localhost)"),
-);
+const httpsUrl = z.url().check(z.refine(isHttpsOrLocalUrl, "must be an https URL (http only for localhost)"));
 
 const lifetime = (defaults: { default: number; max: number }, ceiling: number) =>
   z.prefault(
@@ -115,7 +98,7 @@ const lifetime = (defaults: { default: number; max: number }, ceiling: number) =
         default: z._default(intIn(1, ceiling), defaults.default),
         max: z._default(intIn(1, ceiling), defaults.max),
       })
-      .check(z.refine((l) => l.default <= l.max, { message: "default must not exceed max", path: ["default"] })),
+      .check(z.refine(defaultWithinMax, { message: "default must not exceed max", path: ["default"] })),
     {},
   );
 
@@ -140,7 +123,7 @@ function issuerSchema() {
       clockToleranceSeconds: z._default(intIn(0, CLOCK_TOLERANCE_MAX_SECONDS), 30),
     })
     .check(
-      z.refine((i) => (i.jwksUri === undefined) !== (i.jwks === undefined), {
+      z.refine(oneJwksSource, {
         message: "give exactly one of jwksUri and jwks",
         path: ["jwksUri"],
       }),
@@ -258,25 +241,11 @@ const roomPolicy = (defaults: { enabled: boolean; rooms: "any" | (number | strin
   );
 
 const origin = () =>
-  z.string().check(
-    z.refine((o) => {
-      try {
-        const url = new URL(o);
-        return url.origin === o && o !== "null";
-      } catch {
-        return false;
-      }
-    }, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)"),
-  );
-
-function isRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
-}
+  z
+    .string()
+    .check(
+      z.refine(isOrigin, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)"),
+    );
 
 function appFields() {
   return z.strictObject({
@@ -372,89 +341,18 @@ function appFields() {
   });
 }
 
-type AppFields = z.output<ReturnType<typeof appFields>>;
-
-/** The old and the new key of a rotation. */
-const API_KEYS_PER_NAME_MAX = 2;
-
-type ApiKeyFields = AppFields["apiKeys"][number];
-
-function samePermissions(a: ApiKeyFields, b: ApiKeyFields): boolean {
-  return (
-    a.allowUserId === b.allowUserId &&
-    a.allowAdmin === b.allowAdmin &&
-    a.allowModeration === b.allowModeration &&
-    a.chatCommands.length === b.chatCommands.length &&
-    a.chatCommands.every((command) => b.chatCommands.includes(command))
-  );
-}
-
-/** What one field's schema cannot see: duplicates and identity namespaces across the app. */
-function checkApp(app: AppFields, ctx: z.core.$RefinementCtx<AppFields>): void {
-  const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: "custom", message, path });
-  // Two keys may share a name: the old and the new key of a rotation. They are one caller (the
-  // name is the rate-limit subject and the audit name), so they must allow exactly the same.
-  const byName = new Map<string, { index: number; count: number }>();
-  const hashes = new Set<string>();
-  app.apiKeys.forEach((key, i) => {
-    const first = byName.get(key.name);
-    if (first === undefined) byName.set(key.name, { index: i, count: 1 });
-    else if (++first.count > API_KEYS_PER_NAME_MAX) {
-      issue("at most two API keys may share a name (the old and the new key of a rotation)", ["apiKeys", i, "name"]);
-    } else if (!samePermissions(app.apiKeys[first.index] as ApiKeyFields, key)) {
-      issue(
-        `shares its name with apiKeys[${first.index}] (a rotation) but not its permissions: allow exactly the same`,
-        ["apiKeys", i, "name"],
-      );
-    }
-    if (hashes.has(key.sha256)) issue("duplicate API key hash", ["apiKeys", i, "sha256"]);
-    hashes.add(key.sha256);
-  });
-  // Identities from different sources must not share a namespace: the same `sub` at two IdPs
-  // would otherwise be one Tencent user.
-  const issuers = app.idp?.issuers ?? [];
-  if (issuers.length > 1) {
-    const prefixes = new Set<string>();
-    issuers.forEach((issuer, i) => {
-      if (issuer.userIdPrefix === "" || prefixes.has(issuer.userIdPrefix)) {
-        issue("with several issuers, each needs its own non-empty userIdPrefix", ["idp", "issuers", i, "userIdPrefix"]);
-      }
-      prefixes.add(issuer.userIdPrefix);
-    });
-  }
-  if (app.chat && (app.chat.adminUserId ?? app.admins[0]) === undefined) {
-    issue("chat needs an admin identity: list one in admins", ["chat"]);
-  }
-  if (app.chat?.adminUserId !== undefined && !app.admins.includes(app.chat.adminUserId)) {
-    issue("must be one of the app's admins", ["chat", "adminUserId"]);
-  }
-  if (app.guests.enabled && app.guests.userIdPrefix === "" && issuers.length > 0) {
-    issue("guests of an app with an identity provider need a userIdPrefix (IdP users could take their IDs)", [
-      "guests",
-      "userIdPrefix",
-    ]);
-  }
-}
+/** One app as its fields parse, before the cross-field rules (rules.ts `checkApp`). */
+export type AppFields = z.output<ReturnType<typeof appFields>>;
 
 function buildAppSchema() {
-  return appFields().check(z.superRefine(checkApp));
+  return appFields().check(crossCheck(checkApp));
 }
 
 function buildConfigSchema() {
   return z.strictObject({
     /** `false`: no inspector page at GET / (backend-only deployments). */
     inspector: z.optional(z.boolean()),
-    apps: z.array(appSchema).check(
-      z.minLength(1),
-      z.superRefine((apps, ctx) => {
-        const seen = new Set<number>();
-        apps.forEach((app, i) => {
-          if (seen.has(app.sdkAppId))
-            ctx.addIssue({ code: "custom", message: "duplicate sdkAppId", path: [i, "sdkAppId"] });
-          seen.add(app.sdkAppId);
-        });
-      }),
-    ),
+    apps: z.array(appSchema).check(z.minLength(1), crossCheck(uniqueSdkAppIds)),
   });
 }
 

@@ -64,7 +64,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   app.route("/", inspectorRoutes);
 
   app.use("*", async function config(c, next) {
-    const loaded = state.config.load(c.env);
+    const loaded = await state.config.load(c.env);
     if (!loaded.ok) throw loaded.error;
     c.set("brokerConfig", loaded.config);
     c.set("app", undefined);

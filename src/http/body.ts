@@ -1,5 +1,6 @@
 /**
- * Request bodies: JSON only, size-capped, validated with the route's zod schema. An empty body is
+ * Request bodies: JSON only, size-capped, validated with the route's schema (its validator compiled
+ * at build time, bodies.ts; zod, loaded on the first invalid body, words the 400). An empty body is
  * `{}` so that a guest can `POST /v1/usersig` with nothing at all.
  *
  * `boundedBody` (mounted on /v1/* in app.ts) enforces the cap with hono/body-limit; a body that
@@ -9,7 +10,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type * as z from "../config/zod.js";
+import type { Body } from "./bodies.js";
 import type { BrokerHono } from "./context.js";
 import { badRequest, RequestError } from "./errors.js";
 
@@ -76,9 +77,14 @@ export async function readJsonObjectText(c: Context): Promise<string> {
   return text.trim() === "" ? "{}" : text;
 }
 
-export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function readJson<T>(c: Context, body: Body<T>): Promise<T> {
   const { value } = await readJsonValue(c);
-  const parsed = schema.safeParse(value);
+  const compiled = body.safeParse(value);
+  if (compiled.success) return compiled.data;
+  // zod finds and words the problem, from the schema the validator was compiled from (and is the
+  // judge, should the two ever disagree).
+  const schemas = await import("./schemas.js");
+  const parsed = schemas[body.schema].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (!issue) throw badRequest("The body is not valid.");
@@ -92,7 +98,7 @@ export async function readJson<S extends z.ZodMiniType>(c: Context, schema: S): 
     // zod's messages describe the expected shape, never echo the value.
     throw badRequest(field ? `${field}: ${message}` : message, field || undefined);
   }
-  return parsed.data;
+  return parsed.data as T;
 }
 
 function unreadable(error: unknown): RequestError {

@@ -3,9 +3,9 @@ import { routePath } from "hono/route";
 import type { LoadedApp } from "../config/load.js";
 import { isValidChatName } from "../tencent/chat.js";
 import { chatCommandName } from "../tencent/gateway.js";
+import { userId as userIdSchema } from "./bodies.js";
 import type { BrokerContext } from "./context.js";
 import { badRequest, RequestError } from "./errors.js";
-import { userId as userIdSchema } from "./schemas.js";
 
 /**
  * The route's `:userId`, percent-decoded, as a valid UserID. 400 (field userId) when it is not one,

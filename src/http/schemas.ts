@@ -9,21 +9,15 @@
  * the build imports.
  */
 
-import { hasEdgeSpace } from "../admins/set.js";
 import { RUNTIME_ADMINS_MAX } from "../admins/store.js";
 import { TICKET_MAX_CHARS } from "../auth/guest.js";
 import { TURNSTILE_TOKEN_MAX_CHARS } from "../auth/turnstile.js";
 import { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "../bans/limits.js";
 import * as z from "../config/zod.js";
-import { codePointLength, hasBidiControls } from "../shared/text.js";
-import { hasControlCharacter, isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
+import { hasNoBidiControls, hasNoEdgeSpace, isPlainText, oneRoom, reasonFits } from "../requests/rules.js";
+import { isValidStrRoomId, isValidUserId, limits, Privilege } from "../usersig/index.js";
 
 const PRIVILEGE_NAMES = Object.keys(Privilege) as [keyof typeof Privilege, ...(keyof typeof Privilege)[]];
-
-/** No lone surrogate, no C0 or C1 control character (nor DEL): text a moderator can read. */
-function isPlainText(text: string): boolean {
-  return text.isWellFormed() && !hasControlCharacter(text);
-}
 
 /** `build` runs once, on the first call; its result is kept. */
 function once<T>(build: () => T): () => T {
@@ -43,15 +37,17 @@ export const requestFields = once(() => {
       z.maximum(limits.SDKAPPID_MAX),
       z.describe("The Tencent SDKAppID; may be omitted when the broker serves one app."),
     );
-  const userId = z.string().check(
-    z.minLength(1),
-    z.maxLength(limits.USERID_MAX_BYTES),
-    z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
-    z.refine((id) => !hasEdgeSpace(id), "must not begin or end with white space or an invisible character"),
-    z.describe(
-      `A UserID (at most ${limits.USERID_MAX_BYTES} bytes, no white space at either end); must also match the app's userIdPattern.`,
-    ),
-  );
+  const userId = z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(limits.USERID_MAX_BYTES),
+      z.refine(isValidUserId, `must be at most ${limits.USERID_MAX_BYTES} bytes of UTF-8 without control characters`),
+      z.refine(hasNoEdgeSpace, "must not begin or end with white space or an invisible character"),
+      z.describe(
+        `A UserID (at most ${limits.USERID_MAX_BYTES} bytes, no white space at either end); must also match the app's userIdPattern.`,
+      ),
+    );
   const expireSeconds = z
     .int()
     .check(
@@ -122,7 +118,7 @@ export const requestSchemas = once(() => {
       guestTicket: z.optional(guestTicket),
     })
     .check(
-      z.refine((b) => (b.roomId === undefined) !== (b.strRoomId === undefined), {
+      z.refine(oneRoom, {
         message: "give exactly one of roomId and strRoomId",
         path: ["roomId"],
       }),
@@ -154,15 +150,14 @@ export const requestSchemas = once(() => {
     .strictObject({
       reason: z
         .optional(
-          z.string().check(
-            z.minLength(1),
-            z.refine(
-              (text) => codePointLength(text) <= BAN_REASON_MAX_CHARS,
-              `must be at most ${BAN_REASON_MAX_CHARS} characters (code points)`,
+          z
+            .string()
+            .check(
+              z.minLength(1),
+              z.refine(reasonFits, `must be at most ${BAN_REASON_MAX_CHARS} characters (code points)`),
+              z.refine(isPlainText, "must be well-formed text without control characters"),
+              z.refine(hasNoBidiControls, "must not contain bidirectional formatting characters"),
             ),
-            z.refine(isPlainText, "must be well-formed text without control characters"),
-            z.refine((text) => !hasBidiControls(text), "must not contain bidirectional formatting characters"),
-          ),
         )
         .check(
           z.describe(

@@ -141,15 +141,15 @@ export class Broker {
   }
 
   /** Whether the inspector page is served, and whether its CSP must let Turnstile in. */
-  inspector(): { enabled: boolean; turnstile: boolean } {
-    this.#inspector ??= this.#inspectorSwitches();
+  async inspector(): Promise<{ enabled: boolean; turnstile: boolean }> {
+    this.#inspector ??= await this.#inspectorSwitches();
     return this.#inspector;
   }
 
-  #inspectorSwitches(): { enabled: boolean; turnstile: boolean } {
+  async #inspectorSwitches(): Promise<{ enabled: boolean; turnstile: boolean }> {
     const { state, env } = this.#scope;
     if (!inspectorEnabled(env.BROKER_CONFIG)) return { enabled: false, turnstile: false };
-    const loaded = state.config.load(env);
+    const loaded = await state.config.load(env);
     if (!loaded.ok) return { enabled: true, turnstile: false };
     for (const app of loaded.config.apps.values()) {
       if (app.config.guests.enabled && app.config.guests.turnstile) return { enabled: true, turnstile: true };
@@ -325,19 +325,19 @@ export class OperatorService {
   }
 
   /** 403 OPERATOR_API_DISABLED while the secret is unset or not acceptable, 401 without a token. */
-  authenticate(authorization: string | undefined): Promise<void> {
-    return authenticateOperator(this.#secret(), authorization);
+  async authenticate(authorization: string | undefined): Promise<void> {
+    return authenticateOperator(await this.#secret(), authorization);
   }
 
   /** Whether `authorization` carries one of the operator's tokens. */
-  presents(authorization: string | undefined): Promise<boolean> {
-    return presentsOperatorToken(this.#secret(), authorization);
+  async presents(authorization: string | undefined): Promise<boolean> {
+    return presentsOperatorToken(await this.#secret(), authorization);
   }
 
   /** ADMIN_API_TOKEN as the config loader read it (a placeholder is a CONFIG_ERROR there). */
-  #secret(): string | undefined {
+  async #secret(): Promise<string | undefined> {
     const { state, env } = this.#scope;
-    const loaded = state.config.load(env);
+    const loaded = await state.config.load(env);
     if (!loaded.ok) throw loaded.error;
     return loaded.config.operatorToken;
   }

@@ -27,7 +27,7 @@
  * - fetch, the randomness and the pause before the retry are injected (tests use fakes and no sleep).
  */
 
-import { CHAT_NAME } from "../config/schema.js";
+import { CHAT_NAME } from "../config/rules.js";
 import { AnswerTooLarge, readBoundedText } from "./bounded-read.js";
 import { TencentError, type TencentFailure } from "./errors.js";
 

@@ -1,7 +1,8 @@
 // BROKER_CONFIG as the Worker reads it (placeholders, a [vars] table) and checkConfig, the pure
 // check the CLI's check-config shares with the Worker: every error with its field path, the secrets.
 import { describe, expect, it } from "vitest";
-import { checkConfig, formatConfigIssue, PLACEHOLDER_SECRET_VALUES, secretsNeeded } from "../../src/config/check.js";
+import { formatConfigIssue, PLACEHOLDER_SECRET_VALUES, secretsNeeded } from "../../src/config/check.js";
+import { checkConfig } from "../../src/config/explain.js";
 import { call, type Json, problem, secretsFor } from "./helpers.js";
 
 const APP = 1400009101;

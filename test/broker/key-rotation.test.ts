@@ -2,7 +2,7 @@
 // the new one (one caller: the same rate-limit subject, the same audit name), and what a change of
 // SECRET_KEY_<id> does to guest tickets (README, Deploying: rotating keys).
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { checkConfig } from "../../src/config/check.js";
+import { checkConfig } from "../../src/config/explain.js";
 import { call, type Json, problem, secretsFor, sha256Hex } from "./helpers.js";
 
 const APP = 1400000301;

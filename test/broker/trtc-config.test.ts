@@ -2,7 +2,8 @@
 // TRTC's room actions serve), the secrets check-config lists for it, and the Worker refusing to run
 // without them or with their .dev.vars.example placeholders.
 import { describe, expect, it } from "vitest";
-import { checkConfig, PLACEHOLDER_SECRET_VALUES } from "../../src/config/check.js";
+import { PLACEHOLDER_SECRET_VALUES } from "../../src/config/check.js";
+import { checkConfig } from "../../src/config/explain.js";
 import { call, problem, secretsFor } from "./helpers.js";
 
 const APP = 1400009201;

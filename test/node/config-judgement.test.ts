@@ -126,7 +126,7 @@ describe("check-config and the Worker judge a .dev.vars file the same way", { ti
       // The CLI reads the file as wrangler does.
       const vars = parseDotenv(file.text);
       for (const [key, value] of Object.entries(vars)) expect(env[key], key).toBe(value);
-      const worker = createConfigCache().load(env);
+      const worker = await createConfigCache().load(env);
       const cli = await runCli(join(dir, ".dev.vars"));
       expect(worker.ok).toBe(file.valid);
       expect(cli.code, cli.stderr).toBe(file.valid ? 0 : 1);

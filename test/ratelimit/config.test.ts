@@ -2,13 +2,8 @@
 import { describe, expect, it } from "vitest";
 import demo from "../../demo/config.json";
 import { appSchema } from "../../src/config/schema.js";
-import {
-  DEFAULT_NEW_GUESTS_PER_DAY,
-  DEFAULT_POLICIES,
-  newGuestPolicy,
-  policyFor,
-  rateLimitsSchema,
-} from "../../src/ratelimit/config.js";
+import { DEFAULT_NEW_GUESTS_PER_DAY, DEFAULT_POLICIES, newGuestPolicy, policyFor } from "../../src/ratelimit/config.js";
+import { rateLimitsSchema } from "../../src/ratelimit/schema.js";
 
 const parse = (value: unknown) => rateLimitsSchema.parse(value);
 

@@ -12,12 +12,12 @@
 
 import { Hono, type MiddlewareHandler } from "hono";
 import type { LoadedApp } from "../../services/broker.js";
+import { adminsReplaceRequest, adminUsersigRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { pathUserId } from "../path.js";
 import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
-import { adminsReplaceRequest, adminUsersigRequest } from "../schemas.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
 export const adminRoutes = new Hono<BrokerHono>();

@@ -11,13 +11,13 @@
  */
 
 import { Hono } from "hono";
+import { sdkAppId as sdkAppIdSchema } from "../bodies.js";
 import { readJsonObjectText } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import type { BrokerHono } from "../context.js";
 import { badRequest } from "../errors.js";
 import { pathChatCommand } from "../path.js";
 import { enforceRateLimit } from "../ratelimit.js";
-import { sdkAppId as sdkAppIdSchema } from "../schemas.js";
 import { pickApp } from "../select-app.js";
 
 export const chatRoutes = new Hono<BrokerHono>();

@@ -57,7 +57,7 @@ async function serve(
   extra: Record<string, string> = {},
   etagOf: (assetEtag: string) => string = (etag) => etag,
 ) {
-  if (!c.var.broker.inspector().enabled) {
+  if (!(await c.var.broker.inspector()).enabled) {
     return problemResponse(toProblem(new RequestError("NOT_FOUND", "No such route.")), c.get("requestId"));
   }
   const asset = await fetchAsset(c, `/inspector/${file}`);
@@ -82,8 +82,8 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
     .some((tag) => tag === "*" || tag === etag);
 }
 
-inspectorRoutes.get("/", (c) => {
-  const { turnstile } = c.var.broker.inspector();
+inspectorRoutes.get("/", async (c) => {
+  const { turnstile } = await c.var.broker.inspector();
   return serve(
     c,
     "index.html",

@@ -7,12 +7,12 @@
 
 import { Hono } from "hono";
 import type { Caller, IssueHooks, LoadedApp } from "../../services/broker.js";
+import { privateMapKeyRequest, usersigRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { clientAddressTrusted, enforceRateLimit, reserveNewGuest } from "../ratelimit.js";
-import { privateMapKeyRequest, usersigRequest } from "../schemas.js";
 import { pickApp } from "../select-app.js";
 
 export const issueRoutes = new Hono<BrokerHono>();

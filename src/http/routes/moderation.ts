@@ -12,13 +12,13 @@
 
 import { Hono } from "hono";
 import type { KickHooks, LoadedApp } from "../../services/broker.js";
+import { banRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
 import type { BrokerContext, BrokerHono } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { pathTargetUserId } from "../path.js";
 import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
-import { banRequest } from "../schemas.js";
 import { appFromPath } from "../select-app.js";
 
 export const moderationRoutes = new Hono<BrokerHono>();

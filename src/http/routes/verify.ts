@@ -1,12 +1,12 @@
 /** POST /v1/verify: a trusted backend asks whether a UserSig is valid, and what it says. */
 
 import { Hono } from "hono";
+import { verifyRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
 import type { BrokerHono } from "../context.js";
 import { tokenInvalid } from "../errors.js";
 import { enforceRateLimit } from "../ratelimit.js";
-import { verifyRequest } from "../schemas.js";
 import { pickApp } from "../select-app.js";
 
 export const verifyRoutes = new Hono<BrokerHono>();

@@ -1,0 +1,50 @@
+/**
+ * What the routes validate request bodies and path parameters with: the validators compiled at
+ * build time (scripts/build-validators.mjs) from the zod schemas of schemas.ts, which stay the one
+ * source of the shapes (and of /openapi.json). zod itself is loaded only to word an error
+ * (body.ts `readJson`), so a cold isolate never builds a zod schema for a valid request.
+ */
+
+import type { Validator } from "../../build/validators/index.js";
+import * as compiled from "../../build/validators/index.js";
+import type * as z from "../config/zod.js";
+import type * as schemas from "./schemas.js";
+
+/** The schemas of schemas.ts that are compiled (scripts/build-validators.mjs, TARGETS). */
+type SchemaName =
+  | "usersigRequest"
+  | "privateMapKeyRequest"
+  | "verifyRequest"
+  | "adminUsersigRequest"
+  | "adminsReplaceRequest"
+  | "banRequest"
+  | "userId"
+  | "sdkAppId";
+
+export interface Body<T> {
+  /** The export of schemas.ts it was compiled from: zod words its errors. */
+  readonly schema: SchemaName;
+  /** The value as the schema parses it, or `success: false` (without a reason: see body.ts). */
+  safeParse(input: unknown): { success: true; data: T } | { success: false };
+}
+
+function compiledBody<N extends SchemaName>(name: N, validate: Validator): Body<z.output<(typeof schemas)[N]>> {
+  return {
+    schema: name,
+    safeParse(input) {
+      const data = validate(input);
+      return data === compiled.INVALID
+        ? { success: false }
+        : { success: true, data: data as z.output<(typeof schemas)[N]> };
+    },
+  };
+}
+
+export const usersigRequest = compiledBody("usersigRequest", compiled.usersigRequest);
+export const privateMapKeyRequest = compiledBody("privateMapKeyRequest", compiled.privateMapKeyRequest);
+export const verifyRequest = compiledBody("verifyRequest", compiled.verifyRequest);
+export const adminUsersigRequest = compiledBody("adminUsersigRequest", compiled.adminUsersigRequest);
+export const adminsReplaceRequest = compiledBody("adminsReplaceRequest", compiled.adminsReplaceRequest);
+export const banRequest = compiledBody("banRequest", compiled.banRequest);
+export const userId = compiledBody("userId", compiled.userId);
+export const sdkAppId = compiledBody("sdkAppId", compiled.sdkAppId);

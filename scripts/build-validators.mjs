@@ -73,8 +73,8 @@ async function loadSchemas(esbuild) {
   return import(`data:text/javascript;base64,${Buffer.from(output.contents).toString("base64")}`);
 }
 
-/** The source of build/validators/index.js for these schemas. */
-export function compile({ schemas, ruleModules }) {
+/** The source of build/validators/index.js for these schemas (`targets`: export name → path). */
+export function compile({ schemas, ruleModules }, targets = TARGETS) {
   /** function → [module index, export name] */
   const ruleNames = new Map();
   ruleModules.forEach((module, i) => {
@@ -83,18 +83,16 @@ export function compile({ schemas, ruleModules }) {
     }
   });
   const imports = RULE_MODULES.map(() => new Set());
-  const functions = [];
+  /** schema → the name of its validator; expression → the constant holding it. */
   const compiled = new Map();
-  const byBody = new Map();
-  const constants = [];
-  /** A module-level constant (a regular expression, a key set), made once. */
-  const constantNames = new Map();
-  const constant = (expression) => {
-    let name = constantNames.get(expression);
+  const byExpression = new Map();
+  const definitions = [];
+  const define = (expression) => {
+    let name = byExpression.get(expression);
     if (name === undefined) {
-      name = `c${constants.length}`;
-      constantNames.set(expression, name);
-      constants.push(`const ${name} = ${expression};`);
+      name = `v${byExpression.size}`;
+      byExpression.set(expression, name);
+      definitions.push(`const ${name} = ${expression};`);
     }
     return name;
   };
@@ -102,7 +100,7 @@ export function compile({ schemas, ruleModules }) {
   const fail = (where, what) => {
     throw new Error(`build-validators: ${where || "(root)"}: ${what}`);
   };
-  const ruleCall = (fn, where) => {
+  const rule = (fn, where) => {
     const found = ruleNames.get(fn);
     if (!found) {
       fail(
@@ -118,10 +116,15 @@ export function compile({ schemas, ruleModules }) {
     if (text === undefined || JSON.stringify(JSON.parse(text)) !== text) fail(where, "a default that is not JSON");
     return text;
   };
+  /** A default: a function making a fresh copy (zod hands out a copy too). */
+  const fresh = (value, where) => {
+    const text = literal(value, where);
+    return typeof value === "object" && value !== null ? define(`() => (${text})`) : `() => ${text}`;
+  };
 
-  /** The checks of a schema, on `x` (its parsed value), each returning INVALID when it fails. */
-  function checks(list, where, sized = false) {
-    const lines = [];
+  /** A schema's checks, in order, as the runtime's check functions (`[]` when none). */
+  function checks(list, where) {
+    const out = [];
     for (const check of list ?? []) {
       const def = check._zod.def;
       switch (def.check) {
@@ -129,39 +132,35 @@ export function compile({ schemas, ruleModules }) {
         case "meta":
           break;
         case "min_length":
-          lines.push(
-            `if (${sized ? "" : "x != null && x.length !== undefined && "}sizeOf(x) < ${def.minimum}) return INVALID;`,
-          );
+          out.push(`minSize(${def.minimum})`);
           break;
         case "max_length":
-          lines.push(
-            `if (${sized ? "" : "x != null && x.length !== undefined && "}sizeOf(x) > ${def.maximum}) return INVALID;`,
-          );
+          out.push(`maxSize(${def.maximum})`);
           break;
         case "greater_than":
-          lines.push(`if (!(x ${def.inclusive ? ">=" : ">"} ${def.value})) return INVALID;`);
+          out.push(`${def.inclusive ? "atLeast" : "above"}(${def.value})`);
           break;
         case "less_than":
-          lines.push(`if (!(x ${def.inclusive ? "<=" : "<"} ${def.value})) return INVALID;`);
+          out.push(`${def.inclusive ? "atMost" : "below"}(${def.value})`);
           break;
         case "string_format":
           if (def.format !== "regex" || !(def.pattern instanceof RegExp)) fail(where, `string format ${def.format}`);
           if (def.pattern.global || def.pattern.sticky) fail(where, "a global or sticky regular expression");
-          lines.push(`if (!${constant(def.pattern.toString())}.test(x)) return INVALID;`);
+          out.push(`matches(${def.pattern.toString()})`);
           break;
         case "overwrite": {
           const source = String(def.tx).replace(/\s+/g, " ");
-          const known = { "(input) => input.toLowerCase()": "x = x.toLowerCase();" }[source];
+          const known = { "(input) => input.toLowerCase()": "lowerCase" }[source];
           if (!known) fail(where, `an overwrite this compiler does not know: ${source}`);
-          lines.push(known);
+          out.push(known);
           break;
         }
         case "custom":
           if (typeof check.rule === "function") {
-            lines.push(`if (!passes(${ruleCall(check.rule, where)}, x)) return INVALID;`);
+            out.push(`crossRule(${rule(check.rule, where)})`);
           } else if (typeof def.fn === "function") {
             if (def.abort || def.when) fail(where, "a refinement with abort or when");
-            lines.push(`if (!${ruleCall(def.fn, where)}(x)) return INVALID;`);
+            out.push(`refine(${rule(def.fn, where)})`);
           } else {
             fail(where, "a z.superRefine without its rule (use crossCheck from config/schema.ts)");
           }
@@ -170,121 +169,84 @@ export function compile({ schemas, ruleModules }) {
           fail(where, `the check ${def.check}`);
       }
     }
-    return lines;
+    return out.length === 0 ? "none" : define(`[${out.join(", ")}]`);
   }
 
-  /** `x = expression`, then the checks; or just `return expression` when there are none. */
-  const then = (expression, lines) =>
-    lines.length === 0
-      ? [`return ${expression};`]
-      : [`x = ${expression};`, "if (x === INVALID) return INVALID;", ...lines];
-
-  /** The name of the compiled function for `schema`: (x) → its output, or INVALID. */
+  /** The name of the validator for `schema`: (x) → its output, or INVALID. */
   function fn(schema, where) {
     const known = compiled.get(schema);
     if (known) return known;
     const def = schema._zod.def;
-    const own = def.checks ?? [];
-    let body;
+    const own = checks(def.checks, where);
+    let expression;
     switch (def.type) {
-      case "string": {
-        body = ['if (typeof x !== "string") return INVALID;'];
+      case "string":
         if (def.format === "url") {
           if ("normalize" in def || "hostname" in def || "protocol" in def) fail(where, "a z.url() with options");
-          body.push(
-            "const t = x.trim();",
-            "if (!URL.canParse(t)) return INVALID;",
-            'x = t.replace(/[\\t\\n\\r]/g, "");',
-          );
-        } else if (def.format !== undefined) {
+          expression = `url(${own})`;
+        } else if (def.format === undefined) {
+          expression = `string(${own})`;
+        } else {
           fail(where, `the string format ${def.format}`);
         }
-        body.push(...checks(own, where, true));
         break;
-      }
-      case "number": {
-        body = ['if (typeof x !== "number" || !Number.isFinite(x)) return INVALID;'];
-        if (def.format === "safeint") body.push("if (!Number.isSafeInteger(x)) return INVALID;");
-        else if (def.format !== undefined) fail(where, `the number format ${def.format}`);
-        body.push(...checks(own, where));
+      case "number":
+        if (def.format !== undefined && def.format !== "safeint") fail(where, `the number format ${def.format}`);
+        expression = `${def.format === "safeint" ? "int" : "number"}(${own})`;
         break;
-      }
       case "boolean":
-        body = ['if (typeof x !== "boolean") return INVALID;', ...checks(own, where)];
+        expression = `boolean(${own})`;
         break;
       case "unknown":
-        body = [...checks(own, where)];
+        expression = `unknown(${own})`;
         break;
       case "literal":
       case "enum": {
         const values = def.type === "literal" ? def.values : Object.values(def.entries);
-        const test =
-          values.length === 1
-            ? `x === ${literal(values[0], where)}`
-            : `${constant(`new Set([${values.map((v) => literal(v, where)).join(", ")}])`)}.has(x)`;
-        body = [`if (!(${test})) return INVALID;`, ...checks(own, where)];
+        expression = `oneOf(new Set([${values.map((v) => literal(v, where)).join(", ")}]), ${own})`;
         break;
       }
-      case "lazy": {
-        const inner = fn(schema._zod.innerType, where);
-        if (checks(own, where).length === 0) {
+      case "lazy":
+        expression = `pipe(${fn(schema._zod.innerType, where)}, ${own})`;
+        if (own === "none") {
+          const inner = fn(schema._zod.innerType, where);
           compiled.set(schema, inner);
           return inner;
         }
-        body = then(`${inner}(x)`, checks(own, where));
         break;
-      }
       case "optional":
         if (def.innerType._zod.optin === "defaulted") fail(where, "z.optional around a default");
-        body = [
-          "if (x === undefined) return undefined;",
-          ...then(`${fn(def.innerType, where)}(x)`, checks(own, where)),
-        ];
+        expression = `optional(${fn(def.innerType, where)}, ${own})`;
         break;
-      case "default": {
-        const value = literal(def.defaultValue, where);
-        body = [
-          `if (x === undefined) return ${value};`,
-          `x = ${fn(def.innerType, where)}(x);`,
-          "if (x === INVALID) return INVALID;",
-          `if (x === undefined) x = ${value};`,
-          ...checks(own, where),
-        ];
+      case "default":
+        expression = `withDefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
         break;
-      }
       case "prefault":
-        body = [
-          `if (x === undefined) x = ${literal(def.defaultValue, where)};`,
-          ...then(`${fn(def.innerType, where)}(x)`, checks(own, where)),
-        ];
+        expression = `withPrefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
         break;
-      case "union": {
+      case "union":
         if (def.inclusive === false) fail(where, "an exclusive union");
-        const options = def.options.map((option, i) => fn(option, `${where}|${i}`));
-        body = then(`firstOf(x, ${constant(`[${options.join(", ")}]`)})`, checks(own, where));
+        expression = `union([${def.options.map((option, i) => fn(option, `${where}|${i}`)).join(", ")}], ${own})`;
         break;
-      }
       case "array":
-        body = then(`array(x, ${fn(def.element, `${where}[]`)})`, checks(own, where, true));
+        expression = `array(${fn(def.element, `${where}[]`)}, ${own})`;
         break;
-      case "record": {
+      case "record":
         if (def.keyType._zod.def.type !== "string" || (def.keyType._zod.def.checks ?? []).length > 0) {
           fail(where, "a record whose keys are not plain strings");
         }
         if (def.mode === "loose" || def.partial) fail(where, "a loose or partial record");
-        body = then(`record(x, ${fn(def.valueType, `${where}{}`)})`, checks(own, where));
+        expression = `record(${fn(def.valueType, `${where}{}`)}, ${own})`;
         break;
-      }
       case "object": {
         const shape = def.shape;
-        const keys = Object.keys(shape);
         if (Object.getOwnPropertySymbols(shape).length > 0) fail(where, "symbol keys");
         const catchall = def.catchall?._zod.def.type;
         if (catchall !== undefined && catchall !== "never") fail(where, `an object catchall of ${catchall}`);
         // zod's handlePropertyResult, per field: 0 required; 1 optional (an absent key is skipped);
         // 2 defaulted but optional out (an absent key's failure is ignored); 3 defaulted (its
         // output kept even when undefined).
-        const fields = keys
+        const fields = Object.keys(shape)
           .filter((key) => key !== "__proto__")
           .map((key) => {
             const { optin, optout } = shape[key]._zod;
@@ -300,31 +262,24 @@ export function compile({ schemas, ruleModules }) {
                       : fail(`${where}.${key}`, `a field with optin ${optin} and optout ${optout}`);
             return `[${JSON.stringify(key)}, ${fn(shape[key], `${where}.${key}`)}, ${mode}]`;
           });
-        const list = constant(`[${fields.join(", ")}]`);
-        body = then(`object(x, ${list}, ${catchall === "never"})`, checks(own, where));
+        expression = `object([${fields.join(", ")}], ${catchall === "never"}, ${own})`;
         break;
       }
       default:
         fail(where, `the schema kind ${def.type}`);
     }
-    // Schemas built by the same helper (every string with a minimum length, every rate-limit policy
-    // with the same defaults) compile to the same code: one function for them all.
-    const text = body.join("\n  ");
-    let name = byBody.get(text);
-    if (name === undefined) {
-      name = `v${byBody.size}`;
-      byBody.set(text, name);
-      functions.push(`function ${name}(x) {\n  ${text}\n  return x;\n}`);
-    }
+    // Schemas built by the same helper (every non-empty string, every rate-limit policy with the
+    // same defaults) compile to the same expression: one validator for them all.
+    const name = define(expression);
     compiled.set(schema, name);
     return name;
   }
 
   const exported = [];
-  for (const [exportName, path] of Object.entries(TARGETS)) {
+  for (const [exportName, path] of Object.entries(targets)) {
     const schema = path.split(".").reduce((value, part) => value?.[part], schemas);
     if (!schema?._zod) fail(exportName, `no zod schema at ${path}`);
-    exported.push(`export const ${exportName} = ${fn(schema, exportName)};`);
+    exported.push([exportName, fn(schema, exportName)]);
   }
   const importLines = RULE_MODULES.map((path, i) =>
     imports[i].size === 0
@@ -337,6 +292,35 @@ export function compile({ schemas, ruleModules }) {
 ${importLines}
 export const INVALID = Symbol("invalid");
 
+// One function around everything, so that a bundle that wraps this module for lazy initialisation
+// (esbuild does, for a module a dynamic import also reaches) has nine names to hoist, not 200.
+const compiled = (() => {
+${RUNTIME}
+${definitions.join("\n")}
+
+return { ${exported.map(([name, value]) => `${name}: ${value}`).join(", ")} };
+})();
+
+${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n")}
+`;
+}
+
+/**
+ * What the generated validators are made of: one small function per kind of schema and of check,
+ * each doing what zod's parse does for a valid input, and returning INVALID where zod would report
+ * an issue (zod's \`core/schemas.js\` and \`core/checks.js\`, read for 4.6.7).
+ */
+const RUNTIME = String.raw`
+const none = [];
+
+function run(x, checks) {
+  for (const check of checks) {
+    x = check(x);
+    if (x === INVALID) return INVALID;
+  }
+  return x;
+}
+
 /** A string's length in code points (as zod counts it), an array's in items. */
 function sizeOf(x) {
   if (typeof x !== "string") return x.length;
@@ -344,7 +328,71 @@ function sizeOf(x) {
   for (const _ of x) n++;
   return n;
 }
+const sized = (x) => x != null && x.length !== undefined;
+const minSize = (n) => (x) => (sized(x) && sizeOf(x) < n ? INVALID : x);
+const maxSize = (n) => (x) => (sized(x) && sizeOf(x) > n ? INVALID : x);
+const atLeast = (n) => (x) => (x >= n ? x : INVALID);
+const above = (n) => (x) => (x > n ? x : INVALID);
+const atMost = (n) => (x) => (x <= n ? x : INVALID);
+const below = (n) => (x) => (x < n ? x : INVALID);
+const matches = (pattern) => (x) => (pattern.test(x) ? x : INVALID);
+const lowerCase = (x) => x.toLowerCase();
+const refine = (rule) => (x) => (rule(x) ? x : INVALID);
+/** A cross-field rule (a z.superRefine's): valid when it reports nothing. */
+const crossRule = (rule) => (x) => {
+  let ok = true;
+  rule(x, { addIssue() { ok = false; } });
+  return ok ? x : INVALID;
+};
 
+const string = (checks) => (x) => (typeof x === "string" ? run(x, checks) : INVALID);
+/** zod's z.url(): the trimmed string must parse as a URL; the value is trimmed, tabs and newlines dropped. */
+const url = (checks) => (x) => {
+  if (typeof x !== "string") return INVALID;
+  const trimmed = x.trim();
+  return URL.canParse(trimmed) ? run(trimmed.replace(/[\t\n\r]/g, ""), checks) : INVALID;
+};
+const number = (checks) => (x) => (typeof x === "number" && Number.isFinite(x) ? run(x, checks) : INVALID);
+const int = (checks) => (x) => (typeof x === "number" && Number.isSafeInteger(x) ? run(x, checks) : INVALID);
+const boolean = (checks) => (x) => (typeof x === "boolean" ? run(x, checks) : INVALID);
+const unknown = (checks) => (x) => run(x, checks);
+const oneOf = (values, checks) => (x) => (values.has(x) ? run(x, checks) : INVALID);
+const pipe = (inner, checks) => (x) => {
+  x = inner(x);
+  return x === INVALID ? INVALID : run(x, checks);
+};
+const optional = (inner, checks) => (x) => {
+  if (x === undefined) return run(x, checks);
+  x = inner(x);
+  return x === INVALID ? INVALID : run(x, checks);
+};
+const withDefault = (inner, make, checks) => (x) => {
+  if (x === undefined) return run(make(), checks);
+  x = inner(x);
+  return x === INVALID ? INVALID : run(x === undefined ? make() : x, checks);
+};
+const withPrefault = (inner, make, checks) => (x) => {
+  x = inner(x === undefined ? make() : x);
+  return x === INVALID ? INVALID : run(x, checks);
+};
+/** The first option whose output is valid (zod's union: options in order). */
+const union = (options, checks) => (x) => {
+  for (const option of options) {
+    const r = option(x);
+    if (r !== INVALID) return run(r, checks);
+  }
+  return INVALID;
+};
+const array = (element, checks) => (x) => {
+  if (!Array.isArray(x)) return INVALID;
+  const out = new Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const r = element(x[i]);
+    if (r === INVALID) return INVALID;
+    out[i] = r;
+  }
+  return run(out, checks);
+};
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
   const ctor = x.constructor;
@@ -353,59 +401,8 @@ function isPlainObject(x) {
   if (typeof proto !== "object" || proto === null || Array.isArray(proto)) return false;
   return Object.prototype.hasOwnProperty.call(proto, "isPrototypeOf");
 }
-
-/**
- * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
- * 1 optional, 2 defaulted but optional out, 3 defaulted); \`strict\`: unknown keys are refused.
- */
-/** Each strict object's keys, made on its first parse. */
-const knownKeys = new WeakMap();
-
-function object(x, fields, strict) {
-  if (typeof x !== "object" || x === null || Array.isArray(x)) return INVALID;
-  const out = {};
-  for (const [key, validate, mode] of fields) {
-    const present = key in x;
-    if (mode === 1 && !present) continue;
-    const r = validate(x[key]);
-    if (r === INVALID) {
-      if (mode === 2 && !present) continue;
-      return INVALID;
-    }
-    if (mode === 0 && !present) return INVALID;
-    if (r !== undefined) out[key] = r;
-    else if (present || mode === 3) out[key] = undefined;
-  }
-  if (strict) {
-    let known = knownKeys.get(fields);
-    if (known === undefined) knownKeys.set(fields, (known = new Set(fields.map((field) => field[0]))));
-    for (const key in x) if (!known.has(key)) return INVALID;
-  }
-  return out;
-}
-
-/** The first option's output that is valid (zod's union: options in order). */
-function firstOf(x, options) {
-  for (const option of options) {
-    const r = option(x);
-    if (r !== INVALID) return r;
-  }
-  return INVALID;
-}
-
-function array(x, element) {
-  if (!Array.isArray(x)) return INVALID;
-  const out = new Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const r = element(x[i]);
-    if (r === INVALID) return INVALID;
-    out[i] = r;
-  }
-  return out;
-}
-
-/** A record with string keys (zod's: own enumerable keys, \`__proto__\` dropped). */
-function record(x, value) {
+/** A record with string keys (zod's: own enumerable keys, __proto__ dropped). */
+const record = (value, checks) => (x) => {
   if (!isPlainObject(x)) return INVALID;
   const out = {};
   for (const key of Reflect.ownKeys(x)) {
@@ -415,23 +412,34 @@ function record(x, value) {
     if (r === INVALID) return INVALID;
     out[key] = r;
   }
-  return out;
-}
-
-/** A cross-field rule (a z.superRefine's): valid when it reports nothing. */
-function passes(rule, x) {
-  let ok = true;
-  rule(x, { addIssue() { ok = false; } });
-  return ok;
-}
-
-${constants.join("\n")}
-
-${functions.join("\n\n")}
-
-${exported.join("\n")}
+  return run(out, checks);
+};
+/**
+ * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
+ * 1 optional, 2 defaulted but optional out, 3 defaulted); strict: unknown keys are refused.
+ */
+const object = (fields, strict, checks) => {
+  const known = new Set(fields.map((field) => field[0]));
+  return (x) => {
+    if (typeof x !== "object" || x === null || Array.isArray(x)) return INVALID;
+    const out = {};
+    for (const [key, validate, mode] of fields) {
+      const present = key in x;
+      if (mode === 1 && !present) continue;
+      const r = validate(x[key]);
+      if (r === INVALID) {
+        if (mode === 2 && !present) continue;
+        return INVALID;
+      }
+      if (mode === 0 && !present) return INVALID;
+      if (r !== undefined) out[key] = r;
+      else if (present || mode === 3) out[key] = undefined;
+    }
+    if (strict) for (const key in x) if (!known.has(key)) return INVALID;
+    return run(out, checks);
+  };
+};
 `;
-}
 
 function declarations() {
   return `// Generated by scripts/build-validators.mjs: the compiled validators (see index.js).

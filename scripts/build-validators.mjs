@@ -244,8 +244,8 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
         const catchall = def.catchall?._zod.def.type;
         if (catchall !== undefined && catchall !== "never") fail(where, `an object catchall of ${catchall}`);
         // zod's handlePropertyResult, per field: 0 required; 1 optional (an absent key is skipped);
-        // 2 defaulted but optional out (an absent key's failure is ignored); 3 defaulted (its
-        // output kept even when undefined).
+        // 3 defaulted (its output kept even when undefined). zod's fourth case (defaulted in but
+        // optional out: z.optional around a default) is refused above.
         const fields = Object.keys(shape)
           .filter((key) => key !== "__proto__")
           .map((key) => {
@@ -255,11 +255,9 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
                 ? 0
                 : optin === "optional" && optout === "optional"
                   ? 1
-                  : optout === "optional"
-                    ? 2
-                    : optin === "defaulted"
-                      ? 3
-                      : fail(`${where}.${key}`, `a field with optin ${optin} and optout ${optout}`);
+                  : optin === "defaulted" && optout !== "optional"
+                    ? 3
+                    : fail(`${where}.${key}`, `a field with optin ${optin} and optout ${optout}`);
             return `[${JSON.stringify(key)}, ${fn(shape[key], `${where}.${key}`)}, ${mode}]`;
           });
         expression = `object([${fields.join(", ")}], ${catchall === "never"}, ${own})`;
@@ -416,7 +414,7 @@ const record = (value, checks) => (x) => {
 };
 /**
  * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
- * 1 optional, 2 defaulted but optional out, 3 defaulted); strict: unknown keys are refused.
+ * 1 optional, 3 defaulted); strict: unknown keys are refused.
  */
 const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
@@ -427,10 +425,7 @@ const object = (fields, strict, checks) => {
       const present = key in x;
       if (mode === 1 && !present) continue;
       const r = validate(x[key]);
-      if (r === INVALID) {
-        if (mode === 2 && !present) continue;
-        return INVALID;
-      }
+      if (r === INVALID) return INVALID;
       if (mode === 0 && !present) return INVALID;
       if (r !== undefined) out[key] = r;
       else if (present || mode === 3) out[key] = undefined;

@@ -51,9 +51,13 @@ export function isSiteverifyUrl(value: string): boolean {
 
 const LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
-/** An IdP's JWKS URL: https, or http for localhost. */
+/**
+ * An IdP's JWKS URL: https, or http for localhost. zod runs this refinement even after `z.url()`
+ * has refused the value (a format issue does not abort), so it must not throw on a non-URL.
+ */
 export function isHttpsOrLocalUrl(value: string): boolean {
-  const url = new URL(value);
+  const url = parsedUrl(value);
+  if (!url) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && LOCAL_HOSTS.includes(url.hostname));
 }
 

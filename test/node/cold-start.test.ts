@@ -70,13 +70,15 @@ describe("cold start: what the Worker imports", () => {
 describe("cold start: what wrangler uploads", () => {
   /** The script `wrangler deploy` would upload (its own build, [build] step included), built once. */
   let uploaded: string | undefined;
+  /** esbuild's metafile of that build: every input and its imports. */
+  let meta: { inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }> } | undefined;
   function upload(): string {
     if (uploaded !== undefined) return uploaded;
     const outdir = mkdtempSync(join(tmpdir(), "usersig-upload-"));
     try {
       execFileSync(
         fileURLToPath(new URL("node_modules/.bin/wrangler", root)),
-        ["deploy", "--dry-run", "--outdir", outdir],
+        ["deploy", "--dry-run", "--outdir", join(outdir, "dist"), "--metafile", join(outdir, "meta.json")],
         {
           cwd: fileURLToPath(root),
           stdio: "pipe",
@@ -90,7 +92,8 @@ describe("cold start: what wrangler uploads", () => {
           },
         },
       );
-      uploaded = readFileSync(join(outdir, "index.js"), "utf8");
+      uploaded = readFileSync(join(outdir, "dist/index.js"), "utf8");
+      meta = JSON.parse(readFileSync(join(outdir, "meta.json"), "utf8"));
       return uploaded;
     } finally {
       rmSync(outdir, { recursive: true, force: true });
@@ -103,6 +106,35 @@ describe("cold start: what wrangler uploads", () => {
   // the unknown key. The real build is wrangler's, so this builds the upload exactly as deploy does.
   it("keeps zod's English messages (src/config/zod.ts is a module with side effects)", () => {
     expect(upload()).toContain("Unrecognized key");
+  }, 150_000);
+
+  // A valid configuration and a valid body are judged by the validators compiled at build time
+  // (build/validators/); zod is reached only through a dynamic import (config/check.ts and
+  // http/body.ts, to word an error), which esbuild turns into a lazy initialiser: nothing imported
+  // statically from the entry point may be zod, or a cold isolate evaluates it again.
+  it("reaches zod only through a dynamic import (evaluated on the first error, not at start-up)", () => {
+    upload();
+    const inputs = meta?.inputs ?? {};
+    const entry = "src/index.ts";
+    expect(Object.keys(inputs)).toContain(entry);
+    const seen = new Set([entry]);
+    const queue = [entry];
+    const lazy: string[] = [];
+    while (queue.length > 0) {
+      for (const edge of inputs[queue.shift() as string]?.imports ?? []) {
+        if (edge.external) continue;
+        if (edge.kind === "dynamic-import") lazy.push(edge.path);
+        else if (!seen.has(edge.path)) {
+          seen.add(edge.path);
+          queue.push(edge.path);
+        }
+      }
+    }
+    expect([...seen].filter((path) => path.includes("node_modules/zod/"))).toEqual([]);
+    expect([...seen]).toContain("build/validators/index.js");
+    expect(lazy.sort()).toEqual(["src/config/explain.ts", "src/http/schemas.ts"]);
+    // zod is in the upload, for the error path.
+    expect(Object.keys(inputs).some((path) => path.includes("node_modules/zod/"))).toBe(true);
   }, 150_000);
 
   // The inspector page and /openapi.json are static assets (wrangler.toml [assets], build/assets/),

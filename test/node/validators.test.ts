@@ -1,0 +1,287 @@
+// The validators compiled from the zod schemas at build time (scripts/build-validators.mjs,
+// build/validators/) against zod itself, the one source of truth: on generated inputs (valid
+// configurations and bodies, and thousands of mutations of them), both must accept the same inputs
+// and produce the same value. Also: the file on disk is the one the schemas compile to now (a stale
+// build fails here), and the compiler stops on what it does not know rather than skipping it.
+// Runs under plain Node.
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import * as compiled from "../../build/validators/index.js";
+import demo from "../../demo/config.json";
+import { largeConfig } from "../../scripts/bench/large-config.mjs";
+import { buildValidators, compile, VALIDATORS_OUTFILE } from "../../scripts/build-validators.mjs";
+import { configSchema } from "../../src/config/schema.js";
+import { requestFields, requestSchemas } from "../../src/http/schemas.js";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Values a mutation puts somewhere: each kind of JSON value, and the edges of the schemas' rules. */
+const ODD_VALUES: Json[] = [
+  null,
+  true,
+  false,
+  0,
+  1,
+  -1,
+  1.5,
+  59,
+  60,
+  86400,
+  4294967295,
+  4294967296,
+  2 ** 53,
+  1e300,
+  "",
+  " ",
+  "a",
+  "x".repeat(65),
+  "guest_",
+  "administrator",
+  "any",
+  "null",
+  "(",
+  "[a-z]{1,8}",
+  "https://idp.example.com/",
+  " https://idp.example.com/ ",
+  "http://localhost:8787",
+  "http://127.0.0.1:9999",
+  "http://example.com",
+  "https://adminapisgp.im.qcloud.com/path",
+  "ftp://x",
+  "TURNSTILE_OTHER",
+  "SECRET_KEY_1",
+  "openim/sendmsg",
+  "openim",
+  "ap-singapore",
+  "ap-tokyo",
+  "RS256",
+  "HS256",
+  "EnterRoom",
+  "A".repeat(64),
+  "0123456789abcdef".repeat(4),
+  "\u0000",
+  "\u202e",
+  "\ud800",
+  "😀".repeat(33),
+  [],
+  [1],
+  ["a"],
+  [{}],
+  {},
+  { a: 1 },
+];
+
+/** Every path to a value inside `value` (the root is []). */
+function pathsOf(value: Json, path: (string | number)[] = []): (string | number)[][] {
+  const out = [path];
+  if (Array.isArray(value)) value.forEach((item, i) => out.push(...pathsOf(item, [...path, i])));
+  else if (value !== null && typeof value === "object")
+    for (const [key, item] of Object.entries(value)) out.push(...pathsOf(item, [...path, key]));
+  return out;
+}
+
+type Mutation =
+  | { kind: "set"; at: number; value: Json }
+  | { kind: "copy"; at: number; from: number }
+  | { kind: "delete"; at: number }
+  | { kind: "add"; at: number; key: string; value: Json };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.constantFrom(...ODD_VALUES) }),
+  fc.record({ kind: fc.constant("copy" as const), at: fc.nat(), from: fc.nat() }),
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant("add" as const),
+    at: fc.nat(),
+    key: fc.constantFrom("extra", "userid", "__proto__", "toString", "enabled", "windows"),
+    value: fc.constantFrom(...ODD_VALUES),
+  }),
+);
+
+function get(root: Json, path: (string | number)[]): Json {
+  return path.reduce<Json>((value, key) => (value as Record<string, Json>)[key] as Json, root);
+}
+
+/** `base` with the mutations applied (a copy; paths are picked modulo the current paths). */
+function mutated(base: Json, mutations: Mutation[]): Json {
+  let root = structuredClone(base);
+  for (const m of mutations) {
+    const paths = pathsOf(root);
+    const path = paths[m.at % paths.length] as (string | number)[];
+    const value =
+      m.kind === "set"
+        ? structuredClone(m.value)
+        : m.kind === "copy"
+          ? structuredClone(get(root, paths[m.from % paths.length] ?? []))
+          : undefined;
+    if (m.kind === "add") {
+      const target = get(root, path);
+      if (target !== null && typeof target === "object" && !Array.isArray(target)) {
+        Object.defineProperty(target, m.key, {
+          value: structuredClone(m.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      continue;
+    }
+    if (path.length === 0) {
+      if (m.kind !== "delete") root = value as Json;
+      continue;
+    }
+    const parent = get(root, path.slice(0, -1)) as Record<string | number, Json> | Json[];
+    const key = path[path.length - 1] as string | number;
+    if (m.kind === "delete") {
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete (parent as Record<string, Json>)[key];
+    } else {
+      (parent as Record<string | number, Json>)[key] = value as Json;
+    }
+  }
+  return root;
+}
+
+interface Pair {
+  name: string;
+  zod: { safeParse(input: unknown): { success: boolean; data?: unknown } };
+  validate: (input: unknown) => unknown;
+  bases: Json[];
+}
+
+const SAMPLE_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+const requests = requestSchemas();
+const fields = requestFields();
+
+const PAIRS: Pair[] = [
+  {
+    name: "BROKER_CONFIG",
+    zod: configSchema,
+    validate: compiled.config,
+    bases: [
+      demo as Json,
+      largeConfig(SAMPLE_KEY).config as Json,
+      { apps: [{ sdkAppId: 1400000001 }] },
+      {
+        inspector: false,
+        apps: [
+          {
+            sdkAppId: 1400000002,
+            userIdPattern: "[a-z]{1,8}",
+            admins: [],
+            guests: { enabled: true, userIdPrefix: "" },
+            rateLimits: { enabled: false, usersig: false, newGuests: false },
+            privateMapKey: { apiKey: { rooms: "any" }, guest: { enabled: true, rooms: [1, "r"] } },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "usersigRequest",
+    zod: requests.usersigRequest,
+    validate: compiled.usersigRequest,
+    bases: [{}, { sdkAppId: 1400000000, userId: "alice", expireSeconds: 3600, guestTicket: "t", turnstileToken: "x" }],
+  },
+  {
+    name: "privateMapKeyRequest",
+    zod: requests.privateMapKeyRequest,
+    validate: compiled.privateMapKeyRequest,
+    bases: [
+      { roomId: 1234, privileges: 255 },
+      { sdkAppId: 1, userId: "bob", strRoomId: "demo-room", privileges: ["EnterRoom", "RecvAudio"], guestTicket: "t" },
+    ],
+  },
+  {
+    name: "verifyRequest",
+    zod: requests.verifyRequest,
+    validate: compiled.verifyRequest,
+    bases: [{ userSig: "eJw", sdkAppId: 1400000000, userId: "alice" }],
+  },
+  {
+    name: "adminUsersigRequest",
+    zod: requests.adminUsersigRequest,
+    validate: compiled.adminUsersigRequest,
+    bases: [{}, { sdkAppId: 1400000000, userId: "administrator" }],
+  },
+  {
+    name: "adminsReplaceRequest",
+    zod: requests.adminsReplaceRequest,
+    validate: compiled.adminsReplaceRequest,
+    bases: [{ userIds: ["ops_1", "ops_2"] }],
+  },
+  {
+    name: "banRequest",
+    zod: requests.banRequest,
+    validate: compiled.banRequest,
+    bases: [{}, { reason: "spam in the lobby", expiresAt: 2000000000 }],
+  },
+  { name: "userId", zod: fields.userId, validate: compiled.userId, bases: ["alice", "ops_2"] },
+  { name: "sdkAppId", zod: fields.sdkAppId, validate: compiled.sdkAppId, bases: [1400000000] },
+];
+
+/** Both agree on `input`: the same verdict, and the same value when valid. */
+function agree(pair: Pair, input: unknown): void {
+  const byZod = pair.zod.safeParse(input);
+  const byCompiled = pair.validate(input);
+  expect(byCompiled === compiled.INVALID, `${pair.name}: ${JSON.stringify(input)}`).toBe(!byZod.success);
+  if (byZod.success) expect(byCompiled).toStrictEqual(byZod.data);
+}
+
+describe("compiled validators agree with zod", () => {
+  for (const pair of PAIRS) {
+    it(`${pair.name}: the valid bases, and mutations of them`, () => {
+      for (const base of pair.bases) {
+        expect(pair.zod.safeParse(base).success, `${pair.name} base ${JSON.stringify(base)}`).toBe(true);
+        agree(pair, base);
+      }
+      fc.assert(
+        fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
+          agree(pair, mutated(pair.bases[which % pair.bases.length] as Json, mutations));
+        }),
+        { numRuns: pair.name === "BROKER_CONFIG" ? 3000 : 800, seed: 17 },
+      );
+    });
+  }
+
+  it("BROKER_CONFIG: a few inputs the mutations may not reach", () => {
+    const config = PAIRS[0] as Pair;
+    const app = (extra: Record<string, Json>) => ({ apps: [{ sdkAppId: 1400000001, ...extra }] });
+    for (const input of [
+      app({ apiKeys: [{ name: "k", sha256: "A".repeat(64) }] }),
+      app({ idp: { issuers: [{ issuer: "i", audience: "a", jwksUri: " https://idp.example.com/x\t" }] } }),
+      app({ idp: { issuers: [{ issuer: "i", audience: "a" }] } }),
+      app({ lifetimes: { guest: { default: 7200 } } }),
+      app({ lifetimes: { guest: { default: 7201, max: 7200 } } }),
+      app({ chat: { apiBaseUrl: "https://console.tim.qq.com" } }),
+      app({ chat: { apiBaseUrl: "https://console.tim.qq.com" }, admins: [] }),
+      { apps: [{ sdkAppId: 1 }, { sdkAppId: 1 }] },
+      { apps: [] },
+      [],
+      "{}",
+    ]) {
+      agree(config, input);
+    }
+  });
+});
+
+describe("the compiled validators are built from the schemas as they are now", () => {
+  it("build/validators/index.js is what scripts/build-validators.mjs makes from them", async () => {
+    const result = await buildValidators({ write: false });
+    if (!result.built) throw new Error(result.reason);
+    expect(
+      readFileSync(VALIDATORS_OUTFILE, "utf8") === result.text,
+      "stale: run node scripts/build-validators.mjs",
+    ).toBe(true);
+  }, 60_000);
+
+  it("stops on a refinement it cannot import, or a schema kind it does not know", () => {
+    const one = (schema: unknown) => compile({ schemas: { s: schema }, ruleModules: [] }, { s: "s" });
+    expect(() => one(z.string().check(z.refine((value) => value.length > 2)))).toThrow(/not an exported function/);
+    expect(() => one(z.date())).toThrow(/the schema kind date/);
+    expect(() => one(z.email())).toThrow(/string format email/);
+    expect(one(z.strictObject({ a: z.optional(z.string()) }))).toContain("export const s = ");
+  });
+});

@@ -9,7 +9,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import * as compiled from "../../build/validators/index.js";
-import demo from "../../demo/config.json";
 import { largeConfig } from "../../scripts/bench/large-config.mjs";
 import { buildValidators, compile, VALIDATORS_OUTFILE } from "../../scripts/build-validators.mjs";
 import { configSchema } from "../../src/config/schema.js";
@@ -151,6 +150,7 @@ interface Pair {
   bases: Json[];
 }
 
+const demo = JSON.parse(readFileSync(new URL("../../demo/config.json", import.meta.url), "utf8")) as Json;
 const SAMPLE_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 const requests = requestSchemas();
 const fields = requestFields();

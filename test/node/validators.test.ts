@@ -75,8 +75,9 @@ const ODD_VALUES: Json[] = [
 /** Every path to a value inside `value` (the root is []). */
 function pathsOf(value: Json, path: (string | number)[] = []): (string | number)[][] {
   const out = [path];
-  if (Array.isArray(value)) value.forEach((item, i) => out.push(...pathsOf(item, [...path, i])));
-  else if (value !== null && typeof value === "object")
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) out.push(...pathsOf(item, [...path, i]));
+  } else if (value !== null && typeof value === "object")
     for (const [key, item] of Object.entries(value)) out.push(...pathsOf(item, [...path, key]));
   return out;
 }

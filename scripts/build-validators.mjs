@@ -312,23 +312,31 @@ const RUNTIME = String.raw`
 const none = [];
 
 function run(x, checks) {
-  for (const check of checks) {
-    x = check(x);
+  for (let i = 0; i < checks.length; i++) {
+    x = checks[i](x);
     if (x === INVALID) return INVALID;
   }
   return x;
 }
 
-/** A string's length in code points (as zod counts it), an array's in items. */
-function sizeOf(x) {
-  if (typeof x !== "string") return x.length;
+/** A string's length in code points (as zod counts it). */
+function codePoints(x) {
   let n = 0;
   for (const _ of x) n++;
   return n;
 }
 const sized = (x) => x != null && x.length !== undefined;
-const minSize = (n) => (x) => (sized(x) && sizeOf(x) < n ? INVALID : x);
-const maxSize = (n) => (x) => (sized(x) && sizeOf(x) > n ? INVALID : x);
+// A code point is one or two UTF-16 units: count them only when the units leave it in doubt.
+const minSize = (n) => (x) => {
+  if (!sized(x)) return x;
+  const units = x.length;
+  if (typeof x !== "string" || units < n || units >= 2 * n) return units < n ? INVALID : x;
+  return codePoints(x) < n ? INVALID : x;
+};
+const maxSize = (n) => (x) => {
+  if (!sized(x) || x.length <= n) return x;
+  return typeof x !== "string" || codePoints(x) > n ? INVALID : x;
+};
 const atLeast = (n) => (x) => (x >= n ? x : INVALID);
 const above = (n) => (x) => (x > n ? x : INVALID);
 const atMost = (n) => (x) => (x <= n ? x : INVALID);
@@ -421,10 +429,13 @@ const object = (fields, strict, checks) => {
   return (x) => {
     if (typeof x !== "object" || x === null || Array.isArray(x)) return INVALID;
     const out = {};
-    for (const [key, validate, mode] of fields) {
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
+      const key = field[0];
+      const mode = field[2];
       const present = key in x;
       if (mode === 1 && !present) continue;
-      const r = validate(x[key]);
+      const r = field[1](x[key]);
       if (r === INVALID) return INVALID;
       if (mode === 0 && !present) return INVALID;
       if (r !== undefined) out[key] = r;

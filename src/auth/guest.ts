@@ -8,10 +8,10 @@
  * of one app is worthless at another.
  */
 
+import { jwtVerify, SignJWT } from "jose";
 import type { Keyring } from "../shared/keys.js";
 import { SECOND_MS } from "../shared/units.js";
 import { unauthorized } from "./errors.js";
-import { jose } from "./jose.js";
 
 const TICKET_ISSUER = "usersig-broker";
 const TICKET_TYPE = "guest-ticket+jwt";
@@ -37,7 +37,6 @@ export async function issueTicket(
   lifetimeSeconds: number,
 ): Promise<{ ticket: string; expiresAt: number }> {
   const expiresAt = nowSeconds + lifetimeSeconds;
-  const { SignJWT } = await jose();
   const ticket = await new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: TICKET_TYPE })
     .setIssuer(TICKET_ISSUER)
@@ -58,7 +57,6 @@ export async function verifyTicket(
   nowSeconds: number,
 ): Promise<{ userId: string; expiresAt: number }> {
   if (ticket.length === 0 || ticket.length > TICKET_MAX_CHARS) throw badTicket("length");
-  const { jwtVerify } = await jose();
   try {
     const { payload } = await jwtVerify(ticket, await keys.hmacKey(secretKey, sdkAppId, "guest-ticket"), {
       issuer: TICKET_ISSUER,

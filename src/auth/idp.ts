@@ -9,11 +9,10 @@
  * keys working through an outage.
  */
 
-import type { JWTPayload, JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { AppConfig, IssuerConfig } from "../config/schema.js";
 import { Privilege } from "../usersig/index.js";
 import { AuthError, IDP_RETRY_AFTER_SECONDS, unauthorized } from "./errors.js";
-import { jose, loadedJose } from "./jose.js";
 import { isJwksUnavailable, type RemoteJwks, resilientRemoteJwks } from "./jwks.js";
 
 /** A JWT longer than this is refused unread (real ID/access tokens are 1 to 4 KiB). */
@@ -51,7 +50,6 @@ export function createIdpKeySets(): IdpKeySets {
       if (config.jwks) {
         let set = localSets.get(config);
         if (!set) {
-          const { createLocalJWKSet } = loadedJose();
           set = createLocalJWKSet(config.jwks as Parameters<typeof createLocalJWKSet>[0]);
           localSets.set(config, set);
         }
@@ -78,7 +76,6 @@ export async function authenticateIdp(
   const issuers = app.idp?.issuers ?? [];
   if (issuers.length === 0) throw unauthorized("Bearer", "idp: this app has no identity provider");
   if (token.length === 0 || token.length > JWT_MAX_CHARS) throw unauthorized("Bearer", "idp: token length");
-  const { decodeJwt, jwtVerify } = await jose();
   let iss: string | undefined;
   try {
     iss = decodeJwt(token).iss;
@@ -123,7 +120,6 @@ export async function authenticateIdp(
  * An error that is not jose's is a bug, not an outage: it is thrown on, to the INTERNAL 500 and its log.
  */
 function toAuthError(error: unknown, issuer: string): AuthError {
-  const { errors } = loadedJose();
   if (!(error instanceof errors.JOSEError)) throw error;
   if (isJwksUnavailable(error)) {
     const reason = error.code;

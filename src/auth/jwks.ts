@@ -10,8 +10,15 @@
  * - With no usable JWKS at all the caller gets 503 IDP_UNAVAILABLE (see idp.ts).
  */
 
-import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
-import { loadedJose } from "./jose.js";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwksCache,
+} from "jose";
 
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
@@ -26,7 +33,6 @@ const JWKS_STALE_MAX_MS = 24 * 3_600_000;
  * error by `fetchJwks` below).
  */
 export function isJwksUnavailable(error: unknown): boolean {
-  const { errors } = loadedJose();
   return (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||
@@ -40,7 +46,7 @@ function fetchJwks(url: string, init: RequestInit): Promise<Response> {
   return fetch(url, init).catch((error: unknown) => {
     // jose turns a TimeoutError into JWKSTimeout itself.
     if (error instanceof Error && error.name === "TimeoutError") throw error;
-    throw new (loadedJose().errors.JOSEError)("the JWKS endpoint could not be reached", { cause: error });
+    throw new errors.JOSEError("the JWKS endpoint could not be reached", { cause: error });
   });
 }
 
@@ -49,9 +55,7 @@ export interface RemoteJwks {
   at(nowMs: number): JWTVerifyGetKey;
 }
 
-/** Made by the key sets (idp.ts) after `await jose()`. */
 export function resilientRemoteJwks(url: URL): RemoteJwks {
-  const { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwksCache } = loadedJose();
   // jose writes the last successful fetch here: { jwks, uat (ms) }.
   const cache: { jwks?: JSONWebKeySet; uat?: number } = {};
   const remote = createRemoteJWKSet(url, {

@@ -39,7 +39,8 @@ export async function bundleBroker(root, outdir) {
   // Build the page and the OpenAPI document as wrangler's [build] does: today's Worker serves them as
   // static assets (not needed by the bench), but an older commit bundled for a before/after run
   // (BENCH_STARTUP_BASELINE) imports them into its script.
-  for (const script of ["scripts/build-inspector.mjs", "scripts/build-openapi.mjs"]) {
+  // The validators compiled from the zod schemas (build/validators/), which today's Worker imports.
+  for (const script of ["scripts/build-validators.mjs", "scripts/build-inspector.mjs", "scripts/build-openapi.mjs"]) {
     if (existsSync(join(root, script))) spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });
   }
   await build({

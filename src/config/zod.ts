@@ -5,8 +5,11 @@
  * Schema converter into every cold isolate: see BENCHMARKS.md, Cold start.
  *
  * Import zod from here (`import * as z from "./zod.js"`), not from "zod" (which would bring the
- * rest back). src/ratelimit/config.ts, a lower layer, imports "zod/mini" itself; its schema is only
+ * rest back). src/ratelimit/schema.ts, a lower layer, imports "zod/mini" itself; its schema is only
  * parsed as part of the config schema, which imports this module.
+ *
+ * The Worker evaluates zod only to word an error: valid values are judged by the validators compiled
+ * from these schemas at build time (scripts/build-validators.mjs).
  */
 
 import { config } from "zod/mini";

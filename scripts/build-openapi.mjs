@@ -12,6 +12,7 @@
 // the served document is the one the schemas produce now (a stale build fails it).
 import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { importBundled } from "./lib/import-bundled.mjs";
 import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -26,17 +27,9 @@ export async function buildOpenApi() {
     return { built: false, reason: "esbuild (a devDependency) is not installed" };
   }
   // The generator is TypeScript: bundle it for Node in memory and import it from a data: URL.
-  const result = await esbuild.build({
+  const module = await importBundled(esbuild, {
     entryPoints: [fileURLToPath(new URL("src/http/openapi-document.ts", root))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "error",
   });
-  const [output] = result.outputFiles;
-  const module = await import(`data:text/javascript;base64,${Buffer.from(output.contents).toString("base64")}`);
   const text = JSON.stringify(module.buildOpenApiDocument());
   const outfile = fileURLToPath(OPENAPI_OUTFILE);
   const previous = await readFile(outfile, "utf8").catch(() => undefined);

@@ -23,6 +23,7 @@
 // The output is git-ignored; it is rewritten only when it changes.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { importBundled } from "./lib/import-bundled.mjs";
 import { writeAtomic } from "./lib/write-atomic.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -60,17 +61,7 @@ async function loadSchemas(esbuild) {
     "export const schemas = { configSchema, requests: requestSchemas(), fields: requestFields() };",
     `export const ruleModules = [${RULE_MODULES.map((_, i) => `rules${i}`).join(", ")}];`,
   ].join("\n");
-  const result = await esbuild.build({
-    stdin: { contents: entry, resolveDir: fileURLToPath(root), loader: "ts" },
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "error",
-  });
-  const [output] = result.outputFiles;
-  return import(`data:text/javascript;base64,${Buffer.from(output.contents).toString("base64")}`);
+  return importBundled(esbuild, { stdin: { contents: entry, resolveDir: fileURLToPath(root), loader: "ts" } });
 }
 
 /** The source of build/validators/index.js for these schemas (`targets`: export name → path). */

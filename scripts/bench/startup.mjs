@@ -150,8 +150,8 @@ export function breakdown(meta) {
 
 // ---- 4. A baseline commit ----------------------------------------------------------------------
 
-/** `git archive <ref>` into outdir/baseline, node_modules linked from root, built like the checkout. */
-function exportAndBuild(root, ref, outdir) {
+/** `git archive <ref>` into outdir/baseline, node_modules linked from root; returns the tree. */
+export function exportTree(root, ref, outdir) {
   const tree = join(outdir, "baseline");
   mkdirSync(tree, { recursive: true });
   const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
@@ -159,6 +159,12 @@ function exportAndBuild(root, ref, outdir) {
   const untar = spawnSync("tar", ["-x", "-C", tree], { input: archive.stdout });
   if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
   symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "dir");
+  return tree;
+}
+
+/** exportTree, built like the checkout. */
+function exportAndBuild(root, ref, outdir) {
+  const tree = exportTree(root, ref, outdir);
   mkdirSync(join(outdir, "baseline-out"), { recursive: true });
   return buildLikeDeploy(tree, join(outdir, "baseline-out"), join(root, "node_modules/wrangler/bin/wrangler.js"));
 }
@@ -438,17 +444,23 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
     const largeCpuRatio = ratio("cpuMs", "broker, large config", "one-line, large bindings");
     const goal = (value, max) =>
       `${value.toFixed(2)} (goal <= ${max.toFixed(2)}: ${value <= max ? "reached" : "NOT reached"})`;
-    const largeRows = ["startMs", "firstMs", "cpuMs"].map((field) => [
-      {
-        startMs: "new Miniflare → first 200 from /healthz (wall)",
-        firstMs: "  of which: first request after ready",
-        cpuMs: "workerd CPU, spawn → first 200",
-      }[field],
-      ms(stat("broker, large config", field)),
-      ms(stat("one-line, large bindings", field)),
-      `${ratio(field, "broker, large config", "one-line, large bindings").toFixed(2)}x`,
-      ms(stat("broker, large config", field) - stat("one-line, large bindings", field)),
-    ]);
+    const LABELS = {
+      startMs: "new Miniflare → first 200 from /healthz (wall)",
+      readyMs: "  of which: new Miniflare → ready",
+      firstMs: "  of which: first request after ready",
+      secondMs: "second request (warm)",
+      cpuMs: "workerd CPU, spawn → first 200",
+    };
+    /** One row per field: this Worker, its one-line Worker, the ratio, the difference. */
+    const comparison = (fields, name, base) =>
+      fields.map((field) => [
+        LABELS[field],
+        ms(stat(name, field)),
+        ms(stat(base, field)),
+        `${ratio(field, name, base).toFixed(2)}x`,
+        ms(stat(name, field) - stat(base, field)),
+      ]);
+    const largeRows = comparison(["startMs", "firstMs", "cpuMs"], "broker, large config", "one-line, large bindings");
     const sha = (text) => createHash("sha256").update(text).digest("hex").slice(0, 16);
     const inputs = [
       "Inputs:",
@@ -466,19 +478,7 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
       `  large configuration: scripts/bench/large-config.mjs (${LARGE_APPS} apps × ${LARGE_KEYS_PER_APP} API keys, 2 IdP issuers each, guests with Turnstile, moderation, chat, trtc; ${largeText.length} bytes, sha256 ${sha(largeText)}…), ${Object.keys(largeBindings).length - 1} secrets`,
       `  one-line Worker: ${JSON.stringify(ONE_LINE.trim())}, with the same bindings as the broker it is compared to`,
     ];
-    const rows = ["startMs", "readyMs", "firstMs", "secondMs", "cpuMs"].map((field) => [
-      {
-        startMs: "new Miniflare → first 200 from /healthz (wall)",
-        readyMs: "  of which: new Miniflare → ready",
-        firstMs: "  of which: first request after ready",
-        secondMs: "second request (warm)",
-        cpuMs: "workerd CPU, spawn → first 200",
-      }[field],
-      ms(stat("broker", field)),
-      ms(stat("one-line", field)),
-      `${ratio(field).toFixed(2)}x`,
-      ms(stat("broker", field) - stat("one-line", field)),
-    ]);
+    const rows = comparison(["startMs", "readyMs", "firstMs", "secondMs", "cpuMs"], "broker", "one-line");
     const spreadOf = (name) => {
       const values = samples[name].map((s) => s.startMs);
       return values.length ? `${ms(Math.min(...values))}-${ms(Math.max(...values))}` : "n/a";

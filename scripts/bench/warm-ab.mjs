@@ -8,15 +8,14 @@
 // figure is the median over the batches of (this checkout / baseline), batch by batch. Only loopback,
 // bounded (BENCH_AB_REPS batches of BENCH_AB_N requests per scenario and Worker), and it stops by
 // itself. It fails (exit 1) if any response is not 200.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { childPids, schedstatOf } from "./cpu.mjs";
 import { envInt, median, OFFLINE_ENV, serveBroker, sha256Hex } from "./serve.mjs";
-import { parseEnvFile } from "./startup.mjs";
+import { exportTree, parseEnvFile } from "./startup.mjs";
 
 Object.assign(process.env, OFFLINE_ENV);
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -27,17 +26,6 @@ const IN_FLIGHT = 8;
 /** Tencent's published sample key (demo/secrets.env): not a secret. */
 const SECRET_KEY = parseEnvFile(readFileSync(join(root, "demo/secrets.env"), "utf8")).SECRET_KEY_1400000000;
 const API_KEY = "bench-warm-ab-api-key-0123456789abcdef";
-
-function exportTree(outdir) {
-  const tree = join(outdir, "baseline");
-  mkdirSync(tree, { recursive: true });
-  const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: root, maxBuffer: 256 * 1024 * 1024 });
-  if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr}`);
-  const untar = spawnSync("tar", ["-x", "-C", tree], { input: archive.stdout });
-  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
-  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "dir");
-  return tree;
-}
 
 async function bindings() {
   const high = { windows: [{ seconds: 60, limit: 1_000_000_000 }], failMode: "open" };
@@ -111,7 +99,7 @@ try {
   const { Miniflare } = await import("miniflare");
   const env = await bindings();
   for (const [name, tree] of [
-    ["baseline", exportTree(outdir)],
+    ["baseline", exportTree(root, ref, outdir)],
     ["this checkout", root],
   ]) {
     const known = new Set(childPids("workerd"));

@@ -233,6 +233,33 @@ function trtcSchema() {
   });
 }
 
+/** The ErrorCode a refused before-send callback answers: 1, or a code Tencent passes to the sender. */
+export const BEFORE_SEND_REFUSE_CODE_MIN = 120_001;
+export const BEFORE_SEND_REFUSE_CODE_MAX = 130_000;
+
+/**
+ * Tencent's callbacks to this app (POST /v1/callbacks/trtc, /v1/callbacks/chat; README, "Tencent
+ * callbacks"). `trtc`: TRTC's room events, signed with the key in TRTC_CALLBACK_KEY_<sdkAppId>.
+ * `chat`: Chat's webhooks, signed with the token in CHAT_CALLBACK_TOKEN_<sdkAppId>.
+ * `beforeSendRefuseCode`: what a refused message from a banned sender answers (Tencent: ErrorCode 1
+ * refuses; 120001 to 130000 refuses and passes that code to the sender's SDK).
+ */
+function callbacksSchema() {
+  return z.strictObject({
+    trtc: z._default(z.boolean(), false),
+    chat: z._default(z.boolean(), false),
+    beforeSendRefuseCode: z._default(
+      intIn(1, BEFORE_SEND_REFUSE_CODE_MAX).check(
+        z.refine(
+          (code) => code === 1 || code >= BEFORE_SEND_REFUSE_CODE_MIN,
+          `must be 1 or a code from ${BEFORE_SEND_REFUSE_CODE_MIN} to ${BEFORE_SEND_REFUSE_CODE_MAX}`,
+        ),
+      ),
+      1,
+    ),
+  });
+}
+
 /** Who may moderate besides the operator and API keys with allowModeration. */
 function moderationSchema() {
   const label = () => z.string().check(z.minLength(1), z.maxLength(ROLE_MAX_CHARS));
@@ -369,6 +396,7 @@ function appFields() {
     chat: z.optional(chatSchema()),
     trtc: z.optional(trtcSchema()),
     moderation: z.optional(moderationSchema()),
+    callbacks: z.optional(callbacksSchema()),
   });
 }
 

@@ -28,8 +28,12 @@ const turnstile = JSON.stringify({
 const trtc = JSON.stringify({
   apps: [{ sdkAppId: 1400000000, guests: { enabled: true }, trtc: { region: "ap-singapore" } }],
 });
+const callbacks = JSON.stringify({
+  apps: [{ sdkAppId: 1400000000, guests: { enabled: true }, callbacks: { trtc: true, chat: true } }],
+});
 /** The secrets read only when an app uses the feature: the config that makes the Worker read them. */
 function configFor(placeholder: string): string | undefined {
+  if (placeholder.includes("callback")) return callbacks;
   if (placeholder.includes("turnstile")) return turnstile;
   if (placeholder.includes("trtc")) return trtc;
   return undefined;
@@ -51,6 +55,14 @@ function exampleWith(keep: string | undefined, config?: string): string {
     .replace(
       "replace-with-your-trtc-secret-key",
       keep === "replace-with-your-trtc-secret-key" ? keep : "a-trtc-secret-key",
+    )
+    .replace(
+      "replace-with-your-trtc-callback-key",
+      keep === "replace-with-your-trtc-callback-key" ? keep : "TrtcCallbackKey0123456789",
+    )
+    .replace(
+      "replace-with-your-chat-callback-token",
+      keep === "replace-with-your-chat-callback-token" ? keep : "a-chat-callback-token",
     );
   if (config !== undefined) text = text.replace(/^BROKER_CONFIG=.*$/m, `BROKER_CONFIG='${config}'`);
   return text;
@@ -59,10 +71,11 @@ function exampleWith(keep: string | undefined, config?: string): string {
 const FILES: Record<string, { text: string; valid: boolean }> = {
   ".dev.vars.example as shipped": { text: example, valid: false },
   "every placeholder replaced": { text: exampleWith(undefined), valid: true },
+  "every placeholder replaced, both callbacks on": { text: exampleWith(undefined, callbacks), valid: true },
   ...Object.fromEntries(
     PLACEHOLDER_SECRET_VALUES.map((value) => [
       `only ${value} left`,
-      // The Turnstile and TRTC secrets are read only when an app uses Turnstile or trtc.
+      // The Turnstile, TRTC and callback secrets are read only when an app uses Turnstile, trtc or callbacks.
       { text: exampleWith(value, configFor(value)), valid: false },
     ]),
   ),

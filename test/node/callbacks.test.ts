@@ -193,6 +193,19 @@ describe("Chat callbacks", () => {
     expect(await refusal(chat(chatQuery({ Sign: chatSign(TOKEN, other) })))).toBe("CALLBACK_BAD_SIGNATURE");
   });
 
+  it("Tencent's published example verifies: Token xxxxyyyy, RequestTime 1669872112 (https://cloud.tencent.com/document/product/269/32431)", async () => {
+    const query = chatQuery({
+      RequestTime: "1669872112",
+      Sign: "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
+    });
+    const verified = await verifyChatCallback(
+      { query, body: enc.encode(beforeSend) },
+      (id) => (id === APP ? "xxxxyyyy" : undefined),
+      1669872112_000,
+    );
+    expect(verified.kind).toBe("before-send");
+  });
+
   it("accepts the Sign in upper case hex too (a digest is a digest)", async () => {
     expect((await chat(chatQuery({ Sign: chatSign(TOKEN, REQUEST_TIME).toUpperCase() }))).kind).toBe("before-send");
   });

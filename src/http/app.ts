@@ -93,11 +93,13 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     app.options(path, preflight(methods));
   }
 
-  // The Chat REST gateway forwards Tencent's request bodies (up to 64 KiB); every other body is small.
+  // The Chat REST gateway forwards Tencent's request bodies and Tencent's callbacks send theirs (up
+  // to 64 KiB); every other body is small.
   const smallBodies = boundedBody();
-  const chatBodies = boundedBody(CHAT_BODY_MAX_BYTES);
+  const tencentBodies = boundedBody(CHAT_BODY_MAX_BYTES);
   app.use("/v1/*", function bodies(c, next) {
-    return (c.req.path.startsWith("/v1/chat/") ? chatBodies : smallBodies)(c, next);
+    const tencent = c.req.path.startsWith("/v1/chat/") || c.req.path.startsWith("/v1/callbacks/");
+    return (tencent ? tencentBodies : smallBodies)(c, next);
   });
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.

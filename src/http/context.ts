@@ -27,6 +27,11 @@ export interface AuditRecord {
   chatCommand?: string;
   /** Tencent's ErrorCode for that call (0 = OK). */
   tencentErrorCode?: number;
+  /** A Tencent callback: its event (`trtc:103`, `C2C.CallbackBeforeSendMsg`, `State.StateChange:Login`). */
+  callbackEvent?: string;
+  /** A failed Tencent step of a callback or a room action: the fixed reason, and Tencent's code. */
+  stepReason?: string;
+  tencentCode?: string;
   /** A refused CORS preflight: the Origin it came from (bounded). */
   origin?: string;
 }

@@ -16,3 +16,6 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(rekickTick(state, env, (promise) => ctx.waitUntil(promise))),
 } satisfies ExportedHandler<BrokerEnv>;
+
+/** The per-app Durable Object that holds bans and presence (binding MODERATION in wrangler.toml). */
+export { ModerationObject } from "./objects/moderation.js";

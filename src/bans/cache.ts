@@ -10,8 +10,11 @@
 import { RefreshingCache } from "../shared/refreshing.js";
 import type { KeyValueStore } from "../shared/storage.js";
 import { unixSeconds } from "../shared/units.js";
+import { type Ban, inForce } from "./decide.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import { type Ban, type BanKvStats, listBans, newBanKvStats } from "./store.js";
+import { type BanKvStats, listBans, newBanKvStats } from "./store.js";
+
+export { inForce } from "./decide.js";
 
 export const BAN_SOFT_TTL_MS = 20_000;
 export const BAN_HARD_TTL_MS = 60_000;
@@ -171,8 +174,4 @@ export class BanCache {
     this.#listedAt.set(sdkAppId, Math.max(this.#listedAt.get(sdkAppId) ?? startedAtMs, startedAtMs));
     return byFold;
   }
-}
-
-export function inForce(ban: Ban, nowSeconds: number): boolean {
-  return ban.expiresAt === undefined || nowSeconds < ban.expiresAt;
 }

@@ -10,21 +10,13 @@
 
 import { unavailableOnFailure } from "../shared/errors.js";
 import type { KeyValueStore } from "../shared/storage.js";
-import { codePointLength, cutCodePoints } from "../shared/text.js";
+import { cutCodePoints } from "../shared/text.js";
 import { unixSeconds } from "../shared/units.js";
 import type { KickOutcome } from "../tencent/kick.js";
 import { BAN_SOFT_TTL_MS, type BanCache, inForce } from "./cache.js";
+import { checkBanRequest } from "./decide.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "./errors.js";
-import {
-  BAN_ACTOR_MAX_CHARS,
-  BAN_REASON_MAX_CHARS,
-  BANS_MAX,
-  type Ban,
-  deleteBan,
-  listBans,
-  readBan,
-  writeBan,
-} from "./store.js";
+import { BAN_ACTOR_MAX_CHARS, BANS_MAX, type Ban, deleteBan, listBans, readBan, writeBan } from "./store.js";
 
 /** How the kick went, as the answer shows it. */
 export interface KickReport {
@@ -69,17 +61,7 @@ export async function banUser(
     throw new BansError("ADMIN_NOT_BANNABLE", "This identity is an admin of the app: admins cannot be banned.");
   }
   const nowSeconds = unixSeconds(deps.nowMs);
-  if (request.expiresAt !== undefined && request.expiresAt <= nowSeconds) {
-    throw new BansError("BAN_EXPIRY_PAST", "expiresAt must be in the future (unix seconds).", {
-      data: { field: "expiresAt" },
-    });
-  }
-  // Code points: 150 emoji are 150 characters, not 300.
-  if (request.reason !== undefined && codePointLength(request.reason) > BAN_REASON_MAX_CHARS) {
-    throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
-      data: { field: "reason" },
-    });
-  }
+  checkBanRequest(request, nowSeconds);
   // A ban matches every variant of its user ID, so a ban of a variant is the same ban: it is updated
   // under the ID it was stored with (the canonical one), and that ID is kicked.
   const exact = await store(() => readBan(deps.store, deps.sdkAppId, userId, deps.bans.kvStats));

@@ -29,21 +29,21 @@
 
 import { type KeyValueStore, KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";
 import { cutCodePoints } from "../shared/text.js";
+import { BAN_ACTOR_MAX_CHARS, type Ban } from "./decide.js";
 import { BansError } from "./errors.js";
 import { checkBanReason } from "./limits.js";
+
+export type { Ban } from "./decide.js";
+export { BAN_ACTOR_MAX_CHARS, BANS_MAX } from "./decide.js";
 
 /** The bounds live in limits.ts; re-exported for the store's callers and tests. */
 export { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "./limits.js";
 
 const KEY_PREFIX = "bans/v1/";
 const MARKER_PREFIX = "bans-exist/v1/";
-/** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
-export const BANS_MAX = 10_000;
 const LIST_PAGE_KEYS = 1000;
 /** KV's metadata limit, checked on the serialized metadata before the put. */
 const KV_METADATA_MAX_BYTES = 1024;
-/** Code points of `bannedBy` kept (cut by moderate.ts before the answer, so both agree). */
-export const BAN_ACTOR_MAX_CHARS = 80;
 /**
  * A ban's `expiration` is absolute: KV judges it by its own clock, against ours read earlier in the
  * request (and maybe a little off), so KV's minimum plus this margin. The limiter's relative
@@ -51,17 +51,6 @@ export const BAN_ACTOR_MAX_CHARS = 80;
  */
 const KV_EXPIRATION_CLOCK_MARGIN_SECONDS = 30;
 export const KV_MIN_EXPIRATION_AHEAD_SECONDS = KV_EXPIRATION_MIN_SECONDS + KV_EXPIRATION_CLOCK_MARGIN_SECONDS;
-
-export interface Ban {
-  userId: string;
-  reason?: string;
-  /** Unix seconds; none for a permanent ban. */
-  expiresAt?: number;
-  /** Unix seconds. */
-  bannedAt: number;
-  /** Who banned: "operator", "apiKey:<name>", "idp:<userId>@<issuer>" (bans/moderators.ts, actorName). */
-  bannedBy: string;
-}
 
 interface BanMetadata {
   r?: string;

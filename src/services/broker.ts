@@ -10,6 +10,7 @@ import { type AdminSet, adminSetOf, isAdminLike } from "../admins/set.js";
 import { readRuntimeAdmins, writeRuntimeAdmins } from "../admins/store.js";
 import type { Caller } from "../auth/caller.js";
 import { authenticateOperator, presentsOperatorToken } from "../auth/operator.js";
+import { BANS_RETRY_AFTER_SECONDS, BansError, type BansErrorCode } from "../bans/errors.js";
 import {
   type BanRequest,
   type BanResult,
@@ -23,13 +24,24 @@ import {
 } from "../bans/moderate.js";
 import { type Admitted, admitModerator } from "../bans/moderators.js";
 import { type RekickApp, type RekickSummary, rekickRecentBans } from "../bans/rekick.js";
+import type { StepReport } from "../bans/steps.js";
 import type { Ban } from "../bans/store.js";
+import { ConfigError } from "../config/errors.js";
 import type { LoadedApp, LoadedConfig } from "../config/load.js";
 import type { ApiKeyConfig } from "../config/schema.js";
 import type { BrokerEnv } from "../env.js";
 import { inspectorEnabled } from "../inspector/switch.js";
 import type { IsolateState } from "../isolate.js";
 import { type IssuedAdminSig, issueAdminSig } from "../issue/admin-sig.js";
+import type {
+  ModerationObject,
+  ObjectAnswer,
+  ObjectError,
+  ObjectRef,
+  RoomEvent,
+  UserView,
+} from "../objects/moderation.js";
+import { type BrokerError, errorName } from "../shared/errors.js";
 import { type KeyValueStore, kvStore } from "../shared/storage.js";
 import { SECOND_MS } from "../shared/units.js";
 import { type ChatAnswer, callChat } from "../tencent/chat.js";
@@ -37,6 +49,7 @@ import { authorizeChatCommand, requireChatTarget } from "../tencent/gateway.js";
 import { refuseAdminTargets } from "../tencent/gateway-targets.js";
 import { kickUser } from "../tencent/kick.js";
 import { chatTarget } from "../tencent/target.js";
+import type { TrtcRoom } from "../tencent/trtc.js";
 import { privilegeNames, verifyUserSig } from "../usersig/index.js";
 import {
   type IssueHooks,
@@ -48,8 +61,11 @@ import {
   type UserSigRequest,
 } from "./issue.js";
 
+export type { StepReport } from "../bans/steps.js";
 export type { LoadedApp, LoadedConfig } from "../config/load.js";
 export type { ApiKeyConfig } from "../config/schema.js";
+export type { RoomEvent, UserView } from "../objects/moderation.js";
+export type { TrtcRoom } from "../tencent/trtc.js";
 export type * from "./issue.js";
 export type { Caller };
 
@@ -245,6 +261,8 @@ export class AdminsService {
 
 /** Bans: issuance's lookup, the moderation calls, the Cron tick's re-kick. */
 export class BansService {
+  #ref: ObjectRef | undefined;
+
   readonly #scope: BrokerScope;
   readonly #admins: AdminsService;
   readonly #nowSeconds: number;
@@ -254,6 +272,68 @@ export class BansService {
     this.#scope = scope;
     this.#admins = admins;
     this.#nowSeconds = nowSeconds;
+  }
+
+  // --- The app's Durable Object (src/objects/moderation.ts): the callbacks' and moderators' calls ---
+
+  /** TRTC 103: presence; a banned user is removed from that room at once. */
+  enterRoom(app: LoadedApp, event: RoomEvent): Promise<{ duplicate: boolean; banned: boolean; removal?: StepReport }> {
+    return this.#call(app, (object, ref) => object.enterRoom(ref, event));
+  }
+
+  /** TRTC 104: the user left the room. */
+  exitRoom(app: LoadedApp, event: RoomEvent): Promise<{ duplicate: boolean }> {
+    return this.#call(app, (object, ref) => object.exitRoom(ref, event));
+  }
+
+  /** The ban in force for `userId` or a variant, read from the object (never the isolate's cache). */
+  async bannedAs(app: LoadedApp, userId: string): Promise<Ban | undefined> {
+    return (await this.#call(app, (object, ref) => object.bannedAs(ref, userId))) ?? undefined;
+  }
+
+  /** Chat State.StateChange Login: a banned user is kicked again. */
+  loggedIn(
+    app: LoadedApp,
+    event: { userId: string; eventKey: string },
+  ): Promise<{ duplicate: boolean; banned: boolean; kick?: StepReport }> {
+    return this.#call(app, (object, ref) => object.loggedIn(ref, event));
+  }
+
+  /** GET …/users/{userId}: banned?, rooms now. */
+  user(app: LoadedApp, userId: string): Promise<UserView> {
+    return this.#call(app, (object, ref) => object.user(ref, userId));
+  }
+
+  /** Out of one room, no ban (ADMIN_NOT_REMOVABLE for an admin identity). */
+  removeFromRoom(app: LoadedApp, userId: string, room: TrtcRoom): Promise<StepReport> {
+    return this.#call(app, (object, ref) => object.removeFromRoom(ref, userId, room));
+  }
+
+  /** Ends a room for everyone in it. */
+  dismissRoom(app: LoadedApp, room: TrtcRoom): Promise<StepReport> {
+    return this.#call(app, (object, ref) => object.dismissRoom(ref, room));
+  }
+
+  /** The app's object, and what it is told of this request (its env's strings and clock). */
+  async #call<T>(
+    app: LoadedApp,
+    run: (object: DurableObjectStub<ModerationObject>, ref: ObjectRef) => Promise<ObjectAnswer<T>>,
+  ): Promise<T> {
+    const { env, nowMs } = this.#scope;
+    this.#ref ??= { sdkAppId: app.config.sdkAppId, vars: stringVars(env), nowMs };
+    const ref =
+      this.#ref.sdkAppId === app.config.sdkAppId ? this.#ref : { ...this.#ref, sdkAppId: app.config.sdkAppId };
+    let answer: ObjectAnswer<T>;
+    try {
+      answer = await run(env.MODERATION.get(env.MODERATION.idFromName(String(ref.sdkAppId))), ref);
+    } catch (error) {
+      throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
+        reason: `moderation object: ${errorName(error)}`,
+        data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
+      });
+    }
+    if (answer.ok) return answer.value;
+    throw objectError(answer.error);
   }
 
   /** Throws USER_BANNED when the app has banned `userId` or a variant of it (no KV read when warm). */
@@ -314,6 +394,26 @@ export class BansService {
       return kickUser(target, userId, state.chat);
     };
   }
+}
+
+/** The string entries of the request's env: what the object loads the app's config from (ObjectRef). */
+function stringVars(env: BrokerEnv): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const key in env) {
+    const value = env[key];
+    if (typeof value === "string") vars[key] = value;
+  }
+  return vars;
+}
+
+/** The object's error, as the domain error it was (CONFIG_ERROR stays a config error). */
+function objectError(error: ObjectError): BrokerError {
+  const data = {
+    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+    ...(error.field !== undefined ? { field: error.field } : {}),
+  };
+  if (error.code === "CONFIG_ERROR") return new ConfigError("CONFIG_ERROR", error.detail, { data });
+  return new BansError(error.code as BansErrorCode, error.detail, { data });
 }
 
 /** The operator's token (ADMIN_API_TOKEN: src/auth/operator.ts). */

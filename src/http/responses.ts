@@ -108,6 +108,98 @@ export const chatResponse = z
   .catchall(z.object({ ActionStatus: z.string(), ErrorCode: z.int(), ErrorInfo: z.string() }), z.unknown())
   .check(z.describe("Tencent's answer, unchanged (ActionStatus FAIL included)."), z.meta({ id: "ChatResponse" }));
 
+// ---- TRTC rooms (moderators) -------------------------------------------------------------------
+
+const room = z
+  .union([z.int(), z.string()])
+  .check(z.describe("A numeric room (RoomId) is a number, a string room (strRoomId) a string."));
+
+const stepReport = z
+  .union([
+    z.object({ ok: z.literal(true) }),
+    z.object({
+      ok: z.literal(false),
+      reason: z.string().check(z.describe("Why not, in fixed words (never Tencent's free text).")),
+      errorCode: z
+        .optional(z.union([z.int(), z.string()]))
+        .check(z.describe("Tencent's error code, when it answered one.")),
+      retrying: z.boolean().check(z.describe("Whether the app's moderation object will try again (its alarm).")),
+    }),
+  ])
+  .check(z.describe("What Tencent confirmed for this step."));
+
+export const roomRemovalResponse = z
+  .object({ userId: z.string(), room, removal: stepReport })
+  .check(z.meta({ id: "RoomRemovalResponse" }));
+export const roomDismissalResponse = z
+  .object({ room, dismissal: stepReport })
+  .check(z.meta({ id: "RoomDismissalResponse" }));
+export const userResponse = z
+  .object({
+    userId: z.string(),
+    ban: z.nullable(ban).check(z.describe("The ban in force, or null.")),
+    rooms: z.array(room).check(z.describe("The rooms the user is in now, as TRTC's callbacks told the broker.")),
+  })
+  .check(z.meta({ id: "UserResponse" }));
+
+// ---- Tencent's callbacks: the bodies Tencent sends (documentation only: the routes verify the raw
+// body's signature, then read these fields) and the answers it expects ---------------------------
+
+export const trtcCallbackRequest = z
+  .looseObject({
+    EventGroupId: z.int().check(z.describe("1: room events.")),
+    EventType: z.int().check(z.describe("103 enter room, 104 exit room; any other is answered and ignored.")),
+    CallbackTs: z
+      .int()
+      .check(z.describe("Unix milliseconds when Tencent sent it: refused when more than 60 s from the clock.")),
+    EventInfo: z.looseObject({
+      RoomId: room,
+      EventTs: z.optional(z.int()).check(z.describe("Unix seconds of the event.")),
+      UserId: z.string(),
+      UniqueId: z.optional(z.int()),
+    }),
+  })
+  .check(
+    z.describe(
+      "TRTC's room callback (https://trtc.io/document/39558). Headers: SdkAppId, and Sign = base64(HMAC-SHA256(callback key, raw body)).",
+    ),
+    z.meta({ id: "TrtcCallbackRequest" }),
+  );
+export const chatCallbackRequest = z
+  .looseObject({
+    CallbackCommand: z.string(),
+    From_Account: z.optional(z.string()).check(z.describe("Before-send callbacks: the sender.")),
+    Info: z
+      .optional(z.looseObject({ Action: z.string(), To_Account: z.string() }))
+      .check(z.describe("State.StateChange: Login, Logout or Disconnect, and the user.")),
+    EventTime: z.optional(z.int()),
+  })
+  .check(
+    z.describe(
+      "Chat's webhook body (unsigned: the query's Sign = hex(SHA-256(token + RequestTime)) is what verifies the request; https://cloud.tencent.com/document/product/269/32431).",
+    ),
+    z.meta({ id: "ChatCallbackRequest" }),
+  );
+export const trtcCallbackAnswer = z
+  .object({ code: z.literal(0) })
+  .check(
+    z.describe("Tencent ignores the body of a 200; it recommends this one."),
+    z.meta({ id: "TrtcCallbackAnswer" }),
+  );
+export const chatCallbackAnswer = z
+  .object({
+    ActionStatus: z.literal("OK"),
+    ErrorInfo: z.string(),
+    ErrorCode: z
+      .int()
+      .check(
+        z.describe(
+          "0 lets the message through. A before-send from a banned sender: the app's callbacks.beforeSendRefuseCode (1 refuses; 120001 to 130000 refuses and Tencent passes the code to the sender).",
+        ),
+      ),
+  })
+  .check(z.meta({ id: "ChatCallbackAnswer" }));
+
 export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));
 
 /** GET /v1/apps. */

@@ -51,6 +51,7 @@ import { kickUser } from "../tencent/kick.js";
 import { chatTarget } from "../tencent/target.js";
 import type { TrtcRoom } from "../tencent/trtc.js";
 import { privilegeNames, verifyUserSig } from "../usersig/index.js";
+import { CallbacksService } from "./callbacks.js";
 import {
   type IssueHooks,
   issuePrivateMapKey,
@@ -100,6 +101,7 @@ export class Broker {
   #gateway: GatewayService | undefined;
   #issue: IssueService | undefined;
   #inspector: { enabled: boolean; turnstile: boolean } | undefined;
+  #callbacks: CallbacksService | undefined;
 
   constructor(scope: BrokerScope) {
     this.#scope = scope;
@@ -135,6 +137,12 @@ export class Broker {
   get issue(): IssueService {
     this.#issue ??= new IssueService(this.#scope, this.admins, this.bans, this.nowSeconds);
     return this.#issue;
+  }
+
+  /** Tencent's callbacks (src/services/callbacks.ts): verified, then decided against the app's moderation object. */
+  get callbacks(): CallbacksService {
+    this.#callbacks ??= new CallbacksService(this.#scope, this.bans);
+    return this.#callbacks;
   }
 
   /**

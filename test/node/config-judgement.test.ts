@@ -39,31 +39,23 @@ function configFor(placeholder: string): string | undefined {
   return undefined;
 }
 
+/** A usable value for each placeholder of .dev.vars.example. */
+const REAL_VALUES: Record<string, string> = {
+  "replace-with-your-secret-key": KEY,
+  "replace-with-a-long-random-token": TOKEN,
+  "replace-with-your-turnstile-secret": "a-turnstile-secret",
+  "replace-with-your-trtc-secret-id": "AKIDexampleexampleexample",
+  "replace-with-your-trtc-secret-key": "a-trtc-secret-key",
+  "replace-with-your-trtc-callback-key": "TrtcCallbackKey0123456789",
+  "replace-with-your-chat-callback-token": "a-chat-callback-token",
+};
+
 /** .dev.vars.example with each placeholder replaced, except `keep`. */
 function exampleWith(keep: string | undefined, config?: string): string {
-  let text = example
-    .replace("replace-with-your-secret-key", keep === "replace-with-your-secret-key" ? keep : KEY)
-    .replace("replace-with-a-long-random-token", keep === "replace-with-a-long-random-token" ? keep : TOKEN)
-    .replace(
-      "replace-with-your-turnstile-secret",
-      keep === "replace-with-your-turnstile-secret" ? keep : "a-turnstile-secret",
-    )
-    .replace(
-      "replace-with-your-trtc-secret-id",
-      keep === "replace-with-your-trtc-secret-id" ? keep : "AKIDexampleexampleexample",
-    )
-    .replace(
-      "replace-with-your-trtc-secret-key",
-      keep === "replace-with-your-trtc-secret-key" ? keep : "a-trtc-secret-key",
-    )
-    .replace(
-      "replace-with-your-trtc-callback-key",
-      keep === "replace-with-your-trtc-callback-key" ? keep : "TrtcCallbackKey0123456789",
-    )
-    .replace(
-      "replace-with-your-chat-callback-token",
-      keep === "replace-with-your-chat-callback-token" ? keep : "a-chat-callback-token",
-    );
+  let text = example;
+  for (const [placeholder, value] of Object.entries(REAL_VALUES)) {
+    if (placeholder !== keep) text = text.replace(placeholder, value);
+  }
   if (config !== undefined) text = text.replace(/^BROKER_CONFIG=.*$/m, `BROKER_CONFIG='${config}'`);
   return text;
 }

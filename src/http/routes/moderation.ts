@@ -7,7 +7,8 @@
  * - GET    /v1/admin/apps/{sdkAppId}/bans                 the bans in force
  * - POST   /v1/admin/apps/{sdkAppId}/users/{userId}/kick  end the user's Chat sessions, no ban
  *
- * The audit line names the actor.
+ * The audit line names the actor. The room routes (routes/rooms.ts) admit their moderator with the
+ * same `moderator`.
  */
 
 import { Hono } from "hono";
@@ -72,7 +73,7 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
  * `Authorization: Bearer` with the operator's token, else an IdP token with the app's moderator
  * role). 401 for bad or missing credentials, 403 for valid ones without the right to moderate.
  */
-async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: string }> {
+export async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: string }> {
   const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");
   c.set("app", app);
   c.var.audit.app = app.config.sdkAppId;

@@ -274,7 +274,7 @@ export function buildOpenApiDocument(): Json {
               description: "Tencent's outcome: `removal.ok`, or why not (`retrying`: the object tries again)",
               content: json("RoomRemovalResponse"),
             },
-            "409": problemResponse("An admin identity (or a variant of one): never removed."),
+            "409": problemResponse("ADMIN_NOT_REMOVABLE: an admin identity (or a variant of one) is never removed."),
             ...commonErrors,
           },
         },

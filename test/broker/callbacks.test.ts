@@ -263,6 +263,13 @@ describe("Chat before-send callbacks", () => {
     });
   });
 
+  it("a long message (20 KiB, over the 8 KiB of the broker's own routes) is decided, not refused as too large", async () => {
+    const long = { ...c2c(M), MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: "x".repeat(20 * 1024) } }] };
+    const response = await chatPost(await chatUrl("C2C.CallbackBeforeSendMsg"), long);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Json).ErrorCode).toBe(0);
+  });
+
   it("a ban made just now is seen by the next callback (the object, not an isolate's cache)", async () => {
     const before = await chatPost(await chatUrl("C2C.CallbackBeforeSendMsg"), c2c(E));
     expect(((await before.json()) as Json).ErrorCode).toBe(0);

@@ -187,6 +187,14 @@ describe("TRTC room callbacks", () => {
     expect((await trtcCallsFor(M)).length).toBe(1);
   });
 
+  it("only POST: another method is 405 with Allow", async () => {
+    for (const path of ["/v1/callbacks/trtc", "/v1/callbacks/chat"]) {
+      const response = await send(path, { method: "GET" });
+      await problem(response, 405, "METHOD_NOT_ALLOWED");
+      expect(response.headers.get("Allow")).toBe("POST");
+    }
+  });
+
   it("another event type is answered and ignored", async () => {
     const response = await trtcCallback(roomEvent(201, A));
     expect(await response.json()).toEqual({ code: 0 });

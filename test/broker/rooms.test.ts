@@ -16,6 +16,7 @@ const ROOM = 7070;
 const TRTC_KEY = "RoomsCallbackKey0123456789";
 const OPERATOR = "operator-token-for-the-room-tests-0123456789";
 const PLAIN_KEY = "plain-api-key-for-the-room-tests-0123";
+const SPA = "https://moderators.example.com";
 
 let testEnv: Json;
 const captured: string[] = [];
@@ -30,6 +31,7 @@ beforeEach(async () => {
       moderatedApp(APP, {
         callbacks: { trtc: true },
         apiKeys: [await apiKey("plain", PLAIN_KEY)],
+        cors: { origins: [SPA] },
       }),
     ],
     { [`TRTC_CALLBACK_KEY_${APP}`]: TRTC_KEY, ADMIN_API_TOKEN: OPERATOR },
@@ -195,5 +197,35 @@ describe("POST …/rooms/{roomId}/dismiss", () => {
       outcome: "dismiss-failed",
       tencentCode: "FailedOperation.RoomNotExist",
     });
+  });
+});
+
+describe("a single-page app's moderators (CORS)", () => {
+  it("preflights from a listed origin name each route's method; the answers carry its origin", async () => {
+    for (const [path, method] of [
+      [`${base}/rooms/${ROOM}/users/${U}/remove`, "POST"],
+      [`${base}/rooms/str:lobby/dismiss`, "POST"],
+      [`${base}/users/${U}`, "GET"],
+    ] as const) {
+      const preflight = await send(path, {
+        method: "OPTIONS",
+        headers: {
+          Origin: SPA,
+          "Access-Control-Request-Method": method,
+          "Access-Control-Request-Headers": "authorization",
+        },
+      });
+      expect(preflight.status, path).toBe(204);
+      expect(preflight.headers.get("Access-Control-Allow-Methods"), path).toBe(method);
+      expect(preflight.headers.get("Access-Control-Allow-Origin"), path).toBe(SPA);
+    }
+    const answer = await send(`${base}/users/${U}`, { headers: { ...op, Origin: SPA } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Access-Control-Allow-Origin")).toBe(SPA);
+  });
+
+  it("an origin the app does not list is refused", async () => {
+    const response = await send(`${base}/users/${U}`, { headers: { ...op, Origin: "https://elsewhere.example" } });
+    await problem(response, 403, "ORIGIN_NOT_ALLOWED");
   });
 });

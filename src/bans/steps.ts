@@ -6,7 +6,8 @@
 
 import type { KickOutcome } from "../tencent/kick.js";
 import type { MuteOutcome } from "../tencent/mute.js";
-import type { TrtcOutcome } from "../tencent/trtc.js";
+import type { TrtcOutcome, TrtcRoom } from "../tencent/trtc.js";
+import type { Ban } from "./decide.js";
 
 export type StepReport =
   | { ok: true }
@@ -61,3 +62,47 @@ const RETRYABLE_CODES: ReadonlySet<number | string> = new Set([
   "RequestLimitExceeded",
   "FailedOperation",
 ]);
+
+/** A TRTC room event as the callbacks hand it over (src/callbacks/ parses and verifies it). */
+export interface RoomEvent {
+  userId: string;
+  room: TrtcRoom;
+  /** The callback's identity (src/callbacks/): a redelivery carries the same key. */
+  eventKey: string;
+  /** When Tencent says it happened (unix seconds). */
+  eventSeconds: number;
+}
+
+export interface RoomRemoval {
+  room: TrtcRoom;
+  step: StepReport;
+}
+
+/** What a ban or a kick did at Tencent, step by step. */
+export interface BanSteps {
+  /** Chat logins ended (im_open_login_svc/kick). */
+  kick: StepReport;
+  /** Muted in Chat until expiresAt or for good (setnospeaking); a kick without a ban does not mute. */
+  mute?: StepReport;
+  /** One entry per room presence knew the user (or a variant of the ID) in. */
+  removals: RoomRemoval[];
+}
+
+export interface BanOutcome {
+  ban: Ban;
+  created: boolean;
+  steps: BanSteps;
+}
+
+export interface UnbanOutcome {
+  /** The stored user IDs lifted (the ban of the ID, or of a variant it matches). */
+  lifted: string[];
+  /** The Chat mute lifted, per lifted ID. */
+  unmuted: { userId: string; step: StepReport }[];
+}
+
+export interface UserView {
+  userId: string;
+  ban: Ban | null;
+  rooms: TrtcRoom[];
+}

@@ -23,6 +23,11 @@ export interface AuditRecord {
   actor?: string;
   /** Moderation: whether Tencent confirmed the kick. */
   kicked?: boolean;
+  /** A ban: whether Tencent confirmed the Chat mute; an unban: its lifting. */
+  muted?: boolean;
+  unmuted?: boolean;
+  /** A ban or kick: the TRTC rooms Tencent confirmed the user was removed from. */
+  removedRooms?: number;
   /** The Chat REST command called ("service/command"): never its URL or query string. */
   chatCommand?: string;
   /** Tencent's ErrorCode for that call (0 = OK). */

@@ -21,6 +21,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type AdminSet, adminSetOf, foldUserId, isAdminLike } from "../admins/set.js";
+import { REKICK_AFTER_MS } from "../bans/cache.js";
 import { BANS_MAX, type Ban, type BanRequest, banFor, banToStore, checkBanRequest, inForce } from "../bans/decide.js";
 import { checkEventKey, SEEN_MAX, seenCutoff } from "../bans/dedupe.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "../bans/errors.js";
@@ -34,15 +35,26 @@ import {
   roomOfKey,
 } from "../bans/presence.js";
 import { nextAttemptAt } from "../bans/retry.js";
-import { type StepReport, skipped, stepOf, worthRetrying } from "../bans/steps.js";
-import { listBans, newBanKvStats } from "../bans/store.js";
+import {
+  type BanOutcome,
+  type BanSteps,
+  type RoomEvent,
+  type RoomRemoval,
+  type StepReport,
+  skipped,
+  stepOf,
+  type UnbanOutcome,
+  type UserView,
+  worthRetrying,
+} from "../bans/steps.js";
+import { listBans } from "../bans/store.js";
 import type { LoadedApp } from "../config/load.js";
 import type { BrokerEnv } from "../env.js";
 import { createIsolateState, type IsolateState } from "../isolate.js";
 import { BrokerError } from "../shared/errors.js";
 import { kvStore } from "../shared/storage.js";
 import { unixSeconds } from "../shared/units.js";
-import type { ChatTarget } from "../tencent/chat.js";
+import type { ChatClientDeps, ChatTarget } from "../tencent/chat.js";
 import { kickUser } from "../tencent/kick.js";
 import { MUTE_FOREVER_SECONDS, muteSecondsUntil, setNoSpeaking } from "../tencent/mute.js";
 import { chatTarget } from "../tencent/target.js";
@@ -61,15 +73,10 @@ export interface ObjectRef {
   nowMs: number;
   /** BANS_MAX, unless a test lowers it. */
   maxBans?: number;
-}
-
-export interface RoomEvent {
-  userId: string;
-  room: TrtcRoom;
-  /** The callback's identity (src/callbacks/): a redelivery carries the same key. */
-  eventKey: string;
-  /** When Tencent says it happened (unix seconds). */
-  eventSeconds: number;
+  /** A ban: when to kick once more (the caller's BanCache.rekickAfterMs); default REKICK_AFTER_MS. */
+  rekickAfterMs?: number;
+  /** The caller's own bound on a Chat attempt (IsolateOptions.chatTimeoutMs); the object's is at most 2 s. */
+  tencentTimeoutMs?: number;
 }
 
 /** A domain error as data, so that it crosses RPC whole. */
@@ -82,41 +89,8 @@ export interface ObjectError {
 
 export type ObjectAnswer<T> = { ok: true; value: T } | { ok: false; error: ObjectError };
 
-export interface RoomRemoval {
-  room: TrtcRoom;
-  step: StepReport;
-}
-
-/** What a ban or a kick did at Tencent, step by step. */
-export interface BanSteps {
-  /** Chat logins ended (im_open_login_svc/kick). */
-  kick: StepReport;
-  /** Muted in Chat until expiresAt or for good (setnospeaking); for a kick, not asked. */
-  mute?: StepReport;
-  /** One entry per room presence knew the user (or a variant of the ID) in. */
-  removals: RoomRemoval[];
-}
-
-export interface BanOutcome {
-  ban: Ban;
-  created: boolean;
-  steps: BanSteps;
-}
-
-export interface UnbanOutcome {
-  /** The stored user IDs lifted (the ban of the ID, or of a variant it matches). */
-  lifted: string[];
-  /** The mute lifted in Chat, per lifted ID. */
-  unmuted: { userId: string; step: StepReport }[];
-}
-
-export interface UserView {
-  userId: string;
-  ban: Ban | null;
-  rooms: TrtcRoom[];
-}
-
-type TaskKind = "kick" | "mute" | "unmute" | "remove";
+/** `rekick`: the Chat kick once more, after every isolate has seen the ban (REKICK_AFTER_MS). */
+type TaskKind = "kick" | "rekick" | "mute" | "unmute" | "remove";
 
 interface BanRow {
   user_id: string;
@@ -157,7 +131,8 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   readonly #sql: SqlStorage;
   /** The object's own isolate state: config cache, admin cache, admin sigs, the Chat client's deps. */
   readonly #state: IsolateState;
-  readonly #trtc: TrtcClientDeps;
+  /** Each Tencent attempt's bound: OBJECT_TENCENT_TIMEOUT_MS, or the caller's Chat timeout when shorter. */
+  #timeoutMs = OBJECT_TENCENT_TIMEOUT_MS;
   /** The last caller's env entries, for the alarm. */
   #vars: Record<string, string> = {};
   #migrated: Promise<void> | undefined;
@@ -169,12 +144,14 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     this.#sql = ctx.storage.sql;
     this.#sql.exec(SCHEMA);
     this.#state = createIsolateState({ chatTimeoutMs: OBJECT_TENCENT_TIMEOUT_MS });
-    this.#trtc = {
-      fetch: (request) => fetch(request),
-      random: Math.random,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      timeoutMs: OBJECT_TENCENT_TIMEOUT_MS,
-    };
+  }
+
+  get #chat(): ChatClientDeps {
+    return { ...this.#state.chat, timeoutMs: this.#timeoutMs };
+  }
+
+  get #trtc(): TrtcClientDeps {
+    return { ...this.#state.chat, timeoutMs: this.#timeoutMs };
   }
 
   // --- The callbacks' calls ---------------------------------------------------------------------
@@ -286,9 +263,17 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
         nowSeconds,
       );
       this.#writeBan(ban);
-      const [kick, mute, removals] = await Promise.all([
-        this.#kick(app, ban.userId, ref.nowMs, true),
-        this.#mute(app, ban, ref.nowMs, true),
+      if (chatTarget(app, this.#state.adminSigs, nowSeconds)) {
+        await this.#queue("rekick", ban.userId, "", ref.nowMs, ref.nowMs + (ref.rekickAfterMs ?? REKICK_AFTER_MS));
+      }
+      // Chat's two calls one after the other (kick, then mute), the rooms meanwhile: about the
+      // time of two Tencent calls in all.
+      const chat = async () => {
+        const kick = await this.#kick(app, ban.userId, ref.nowMs, true);
+        return { kick, mute: await this.#mute(app, ban, ref.nowMs, true) };
+      };
+      const [{ kick, mute }, removals] = await Promise.all([
+        chat(),
         this.#removeEverywhere(app, ban.userId, ref.nowMs),
       ]);
       return { ban, created: existing === undefined, steps: { kick, mute, removals } };
@@ -342,16 +327,6 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     });
   }
 
-  /** What the object holds (tests and GET /v1/admin/stats): counts only, no user ID. */
-  counts(ref: ObjectRef) {
-    return this.#answer(ref, async () => ({
-      bans: this.#count("bans"),
-      presence: this.#count("presence"),
-      seen: this.#count("seen"),
-      tasks: this.#count("tasks"),
-    }));
-  }
-
   // --- The alarm: the queued Tencent steps --------------------------------------------------------
 
   override async alarm(): Promise<void> {
@@ -400,19 +375,20 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     if (adminNow) return "done";
     const chat = chatTarget(app, this.#state.adminSigs, nowSeconds);
     switch (task.kind) {
-      case "kick": {
+      case "kick":
+      case "rekick": {
         if (!ban || !chat) return "done";
-        return failureOf(await kickUser(chat, task.user_id, this.#state.chat));
+        return failureOf(await kickUser(chat, task.user_id, this.#chat));
       }
       case "mute": {
         if (!ban || !chat) return "done";
         return failureOf(
-          await setNoSpeaking(chat, task.user_id, muteSecondsUntil(ban.expiresAt, nowSeconds), this.#state.chat),
+          await setNoSpeaking(chat, task.user_id, muteSecondsUntil(ban.expiresAt, nowSeconds), this.#chat),
         );
       }
       case "unmute": {
         if (ban || !chat) return "done";
-        return failureOf(await setNoSpeaking(chat, task.user_id, 0, this.#state.chat));
+        return failureOf(await setNoSpeaking(chat, task.user_id, 0, this.#chat));
       }
       case "remove": {
         const target = trtcTarget(app);
@@ -429,7 +405,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   async #kick(app: LoadedApp, userId: string, nowMs: number, retry: boolean): Promise<StepReport> {
     const chat = chatTarget(app, this.#state.adminSigs, unixSeconds(nowMs));
     if (!chat) return skipped("chat not configured");
-    return this.#step(await kickUser(chat, userId, this.#state.chat), retry, "kick", userId, "", nowMs);
+    return this.#step(await kickUser(chat, userId, this.#chat), retry, "kick", userId, "", nowMs);
   }
 
   async #mute(app: LoadedApp, ban: Ban, nowMs: number, retry: boolean): Promise<StepReport> {
@@ -447,7 +423,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   }
 
   #noSpeaking(chat: ChatTarget, userId: string, seconds: number) {
-    return setNoSpeaking(chat, userId, Math.min(seconds, MUTE_FOREVER_SECONDS), this.#state.chat);
+    return setNoSpeaking(chat, userId, Math.min(seconds, MUTE_FOREVER_SECONDS), this.#chat);
   }
 
   /** Out of one room; presence forgets it once Tencent confirms. */
@@ -498,8 +474,8 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     return stepOf(outcome, queued);
   }
 
-  async #queue(kind: TaskKind, userId: string, room: string, nowMs: number): Promise<void> {
-    const due = nextAttemptAt(0, nowMs) as number;
+  /** Queues a step for the alarm (by default: its first retry, RETRY_BASE_MS from now). */
+  async #queue(kind: TaskKind, userId: string, room: string, nowMs: number, due = nextAttemptAt(0, nowMs) as number) {
     this.#sql.exec(
       `INSERT INTO tasks (kind, user_id, room, attempts, due_ms) VALUES (?, ?, ?, 0, ?)
        ON CONFLICT (kind, user_id, room) DO UPDATE SET attempts = 0, due_ms = excluded.due_ms`,
@@ -670,7 +646,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       return Promise.resolve();
     }
     this.#migrated ??= (async () => {
-      const bans = await listBans(kvStore(this.env.ADMINS), sdkAppId, newBanKvStats());
+      const bans = await listBans(kvStore(this.env.ADMINS), sdkAppId);
       for (const ban of bans) this.#writeBan(ban, true);
       this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('kvMigrated', ?)", String(bans.length));
     })().finally(() => {
@@ -684,6 +660,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     try {
       const app = this.#loadApp(ref.sdkAppId, ref.vars);
       this.#vars = ref.vars;
+      this.#timeoutMs = Math.min(OBJECT_TENCENT_TIMEOUT_MS, ref.tencentTimeoutMs ?? OBJECT_TENCENT_TIMEOUT_MS);
       this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sdkAppId', ?)", String(ref.sdkAppId));
       await this.#migrate(ref.sdkAppId).catch(() => {
         throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {

@@ -1,7 +1,6 @@
 /**
  * The request-scoped service layer: the isolate's caches bound, once, to this request's `env`, clock
- * and `waitUntil`. Built by one middleware per request (src/http/app.ts, `c.var.broker`) and by
- * the Cron tick (src/scheduled.ts). No rule lives here, only wiring: each rule is in its part (see
+ * and `waitUntil`. Built by one middleware per request (src/http/app.ts, `c.var.broker`). No rule lives here, only wiring: each rule is in its part (see
  * docs/architecture.md, "Where each rule lives"). Cheap to build: every service is made on first use.
  */
 
@@ -14,40 +13,28 @@ import { BANS_RETRY_AFTER_SECONDS, BansError, type BansErrorCode } from "../bans
 import {
   type BanRequest,
   type BanResult,
-  bansInForce,
-  banUser,
-  type KickReport,
-  kickOnly,
-  type ModerationDeps,
+  banResult,
+  type KickResult,
+  kickResult,
   refuseBanned,
-  unbanUser,
 } from "../bans/moderate.js";
 import { type Admitted, admitModerator } from "../bans/moderators.js";
-import { type RekickApp, type RekickSummary, rekickRecentBans } from "../bans/rekick.js";
-import type { StepReport } from "../bans/steps.js";
+import type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
 import type { Ban } from "../bans/store.js";
 import { ConfigError } from "../config/errors.js";
-import type { LoadedApp, LoadedConfig } from "../config/load.js";
+import type { LoadedApp } from "../config/load.js";
 import type { ApiKeyConfig } from "../config/schema.js";
 import type { BrokerEnv } from "../env.js";
 import { inspectorEnabled } from "../inspector/switch.js";
 import type { IsolateState } from "../isolate.js";
 import { type IssuedAdminSig, issueAdminSig } from "../issue/admin-sig.js";
-import type {
-  ModerationObject,
-  ObjectAnswer,
-  ObjectError,
-  ObjectRef,
-  RoomEvent,
-  UserView,
-} from "../objects/moderation.js";
+import type { ModerationObject, ObjectAnswer, ObjectError, ObjectRef } from "../objects/moderation.js";
 import { type BrokerError, errorName } from "../shared/errors.js";
 import { type KeyValueStore, kvStore } from "../shared/storage.js";
 import { SECOND_MS } from "../shared/units.js";
 import { type ChatAnswer, callChat } from "../tencent/chat.js";
 import { authorizeChatCommand, requireChatTarget } from "../tencent/gateway.js";
 import { refuseAdminTargets } from "../tencent/gateway-targets.js";
-import { kickUser } from "../tencent/kick.js";
 import { chatTarget } from "../tencent/target.js";
 import type { TrtcRoom } from "../tencent/trtc.js";
 import { privilegeNames, verifyUserSig } from "../usersig/index.js";
@@ -62,15 +49,15 @@ import {
   type UserSigRequest,
 } from "./issue.js";
 
-export type { StepReport } from "../bans/steps.js";
+export type { BanResult, KickResult } from "../bans/moderate.js";
+export type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
 export type { LoadedApp, LoadedConfig } from "../config/load.js";
 export type { ApiKeyConfig } from "../config/schema.js";
-export type { RoomEvent, UserView } from "../objects/moderation.js";
 export type { TrtcRoom } from "../tencent/trtc.js";
 export type * from "./issue.js";
 export type { Caller };
 
-/** What one request (or one Cron tick) binds the isolate's state to. */
+/** What one request binds the isolate's state to. */
 export interface BrokerScope {
   state: IsolateState;
   env: BrokerEnv;
@@ -78,11 +65,6 @@ export interface BrokerScope {
   nowMs: number;
   /** Keeps background work (a cache refresh) alive after the answer (ExecutionContext.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
-}
-
-/** Told when a moderation call reaches Tencent (the audit line names the command, never its URL). */
-export interface KickHooks {
-  onKick?: (chatCommand: string) => void;
 }
 
 export function createBroker(scope: BrokerScope): Broker {
@@ -115,7 +97,7 @@ export class Broker {
   }
 
   get bans(): BansService {
-    this.#bans ??= new BansService(this.#scope, this.admins, this.nowSeconds);
+    this.#bans ??= new BansService(this.#scope);
     return this.#bans;
   }
 
@@ -189,7 +171,7 @@ export class Broker {
       requests: requests.count,
       rateLimit: { entries: limiter.entryCount(), decisions: { ...limiter.stats }, kv: { ...rateLimitKv } },
       admins: { kv: { ...admins.kvStats } },
-      bans: { kv: { ...bans.kvStats } },
+      bans: { object: { ...bans.stats } },
     };
   }
 }
@@ -267,19 +249,16 @@ export class AdminsService {
   }
 }
 
-/** Bans: issuance's lookup, the moderation calls, the Cron tick's re-kick. */
+/**
+ * Bans and presence: issuance's lookup (the isolate's cache), and every call to the app's Durable
+ * Object (src/objects/moderation.ts), the moderation routes' and the callbacks'.
+ */
 export class BansService {
+  readonly #scope: BrokerScope;
   #ref: ObjectRef | undefined;
 
-  readonly #scope: BrokerScope;
-  readonly #admins: AdminsService;
-  readonly #nowSeconds: number;
-  #lookup: { store: KeyValueStore; waitUntil: (promise: Promise<unknown>) => void; nowMs: number } | undefined;
-
-  constructor(scope: BrokerScope, admins: AdminsService, nowSeconds: number) {
+  constructor(scope: BrokerScope) {
     this.#scope = scope;
-    this.#admins = admins;
-    this.#nowSeconds = nowSeconds;
   }
 
   // --- The app's Durable Object (src/objects/moderation.ts): the callbacks' and moderators' calls ---
@@ -327,8 +306,13 @@ export class BansService {
     app: LoadedApp,
     run: (object: DurableObjectStub<ModerationObject>, ref: ObjectRef) => Promise<ObjectAnswer<T>>,
   ): Promise<T> {
-    const { env, nowMs } = this.#scope;
-    this.#ref ??= { sdkAppId: app.config.sdkAppId, vars: stringVars(env), nowMs };
+    const { env, nowMs, state } = this.#scope;
+    this.#ref ??= {
+      sdkAppId: app.config.sdkAppId,
+      vars: stringVars(env),
+      nowMs,
+      tencentTimeoutMs: state.chat.timeoutMs,
+    };
     const ref =
       this.#ref.sdkAppId === app.config.sdkAppId ? this.#ref : { ...this.#ref, sdkAppId: app.config.sdkAppId };
     let answer: ObjectAnswer<T>;
@@ -344,63 +328,44 @@ export class BansService {
     throw objectError(answer.error);
   }
 
-  /** Throws USER_BANNED when the app has banned `userId` or a variant of it (no KV read when warm). */
+  /**
+   * Throws USER_BANNED when the app has banned `userId` or a variant of it: from the isolate's
+   * cache, refreshed from the object in the background (no read when warm).
+   */
   refuse(app: LoadedApp, userId: string): Promise<void> {
-    const { state, env, waitUntil, nowMs } = this.#scope;
-    this.#lookup ??= { store: kvStore(env.ADMINS), waitUntil, nowMs };
-    return refuseBanned(state.bans, app.config.sdkAppId, userId, this.#lookup);
+    const { state, waitUntil, nowMs } = this.#scope;
+    const lookup = { read: () => this.#call(app, (object, ref) => object.list(ref)), waitUntil, nowMs };
+    return refuseBanned(state.bans, app.config.sdkAppId, userId, lookup);
   }
 
-  ban(app: LoadedApp, userId: string, request: BanRequest, actor: string, hooks: KickHooks = {}): Promise<BanResult> {
-    return banUser(userId, request, actor, this.#deps(app, hooks));
+  /** Stored in the object, then kicked, muted and removed from every known room (each step reported). */
+  async ban(app: LoadedApp, userId: string, request: BanRequest, actor: string): Promise<BanResult> {
+    const asked = {
+      ...(request.reason !== undefined ? { reason: request.reason } : {}),
+      ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
+    };
+    const rekickAfterMs = this.#scope.state.bans.rekickAfterMs;
+    const outcome = await this.#call(app, (object, ref) => object.ban({ ...ref, rekickAfterMs }, userId, asked, actor));
+    this.#scope.state.bans.banned(app.config.sdkAppId, outcome.ban);
+    return banResult(outcome);
   }
 
-  /** The stored user IDs lifted: the ban of `userId` or of a variant it matches. */
-  unban(app: LoadedApp, userId: string): Promise<string[]> {
-    return unbanUser(userId, this.#deps(app, {}));
+  /** Lifts the ban of `userId` or of a variant it matches, and the Chat mute. */
+  async unban(app: LoadedApp, userId: string): Promise<UnbanOutcome> {
+    const outcome = await this.#call(app, (object, ref) => object.unban(ref, userId));
+    for (const id of outcome.lifted) this.#scope.state.bans.unbanned(app.config.sdkAppId, id);
+    return outcome;
   }
 
+  /** The bans in force, newest first. */
   list(app: LoadedApp): Promise<Ban[]> {
-    return bansInForce(this.#deps(app, {}));
+    return this.#call(app, (object, ref) => object.list(ref));
   }
 
-  kick(app: LoadedApp, userId: string, hooks: KickHooks = {}): Promise<KickReport> {
-    return kickOnly(userId, this.#deps(app, hooks));
-  }
-
-  /** The Cron tick: kicks again, at Tencent, every recent ban of every app with `chat`. */
-  async rekick(config: LoadedConfig): Promise<RekickSummary[]> {
-    const { state, env, nowMs } = this.#scope;
-    const apps: RekickApp[] = [];
-    for (const app of config.apps.values()) {
-      const kick = this.#kicker(app, {});
-      if (!kick) continue;
-      apps.push({ sdkAppId: app.config.sdkAppId, kick, isAdmin: (userId) => this.#admins.isAdmin(app, userId) });
-    }
-    if (apps.length === 0) return [];
-    return rekickRecentBans(apps, { store: kvStore(env.ADMINS), nowMs, stats: state.bans.kvStats });
-  }
-
-  #deps(app: LoadedApp, hooks: KickHooks): ModerationDeps {
-    const { state, env, nowMs } = this.#scope;
-    return {
-      store: kvStore(env.ADMINS),
-      bans: state.bans,
-      sdkAppId: app.config.sdkAppId,
-      nowMs,
-      isAdmin: (userId) => this.#admins.isAdmin(app, userId),
-      kick: this.#kicker(app, hooks),
-    };
-  }
-
-  #kicker(app: LoadedApp, hooks: KickHooks) {
-    const { state } = this.#scope;
-    const target = chatTarget(app, state.adminSigs, this.#nowSeconds);
-    if (!target) return undefined;
-    return (userId: string) => {
-      hooks.onKick?.("im_open_login_svc/kick");
-      return kickUser(target, userId, state.chat);
-    };
+  /** Chat logins ended and out of every known room, no ban (ADMIN_NOT_KICKABLE for an admin identity). */
+  async kick(app: LoadedApp, userId: string): Promise<KickResult> {
+    const outcome = await this.#call(app, (object, ref) => object.kick(ref, userId));
+    return kickResult(outcome.userId, outcome.steps);
   }
 }
 

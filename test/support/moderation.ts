@@ -1,10 +1,16 @@
 // Builders for the tests of the app's Durable Object (src/objects/moderation.ts) through the service
 // layer, as the routes reach it: an app with `chat` and `trtc` pointed at the fakes, the Worker's
 // env with its secrets, and a Broker for one request at a given time.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { LoadedApp } from "../../src/config/load.js";
 import { createIsolateState, type IsolateState } from "../../src/isolate.js";
+import type { ModerationObject } from "../../src/objects/moderation.js";
 import { type Broker, createBroker } from "../../src/services/broker.js";
 import { type Json, SECRET_KEY, secretsFor } from "../broker/helpers.js";
 import { setupTencent, TENCENT_BASE } from "../tencent/helpers.js";
@@ -89,4 +95,48 @@ export function scene(testEnv: Json): Scene {
       for (const ctx of contexts.splice(0)) await waitOnExecutionContext(ctx);
     },
   };
+}
+
+/** The app's object, as BansService reaches it. */
+export function objectOf(sdkAppId: number): DurableObjectStub<ModerationObject> {
+  return env.MODERATION.get(env.MODERATION.idFromName(String(sdkAppId)));
+}
+
+export interface TaskRow {
+  kind: string;
+  user_id: string;
+  room: string;
+  attempts: number;
+  due_ms: number;
+}
+
+/** The object's queue of Tencent steps for its alarm. */
+export function queuedTasks(sdkAppId: number): Promise<TaskRow[]> {
+  return runInDurableObject(objectOf(sdkAppId), (_, state) =>
+    state.storage.sql
+      .exec("SELECT kind, user_id, room, attempts, due_ms FROM tasks ORDER BY id")
+      .toArray()
+      .map((row) => ({ ...row }) as unknown as TaskRow),
+  );
+}
+
+/**
+ * Makes every queued step due and runs the object's alarm once (as Cloudflare would when its time
+ * comes). Returns whether an alarm was set.
+ */
+export async function runAlarmNow(sdkAppId: number): Promise<boolean> {
+  const stub = objectOf(sdkAppId);
+  await runInDurableObject(stub, (_, state) => {
+    state.storage.sql.exec("UPDATE tasks SET due_ms = 0");
+  });
+  return runDurableObjectAlarm(stub);
+}
+
+/** Rows the object holds, counted: bans, presence, seen events, queued steps. */
+export function objectCounts(sdkAppId: number) {
+  return runInDurableObject(objectOf(sdkAppId), (_, state) => {
+    const count = (table: string) =>
+      state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+    return { bans: count("bans"), presence: count("presence"), seen: count("seen"), tasks: count("tasks") };
+  });
 }

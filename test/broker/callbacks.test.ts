@@ -202,6 +202,21 @@ describe("TRTC room callbacks", () => {
   });
 });
 
+describe("a ban made through the moderation route", () => {
+  it("is enforced by the next callbacks: re-entry removed, messages refused", async () => {
+    const put = await send(`/v1/admin/apps/${APP}/bans/${M}`, {
+      method: "PUT",
+      headers: { ...bearer(OPERATOR), "Content-Type": "application/json" },
+      body: JSON.stringify({ reason: "spam" }),
+    });
+    expect(put.status).toBe(201);
+    await trtcCallback(roomEvent(103, M));
+    expect((await trtcCallsFor(M)).map((c) => [c.action, c.body?.RoomId])).toEqual([["RemoveUser", ROOM]]);
+    const refused = await chatPost(await chatUrl("C2C.CallbackBeforeSendMsg"), c2c(M));
+    expect(((await refused.json()) as Json).ErrorCode).toBe(REFUSE_CODE);
+  });
+});
+
 describe("TRTC callbacks that do not verify: a problem, nothing recorded, nothing called", () => {
   async function nothingHappened() {
     expect((await userView(M)).rooms).toEqual([]);

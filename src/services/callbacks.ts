@@ -46,6 +46,7 @@ export class CallbacksService {
       (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.trtcKey,
       this.#scope.nowMs,
     );
+    // Verified: keyFor found the app's key, so the app is configured.
     const app = config.apps.get(event.sdkAppId) as LoadedApp;
     return { sdkAppId: event.sdkAppId, ...(await decideTrtc(event, this.#ports(app))) };
   }
@@ -58,6 +59,7 @@ export class CallbacksService {
       (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.chatToken,
       this.#scope.nowMs,
     );
+    // Verified: tokenFor found the app's token, so the app is configured.
     const app = config.apps.get(event.sdkAppId) as LoadedApp;
     const refuseCode = app.config.callbacks?.beforeSendRefuseCode ?? 1;
     return { sdkAppId: event.sdkAppId, ...(await decideChat(event, this.#ports(app), refuseCode)) };

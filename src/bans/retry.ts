@@ -8,7 +8,7 @@
 
 export const RETRY_BASE_MS = 2_000;
 export const RETRY_MAX_DELAY_MS = 5 * 60_000;
-/** 2 + 4 + 8 + … + 256 s, then 300 s: about 13 minutes of trying in all. */
+/** Retries 2, 4, 8, … 256 s apart, then 300 s twice: the last about 18.5 minutes after the failure. */
 export const RETRY_MAX_ATTEMPTS = 10;
 
 /** When the next attempt is due (unix ms), or undefined when `attempts` retries were made already. */

@@ -215,7 +215,7 @@ export function buildOpenApiDocument(): Json {
         ],
         put: {
           summary:
-            "Ban a user: stored first, then kicked at Tencent when the app has `chat` (`kicked` says whether Tencent confirmed; a failed kick keeps the ban). A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
+            "Ban a user: stored first in the app's Durable Object, then kicked and muted in Chat (with `chat`) and removed from every TRTC room the broker knows them in (with `trtc`). `kicked`, `muted` and `removedFrom` say what Tencent confirmed, `steps` each failure's reason and whether it is retried; a failed step never loses the ban. A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
           security: moderators,
           requestBody: { required: false, content: json("BanRequest") },
           responses: {
@@ -226,7 +226,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
         delete: {
-          summary: "Lift a ban.",
+          summary: "Lift a ban, and the Chat mute.",
           security: moderators,
           responses: { "204": { description: "Lifted" }, ...commonErrors },
         },
@@ -238,7 +238,7 @@ export function buildOpenApiDocument(): Json {
         ],
         post: {
           summary:
-            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat), without a ban.",
+            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat) and remove them from every TRTC room the broker knows them in, without a ban.",
           security: moderators,
           responses: {
             "200": { description: "OK", content: json("KickResponse") },

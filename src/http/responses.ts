@@ -101,44 +101,63 @@ const kickFields = {
   kickErrorCode: z.optional(z.int()).check(z.describe("Tencent's ErrorCode, when it answered FAIL.")),
 };
 
-export const banResponse = z.extend(ban, kickFields).check(z.meta({ id: "BanResponse" }));
+/** A TRTC room: a number (RoomId) or a string (strRoomId). */
+export const trtcRoom = z
+  .union([z.int(), z.string()])
+  .check(z.describe("A TRTC room: a number for a numeric RoomId, a string for a strRoomId."));
+
+/** What one Tencent step of a moderation call did (src/bans/steps.ts). */
+export const stepReport = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    reason: z.string().check(z.describe("Fixed words, never Tencent's own text.")),
+    errorCode: z
+      .optional(z.union([z.int(), z.string()]))
+      .check(z.describe("Tencent's ErrorCode (Chat) or Error.Code (TRTC).")),
+    retrying: z.boolean().check(z.describe("Queued: the app's Durable Object retries it with its alarm.")),
+  }),
+]);
+
+const stepsFields = {
+  removedFrom: z.array(trtcRoom).check(z.describe("The rooms Tencent confirmed the user was removed from.")),
+  steps: z.object({
+    kick: stepReport,
+    mute: z.optional(stepReport),
+    removals: z.array(z.intersection(z.object({ room: trtcRoom }), stepReport)),
+  }),
+};
+
+export const banResponse = z
+  .extend(ban, {
+    ...kickFields,
+    muted: z.boolean().check(z.describe("Whether Tencent confirmed the Chat mute (until expiresAt, or for good).")),
+    ...stepsFields,
+  })
+  .check(z.meta({ id: "BanResponse" }));
 export const bansResponse = z.object({ bans: z.array(ban) }).check(z.meta({ id: "BansResponse" }));
-export const kickResponse = z.object({ userId: z.string(), ...kickFields }).check(z.meta({ id: "KickResponse" }));
+export const kickResponse = z
+  .object({ userId: z.string(), ...kickFields, ...stepsFields })
+  .check(z.meta({ id: "KickResponse" }));
 export const chatResponse = z
   .catchall(z.object({ ActionStatus: z.string(), ErrorCode: z.int(), ErrorInfo: z.string() }), z.unknown())
   .check(z.describe("Tencent's answer, unchanged (ActionStatus FAIL included)."), z.meta({ id: "ChatResponse" }));
 
 // ---- TRTC rooms (moderators) -------------------------------------------------------------------
 
-const room = z
-  .union([z.int(), z.string()])
-  .check(z.describe("A numeric room (RoomId) is a number, a string room (strRoomId) a string."));
-
-const stepReport = z
-  .union([
-    z.object({ ok: z.literal(true) }),
-    z.object({
-      ok: z.literal(false),
-      reason: z.string().check(z.describe("Why not, in fixed words (never Tencent's free text).")),
-      errorCode: z
-        .optional(z.union([z.int(), z.string()]))
-        .check(z.describe("Tencent's error code, when it answered one.")),
-      retrying: z.boolean().check(z.describe("Whether the app's moderation object will try again (its alarm).")),
-    }),
-  ])
-  .check(z.describe("What Tencent confirmed for this step."));
+// The room and the step report are the moderation answers' own (trtcRoom, stepReport above).
 
 export const roomRemovalResponse = z
-  .object({ userId: z.string(), room, removal: stepReport })
+  .object({ userId: z.string(), room: trtcRoom, removal: stepReport })
   .check(z.meta({ id: "RoomRemovalResponse" }));
 export const roomDismissalResponse = z
-  .object({ room, dismissal: stepReport })
+  .object({ room: trtcRoom, dismissal: stepReport })
   .check(z.meta({ id: "RoomDismissalResponse" }));
 export const userResponse = z
   .object({
     userId: z.string(),
     ban: z.nullable(ban).check(z.describe("The ban in force, or null.")),
-    rooms: z.array(room).check(z.describe("The rooms the user is in now, as TRTC's callbacks told the broker.")),
+    rooms: z.array(trtcRoom).check(z.describe("The rooms the user is in now, as TRTC's callbacks told the broker.")),
   })
   .check(z.meta({ id: "UserResponse" }));
 
@@ -153,7 +172,7 @@ export const trtcCallbackRequest = z
       .int()
       .check(z.describe("Unix milliseconds when Tencent sent it: refused when more than 60 s from the clock.")),
     EventInfo: z.looseObject({
-      RoomId: room,
+      RoomId: trtcRoom,
       EventTs: z.optional(z.int()).check(z.describe("Unix seconds of the event.")),
       UserId: z.string(),
       UniqueId: z.optional(z.int()),

@@ -297,7 +297,7 @@ export function buildOpenApiDocument(): Json {
       "/v1/callbacks/trtc": {
         post: {
           summary:
-            "TRTC's room and media callback (set this URL and the key in the TRTC console; README, Tencent callbacks). Verified first: header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY_<SdkAppId>, the raw body)), header SdkAppId a configured app with callbacks.trtc, CallbackTs within 60 s. 103 records presence and removes a banned user from the room at once; 104 forgets it; a redelivery is acted on once.",
+            "TRTC's room and media callback (set this URL and the key in the TRTC console; README, Tencent's callbacks). Verified first: header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY_<SdkAppId>, the raw body)), header SdkAppId a configured app with callbacks.trtc, CallbackTs within 60 s. 103 records presence and removes a banned user from the room at once; 104 forgets it; a redelivery is acted on once.",
           security: [],
           parameters: [
             { name: "SdkAppId", in: "header", required: true, schema: { type: "integer" } },
@@ -313,7 +313,7 @@ export function buildOpenApiDocument(): Json {
       "/v1/callbacks/chat": {
         post: {
           summary:
-            "Chat's webhook (set this URL, the token and the events in the Chat console; README, Tencent callbacks). Verified first: query Sign = hex(SHA-256(CHAT_CALLBACK_TOKEN_<SdkAppid> + RequestTime)), SdkAppid a configured app with callbacks.chat, RequestTime within 60 s. C2C/Group.CallbackBeforeSendMsg from a banned sender is refused; State.StateChange Login of a banned user is kicked again.",
+            "Chat's webhook (set this URL, the token and the events in the Chat console; README, Tencent's callbacks). Verified first: query Sign = hex(SHA-256(CHAT_CALLBACK_TOKEN_<SdkAppid> + RequestTime)), SdkAppid a configured app with callbacks.chat, RequestTime within 60 s. C2C/Group.CallbackBeforeSendMsg from a banned sender is refused; State.StateChange Login of a banned user is kicked again.",
           security: [],
           parameters: [
             { name: "SdkAppid", in: "query", required: true, schema: { type: "integer" } },

@@ -26,16 +26,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { compatibilityDate, envInt, sha256Hex } from "./serve.mjs";
+import { compatibilityDate, envInt } from "./serve.mjs";
 
 const APP = 1400000400;
-const SECRET_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-const OPERATOR_TOKEN = "bench-moderation-operator-token-0123456789";
-const API_KEY = "bench-moderation-api-key-0123456789abcd";
-const TENCENT = "https://adminapisgp.im.qcloud.com";
-const TRTC = "https://trtc.tencentcloudapi.com";
-const TRTC_SECRET_ID = "AKIDbenchmoderation";
-const TRTC_SECRET_KEY = "bench-moderation-trtc-secret-key";
 /** The production isolate cache bounds (src/bans/cache.ts), for the harness entry. */
 const PRODUCTION_BOUNDS = { softTtlMs: 20_000, hardTtlMs: 60_000 };
 
@@ -58,43 +51,19 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
   const outdir = mkdtempSync(join(tmpdir(), "usersig-bench-moderation-"));
   let mf;
   try {
+    const { harnessBindings, harnessBuild, harnessCalls, harnessKeys, harnessOutbound, setupHarnessFakes } =
+      await import(pathToFileURL(join(root, "test/fakes/moderation-harness.mjs")).href);
     await build({
-      absWorkingDir: root,
+      ...harnessBuild(root, PRODUCTION_BOUNDS),
       entryPoints: { broker: "test/fakes/broker-short-bounds.ts", fake: "test/fakes/tencent.mjs" },
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      conditions: ["workerd", "worker", "browser"],
-      external: ["cloudflare:*", "node:*"],
-      define: { SHORT_BOUNDS: JSON.stringify(PRODUCTION_BOUNDS) },
       outdir,
       outExtension: { ".js": ".mjs" },
-      logLevel: "warning",
     });
     const { createFakeTencent } = await import(pathToFileURL(join(outdir, "fake.mjs")).href);
     const fake = createFakeTencent();
-    const control = (url, body) => fake.handle(new Request(url, { method: "POST", body: JSON.stringify(body) }));
-    await control(`${TENCENT}/__fake/setup`, {
-      apps: [{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }],
-    });
-    await control(`${TRTC}/__fake/trtc/setup`, {
-      apps: [{ sdkAppId: APP, secretId: TRTC_SECRET_ID, secretKey: TRTC_SECRET_KEY }],
-      latencyMs: cfg.latencyMs,
-    });
-    const trtcCalls = async () => (await (await fake.handle(new Request(`${TRTC}/__fake/trtc/calls`))).json()).calls;
-    const config = {
-      apps: [
-        {
-          sdkAppId: APP,
-          admins: ["administrator"],
-          rateLimits: { operator: false },
-          chat: { apiBaseUrl: TENCENT },
-          trtc: { apiBaseUrl: TRTC, region: "ap-singapore" },
-          apiKeys: [{ name: "backend", sha256: await sha256Hex(API_KEY), allowUserId: true }],
-        },
-      ],
-    };
+    const keys = harnessKeys("bench-moderation");
+    await setupHarnessFakes(fake, APP, keys, cfg.latencyMs);
+    const trtcCalls = async () => (await harnessCalls(fake)).trtc;
     mf = new Miniflare({
       modules: true,
       modulesRoot: outdir,
@@ -102,28 +71,9 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
       compatibilityDate: compatibilityDate(root),
       kvNamespaces: ["RATE_LIMITS", "ADMINS"],
       durableObjects: { MODERATION: { className: "ModerationObject", useSQLite: true } },
-      bindings: {
-        BROKER_CONFIG: JSON.stringify(config),
-        [`SECRET_KEY_${APP}`]: SECRET_KEY,
-        [`TRTC_SECRET_ID_${APP}`]: TRTC_SECRET_ID,
-        [`TRTC_SECRET_KEY_${APP}`]: TRTC_SECRET_KEY,
-        ADMIN_API_TOKEN: OPERATOR_TOKEN,
-      },
-      // Chat's answers wait here; TRTC's in the fake (latencyMs), after it has recorded the call.
-      outboundService: async (request) => {
-        const answer = await fake.handle(
-          new Request(request.url, {
-            method: request.method,
-            headers: Object.fromEntries(request.headers),
-            ...(request.method === "GET" ? {} : { body: await request.text() }),
-          }),
-        );
-        const text = await answer.text();
-        if (!new URL(request.url).host.startsWith("trtc")) {
-          await new Promise((resolve) => setTimeout(resolve, cfg.latencyMs));
-        }
-        return new Response(text, { status: answer.status, headers: { "Content-Type": "application/json" } });
-      },
+      bindings: await harnessBindings(APP, keys, { rateLimits: { operator: false } }),
+      // Chat's answers wait in the outbound service; TRTC's in the fake (latencyMs), after it has recorded the call.
+      outboundService: harnessOutbound(fake, Response, cfg.latencyMs),
       handleRuntimeStdio(stdout, stderr) {
         stdout.resume();
         stderr.resume();
@@ -158,7 +108,7 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
       const sentAt = Date.now();
       const response = await mf.dispatchFetch(`http://broker.test/v1/admin/apps/${APP}/bans/${userId}`, {
         method: "PUT",
-        headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${keys.operatorToken}`, "Content-Type": "application/json" },
         body: "{}",
       });
       const body = await response.json();

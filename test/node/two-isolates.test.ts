@@ -13,22 +13,26 @@
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { Miniflare, type Request as MiniflareRequest, Response as MiniflareResponse } from "miniflare";
+import { Miniflare, Response as MiniflareResponse } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeUserSig } from "../../src/usersig/index.js";
+import {
+  harnessBindings,
+  harnessBuild,
+  harnessCalls,
+  harnessKeys,
+  harnessOutbound,
+  SAMPLE_SECRET_KEY,
+  setupHarnessFakes,
+  TENCENT,
+} from "../fakes/moderation-harness.mjs";
 import { createFakeTencent } from "../fakes/tencent.mjs";
 import { expectNoSecrets } from "../support/secrets.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SHORT_BOUNDS = { softTtlMs: 3_000, hardTtlMs: 6_000 };
 const APP = 1400000300;
-const SECRET_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-const OPERATOR_TOKEN = "two-isolates-operator-token-0123456789";
-const API_KEY = "two-isolates-api-key-0123456789abcdef";
-const TENCENT = "https://adminapisgp.im.qcloud.com";
-const TRTC = "https://trtc.tencentcloudapi.com";
-const TRTC_SECRET_ID = "AKIDtwoisolates";
-const TRTC_SECRET_KEY = "two-isolates-trtc-secret-key";
+const KEYS = harnessKeys("two-isolates");
 
 interface Call {
   command: string;
@@ -44,40 +48,30 @@ interface TrtcCall {
   verdict: string;
 }
 
+type Worker = { fetch: (url: string, init?: RequestInit) => Promise<Response> };
+
 const fake = createFakeTencent();
 const output: string[] = [];
 let mf: Miniflare;
-let a: { fetch: (url: string, init?: RequestInit) => Promise<Response> };
-let b: { fetch: (url: string, init?: RequestInit) => Promise<Response> };
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
+let a: Worker;
+let b: Worker;
 
 function collect(stream: Readable): void {
   stream.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
 }
 
-async function chatCalls(): Promise<Call[]> {
-  const response = await fake.handle(new Request(`${TENCENT}/__fake/calls`));
-  return ((await response.json()) as { calls: Call[] }).calls;
-}
+const chatCalls = async () => (await harnessCalls(fake)).chat as Call[];
+const trtcCalls = async () => (await harnessCalls(fake)).trtc as TrtcCall[];
 
-async function trtcCalls(): Promise<TrtcCall[]> {
-  const response = await fake.handle(new Request(`${TRTC}/__fake/trtc/calls`));
-  return ((await response.json()) as { calls: TrtcCall[] }).calls;
-}
-
-const usersig = (worker: typeof a, userId: string) =>
+const usersig = (worker: Worker, userId: string) =>
   worker.fetch("http://broker.test/v1/usersig", {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Api-Key": API_KEY },
+    headers: { "Content-Type": "application/json", "X-Api-Key": KEYS.apiKey },
     body: JSON.stringify({ userId }),
   });
 
 let events = 0;
-async function callback(worker: typeof a, call: string, event: Record<string, unknown>) {
+async function callback(worker: Worker, call: string, event: Record<string, unknown>) {
   const response = await worker.fetch("http://broker.test/__test/callback", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -89,55 +83,14 @@ async function callback(worker: typeof a, call: string, event: Record<string, un
 
 beforeAll(async () => {
   const bundle = await build({
+    ...harnessBuild(ROOT, SHORT_BOUNDS),
     entryPoints: [`${ROOT}test/fakes/broker-short-bounds.ts`],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
     write: false,
-    mainFields: ["module", "main"],
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*", "node:*"],
-    define: { SHORT_BOUNDS: JSON.stringify(SHORT_BOUNDS) },
-    logLevel: "warning",
   });
   const script = bundle.outputFiles[0]?.text as string;
-  await fake.handle(
-    new Request(`${TENCENT}/__fake/setup`, {
-      method: "POST",
-      body: JSON.stringify({ apps: [{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }] }),
-    }),
-  );
-  await fake.handle(
-    new Request(`${TRTC}/__fake/trtc/setup`, {
-      method: "POST",
-      body: JSON.stringify({ apps: [{ sdkAppId: APP, secretId: TRTC_SECRET_ID, secretKey: TRTC_SECRET_KEY }] }),
-    }),
-  );
-  const config = {
-    apps: [
-      {
-        sdkAppId: APP,
-        admins: ["administrator"],
-        chat: { apiBaseUrl: TENCENT },
-        trtc: { apiBaseUrl: TRTC, region: "ap-singapore" },
-        apiKeys: [{ name: "backend", sha256: await sha256Hex(API_KEY), allowUserId: true }],
-      },
-    ],
-  };
-  // Every outbound fetch of the broker goes to the fakes (nothing else is called here), headers and all.
-  const outboundService = async (request: MiniflareRequest) => {
-    const answer = await fake.handle(
-      new Request(request.url, {
-        method: request.method,
-        headers: Object.fromEntries(request.headers),
-        ...(request.method === "GET" ? {} : { body: await request.text() }),
-      }),
-    );
-    return new MiniflareResponse(await answer.text(), {
-      status: answer.status,
-      headers: { "Content-Type": answer.headers.get("Content-Type") ?? "text/plain" },
-    });
-  };
+  await setupHarnessFakes(fake, APP, KEYS);
+  const bindings = await harnessBindings(APP, KEYS);
+  const outboundService = harnessOutbound(fake, MiniflareResponse);
   const worker = (name: string, moderation: { className: string; scriptName?: string; useSQLite?: boolean }) => ({
     name,
     modules: true,
@@ -146,13 +99,7 @@ beforeAll(async () => {
     // The same namespace IDs in both workers: one KV.
     kvNamespaces: { ADMINS: "admins", RATE_LIMITS: "rate-limits" },
     durableObjects: { MODERATION: moderation },
-    bindings: {
-      BROKER_CONFIG: JSON.stringify(config),
-      [`SECRET_KEY_${APP}`]: SECRET_KEY,
-      [`TRTC_SECRET_ID_${APP}`]: TRTC_SECRET_ID,
-      [`TRTC_SECRET_KEY_${APP}`]: TRTC_SECRET_KEY,
-      ADMIN_API_TOKEN: OPERATOR_TOKEN,
-    },
+    bindings,
     outboundService,
   });
   mf = new Miniflare({
@@ -166,8 +113,8 @@ beforeAll(async () => {
     },
   });
   await mf.ready;
-  a = (await mf.getWorker("a")) as unknown as typeof a;
-  b = (await mf.getWorker("b")) as unknown as typeof a;
+  a = (await mf.getWorker("a")) as unknown as Worker;
+  b = (await mf.getWorker("b")) as unknown as Worker;
 }, 60_000);
 
 afterAll(async () => {
@@ -188,7 +135,7 @@ describe("a ban made through one isolate, enforced by a callback at another that
     const bannedAtMs = Date.now();
     const banned = await a.fetch(`http://broker.test/v1/admin/apps/${APP}/bans/mallory`, {
       method: "PUT",
-      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${KEYS.operatorToken}`, "Content-Type": "application/json" },
       body: JSON.stringify({ reason: "spam" }),
     });
     expect(banned.status).toBe(201);
@@ -258,6 +205,6 @@ describe("a ban made through one isolate, enforced by a callback at another that
   it("no secret anywhere in what the workers printed", async () => {
     // Let workerd flush its stdout.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expectNoSecrets(output.join(""), [OPERATOR_TOKEN, API_KEY, SECRET_KEY, TRTC_SECRET_KEY, TENCENT]);
+    expectNoSecrets(output.join(""), [KEYS.operatorToken, KEYS.apiKey, SAMPLE_SECRET_KEY, KEYS.trtcSecretKey, TENCENT]);
   });
 });

@@ -33,7 +33,10 @@ describe("callbacks in BROKER_CONFIG", () => {
     for (const code of [0, 2, 120000, 130001, 1.5, "1"]) {
       const checked = checkConfig(config({ chat: true, beforeSendRefuseCode: code }));
       expect(checked.ok, String(code)).toBe(false);
-      if (!checked.ok) expect(checked.errors[0]?.field).toBe("apps[0].callbacks.beforeSendRefuseCode");
+      if (!checked.ok) {
+        expect(checked.errors[0]?.field).toBe("apps[0].callbacks.beforeSendRefuseCode");
+        expect(checked.errors[0]?.message).toBe("must be 1 or a code from 120001 to 130000");
+      }
     }
   });
 

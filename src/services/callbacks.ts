@@ -40,7 +40,7 @@ export class CallbacksService {
 
   /** A TRTC room callback: throws CallbackError (nothing read, nothing done) unless it verifies. */
   async trtc(input: TrtcCallbackInput): Promise<AnsweredCallback<TrtcAnswer>> {
-    const config = this.#config();
+    const config = await this.#config();
     const event = await verifyTrtcCallback(
       input,
       (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.trtcKey,
@@ -53,7 +53,7 @@ export class CallbacksService {
 
   /** A Chat webhook: throws CallbackError (nothing read, nothing done) unless it verifies. */
   async chat(input: ChatCallbackInput): Promise<AnsweredCallback<ChatAnswer>> {
-    const config = this.#config();
+    const config = await this.#config();
     const event = await verifyChatCallback(
       input,
       (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.chatToken,
@@ -76,9 +76,10 @@ export class CallbacksService {
     };
   }
 
-  #config(): LoadedConfig {
+  /** The loaded config (awaited: a loader that parses on first use may answer a promise). */
+  async #config(): Promise<LoadedConfig> {
     const { state, env } = this.#scope;
-    const loaded = state.config.load(env);
+    const loaded = await state.config.load(env);
     if (!loaded.ok) throw loaded.error;
     return loaded.config;
   }

@@ -9,7 +9,8 @@
 //   (--warmup=W / BENCH_WARMUP: iterations per operation in the untimed first pass; default N/2)
 //   npm run bench -- --only=issuance   # one section: core (this file), ratelimit, issuance
 //                                      # (scripts/bench/*.mjs, load on the whole Worker), startup
-//                                      # (scripts/bench/startup.mjs: upload size, cold start); a,b for two
+//                                      # (scripts/bench/startup.mjs: upload size, cold start),
+//                                      # moderation (scripts/bench/moderation.mjs); a,b for two
 //
 
 // Timing inside workerd: every batch is one request (GET /run?op=NAME&n=N) whose handler runs the N
@@ -468,7 +469,7 @@ function printReport(cfg, node, workerd, versions, failures, seconds, loadBefore
 // ---------------------------------------------------------------------------------------------
 
 /** `--only=core|ratelimit|issuance|startup` (a comma-separated list too; or BENCH_ONLY): just these sections. */
-const SECTIONS = ["core", "ratelimit", "issuance", "startup"];
+const SECTIONS = ["core", "ratelimit", "issuance", "startup", "moderation"];
 
 function sections() {
   const flag = process.argv.find((arg) => arg.startsWith("--only="));
@@ -536,6 +537,15 @@ async function main() {
     console.log(startup.report);
     for (const failure of startup.failures) console.log(`Start-up FAILED: ${failure}`);
     ok &&= startup.failures.length === 0;
+  }
+  if (only.has("moderation")) {
+    // Bans through the app's Durable Object (scripts/bench/moderation.mjs): PUT -> removals, callback decisions.
+    const { benchModeration } = await import("./bench/moderation.mjs");
+    console.log("\nModeration ...");
+    const moderation = await benchModeration({ root: ROOT, Miniflare });
+    console.log(moderation.report);
+    for (const failure of moderation.failures) console.log(`Moderation FAILED: ${failure}`);
+    ok &&= moderation.failures.length === 0;
   }
   return ok ? 0 : 1;
 }

@@ -68,7 +68,6 @@ const banner = `
   Never deploy this configuration. Guests on; admin identity "administrator" (never issued publicly).
   Demo API key: demo-api-key-not-a-secret   Operator token: demo-operator-token-not-a-secret-0123456789
   Try:  curl -s -X POST ${base}/v1/usersig
-  Cron tick (re-kicks recent bans; no timer runs it locally):  curl "${base}/__scheduled?cron=*+*+*+*+*"
   CORS origins: ${config.apps[0].cors.origins.join(", ")} (add one: npm start -- --cors-origin URL)
   Stop: Ctrl-C. Another port: npm start -- --port 9000. Your own config: .dev.vars + npm run dev.
 `;
@@ -88,11 +87,6 @@ const wrangler = spawn(
     envFile,
     ...(args.includes("--persist-to") ? [] : ["--persist-to", join(root, ".wrangler/demo-state")]),
     "--show-interactive-dev-session=false",
-    // The Cron tick on demand: GET /__scheduled runs the Worker's scheduled() (wrangler's test
-    // middleware). wrangler's own hint, /cdn-cgi/handler/scheduled, answers 500 here: Miniflare sends
-    // that event to the assets router in front of the Worker, which cannot pass the
-    // ScheduledController on (DataCloneError). With --test-scheduled wrangler also drops that hint.
-    ...(args.includes("--test-scheduled") ? [] : ["--test-scheduled"]),
     ...args,
   ],
   {

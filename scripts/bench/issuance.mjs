@@ -301,8 +301,8 @@ async function timedRun(base, scenario, cfg, pids) {
   const kv = (s) => s.rateLimit.kv;
   run.kv = {
     adminReads: statsAfter.admins.kv.reads - statsBefore.admins.kv.reads,
-    banLists: statsAfter.bans.kv.lists - statsBefore.bans.kv.lists,
-    banWaits: statsAfter.bans.kv.coldWaits - statsBefore.bans.kv.coldWaits,
+    banLists: statsAfter.bans.object.lists - statsBefore.bans.object.lists,
+    banWaits: statsAfter.bans.object.coldWaits - statsBefore.bans.object.coldWaits,
     lists: kv(statsAfter).lists - kv(statsBefore).lists,
     puts: kv(statsAfter).puts - kv(statsBefore).puts,
     errors: kv(statsAfter).errors - kv(statsBefore).errors,

@@ -139,6 +139,8 @@ export async function serveBroker({
       scriptPath,
       compatibilityDate: compatibilityDate(root),
       kvNamespaces: ["RATE_LIMITS", "ADMINS"],
+      // Bans live in the app's Durable Object (wrangler.toml's MODERATION binding).
+      durableObjects: { MODERATION: { className: "ModerationObject", useSQLite: true } },
       handleRuntimeStdio(stdout, stderr) {
         for (const stream of [stdout, stderr]) {
           stream.setEncoding("utf8");

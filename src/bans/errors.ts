@@ -12,6 +12,8 @@ export type BansErrorCode =
   | "ADMIN_NOT_BANNABLE"
   /** Admin identities cannot be kicked: a kick would also void the broker's own admin sig at Tencent. */
   | "ADMIN_NOT_KICKABLE"
+  /** Admin identities are never removed from a TRTC room. */
+  | "ADMIN_NOT_REMOVABLE"
   /** DELETE of a user who is not banned. */
   | "NOT_BANNED"
   | "BAN_EXPIRY_PAST"

@@ -1,67 +1,27 @@
 /**
- * The one module that touches bans in KV (the ADMINS namespace, next to the runtime admins).
+ * Bans as the broker kept them in KV before the app's Durable Object (the ADMINS namespace): read
+ * once per app, by the object, to move them over (src/objects/moderation.ts). Nothing writes here
+ * any more; the keys are left in place (a rollback to the KV version still finds them) and expire
+ * as they did.
  *
- * Key layout: `bans/v1/<sdkAppId>/<encodeURIComponent(userId)>`, one key per banned user. The value
- * is empty; the ban rides in the key's metadata (so that one `list` returns every ban with its
- * details): `{ "r"?: reason, "e"?: expiresAt, "b": bannedAt, "by": actor }`, unix seconds.
- *
- * Why one key per ban: KV has no compare-and-set, so one value per app, edited read-modify-write,
- * loses one of two bans made at the same moment in two places. Separate keys lose nothing, and a
- * list sees them all.
- *
- * KV facts this relies on, and their consequences:
- * - A write can take 60 s or more to be seen elsewhere; lists are cached at each location the same
- *   way. The isolate cache (cache.ts) and the re-kick (rekick.ts) are built around that delay.
- * - At most one write per second per key: a ban and its unban within a second may keep either.
- * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
- * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
- *   from now if that is sooner (the cache ignores an expired ban anyway).
- * - A list returns at most 1000 keys per call: bans are read in pages, all of them. Writes stop at
- *   BANS_MAX (moderate.ts); should KV hold more (isolates banning at the cap at once, each before
- *   the other's bans reached its list), every ban is still read and enforced: issuance never fails
- *   because of the count.
- * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
- *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
- *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
- *   first ban and never removed, and listBans reads it (a `get`) before listing. A location that has
- *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
+ * Key layout: `bans/v1/<sdkAppId>/<encodeURIComponent(userId)>`, one key per banned user, the ban in
+ * the key's metadata: `{ "r"?: reason, "e"?: expiresAt, "b": bannedAt, "by": actor }`, unix seconds.
+ * A marker key `bans-exist/v1/<sdkAppId>` was written before an app's first ban: an app without it
+ * never had one, and costs no list.
  */
 
-import { type KeyValueStore, KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";
-import { cutCodePoints } from "../shared/text.js";
-import { BansError } from "./errors.js";
-import { checkBanReason } from "./limits.js";
+import type { KeyValueStore } from "../shared/storage.js";
+import type { Ban } from "./decide.js";
 
+export type { Ban } from "./decide.js";
+export { BAN_ACTOR_MAX_CHARS, BANS_MAX } from "./decide.js";
 /** The bounds live in limits.ts; re-exported for the store's callers and tests. */
 export { BAN_EXPIRES_AT_MAX, BAN_REASON_MAX_CHARS } from "./limits.js";
 
 const KEY_PREFIX = "bans/v1/";
 const MARKER_PREFIX = "bans-exist/v1/";
-/** Bans per app the broker keeps in every isolate: ten list calls, about 1 MB of metadata at most. */
-export const BANS_MAX = 10_000;
+/** KV's most keys per list call. */
 const LIST_PAGE_KEYS = 1000;
-/** KV's metadata limit, checked on the serialized metadata before the put. */
-const KV_METADATA_MAX_BYTES = 1024;
-/** Code points of `bannedBy` kept (cut by moderate.ts before the answer, so both agree). */
-export const BAN_ACTOR_MAX_CHARS = 80;
-/**
- * A ban's `expiration` is absolute: KV judges it by its own clock, against ours read earlier in the
- * request (and maybe a little off), so KV's minimum plus this margin. The limiter's relative
- * `expirationTtl` needs none: that is why two numbers remain.
- */
-const KV_EXPIRATION_CLOCK_MARGIN_SECONDS = 30;
-export const KV_MIN_EXPIRATION_AHEAD_SECONDS = KV_EXPIRATION_MIN_SECONDS + KV_EXPIRATION_CLOCK_MARGIN_SECONDS;
-
-export interface Ban {
-  userId: string;
-  reason?: string;
-  /** Unix seconds; none for a permanent ban. */
-  expiresAt?: number;
-  /** Unix seconds. */
-  bannedAt: number;
-  /** Who banned: "operator", "apiKey:<name>", "idp:<userId>@<issuer>" (bans/moderators.ts, actorName). */
-  bannedBy: string;
-}
 
 interface BanMetadata {
   r?: string;
@@ -70,61 +30,16 @@ interface BanMetadata {
   by: string;
 }
 
-/** KV operations on bans made by this isolate (GET /v1/admin/stats, the bench: a warm issuance makes none). */
-export interface BanKvStats {
-  lists: number;
-  /** Lookups that had to wait for a list (a cold or idle isolate); a warm issuance waits for none. */
-  coldWaits: number;
-  reads: number;
-  writes: number;
-  deletes: number;
-}
-
-export function newBanKvStats(): BanKvStats {
-  return { lists: 0, coldWaits: 0, reads: 0, writes: 0, deletes: 0 };
-}
-
 function prefix(sdkAppId: number): string {
   return `${KEY_PREFIX}${sdkAppId}/`;
 }
 
-/** Whether the app has ever had a ban (its marker key exists). */
-async function bansExist(store: KeyValueStore, sdkAppId: number, stats: BanKvStats): Promise<boolean> {
-  stats.reads++;
-  return (await store.get(MARKER_PREFIX + sdkAppId)) !== null;
-}
-
-/**
- * Writes the app's marker before its first ban. Read first, so that later bans write nothing more
- * (KV takes one write per second per key); when two first bans race and KV refuses one put, the
- * marker is there all the same, which a second read confirms.
- */
-async function markBansExist(store: KeyValueStore, sdkAppId: number, stats: BanKvStats): Promise<void> {
-  if (await bansExist(store, sdkAppId, stats)) return;
-  stats.writes++;
-  try {
-    await store.put(MARKER_PREFIX + sdkAppId, "1");
-  } catch (error) {
-    if (!(await bansExist(store, sdkAppId, stats))) throw error;
-  }
-}
-
-/**
- * Every ban of the app, in pages of `pageKeys` (KV's maximum, 1000, unless a test wants more pages);
- * no list at all for an app that has never had a ban. Never cut short, whatever the count: a ban past
- * the cap is still a ban.
- */
-export async function listBans(
-  store: KeyValueStore,
-  sdkAppId: number,
-  stats: BanKvStats,
-  pageKeys = LIST_PAGE_KEYS,
-): Promise<Ban[]> {
-  if (!(await bansExist(store, sdkAppId, stats))) return [];
+/** Every ban KV holds for the app (expired ones included), in pages; no list for an app that never had one. */
+export async function listBans(store: KeyValueStore, sdkAppId: number, pageKeys = LIST_PAGE_KEYS): Promise<Ban[]> {
+  if ((await store.get(MARKER_PREFIX + sdkAppId)) === null) return [];
   const bans: Ban[] = [];
   let cursor: string | undefined;
   do {
-    stats.lists++;
     const page = await store.list(prefix(sdkAppId), { limit: pageKeys, cursor });
     for (const key of page.keys) {
       const ban = fromKey(sdkAppId, key.name, key.metadata as BanMetadata | null);
@@ -133,61 +48,6 @@ export async function listBans(
     cursor = page.cursor;
   } while (cursor);
   return bans;
-}
-
-export async function writeBan(
-  store: KeyValueStore,
-  sdkAppId: number,
-  ban: Ban,
-  nowSeconds: number,
-  stats: BanKvStats,
-): Promise<void> {
-  checkBanReason(ban.reason);
-  await markBansExist(store, sdkAppId, stats);
-  stats.writes++;
-  const metadata: BanMetadata = {
-    b: ban.bannedAt,
-    by: cutCodePoints(ban.bannedBy, BAN_ACTOR_MAX_CHARS),
-    ...(ban.reason !== undefined ? { r: ban.reason } : {}),
-    ...(ban.expiresAt !== undefined ? { e: ban.expiresAt } : {}),
-  };
-  if (new TextEncoder().encode(JSON.stringify(metadata)).byteLength > KV_METADATA_MAX_BYTES) {
-    throw new BansError(
-      "BAN_REASON_TOO_LONG",
-      `The ban's details exceed KV's ${KV_METADATA_MAX_BYTES} bytes: shorten reason.`,
-      {
-        data: { field: "reason" },
-      },
-    );
-  }
-  await store.put(prefix(sdkAppId) + encodeURIComponent(ban.userId), "", {
-    metadata,
-    ...(ban.expiresAt !== undefined
-      ? { expiresAtSeconds: Math.max(ban.expiresAt, nowSeconds + KV_MIN_EXPIRATION_AHEAD_SECONDS) }
-      : {}),
-  });
-}
-
-/** One ban, read by its exact key (moderation routes: was this user banned already?). */
-export async function readBan(
-  store: KeyValueStore,
-  sdkAppId: number,
-  userId: string,
-  stats: BanKvStats,
-): Promise<Ban | undefined> {
-  stats.reads++;
-  const entry = await store.get(prefix(sdkAppId) + encodeURIComponent(userId));
-  return fromKey(sdkAppId, prefix(sdkAppId) + encodeURIComponent(userId), entry?.metadata as BanMetadata | null);
-}
-
-export async function deleteBan(
-  store: KeyValueStore,
-  sdkAppId: number,
-  userId: string,
-  stats: BanKvStats,
-): Promise<void> {
-  stats.deletes++;
-  await store.delete(prefix(sdkAppId) + encodeURIComponent(userId));
 }
 
 function fromKey(sdkAppId: number, name: string, metadata: BanMetadata | null | undefined): Ban | undefined {

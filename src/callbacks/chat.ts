@@ -21,6 +21,7 @@ import {
   CallbackError,
   checkSize,
   constantTimeEqual,
+  eventKeyOf,
   isObject,
   parseJsonObject,
   parseSdkAppId,
@@ -48,7 +49,7 @@ export type ChatCallback =
       kind: "state";
       action: string;
       userId: string;
-      /** The same for every delivery of one event. */
+      /** The same for every delivery of one event (eventKeyOf: 64 hex digits). */
       eventKey: string;
     }
   | { sdkAppId: number; command: string; kind: "other" };
@@ -101,7 +102,7 @@ export async function verifyChatCallback(
       kind: "state",
       action: info.Action.slice(0, 32),
       userId,
-      eventKey: JSON.stringify([command, info.Action, userId, eventTime]),
+      eventKey: await eventKeyOf([command, info.Action, userId, eventTime]),
     };
   }
   return { sdkAppId, command, kind: "other" };

@@ -61,3 +61,15 @@ export function checkSize(body: Uint8Array): void {
     throw new CallbackError("CALLBACK_TOO_LARGE", `A callback's body is at most ${CALLBACK_BODY_MAX_BYTES} bytes.`);
   }
 }
+
+/**
+ * An event's key: hex SHA-256 of its identifying fields as JSON. Fixed length (64), whatever the
+ * fields hold (a room ID or a UserID escaped in JSON can be six times its length), so the
+ * moderation object's store of seen events stays bounded.
+ */
+export async function eventKeyOf(fields: readonly unknown[]): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(fields))),
+  );
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -12,7 +12,15 @@
  * each with a new CallbackTs, so an event is known by its own fields (`eventKey`), not by the body.
  */
 
-import { CALLBACK_MAX_SKEW_MS, CallbackError, checkSize, isObject, parseJsonObject, parseSdkAppId } from "./errors.js";
+import {
+  CALLBACK_MAX_SKEW_MS,
+  CallbackError,
+  checkSize,
+  eventKeyOf,
+  isObject,
+  parseJsonObject,
+  parseSdkAppId,
+} from "./errors.js";
 
 export const TRTC_EVENT_ENTER_ROOM = 103;
 export const TRTC_EVENT_EXIT_ROOM = 104;
@@ -38,7 +46,7 @@ export type TrtcCallback =
       userId: string;
       /** The event's own time, unix seconds (EventTs), or CallbackTs's when absent. */
       eventSeconds: number;
-      /** The same for every delivery of one event. */
+      /** The same for every delivery of one event (eventKeyOf: 64 hex digits). */
       eventKey: string;
     }
   | { sdkAppId: number; kind: "other"; eventType: number };
@@ -97,7 +105,7 @@ export async function verifyTrtcCallback(
     roomId: roomId as number | string,
     userId,
     eventSeconds: eventTs ?? Math.floor(callbackTs / 1000),
-    eventKey: JSON.stringify([eventType, roomId, userId, eventTs ?? null, uniqueId]),
+    eventKey: await eventKeyOf([eventType, roomId, userId, eventTs ?? null, uniqueId]),
   };
 }
 

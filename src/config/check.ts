@@ -43,6 +43,8 @@ export const PLACEHOLDER_SECRET_VALUES: readonly string[] = [
   "replace-with-your-turnstile-secret",
   "replace-with-your-trtc-secret-id",
   "replace-with-your-trtc-secret-key",
+  "replace-with-your-trtc-callback-key",
+  "replace-with-your-chat-callback-token",
 ];
 
 export function secretKeyName(sdkAppId: number): string {
@@ -52,6 +54,11 @@ export function secretKeyName(sdkAppId: number): string {
 /** The CAM key pair that signs the app's TRTC Cloud API calls (TC3-HMAC-SHA256). */
 export function trtcSecretNames(sdkAppId: number): { secretId: string; secretKey: string } {
   return { secretId: `TRTC_SECRET_ID_${sdkAppId}`, secretKey: `TRTC_SECRET_KEY_${sdkAppId}` };
+}
+
+/** The secrets that verify Tencent's callbacks to the app (`callbacks.trtc`, `callbacks.chat`). */
+export function callbackSecretNames(sdkAppId: number): { trtcKey: string; chatToken: string } {
+  return { trtcKey: `TRTC_CALLBACK_KEY_${sdkAppId}`, chatToken: `CHAT_CALLBACK_TOKEN_${sdkAppId}` };
 }
 
 /**
@@ -121,6 +128,13 @@ export function secretsNeeded(config: BrokerConfig): SecretNeed[] {
       const names = trtcSecretNames(app.sdkAppId);
       needs.push({ name: names.secretId, required: true, purpose: `TRTC Cloud API SecretId of app ${app.sdkAppId}` });
       needs.push({ name: names.secretKey, required: true, purpose: `TRTC Cloud API SecretKey of app ${app.sdkAppId}` });
+    }
+    const callbacks = callbackSecretNames(app.sdkAppId);
+    if (app.callbacks?.trtc) {
+      needs.push({ name: callbacks.trtcKey, required: true, purpose: `TRTC callback key of app ${app.sdkAppId}` });
+    }
+    if (app.callbacks?.chat) {
+      needs.push({ name: callbacks.chatToken, required: true, purpose: `Chat callback token of app ${app.sdkAppId}` });
     }
   }
   needs.push({ name: OPERATOR_TOKEN_SECRET, required: false, purpose: "operator API token (unset: that API is off)" });

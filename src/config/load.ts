@@ -9,6 +9,7 @@
 import { type AdminSet, adminSetOf } from "../admins/set.js";
 import { limits } from "../usersig/index.js";
 import {
+  callbackSecretNames,
   formatConfigIssue,
   judgeConfig,
   OPERATOR_TOKEN_SECRET,
@@ -33,6 +34,11 @@ export interface LoadedApp {
   turnstileSecret?: string;
   /** The CAM key pair for the TRTC Cloud API, when the app has `trtc` (TRTC_SECRET_ID_/TRTC_SECRET_KEY_<sdkAppId>). */
   trtcCredentials?: { secretId: string; secretKey: string };
+  /**
+   * What verifies Tencent's callbacks for this app, when `callbacks` switches them on: the TRTC
+   * callback key (TRTC_CALLBACK_KEY_<sdkAppId>) and the Chat callback token (CHAT_CALLBACK_TOKEN_<sdkAppId>).
+   */
+  callbackSecrets: { trtcKey?: string; chatToken?: string };
   /** Anchored, compiled userIdPattern. */
   userIdRule: RegExp;
   /** Admin identities from the config (always admins, whatever KV says), as the guard compares them. */
@@ -134,6 +140,7 @@ function build(config: BrokerConfig, env: EnvVars): Judgement {
       secretKey,
       userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
       configAdmins: adminSetOf(app.admins),
+      callbackSecrets: {},
     };
     const turnstile = app.guests.turnstile;
     if (app.guests.enabled && turnstile) {
@@ -167,6 +174,15 @@ function build(config: BrokerConfig, env: EnvVars): Judgement {
       }
       if (usable) loaded.trtcCredentials = { secretId: secretId as string, secretKey: secretKey as string };
     }
+    const callbackNames = callbackSecretNames(app.sdkAppId);
+    if (app.callbacks?.trtc) {
+      const key = callbackSecret(env, callbackNames.trtcKey, TRTC_CALLBACK_KEY, problems);
+      if (key !== undefined) loaded.callbackSecrets.trtcKey = key;
+    }
+    if (app.callbacks?.chat) {
+      const token = callbackSecret(env, callbackNames.chatToken, CHAT_CALLBACK_TOKEN, problems);
+      if (token !== undefined) loaded.callbackSecrets.chatToken = token;
+    }
     for (const origin of app.cors.origins) allOrigins.add(origin);
     apps.set(app.sdkAppId, loaded);
   }
@@ -178,6 +194,37 @@ function build(config: BrokerConfig, env: EnvVars): Judgement {
     ok: true,
     config: { apps, single, allOrigins, operatorToken: typeof token === "string" && token !== "" ? token : undefined },
   };
+}
+
+/** The key set in the TRTC console: "up to 32 uppercase and lowercase letters and digits" (https://trtc.io/document/39558). */
+const TRTC_CALLBACK_KEY = {
+  rule: /^[A-Za-z0-9]{1,32}$/,
+  what: "the TRTC callback key (1 to 32 letters and digits, as set in the TRTC console)",
+};
+/** The Chat callback token: 1 to 128 characters (live_config/set_callback_token, https://cloud.tencent.com/document/product/647/118333). */
+const CHAT_CALLBACK_TOKEN = {
+  rule: /^[\s\S]{1,128}$/,
+  what: "the Chat callback token (1 to 128 characters, as set in the Chat console)",
+};
+
+/** A callback secret the config needs, or undefined with the problem recorded (never its value). */
+function callbackSecret(
+  env: EnvVars,
+  name: string,
+  format: { rule: RegExp; what: string },
+  problems: ConfigProblem[],
+): string | undefined {
+  const value = env[name];
+  if (typeof value !== "string" || value.length === 0) {
+    problems.push({ detail: `${name} is not set: ${format.what} (wrangler secret put ${name}).` });
+  } else if (isPlaceholder(value)) {
+    problems.push(placeholder(name));
+  } else if (!format.rule.test(value)) {
+    problems.push({ detail: `${name} is not ${format.what}.` });
+  } else {
+    return value;
+  }
+  return undefined;
 }
 
 /** BROKER_CONFIG as the cache compares it: the string, or a `[vars]` table serialized. */

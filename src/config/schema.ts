@@ -216,6 +216,41 @@ function trtcSchema() {
   });
 }
 
+/** The ErrorCode a refused before-send callback answers: 1, or a code Tencent passes to the sender. */
+export const BEFORE_SEND_REFUSE_CODE_MIN = 120_001;
+export const BEFORE_SEND_REFUSE_CODE_MAX = 130_000;
+const REFUSE_CODE_RULE = `must be 1 or a code from ${BEFORE_SEND_REFUSE_CODE_MIN} to ${BEFORE_SEND_REFUSE_CODE_MAX}`;
+
+/**
+ * Tencent's callbacks to this app (POST /v1/callbacks/trtc, /v1/callbacks/chat; README, "Tencent
+ * callbacks"). `trtc`: TRTC's room events, signed with the key in TRTC_CALLBACK_KEY_<sdkAppId>.
+ * `chat`: Chat's webhooks, signed with the token in CHAT_CALLBACK_TOKEN_<sdkAppId>.
+ * `beforeSendRefuseCode`: what a refused message from a banned sender answers (Tencent: ErrorCode 1
+ * refuses; 120001 to 130000 refuses and passes that code to the sender's SDK).
+ */
+function callbacksSchema() {
+  return z.strictObject({
+    trtc: z._default(z.boolean(), false),
+    chat: z._default(z.boolean(), false),
+    // A union, not a refinement: no function to keep (the compiled validators of i17 take none inline).
+    beforeSendRefuseCode: z._default(
+      z.union(
+        [
+          z.literal(1),
+          z
+            .int()
+            .check(
+              z.minimum(BEFORE_SEND_REFUSE_CODE_MIN, REFUSE_CODE_RULE),
+              z.maximum(BEFORE_SEND_REFUSE_CODE_MAX, REFUSE_CODE_RULE),
+            ),
+        ],
+        { error: REFUSE_CODE_RULE },
+      ),
+      1,
+    ),
+  });
+}
+
 /** Who may moderate besides the operator and API keys with allowModeration. */
 function moderationSchema() {
   const label = () => z.string().check(z.minLength(1), z.maxLength(ROLE_MAX_CHARS));
@@ -338,6 +373,7 @@ function appFields() {
     chat: z.optional(chatSchema()),
     trtc: z.optional(trtcSchema()),
     moderation: z.optional(moderationSchema()),
+    callbacks: z.optional(callbacksSchema()),
   });
 }
 

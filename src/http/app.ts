@@ -3,7 +3,8 @@
  * (problem.ts holds the table).
  *
  * A request's path through it: requestId → isolate state, clock and services → (GET /, /openapi.json) →
- * config → audit → CORS → body cap → rate-limit headers → the route → notFound / onError.
+ * config → audit → CORS → body cap → rate-limit headers → the route → notFound / onError. Tencent's
+ * callbacks (routes/callbacks.ts) take the same path: no CORS (no browser sends them), 64 KiB bodies.
  */
 
 import { Hono } from "hono";
@@ -19,10 +20,12 @@ import { problemResponse, toProblem } from "./problem.js";
 import { rateLimitHeaders } from "./ratelimit.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
+import { callbackRoutes } from "./routes/callbacks.js";
 import { chatRoutes } from "./routes/chat.js";
 import { inspectorRoutes } from "./routes/inspector.js";
 import { issueRoutes } from "./routes/issue.js";
 import { moderationRoutes } from "./routes/moderation.js";
+import { roomRoutes } from "./routes/rooms.js";
 import { verifyRoutes } from "./routes/verify.js";
 import { allowedMethods, type RouteTable, routeTable } from "./routes-table.js";
 
@@ -34,6 +37,9 @@ const BROWSER_ROUTES: [string, string[]][] = [
   ["/v1/admin/apps/:sdkAppId/bans", ["GET"]],
   ["/v1/admin/apps/:sdkAppId/bans/:userId", ["PUT", "DELETE"]],
   ["/v1/admin/apps/:sdkAppId/users/:userId/kick", ["POST"]],
+  ["/v1/admin/apps/:sdkAppId/users/:userId", ["GET"]],
+  ["/v1/admin/apps/:sdkAppId/rooms/:roomId/users/:userId/remove", ["POST"]],
+  ["/v1/admin/apps/:sdkAppId/rooms/:roomId/dismiss", ["POST"]],
 ];
 
 /** `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock). */
@@ -93,11 +99,13 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     app.options(path, preflight(methods));
   }
 
-  // The Chat REST gateway forwards Tencent's request bodies (up to 64 KiB); every other body is small.
+  // The Chat REST gateway forwards Tencent's request bodies and Tencent's callbacks send theirs (up
+  // to 64 KiB); every other body is small.
   const smallBodies = boundedBody();
-  const chatBodies = boundedBody(CHAT_BODY_MAX_BYTES);
+  const tencentBodies = boundedBody(CHAT_BODY_MAX_BYTES);
   app.use("/v1/*", function bodies(c, next) {
-    return (c.req.path.startsWith("/v1/chat/") ? chatBodies : smallBodies)(c, next);
+    const tencent = c.req.path.startsWith("/v1/chat/") || c.req.path.startsWith("/v1/callbacks/");
+    return (tencent ? tencentBodies : smallBodies)(c, next);
   });
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
@@ -108,6 +116,8 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   app.route("/", verifyRoutes);
   app.route("/", adminRoutes);
   app.route("/", moderationRoutes);
+  app.route("/", roomRoutes);
+  app.route("/", callbackRoutes);
   app.route("/", chatRoutes);
 
   // Unknown paths are 404; a known path with another method is 405 with the methods registered for it.

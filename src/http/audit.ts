@@ -23,6 +23,9 @@ export const AUDIT_FIELD_MAX_CHARS = {
   room: 64,
   outcome: 32,
   chatCommand: 130,
+  callbackEvent: 100,
+  stepReason: 160,
+  tencentCode: 128,
   reason: 300,
 } as const;
 

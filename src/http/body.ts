@@ -17,7 +17,10 @@ import { badRequest, RequestError } from "./errors.js";
 /** Bodies are a few small fields; 8 KiB also bounds the UserSig inside a /v1/verify body. */
 export const MAX_BODY_BYTES = 8 * 1024;
 
-/** The Chat REST gateway forwards Tencent's own request bodies (a message, an import batch). */
+/**
+ * The Chat REST gateway forwards Tencent's own request bodies (a message, an import batch); Tencent's
+ * callbacks carry one (src/callbacks/errors.ts CALLBACK_BODY_MAX_BYTES, the same 64 KiB).
+ */
 export const CHAT_BODY_MAX_BYTES = 64 * 1024;
 
 export function boundedBody(maxBytes = MAX_BODY_BYTES): MiddlewareHandler<BrokerHono> {
@@ -63,6 +66,18 @@ async function readJsonValue(c: Context): Promise<{ text: string; value: unknown
     }
   }
   return { text, value };
+}
+
+/**
+ * The body's bytes exactly as received, for a caller that verifies a signature over them (Tencent's
+ * callbacks). The cap is boundedBody's; a body that cannot be read to its end is BODY_UNREADABLE.
+ */
+export async function readRawBody(c: Context): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await c.req.arrayBuffer());
+  } catch (error) {
+    throw unreadable(error);
+  }
 }
 
 /**

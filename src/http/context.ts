@@ -23,10 +23,20 @@ export interface AuditRecord {
   actor?: string;
   /** Moderation: whether Tencent confirmed the kick. */
   kicked?: boolean;
+  /** A ban: whether Tencent confirmed the Chat mute; an unban: its lifting. */
+  muted?: boolean;
+  unmuted?: boolean;
+  /** A ban or kick: the TRTC rooms Tencent confirmed the user was removed from. */
+  removedRooms?: number;
   /** The Chat REST command called ("service/command"): never its URL or query string. */
   chatCommand?: string;
   /** Tencent's ErrorCode for that call (0 = OK). */
   tencentErrorCode?: number;
+  /** A Tencent callback: its event (`trtc:103`, `C2C.CallbackBeforeSendMsg`, `State.StateChange:Login`). */
+  callbackEvent?: string;
+  /** A failed Tencent step of a callback or a room action: the fixed reason, and Tencent's code. */
+  stepReason?: string;
+  tencentCode?: string;
   /** A refused CORS preflight: the Origin it came from (bounded). */
   origin?: string;
 }

@@ -50,6 +50,26 @@ const commonErrors = {
   "503": problemResponse("A dependency (KV, the identity provider, Turnstile) is unavailable (see Retry-After)."),
 };
 
+/** A refused callback: nothing in it was read or acted on. */
+const callbackErrors = {
+  "400": problemResponse("BAD_REQUEST: signed, but not the JSON Tencent documents."),
+  "401": problemResponse(
+    "UNAUTHORIZED: no signature, one that does not verify, or a time more than 60 s from the clock.",
+  ),
+  "404": problemResponse("UNKNOWN_SDKAPPID: not an app of this broker with this callback switched on."),
+  "413": problemResponse("BODY_TOO_LARGE: over 64 KiB."),
+};
+
+/** A room in a path: its number, or `str:` and the percent-encoded strRoomId. */
+const roomIdParameter = {
+  name: "roomId",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^([1-9][0-9]{0,9}|str:.+)$" },
+  description:
+    'A numeric room: its number (`1234`, up to 4294967294). A string room: `str:` followed by the strRoomId, percent-encoded (`str:lobby`, `str:1234` for the string "1234"; 1 to 64 bytes).',
+};
+
 const apiKey = [{ apiKey: [] }];
 /** The operator, an API key with allowModeration, or an IdP user with the app's moderator role. */
 const moderators = [{ operator: [] }, { apiKey: [] }, { idpBearer: [] }];
@@ -195,7 +215,7 @@ export function buildOpenApiDocument(): Json {
         ],
         put: {
           summary:
-            "Ban a user: stored first, then kicked at Tencent when the app has `chat` (`kicked` says whether Tencent confirmed; a failed kick keeps the ban). A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
+            "Ban a user: stored first in the app's Durable Object, then kicked and muted in Chat (with `chat`) and removed from every TRTC room the broker knows them in (with `trtc`). `kicked`, `muted` and `removedFrom` say what Tencent confirmed, `steps` each failure's reason and whether it is retried; a failed step never loses the ban. A banned user gets 403 USER_BANNED on /v1/usersig and /v1/privatemapkey.",
           security: moderators,
           requestBody: { required: false, content: json("BanRequest") },
           responses: {
@@ -206,7 +226,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
         delete: {
-          summary: "Lift a ban.",
+          summary: "Lift a ban, and the Chat mute.",
           security: moderators,
           responses: { "204": { description: "Lifted" }, ...commonErrors },
         },
@@ -218,12 +238,96 @@ export function buildOpenApiDocument(): Json {
         ],
         post: {
           summary:
-            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat), without a ban.",
+            "End the user's Chat sessions at Tencent (their earlier UserSigs stop logging in to Chat) and remove them from every TRTC room the broker knows them in, without a ban.",
           security: moderators,
           responses: {
             "200": { description: "OK", content: json("KickResponse") },
             "409": problemResponse("ADMIN_NOT_KICKABLE: an admin identity (or a variant of one)."),
             ...commonErrors,
+          },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/users/{userId}": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        get: {
+          summary:
+            "Whether the user is banned (the ban, or null) and the TRTC rooms they are in now, from the app's moderation object (presence: TRTC's 103/104 callbacks, entries expire after 24 h without news).",
+          security: moderators,
+          responses: { "200": { description: "OK", content: json("UserResponse") }, ...commonErrors },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/rooms/{roomId}/users/{userId}/remove": {
+        parameters: [
+          { name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } },
+          roomIdParameter,
+          { name: "userId", in: "path", required: true, schema: { type: "string" } },
+        ],
+        post: {
+          summary:
+            "Remove the user from one TRTC room (RemoveUser, or RemoveUserByStrRoomId for a string room), without a ban: they may enter again. Needs the app's `trtc`.",
+          security: moderators,
+          responses: {
+            "200": {
+              description: "Tencent's outcome: `removal.ok`, or why not (`retrying`: the object tries again)",
+              content: json("RoomRemovalResponse"),
+            },
+            "409": problemResponse("ADMIN_NOT_REMOVABLE: an admin identity (or a variant of one) is never removed."),
+            ...commonErrors,
+          },
+        },
+      },
+      "/v1/admin/apps/{sdkAppId}/rooms/{roomId}/dismiss": {
+        parameters: [{ name: "sdkAppId", in: "path", required: true, schema: { type: "integer" } }, roomIdParameter],
+        post: {
+          summary:
+            "Dismiss a TRTC room (DismissRoom, or DismissRoomByStrRoomId): everyone in it is removed, and its presence is cleared. Needs the app's `trtc`.",
+          security: moderators,
+          responses: {
+            "200": {
+              description: "Tencent's outcome: `dismissal.ok`, or why not",
+              content: json("RoomDismissalResponse"),
+            },
+            ...commonErrors,
+          },
+        },
+      },
+      "/v1/callbacks/trtc": {
+        post: {
+          summary:
+            "TRTC's room and media callback (set this URL and the key in the TRTC console; README, Tencent's callbacks). Verified first: header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY_<SdkAppId>, the raw body)), header SdkAppId a configured app with callbacks.trtc, CallbackTs within 60 s. 103 records presence and removes a banned user from the room at once; 104 forgets it; a redelivery is acted on once.",
+          security: [],
+          parameters: [
+            { name: "SdkAppId", in: "header", required: true, schema: { type: "integer" } },
+            { name: "Sign", in: "header", required: true, schema: { type: "string" } },
+          ],
+          requestBody: { required: true, content: json("TrtcCallbackRequest") },
+          responses: {
+            "200": { description: "Taken", content: json("TrtcCallbackAnswer") },
+            ...callbackErrors,
+          },
+        },
+      },
+      "/v1/callbacks/chat": {
+        post: {
+          summary:
+            "Chat's webhook (set this URL, the token and the events in the Chat console; README, Tencent's callbacks). Verified first: query Sign = hex(SHA-256(CHAT_CALLBACK_TOKEN_<SdkAppid> + RequestTime)), SdkAppid a configured app with callbacks.chat, RequestTime within 60 s. C2C/Group.CallbackBeforeSendMsg from a banned sender is refused; State.StateChange Login of a banned user is kicked again.",
+          security: [],
+          parameters: [
+            { name: "SdkAppid", in: "query", required: true, schema: { type: "integer" } },
+            { name: "CallbackCommand", in: "query", required: true, schema: { type: "string" } },
+            { name: "RequestTime", in: "query", required: true, schema: { type: "integer" } },
+            { name: "Sign", in: "query", required: true, schema: { type: "string" } },
+            { name: "contenttype", in: "query", required: false, schema: { type: "string" } },
+            { name: "ClientIP", in: "query", required: false, schema: { type: "string" } },
+            { name: "OptPlatform", in: "query", required: false, schema: { type: "string" } },
+          ],
+          requestBody: { required: true, content: json("ChatCallbackRequest") },
+          responses: {
+            "200": { description: "Tencent's answer shape", content: json("ChatCallbackAnswer") },
+            ...callbackErrors,
           },
         },
       },
@@ -333,6 +437,13 @@ export function buildOpenApiDocument(): Json {
         BansResponse: schema(r.bansResponse, "output"),
         KickResponse: schema(r.kickResponse, "output"),
         ChatRequest: schema(requests.chatRequest, "input"),
+        UserResponse: schema(r.userResponse, "output"),
+        RoomRemovalResponse: schema(r.roomRemovalResponse, "output"),
+        RoomDismissalResponse: schema(r.roomDismissalResponse, "output"),
+        TrtcCallbackRequest: schema(r.trtcCallbackRequest, "input"),
+        TrtcCallbackAnswer: schema(r.trtcCallbackAnswer, "output"),
+        ChatCallbackRequest: schema(r.chatCallbackRequest, "input"),
+        ChatCallbackAnswer: schema(r.chatCallbackAnswer, "output"),
         ChatResponse: schema(r.chatResponse, "output"),
       },
     },

@@ -121,6 +121,7 @@ const PROBLEMS = {
   BANS_STORE_UNAVAILABLE: UNAVAILABLE,
   ADMIN_NOT_BANNABLE: { status: 409, title: "Conflict" },
   ADMIN_NOT_KICKABLE: { status: 409, title: "Conflict" },
+  ADMIN_NOT_REMOVABLE: { status: 409, title: "Conflict" },
   NOT_BANNED: { status: 404, title: "Not found" },
   BAN_EXPIRY_PAST: BAD_REQUEST,
   BAN_REASON_TOO_LONG: BAD_REQUEST,

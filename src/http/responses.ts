@@ -101,12 +101,123 @@ const kickFields = {
   kickErrorCode: z.optional(z.int()).check(z.describe("Tencent's ErrorCode, when it answered FAIL.")),
 };
 
-export const banResponse = z.extend(ban, kickFields).check(z.meta({ id: "BanResponse" }));
+/** A TRTC room: a number (RoomId) or a string (strRoomId). */
+export const trtcRoom = z
+  .union([z.int(), z.string()])
+  .check(z.describe("A TRTC room: a number for a numeric RoomId, a string for a strRoomId."));
+
+/** What one Tencent step of a moderation call did (src/bans/steps.ts). */
+export const stepReport = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    reason: z.string().check(z.describe("Fixed words, never Tencent's own text.")),
+    errorCode: z
+      .optional(z.union([z.int(), z.string()]))
+      .check(z.describe("Tencent's ErrorCode (Chat) or Error.Code (TRTC).")),
+    retrying: z.boolean().check(z.describe("Queued: the app's Durable Object retries it with its alarm.")),
+  }),
+]);
+
+const stepsFields = {
+  removedFrom: z.array(trtcRoom).check(z.describe("The rooms Tencent confirmed the user was removed from.")),
+  steps: z.object({
+    kick: stepReport,
+    mute: z.optional(stepReport),
+    removals: z.array(z.intersection(z.object({ room: trtcRoom }), stepReport)),
+  }),
+};
+
+export const banResponse = z
+  .extend(ban, {
+    ...kickFields,
+    muted: z.boolean().check(z.describe("Whether Tencent confirmed the Chat mute (until expiresAt, or for good).")),
+    ...stepsFields,
+  })
+  .check(z.meta({ id: "BanResponse" }));
 export const bansResponse = z.object({ bans: z.array(ban) }).check(z.meta({ id: "BansResponse" }));
-export const kickResponse = z.object({ userId: z.string(), ...kickFields }).check(z.meta({ id: "KickResponse" }));
+export const kickResponse = z
+  .object({ userId: z.string(), ...kickFields, ...stepsFields })
+  .check(z.meta({ id: "KickResponse" }));
 export const chatResponse = z
   .catchall(z.object({ ActionStatus: z.string(), ErrorCode: z.int(), ErrorInfo: z.string() }), z.unknown())
   .check(z.describe("Tencent's answer, unchanged (ActionStatus FAIL included)."), z.meta({ id: "ChatResponse" }));
+
+// ---- TRTC rooms (moderators) -------------------------------------------------------------------
+
+// The room and the step report are the moderation answers' own (trtcRoom, stepReport above).
+
+export const roomRemovalResponse = z
+  .object({ userId: z.string(), room: trtcRoom, removal: stepReport })
+  .check(z.meta({ id: "RoomRemovalResponse" }));
+export const roomDismissalResponse = z
+  .object({ room: trtcRoom, dismissal: stepReport })
+  .check(z.meta({ id: "RoomDismissalResponse" }));
+export const userResponse = z
+  .object({
+    userId: z.string(),
+    ban: z.nullable(ban).check(z.describe("The ban in force, or null.")),
+    rooms: z.array(trtcRoom).check(z.describe("The rooms the user is in now, as TRTC's callbacks told the broker.")),
+  })
+  .check(z.meta({ id: "UserResponse" }));
+
+// ---- Tencent's callbacks: the bodies Tencent sends (documentation only: the routes verify the raw
+// body's signature, then read these fields) and the answers it expects ---------------------------
+
+export const trtcCallbackRequest = z
+  .looseObject({
+    EventGroupId: z.int().check(z.describe("1: room events.")),
+    EventType: z.int().check(z.describe("103 enter room, 104 exit room; any other is answered and ignored.")),
+    CallbackTs: z
+      .int()
+      .check(z.describe("Unix milliseconds when Tencent sent it: refused when more than 60 s from the clock.")),
+    EventInfo: z.looseObject({
+      RoomId: trtcRoom,
+      EventTs: z.optional(z.int()).check(z.describe("Unix seconds of the event.")),
+      UserId: z.string(),
+      UniqueId: z.optional(z.int()),
+    }),
+  })
+  .check(
+    z.describe(
+      "TRTC's room callback (https://trtc.io/document/39558). Headers: SdkAppId, and Sign = base64(HMAC-SHA256(callback key, raw body)).",
+    ),
+    z.meta({ id: "TrtcCallbackRequest" }),
+  );
+export const chatCallbackRequest = z
+  .looseObject({
+    CallbackCommand: z.string(),
+    From_Account: z.optional(z.string()).check(z.describe("Before-send callbacks: the sender.")),
+    Info: z
+      .optional(z.looseObject({ Action: z.string(), To_Account: z.string() }))
+      .check(z.describe("State.StateChange: Login, Logout or Disconnect, and the user.")),
+    EventTime: z.optional(z.int()),
+  })
+  .check(
+    z.describe(
+      "Chat's webhook body (unsigned: the query's Sign = hex(SHA-256(token + RequestTime)) is what verifies the request; https://cloud.tencent.com/document/product/269/32431).",
+    ),
+    z.meta({ id: "ChatCallbackRequest" }),
+  );
+export const trtcCallbackAnswer = z
+  .object({ code: z.literal(0) })
+  .check(
+    z.describe("Tencent ignores the body of a 200; it recommends this one."),
+    z.meta({ id: "TrtcCallbackAnswer" }),
+  );
+export const chatCallbackAnswer = z
+  .object({
+    ActionStatus: z.literal("OK"),
+    ErrorInfo: z.string(),
+    ErrorCode: z
+      .int()
+      .check(
+        z.describe(
+          "0 lets the message through. A before-send from a banned sender: the app's callbacks.beforeSendRefuseCode (1 refuses; 120001 to 130000 refuses and Tencent passes the code to the sender).",
+        ),
+      ),
+  })
+  .check(z.meta({ id: "ChatCallbackAnswer" }));
 
 export const healthResponse = z.object({ ok: z.literal(true) }).check(z.meta({ id: "Health" }));
 

@@ -1,7 +1,6 @@
 /**
  * The request-scoped service layer: the isolate's caches bound, once, to this request's `env`, clock
- * and `waitUntil`. Built by one middleware per request (src/http/app.ts, `c.var.broker`) and by
- * the Cron tick (src/scheduled.ts). No rule lives here, only wiring: each rule is in its part (see
+ * and `waitUntil`. Built by one middleware per request (src/http/app.ts, `c.var.broker`). No rule lives here, only wiring: each rule is in its part (see
  * docs/architecture.md, "Where each rule lives"). Cheap to build: every service is made on first use.
  */
 
@@ -10,34 +9,36 @@ import { type AdminSet, adminSetOf, isAdminLike } from "../admins/set.js";
 import { readRuntimeAdmins, writeRuntimeAdmins } from "../admins/store.js";
 import type { Caller } from "../auth/caller.js";
 import { authenticateOperator, presentsOperatorToken } from "../auth/operator.js";
+import { BANS_RETRY_AFTER_SECONDS, BansError, type BansErrorCode } from "../bans/errors.js";
 import {
   type BanRequest,
   type BanResult,
-  bansInForce,
-  banUser,
-  type KickReport,
-  kickOnly,
-  type ModerationDeps,
+  banResult,
+  type KickResult,
+  kickResult,
   refuseBanned,
-  unbanUser,
 } from "../bans/moderate.js";
 import { type Admitted, admitModerator } from "../bans/moderators.js";
-import { type RekickApp, type RekickSummary, rekickRecentBans } from "../bans/rekick.js";
+import type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
 import type { Ban } from "../bans/store.js";
-import type { LoadedApp, LoadedConfig } from "../config/load.js";
+import { ConfigError } from "../config/errors.js";
+import type { LoadedApp } from "../config/load.js";
 import type { ApiKeyConfig } from "../config/schema.js";
 import type { BrokerEnv } from "../env.js";
 import { inspectorEnabled } from "../inspector/switch.js";
 import type { IsolateState } from "../isolate.js";
 import { type IssuedAdminSig, issueAdminSig } from "../issue/admin-sig.js";
+import type { ModerationObject, ObjectAnswer, ObjectError, ObjectRef } from "../objects/moderation.js";
+import { type BrokerError, errorName } from "../shared/errors.js";
 import { type KeyValueStore, kvStore } from "../shared/storage.js";
 import { SECOND_MS } from "../shared/units.js";
 import { type ChatAnswer, callChat } from "../tencent/chat.js";
 import { authorizeChatCommand, requireChatTarget } from "../tencent/gateway.js";
 import { refuseAdminTargets } from "../tencent/gateway-targets.js";
-import { kickUser } from "../tencent/kick.js";
 import { chatTarget } from "../tencent/target.js";
+import type { TrtcRoom } from "../tencent/trtc.js";
 import { privilegeNames, verifyUserSig } from "../usersig/index.js";
+import { CallbacksService } from "./callbacks.js";
 import {
   type IssueHooks,
   issuePrivateMapKey,
@@ -48,12 +49,15 @@ import {
   type UserSigRequest,
 } from "./issue.js";
 
+export type { BanResult, KickResult } from "../bans/moderate.js";
+export type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
 export type { LoadedApp, LoadedConfig } from "../config/load.js";
 export type { ApiKeyConfig } from "../config/schema.js";
+export type { TrtcRoom } from "../tencent/trtc.js";
 export type * from "./issue.js";
 export type { Caller };
 
-/** What one request (or one Cron tick) binds the isolate's state to. */
+/** What one request binds the isolate's state to. */
 export interface BrokerScope {
   state: IsolateState;
   env: BrokerEnv;
@@ -61,11 +65,6 @@ export interface BrokerScope {
   nowMs: number;
   /** Keeps background work (a cache refresh) alive after the answer (ExecutionContext.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
-}
-
-/** Told when a moderation call reaches Tencent (the audit line names the command, never its URL). */
-export interface KickHooks {
-  onKick?: (chatCommand: string) => void;
 }
 
 export function createBroker(scope: BrokerScope): Broker {
@@ -84,6 +83,7 @@ export class Broker {
   #gateway: GatewayService | undefined;
   #issue: IssueService | undefined;
   #inspector: { enabled: boolean; turnstile: boolean } | undefined;
+  #callbacks: CallbacksService | undefined;
 
   constructor(scope: BrokerScope) {
     this.#scope = scope;
@@ -97,7 +97,7 @@ export class Broker {
   }
 
   get bans(): BansService {
-    this.#bans ??= new BansService(this.#scope, this.admins, this.nowSeconds);
+    this.#bans ??= new BansService(this.#scope);
     return this.#bans;
   }
 
@@ -119,6 +119,12 @@ export class Broker {
   get issue(): IssueService {
     this.#issue ??= new IssueService(this.#scope, this.admins, this.bans, this.nowSeconds);
     return this.#issue;
+  }
+
+  /** Tencent's callbacks (src/services/callbacks.ts): verified, then decided against the app's moderation object. */
+  get callbacks(): CallbacksService {
+    this.#callbacks ??= new CallbacksService(this.#scope, this.bans);
+    return this.#callbacks;
   }
 
   /**
@@ -165,7 +171,7 @@ export class Broker {
       requests: requests.count,
       rateLimit: { entries: limiter.entryCount(), decisions: { ...limiter.stats }, kv: { ...rateLimitKv } },
       admins: { kv: { ...admins.kvStats } },
-      bans: { kv: { ...bans.kvStats } },
+      bans: { object: { ...bans.stats } },
     };
   }
 }
@@ -243,77 +249,144 @@ export class AdminsService {
   }
 }
 
-/** Bans: issuance's lookup, the moderation calls, the Cron tick's re-kick. */
+/**
+ * Bans and presence: issuance's lookup (the isolate's cache), and every call to the app's Durable
+ * Object (src/objects/moderation.ts), the moderation routes' and the callbacks'.
+ */
 export class BansService {
   readonly #scope: BrokerScope;
-  readonly #admins: AdminsService;
-  readonly #nowSeconds: number;
-  #lookup: { store: KeyValueStore; waitUntil: (promise: Promise<unknown>) => void; nowMs: number } | undefined;
+  #ref: ObjectRef | undefined;
 
-  constructor(scope: BrokerScope, admins: AdminsService, nowSeconds: number) {
+  constructor(scope: BrokerScope) {
     this.#scope = scope;
-    this.#admins = admins;
-    this.#nowSeconds = nowSeconds;
   }
 
-  /** Throws USER_BANNED when the app has banned `userId` or a variant of it (no KV read when warm). */
-  refuse(app: LoadedApp, userId: string): Promise<void> {
-    const { state, env, waitUntil, nowMs } = this.#scope;
-    this.#lookup ??= { store: kvStore(env.ADMINS), waitUntil, nowMs };
-    return refuseBanned(state.bans, app.config.sdkAppId, userId, this.#lookup);
+  // --- The app's Durable Object (src/objects/moderation.ts): the callbacks' and moderators' calls ---
+
+  /** TRTC 103: presence; a banned user is removed from that room at once. */
+  enterRoom(app: LoadedApp, event: RoomEvent): Promise<{ duplicate: boolean; banned: boolean; removal?: StepReport }> {
+    return this.#call(app, (object, ref) => object.enterRoom(ref, event));
   }
 
-  ban(app: LoadedApp, userId: string, request: BanRequest, actor: string, hooks: KickHooks = {}): Promise<BanResult> {
-    return banUser(userId, request, actor, this.#deps(app, hooks));
+  /** TRTC 104: the user left the room. */
+  exitRoom(app: LoadedApp, event: RoomEvent): Promise<{ duplicate: boolean }> {
+    return this.#call(app, (object, ref) => object.exitRoom(ref, event));
   }
 
-  /** The stored user IDs lifted: the ban of `userId` or of a variant it matches. */
-  unban(app: LoadedApp, userId: string): Promise<string[]> {
-    return unbanUser(userId, this.#deps(app, {}));
+  /** The ban in force for `userId` or a variant, read from the object (never the isolate's cache). */
+  async bannedAs(app: LoadedApp, userId: string): Promise<Ban | undefined> {
+    return (await this.#call(app, (object, ref) => object.bannedAs(ref, userId))) ?? undefined;
   }
 
-  list(app: LoadedApp): Promise<Ban[]> {
-    return bansInForce(this.#deps(app, {}));
+  /** Chat State.StateChange Login: a banned user is kicked again. */
+  loggedIn(
+    app: LoadedApp,
+    event: { userId: string; eventKey: string },
+  ): Promise<{ duplicate: boolean; banned: boolean; kick?: StepReport }> {
+    return this.#call(app, (object, ref) => object.loggedIn(ref, event));
   }
 
-  kick(app: LoadedApp, userId: string, hooks: KickHooks = {}): Promise<KickReport> {
-    return kickOnly(userId, this.#deps(app, hooks));
+  /** GET …/users/{userId}: banned?, rooms now. */
+  user(app: LoadedApp, userId: string): Promise<UserView> {
+    return this.#call(app, (object, ref) => object.user(ref, userId));
   }
 
-  /** The Cron tick: kicks again, at Tencent, every recent ban of every app with `chat`. */
-  async rekick(config: LoadedConfig): Promise<RekickSummary[]> {
-    const { state, env, nowMs } = this.#scope;
-    const apps: RekickApp[] = [];
-    for (const app of config.apps.values()) {
-      const kick = this.#kicker(app, {});
-      if (!kick) continue;
-      apps.push({ sdkAppId: app.config.sdkAppId, kick, isAdmin: (userId) => this.#admins.isAdmin(app, userId) });
-    }
-    if (apps.length === 0) return [];
-    return rekickRecentBans(apps, { store: kvStore(env.ADMINS), nowMs, stats: state.bans.kvStats });
+  /** Out of one room, no ban (ADMIN_NOT_REMOVABLE for an admin identity). */
+  removeFromRoom(app: LoadedApp, userId: string, room: TrtcRoom): Promise<StepReport> {
+    return this.#call(app, (object, ref) => object.removeFromRoom(ref, userId, room));
   }
 
-  #deps(app: LoadedApp, hooks: KickHooks): ModerationDeps {
-    const { state, env, nowMs } = this.#scope;
-    return {
-      store: kvStore(env.ADMINS),
-      bans: state.bans,
+  /** Ends a room for everyone in it. */
+  dismissRoom(app: LoadedApp, room: TrtcRoom): Promise<StepReport> {
+    return this.#call(app, (object, ref) => object.dismissRoom(ref, room));
+  }
+
+  /** The app's object, and what it is told of this request (its env's strings and clock). */
+  async #call<T>(
+    app: LoadedApp,
+    run: (object: DurableObjectStub<ModerationObject>, ref: ObjectRef) => Promise<ObjectAnswer<T>>,
+  ): Promise<T> {
+    const { env, nowMs, state } = this.#scope;
+    this.#ref ??= {
       sdkAppId: app.config.sdkAppId,
+      vars: stringVars(env),
       nowMs,
-      isAdmin: (userId) => this.#admins.isAdmin(app, userId),
-      kick: this.#kicker(app, hooks),
+      tencentTimeoutMs: state.chat.timeoutMs,
     };
+    const ref =
+      this.#ref.sdkAppId === app.config.sdkAppId ? this.#ref : { ...this.#ref, sdkAppId: app.config.sdkAppId };
+    let answer: ObjectAnswer<T>;
+    try {
+      answer = await run(env.MODERATION.get(env.MODERATION.idFromName(String(ref.sdkAppId))), ref);
+    } catch (error) {
+      throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
+        reason: `moderation object: ${errorName(error)}`,
+        data: { retryAfterSeconds: BANS_RETRY_AFTER_SECONDS },
+      });
+    }
+    if (answer.ok) return answer.value;
+    throw objectError(answer.error);
   }
 
-  #kicker(app: LoadedApp, hooks: KickHooks) {
-    const { state } = this.#scope;
-    const target = chatTarget(app, state.adminSigs, this.#nowSeconds);
-    if (!target) return undefined;
-    return (userId: string) => {
-      hooks.onKick?.("im_open_login_svc/kick");
-      return kickUser(target, userId, state.chat);
-    };
+  /**
+   * Throws USER_BANNED when the app has banned `userId` or a variant of it: from the isolate's
+   * cache, refreshed from the object in the background (no read when warm).
+   */
+  refuse(app: LoadedApp, userId: string): Promise<void> {
+    const { state, waitUntil, nowMs } = this.#scope;
+    const lookup = { read: () => this.#call(app, (object, ref) => object.list(ref)), waitUntil, nowMs };
+    return refuseBanned(state.bans, app.config.sdkAppId, userId, lookup);
   }
+
+  /** Stored in the object, then kicked, muted and removed from every known room (each step reported). */
+  async ban(app: LoadedApp, userId: string, request: BanRequest, actor: string): Promise<BanResult> {
+    const asked = {
+      ...(request.reason !== undefined ? { reason: request.reason } : {}),
+      ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
+    };
+    const rekickAfterMs = this.#scope.state.bans.rekickAfterMs;
+    const outcome = await this.#call(app, (object, ref) => object.ban({ ...ref, rekickAfterMs }, userId, asked, actor));
+    this.#scope.state.bans.banned(app.config.sdkAppId, outcome.ban);
+    return banResult(outcome);
+  }
+
+  /** Lifts the ban of `userId` or of a variant it matches, and the Chat mute. */
+  async unban(app: LoadedApp, userId: string): Promise<UnbanOutcome> {
+    const outcome = await this.#call(app, (object, ref) => object.unban(ref, userId));
+    for (const id of outcome.lifted) this.#scope.state.bans.unbanned(app.config.sdkAppId, id);
+    return outcome;
+  }
+
+  /** The bans in force, newest first. */
+  list(app: LoadedApp): Promise<Ban[]> {
+    return this.#call(app, (object, ref) => object.list(ref));
+  }
+
+  /** Chat logins ended and out of every known room, no ban (ADMIN_NOT_KICKABLE for an admin identity). */
+  async kick(app: LoadedApp, userId: string): Promise<KickResult> {
+    const outcome = await this.#call(app, (object, ref) => object.kick(ref, userId));
+    return kickResult(outcome.userId, outcome.steps);
+  }
+}
+
+/** The string entries of the request's env: what the object loads the app's config from (ObjectRef). */
+function stringVars(env: BrokerEnv): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const key in env) {
+    const value = env[key];
+    if (typeof value === "string") vars[key] = value;
+  }
+  return vars;
+}
+
+/** The object's error, as the domain error it was (CONFIG_ERROR stays a config error). */
+function objectError(error: ObjectError): BrokerError {
+  const data = {
+    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+    ...(error.field !== undefined ? { field: error.field } : {}),
+  };
+  if (error.code === "CONFIG_ERROR") return new ConfigError("CONFIG_ERROR", error.detail, { data });
+  return new BansError(error.code as BansErrorCode, error.detail, { data });
 }
 
 /** The operator's token (ADMIN_API_TOKEN: src/auth/operator.ts). */

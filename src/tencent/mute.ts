@@ -12,6 +12,7 @@
 
 import { type ChatClientDeps, type ChatTarget, callChat } from "./chat.js";
 import { TencentError } from "./errors.js";
+import { failureText } from "./kick.js";
 
 /** Tencent's "permanently muted". */
 export const MUTE_FOREVER_SECONDS = 0xffff_ffff;
@@ -49,12 +50,7 @@ export async function setNoSpeaking(
     if (answer.actionStatus === "OK" && answer.errorCode === 0) return { muted: true };
     return { muted: false, errorCode: answer.errorCode, reason: `Tencent answered ErrorCode ${answer.errorCode}` };
   } catch (error) {
-    if (error instanceof TencentError) {
-      return {
-        muted: false,
-        reason: error.timedOut ? "Tencent did not answer in time" : "Tencent could not be reached",
-      };
-    }
+    if (error instanceof TencentError) return { muted: false, reason: failureText(error) };
     throw error;
   }
 }

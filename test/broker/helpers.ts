@@ -50,17 +50,6 @@ export function useWorkerEntry(): void {
   broker = worker as never;
 }
 
-/** Runs the Worker entry's Cron Trigger (src/index.ts `scheduled`) once, to its end, with these bindings. */
-export async function cronTick(extraEnv: Json): Promise<void> {
-  const ctx = createExecutionContext();
-  await worker.scheduled?.(
-    { cron: "* * * * *", scheduledTime: Date.now(), noRetry: () => undefined } as ScheduledController,
-    { ...env, ...extraEnv } as never,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-}
-
 /** A clock the test moves by hand: `clock.read` is the Clock, `clock.set(ms)` / `clock.advance(ms)`. */
 export function fakeClock(startMs: number = Date.now()) {
   let now = startMs;

@@ -509,6 +509,8 @@ describe("/openapi.json", () => {
         "#/components/schemas/AdminsReplaceRequest",
         "#/components/schemas/BanRequest",
         "#/components/schemas/ChatRequest",
+        "#/components/schemas/ChatCallbackRequest",
+        "#/components/schemas/TrtcCallbackRequest",
         "#/components/schemas/PrivateMapKeyRequest",
         "#/components/schemas/UserSigRequest",
         "#/components/schemas/VerifyRequest",

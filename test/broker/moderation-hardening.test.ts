@@ -1,11 +1,12 @@
-// Issue 18's hardening of moderation, end to end in workerd (Miniflare's KV, the fake Tencent):
+// Issue 18's hardening of moderation, end to end in workerd (Miniflare's KV and Durable Objects, the
+// fake Tencent):
 // reasons in code points without bidi controls, stored names cut on a code point, UserIDs with
 // white space at an edge refused on every route, one folding for ban, unban, kick and the guard,
 // the ban cap, the operator's own rate limit, the gateway refusing admin targets, bounded audit lines.
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BANS_MAX } from "../../src/bans/store.js";
-import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import { kickedUsers, scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   AUDIENCE,
   call,
@@ -137,7 +138,7 @@ describe("white space at an edge of a UserID: invalid on every route", () => {
         expect(JSON.stringify(body)).toContain("userId");
       }
     }
-    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["e1_x"]);
+    expect(await kickedUsers()).toEqual(["e1_x"]);
     expect((await list()).map((b) => b.userId)).toEqual(["e1_x"]);
   });
 
@@ -159,7 +160,7 @@ describe("one folding for ban, unban, kick and the guard", () => {
     const again = await ban("\uff2d\uff21\uff2c\uff2c\uff2f\uff32\uff39", { reason: "full-width" });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ userId: "mallory", reason: "full-width", kicked: true });
-    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["mallory", "mallory"]);
+    expect(await kickedUsers()).toEqual(["mallory", "mallory"]);
     expect((await list()).map((b) => [b.userId, b.reason])).toEqual([["mallory", "full-width"]]);
   });
 
@@ -167,7 +168,7 @@ describe("one folding for ban, unban, kick and the guard", () => {
     await ban("mallory");
     const kicked = await kick("MALLORY");
     expect(await kicked.json()).toMatchObject({ userId: "mallory", kicked: true });
-    expect((await tencentCalls()).map((c) => c.body?.UserID)).toEqual(["mallory", "mallory"]);
+    expect(await kickedUsers()).toEqual(["mallory", "mallory"]);
     // Not banned: the ID as named.
     expect(await (await kick("Trent")).json()).toMatchObject({ userId: "Trent", kicked: true });
   });
@@ -190,28 +191,46 @@ describe("one folding for ban, unban, kick and the guard", () => {
 });
 
 describe("the cap, over HTTP", () => {
-  it("past BANS_MAX in KV (isolates at the cap at once): issuance still works and enforces every ban; writes get 409", async () => {
+  it("past BANS_MAX in KV (isolates at the cap at once, before the object): all moved over and enforced; writes get 409", async () => {
+    // An app whose object has never been called: its first call moves KV's bans over.
+    const CAP_APP = 1400000181;
+    const capConfig = { apps: [{ ...(config.apps as Json[])[0], sdkAppId: CAP_APP }] };
+    const capSecrets = { ...secretsFor(CAP_APP), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+    const capUsersig = (userId: string) =>
+      call(
+        capConfig,
+        "/v1/usersig",
+        { json: { sdkAppId: CAP_APP, userId }, headers: { "X-Api-Key": NAMING_KEY } },
+        capSecrets,
+      );
     const kv = env.ADMINS;
     const nowSeconds = Math.floor(Date.now() / 1000);
     const ids = Array.from({ length: BANS_MAX + 1 }, (_, i) => `over${i}`);
-    await kv.put(`bans-exist/v1/${APP}`, "1");
+    await kv.put(`bans-exist/v1/${CAP_APP}`, "1");
     try {
       for (let i = 0; i < ids.length; i += 500) {
         await Promise.all(
           ids
             .slice(i, i + 500)
-            .map((id) => kv.put(`bans/v1/${APP}/${id}`, "", { metadata: { b: nowSeconds, by: "operator" } })),
+            .map((id) => kv.put(`bans/v1/${CAP_APP}/${id}`, "", { metadata: { b: nowSeconds, by: "operator" } })),
         );
       }
       // A cold isolate: issuance lists every ban, however many (no 503 BAN_LIST_UNAVAILABLE).
       freshIsolate();
-      await expectIssued(await usersigFor("innocent"), { sdkAppId: APP, userId: "innocent", expireSeconds: 86400 });
-      await problem(await usersigFor(`over${BANS_MAX}`), 403, "USER_BANNED");
-      await problem(await usersigFor("OVER0"), 403, "USER_BANNED");
-      await problem(await ban("one-more"), 409, "BANS_FULL");
-      expect((await list()).length).toBe(BANS_MAX + 1);
+      await expectIssued(await capUsersig("innocent"), { sdkAppId: CAP_APP, userId: "innocent", expireSeconds: 86400 });
+      await problem(await capUsersig(`over${BANS_MAX}`), 403, "USER_BANNED");
+      await problem(await capUsersig("OVER0"), 403, "USER_BANNED");
+      const put = await call(
+        capConfig,
+        `/v1/admin/apps/${CAP_APP}/bans/one-more`,
+        { method: "PUT", json: {}, headers: op },
+        capSecrets,
+      );
+      await problem(put, 409, "BANS_FULL");
+      const listed = await call(capConfig, `/v1/admin/apps/${CAP_APP}/bans`, { headers: op }, capSecrets);
+      expect(((await listed.json()) as { bans: Json[] }).bans.length).toBe(BANS_MAX + 1);
     } finally {
-      const keys = ids.map((id) => `bans/v1/${APP}/${id}`);
+      const keys = ids.map((id) => `bans/v1/${CAP_APP}/${id}`);
       for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((k) => kv.delete(k)));
     }
   }, 120_000);

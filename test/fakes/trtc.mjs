@@ -18,9 +18,10 @@
 //
 // Then it answers what the test scripted: POST /__fake/trtc/next {"answers": [...]}, each one of
 // {"kind":"ok"}, {"kind":"error","code":"FailedOperation.RoomNotExist"}, {"kind":"http","status":503},
-// {"kind":"hang","ms":30000}; OK when nothing is scripted. POST /__fake/trtc/setup
-// {"apps":[{"sdkAppId","secretId","secretKey"}]} replaces the known apps and forgets the calls and the
-// script; GET /__fake/trtc/calls lists the calls (action, region, body, verdict, answered, at), never
+// {"kind":"hang","ms":30000} (answers OK only after that long, past any client's timeout),
+// {"kind":"delay","ms":100} (answers OK after that long); OK when nothing is scripted. POST
+// /__fake/trtc/setup {"apps":[{"sdkAppId","secretId","secretKey"}], "latencyMs"?: 100} replaces the
+// known apps, forgets the calls and the script, and makes every answer wait latencyMs (default 0); GET /__fake/trtc/calls lists the calls (action, region, body, verdict, answered, at), never
 // the Authorization header.
 
 const ACTIONS = new Set(["RemoveUser", "RemoveUserByStrRoomId", "DismissRoom", "DismissRoomByStrRoomId"]);
@@ -37,6 +38,7 @@ export function createFakeTrtc() {
   let apps = new Map();
   let script = [];
   let calls = [];
+  let latencyMs = 0;
 
   async function handle(request) {
     const url = new URL(request.url);
@@ -45,6 +47,7 @@ export function createFakeTrtc() {
       apps = new Map(body.apps.map((app) => [app.secretId, { sdkAppId: app.sdkAppId, secretKey: app.secretKey }]));
       script = [];
       calls = [];
+      latencyMs = body.latencyMs ?? 0;
       return new Response(null, { status: 204 });
     }
     if (url.pathname === "/__fake/trtc/next" && request.method === "POST") {
@@ -130,13 +133,17 @@ export function createFakeTrtc() {
     }
     const next = script.shift() ?? { kind: "ok" };
     call.answered = next.kind;
+    if (latencyMs > 0) await sleep(latencyMs);
     switch (next.kind) {
       case "error":
         return answer({ Error: { Code: next.code, Message: "scripted failure" } });
       case "http":
         return new Response("upstream error", { status: next.status });
       case "hang":
-        await new Promise((resolve) => setTimeout(resolve, next.ms ?? 30_000));
+        await sleep(next.ms ?? 30_000);
+        return answer({});
+      case "delay":
+        await sleep(next.ms);
         return answer({});
       default:
         return answer({});
@@ -144,6 +151,10 @@ export function createFakeTrtc() {
   }
 
   return { handle };
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function answer(fields) {

@@ -154,6 +154,15 @@ describe("architecture (docs/architecture.md)", () => {
       ).toEqual([]);
     }
     expect(part("services").packages).toEqual([]);
+    // Only the Durable Object imports cloudflare:workers.
+    for (const p of table) {
+      if (p.name !== "objects")
+        expect(
+          p.packages.filter((pkg) => pkg.startsWith("cloudflare:")),
+          p.name,
+        ).toEqual([]);
+    }
+    expect(part("objects").packages).toEqual(["cloudflare:workers"]);
     // Every route file is in the routes part, and the helpers the table names exist.
     for (const file of files.filter((f) => f.startsWith("src/http/routes/"))) expect(partOf(file)?.name).toBe("routes");
     for (const where of [...part("helpers").where, ...part("schemas").where]) expect(files, where).toContain(where);

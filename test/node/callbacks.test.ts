@@ -51,7 +51,9 @@ describe("TRTC room callbacks", () => {
       roomId: 12345,
       userId: "mallory",
       eventSeconds: 1_766_999_999,
-      eventKey: JSON.stringify([103, 12345, "mallory", 1_766_999_999, 1615554922656]),
+      eventKey: createHash("sha256")
+        .update(JSON.stringify([103, 12345, "mallory", 1_766_999_999, 1615554922656]))
+        .digest("hex"),
     });
   });
 
@@ -59,6 +61,13 @@ describe("TRTC room callbacks", () => {
     const exit = await trtc(trtcBody({ EventType: 104 }, { RoomId: "room-a" }));
     expect(exit).toMatchObject({ kind: "exit", roomId: "room-a", userId: "mallory" });
     expect(await trtc(trtcBody({ EventType: 201 }))).toEqual({ sdkAppId: APP, kind: "other", eventType: 201 });
+  });
+
+  it("the event key has a fixed length, whatever the event's fields hold", async () => {
+    const wide = await trtc(
+      trtcBody({}, { RoomId: "\u0001".repeat(64), UserId: "\u0002".repeat(64), UniqueId: "u".repeat(5000) }),
+    );
+    expect(wide.kind === "enter" && wide.eventKey).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("a redelivery (new CallbackTs) has the same event key", async () => {
@@ -191,6 +200,19 @@ describe("Chat callbacks", () => {
     // the Sign of another RequestTime
     const other = String(Number(REQUEST_TIME) - 1);
     expect(await refusal(chat(chatQuery({ Sign: chatSign(TOKEN, other) })))).toBe("CALLBACK_BAD_SIGNATURE");
+  });
+
+  it("Tencent's published example verifies: Token xxxxyyyy, RequestTime 1669872112 (https://cloud.tencent.com/document/product/269/32431)", async () => {
+    const query = chatQuery({
+      RequestTime: "1669872112",
+      Sign: "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
+    });
+    const verified = await verifyChatCallback(
+      { query, body: enc.encode(beforeSend) },
+      (id) => (id === APP ? "xxxxyyyy" : undefined),
+      1669872112_000,
+    );
+    expect(verified.kind).toBe("before-send");
   });
 
   it("accepts the Sign in upper case hex too (a digest is a digest)", async () => {

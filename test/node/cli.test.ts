@@ -990,16 +990,6 @@ describe("smoke, against a real local broker", { timeout: 180_000 }, () => {
     expect(output).not.toMatch(/changed, restarting build/);
   });
 
-  it("the Cron tick runs on demand through the command the banner prints (the Worker's scheduled())", async () => {
-    const command = /Cron tick .*curl "(http:\/\/127\.0\.0\.1:\d+\/__scheduled\?cron=[^"]+)"/.exec(broker.output());
-    expect(command?.[1]).toBe(`${broker.base}/__scheduled?cron=*+*+*+*+*`);
-    const tick = await fetch(command?.[1] ?? "", { signal: AbortSignal.timeout(10_000) });
-    expect(tick.status).toBe(200);
-    expect(await tick.text()).toBe("Ran scheduled event");
-    // wrangler's own hint (/cdn-cgi/handler/scheduled, a 500 behind the assets router) is not shown.
-    expect(broker.output()).not.toContain("/cdn-cgi/handler/scheduled");
-  });
-
   it("with the demo API key: every check passes, and no token is printed", async () => {
     const run = await cli(["smoke", broker.base, "--api-key-stdin"], {
       input: "demo-api-key-not-a-secret\n",

@@ -28,30 +28,34 @@ const turnstile = JSON.stringify({
 const trtc = JSON.stringify({
   apps: [{ sdkAppId: 1400000000, guests: { enabled: true }, trtc: { region: "ap-singapore" } }],
 });
+const callbacks = JSON.stringify({
+  apps: [{ sdkAppId: 1400000000, guests: { enabled: true }, callbacks: { trtc: true, chat: true } }],
+});
 /** The secrets read only when an app uses the feature: the config that makes the Worker read them. */
 function configFor(placeholder: string): string | undefined {
+  if (placeholder.includes("callback")) return callbacks;
   if (placeholder.includes("turnstile")) return turnstile;
   if (placeholder.includes("trtc")) return trtc;
   return undefined;
 }
 
+/** A usable value for each placeholder of .dev.vars.example. */
+const REAL_VALUES: Record<string, string> = {
+  "replace-with-your-secret-key": KEY,
+  "replace-with-a-long-random-token": TOKEN,
+  "replace-with-your-turnstile-secret": "a-turnstile-secret",
+  "replace-with-your-trtc-secret-id": "AKIDexampleexampleexample",
+  "replace-with-your-trtc-secret-key": "a-trtc-secret-key",
+  "replace-with-your-trtc-callback-key": "TrtcCallbackKey0123456789",
+  "replace-with-your-chat-callback-token": "a-chat-callback-token",
+};
+
 /** .dev.vars.example with each placeholder replaced, except `keep`. */
 function exampleWith(keep: string | undefined, config?: string): string {
-  let text = example
-    .replace("replace-with-your-secret-key", keep === "replace-with-your-secret-key" ? keep : KEY)
-    .replace("replace-with-a-long-random-token", keep === "replace-with-a-long-random-token" ? keep : TOKEN)
-    .replace(
-      "replace-with-your-turnstile-secret",
-      keep === "replace-with-your-turnstile-secret" ? keep : "a-turnstile-secret",
-    )
-    .replace(
-      "replace-with-your-trtc-secret-id",
-      keep === "replace-with-your-trtc-secret-id" ? keep : "AKIDexampleexampleexample",
-    )
-    .replace(
-      "replace-with-your-trtc-secret-key",
-      keep === "replace-with-your-trtc-secret-key" ? keep : "a-trtc-secret-key",
-    );
+  let text = example;
+  for (const [placeholder, value] of Object.entries(REAL_VALUES)) {
+    if (placeholder !== keep) text = text.replace(placeholder, value);
+  }
   if (config !== undefined) text = text.replace(/^BROKER_CONFIG=.*$/m, `BROKER_CONFIG='${config}'`);
   return text;
 }
@@ -59,10 +63,11 @@ function exampleWith(keep: string | undefined, config?: string): string {
 const FILES: Record<string, { text: string; valid: boolean }> = {
   ".dev.vars.example as shipped": { text: example, valid: false },
   "every placeholder replaced": { text: exampleWith(undefined), valid: true },
+  "every placeholder replaced, both callbacks on": { text: exampleWith(undefined, callbacks), valid: true },
   ...Object.fromEntries(
     PLACEHOLDER_SECRET_VALUES.map((value) => [
       `only ${value} left`,
-      // The Turnstile and TRTC secrets are read only when an app uses Turnstile or trtc.
+      // The Turnstile, TRTC and callback secrets are read only when an app uses Turnstile, trtc or callbacks.
       { text: exampleWith(value, configFor(value)), valid: false },
     ]),
   ),

@@ -46,3 +46,8 @@ export async function scriptTencent(...answers: FakeAnswer[]): Promise<void> {
 export async function tencentCalls(): Promise<FakeCall[]> {
   return ((await (await fetch(`${TENCENT_BASE}/__fake/calls`)).json()) as { calls: FakeCall[] }).calls;
 }
+
+/** The users the fake was asked to kick (im_open_login_svc/kick), in order: a ban's mute left out. */
+export async function kickedUsers(): Promise<unknown[]> {
+  return (await tencentCalls()).filter((c) => c.command === "kick").map((c) => c.body?.UserID);
+}

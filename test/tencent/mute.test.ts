@@ -55,11 +55,11 @@ describe("setnospeaking", () => {
     expect(outcome).toEqual({ muted: false, errorCode: 130014, reason: "Tencent answered ErrorCode 130014" });
   });
 
-  it("Tencent unreachable twice: not muted, said so", async () => {
+  it("Tencent failing twice: not muted, said so in the kick's words (the status it answered)", async () => {
     await scriptTencent({ kind: "http", status: 502 }, { kind: "http", status: 502 });
     expect(await setNoSpeaking(target, "mallory", 60, deps)).toEqual({
       muted: false,
-      reason: "Tencent could not be reached",
+      reason: "Tencent answered HTTP 502",
     });
   });
 });

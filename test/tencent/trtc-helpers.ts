@@ -7,7 +7,8 @@ export type FakeTrtcAnswer =
   | { kind: "ok" }
   | { kind: "error"; code: string }
   | { kind: "http"; status: number }
-  | { kind: "hang"; ms?: number };
+  | { kind: "hang"; ms?: number }
+  | { kind: "delay"; ms: number };
 
 export interface FakeTrtcCall {
   action: string | null;
@@ -20,8 +21,14 @@ export interface FakeTrtcCall {
   at: number;
 }
 
-export async function setupTrtc(apps: { sdkAppId: number; secretId: string; secretKey: string }[]): Promise<void> {
-  const response = await fetch(`${TRTC_BASE}/__fake/trtc/setup`, { method: "POST", body: JSON.stringify({ apps }) });
+export async function setupTrtc(
+  apps: { sdkAppId: number; secretId: string; secretKey: string }[],
+  latencyMs = 0,
+): Promise<void> {
+  const response = await fetch(`${TRTC_BASE}/__fake/trtc/setup`, {
+    method: "POST",
+    body: JSON.stringify({ apps, latencyMs }),
+  });
   if (response.status !== 204) throw new Error("the fake TRTC did not take the setup");
 }
 

@@ -177,6 +177,24 @@ describe("answers and the one retry", () => {
     expect((error as TrtcError).message).toBe("Tencent's TRTC Cloud API did not answer in time; try again shortly.");
   });
 
+  it("the fake's delays: a scripted one, and a latency for every answer (the bench's 100 ms)", async () => {
+    await scriptTrtc({ kind: "delay", ms: 300 });
+    let started = Date.now();
+    expect(await removeUsers(target(), 1, ["a"], now(), deps())).toEqual({ ok: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // Past the client's timeout: a failure, like a hang.
+    await scriptTrtc({ kind: "delay", ms: 400 }, { kind: "delay", ms: 400 });
+    expect(await removeUsers(target(), 1, ["a"], now(), deps({ timeoutMs: 150 }))).toEqual({
+      ok: false,
+      reason: "Tencent did not answer in time",
+    });
+    await setupTrtc([{ sdkAppId: SDK_APP_ID, secretId: SECRET_ID, secretKey: SECRET_KEY }], 200);
+    started = Date.now();
+    expect(await dismissRoom(target(), "stage", now(), deps())).toEqual({ ok: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect((await trtcCalls()).map((c) => [c.action, c.answered])).toEqual([["DismissRoomByStrRoomId", "ok"]]);
+  });
+
   it("a redirect is not followed: an unusable answer, not retried", async () => {
     let seen = 0;
     const redirecting = deps({

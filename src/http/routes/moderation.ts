@@ -2,16 +2,20 @@
  * Moderation (src/bans/moderate.ts decides; src/bans/moderators.ts says who may moderate; this file
  * parses and answers):
  *
- * - PUT    /v1/admin/apps/{sdkAppId}/bans/{userId}        ban (201 new, 200 already banned), then kick
- * - DELETE /v1/admin/apps/{sdkAppId}/bans/{userId}        unban (204)
+ * - PUT    /v1/admin/apps/{sdkAppId}/bans/{userId}        ban (201 new, 200 already banned): stored in
+ *                                                         the app's Durable Object, then kicked and
+ *                                                         muted in Chat, removed from every known room
+ * - DELETE /v1/admin/apps/{sdkAppId}/bans/{userId}        unban (204), the Chat mute lifted
  * - GET    /v1/admin/apps/{sdkAppId}/bans                 the bans in force
- * - POST   /v1/admin/apps/{sdkAppId}/users/{userId}/kick  end the user's Chat sessions, no ban
+ * - POST   /v1/admin/apps/{sdkAppId}/users/{userId}/kick  end the user's Chat sessions and remove them
+ *                                                         from every known room, no ban
  *
- * The audit line names the actor.
+ * The audit line names the actor and what Tencent confirmed. The room routes (routes/rooms.ts)
+ * admit their moderator with the same `moderator`.
  */
 
 import { Hono } from "hono";
-import type { KickHooks, LoadedApp } from "../../services/broker.js";
+import type { LoadedApp } from "../../services/broker.js";
 import { banRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
@@ -27,11 +31,13 @@ moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban
   const { app, actor } = await moderator(c);
   const userId = pathTargetUserId(c, app, { rule: true });
   const body = await readJson(c, banRequest);
-  const result = await c.var.broker.bans.ban(app, userId, body, actor, kickAudit(c));
+  const result = await c.var.broker.bans.ban(app, userId, body, actor);
   const { created, ...answer } = result;
   Object.assign(c.var.audit, {
     outcome: created ? "banned" : "ban-updated",
     kicked: result.kicked,
+    muted: result.muted,
+    removedRooms: result.removedFrom.length,
     ...tencentCode(result),
   });
   c.header("Cache-Control", "no-store");
@@ -41,8 +47,9 @@ moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban
 moderationRoutes.delete("/v1/admin/apps/:sdkAppId/bans/:userId", async function unban(c) {
   const { app } = await moderator(c);
   const userId = pathTargetUserId(c, app, { rule: false });
-  await c.var.broker.bans.unban(app, userId);
+  const { unmuted } = await c.var.broker.bans.unban(app, userId);
   c.var.audit.outcome = "unbanned";
+  c.var.audit.unmuted = unmuted.every(({ step }) => step.ok);
   return c.body(null, 204);
 });
 
@@ -57,10 +64,11 @@ moderationRoutes.get("/v1/admin/apps/:sdkAppId/bans", async function listBans(c)
 moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async function kick(c) {
   const { app } = await moderator(c);
   const userId = pathTargetUserId(c, app, { rule: true });
-  const report = await c.var.broker.bans.kick(app, userId, kickAudit(c));
+  const report = await c.var.broker.bans.kick(app, userId);
   Object.assign(c.var.audit, {
     outcome: report.kicked ? "kicked" : "kick-failed",
     kicked: report.kicked,
+    removedRooms: report.removedFrom.length,
     ...tencentCode(report),
   });
   c.header("Cache-Control", "no-store");
@@ -72,7 +80,7 @@ moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async funct
  * `Authorization: Bearer` with the operator's token, else an IdP token with the app's moderator
  * role). 401 for bad or missing credentials, 403 for valid ones without the right to moderate.
  */
-async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: string }> {
+export async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: string }> {
   const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");
   c.set("app", app);
   c.var.audit.app = app.config.sdkAppId;
@@ -89,15 +97,6 @@ async function moderator(c: BrokerContext): Promise<{ app: LoadedApp; actor: str
   if (caller) await enforceRateLimit(c, app, "moderation", caller);
   else await enforceOperatorLimit(c, app);
   return { app, actor };
-}
-
-/** The audit line names the Chat command a kick calls (never its URL); the route adds Tencent's ErrorCode. */
-function kickAudit(c: BrokerContext): KickHooks {
-  return {
-    onKick: (chatCommand) => {
-      c.var.audit.chatCommand = chatCommand;
-    },
-  };
 }
 
 /** Tencent's ErrorCode for the audit line: 0 when it confirmed, its code when it answered FAIL. */

@@ -6,8 +6,8 @@ import { routePath } from "hono/route";
 import type { LoadedApp } from "../config/load.js";
 import { isValidChatName } from "../tencent/chat.js";
 import { chatCommandName } from "../tencent/gateway.js";
-import { userId as userIdSchema } from "./bodies.js";
 import { isValidStrRoomId, limits } from "../usersig/index.js";
+import { userId as userIdSchema } from "./bodies.js";
 import type { BrokerContext } from "./context.js";
 import { badRequest, RequestError } from "./errors.js";
 

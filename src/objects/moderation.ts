@@ -331,7 +331,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
 
   override async alarm(): Promise<void> {
     const nowMs = Date.now();
-    const app = this.#appForAlarm();
+    const app = await this.#appForAlarm();
     if (!app) return;
     const due = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms", nowMs).toArray();
     for (const task of due) {
@@ -598,19 +598,19 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   // --- Plumbing ---------------------------------------------------------------------------------------
 
   /** The app from the caller's env (or, for the alarm, the last caller's over this object's own). */
-  #loadApp(sdkAppId: number, vars: Record<string, string>): LoadedApp {
-    const loaded = this.#state.config.load({ ...this.env, ...vars });
+  async #loadApp(sdkAppId: number, vars: Record<string, string>): Promise<LoadedApp> {
+    const loaded = await this.#state.config.load({ ...this.env, ...vars });
     if (!loaded.ok) throw loaded.error;
     const app = loaded.config.apps.get(sdkAppId);
     if (!app) throw new BansError("BANS_STORE_UNAVAILABLE", "This app is not configured.");
     return app;
   }
 
-  #appForAlarm(): LoadedApp | undefined {
+  async #appForAlarm(): Promise<LoadedApp | undefined> {
     const stored = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sdkAppId'").toArray()[0];
     if (!stored) return undefined;
     try {
-      return this.#loadApp(Number(stored.value), this.#vars);
+      return await this.#loadApp(Number(stored.value), this.#vars);
     } catch {
       console.error(JSON.stringify({ event: "moderation_alarm", outcome: "config_error" }));
       return undefined;
@@ -658,7 +658,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   /** Runs one call: the app loaded, KV's bans moved over, a domain error answered as data. */
   async #answer<T>(ref: ObjectRef, run: (app: LoadedApp) => Promise<T>): Promise<ObjectAnswer<T>> {
     try {
-      const app = this.#loadApp(ref.sdkAppId, ref.vars);
+      const app = await this.#loadApp(ref.sdkAppId, ref.vars);
       this.#vars = ref.vars;
       this.#timeoutMs = Math.min(OBJECT_TENCENT_TIMEOUT_MS, ref.tencentTimeoutMs ?? OBJECT_TENCENT_TIMEOUT_MS);
       this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sdkAppId', ?)", String(ref.sdkAppId));

@@ -18,7 +18,7 @@ const state = createIsolateState({ banCache: SHORT_BOUNDS, chatTimeoutMs: 2_000 
 const app = createApp(state);
 
 async function callback(request: Request, env: BrokerEnv, ctx: ExecutionContext): Promise<Response> {
-  const loaded = state.config.load(env);
+  const loaded = await state.config.load(env);
   if (!loaded.ok) return new Response("config error", { status: 500 });
   const body = (await request.json()) as { sdkAppId: number; call: string; event: never };
   const target = loaded.config.apps.get(body.sdkAppId);

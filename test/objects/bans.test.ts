@@ -38,9 +38,9 @@ let events = 0;
 const key = () => `bans-event-${++events}`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function setup(sdkAppId = APP, overrides: Json = {}) {
+async function setup(sdkAppId = APP, overrides: Json = {}) {
   const s = scene(moderationEnv([moderatedApp(sdkAppId, overrides)]));
-  const app = s.app(sdkAppId);
+  const app = await s.app(sdkAppId);
   return { s, app, bans: (nowMs?: number) => s.broker(nowMs).bans };
 }
 
@@ -72,7 +72,7 @@ beforeEach(async () => {
   logs.length = 0;
   await setupFakes([APP, APP + 1, APP + 2, APP + 3, APP + 4]);
   // No ban carries over from the test before (their queued steps go with them).
-  const { app, bans } = setup();
+  const { app, bans } = await setup();
   for (const ban of await bans().list(app)) await bans().unban(app, ban.userId);
   await runAlarmNow(APP);
   await runInDurableObject(objectOf(APP), (_, state) => {
@@ -83,7 +83,7 @@ beforeEach(async () => {
 
 describe("a ban reaches everything", () => {
   it("stored, kicked, muted for good, and removed from every room presence knows (the ID's variants too)", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const t = nowSeconds();
     await bans().enterRoom(app, { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: t });
     await bans().enterRoom(app, { userId: "mallory", room: "stage", eventKey: key(), eventSeconds: t });
@@ -130,7 +130,7 @@ describe("a ban reaches everything", () => {
   });
 
   it("a temporary ban mutes until expiresAt; banning again answers created: false under the stored ID", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const expiresAt = nowSeconds() + 600;
     expect((await bans().ban(app, "eve", { expiresAt }, "operator")).created).toBe(true);
     const seconds = (await chatSteps()).at(-1)?.[2] as number;
@@ -143,7 +143,7 @@ describe("a ban reaches everything", () => {
   });
 
   it("the stored actor is cut on a code point, and the answer equals the list", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const actor = `idp:${"a".repeat(75)}\u{1F600}\u{1F600}@https://idp.example/`;
     const result = await bans().ban(app, "mallory", {}, actor);
     expect(result.bannedBy.isWellFormed()).toBe(true);
@@ -152,7 +152,7 @@ describe("a ban reaches everything", () => {
   });
 
   it("unban lifts the mute (setnospeaking 0) and the ban, and cancels the steps still queued for it", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().ban(app, "mallory", {}, "operator");
     expect((await queuedTasks(APP)).map((task) => task.kind)).toEqual(["rekick"]);
     const outcome = await bans().unban(app, "MALLORY");
@@ -164,7 +164,7 @@ describe("a ban reaches everything", () => {
   });
 
   it("kick (no ban) ends the Chat logins and removes from every known room; it mutes nobody", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "trent", room: "stage", eventKey: key(), eventSeconds: nowSeconds() });
     const result = await bans().kick(app, "trent");
     expect(result).toEqual({
@@ -179,7 +179,7 @@ describe("a ban reaches everything", () => {
   });
 
   it("an app without chat or trtc: the ban is stored, each missing step says why", async () => {
-    const { app, bans } = setup(APP + 1, { chat: undefined, trtc: undefined });
+    const { app, bans } = await setup(APP + 1, { chat: undefined, trtc: undefined });
     await bans().enterRoom(app, { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: nowSeconds() });
     const result = await bans().ban(app, "mallory", {}, "operator");
     expect(result).toMatchObject({
@@ -201,7 +201,7 @@ describe("a ban reaches everything", () => {
 
 describe("Tencent failing: the ban stands, each failed step is reported and retried by the alarm", () => {
   it("Chat and TRTC down (5xx): retrying: true; the alarm's retry goes through and empties the queue", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: nowSeconds() });
     // Each client tries twice: the kick's two, the mute's two; TRTC's two.
     const down = { kind: "http", status: 503 } as const;
@@ -246,7 +246,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
   });
 
   it("still down at the alarm: each attempt waits longer; after the last the step is given up, the ban kept", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     // A kick without a ban is not retried (the moderator sees the failure and may ask again).
     await scriptTencent({ kind: "http", status: 500 }, { kind: "http", status: 500 });
     expect((await bans().kick(app, "eve")).steps.kick).toMatchObject({ ok: false, retrying: false });
@@ -286,7 +286,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
   });
 
   it("a refusal that would repeat (Tencent's 70107, TRTC's RoomNotExist) is reported and not retried", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: nowSeconds() });
     await scriptTencent({ kind: "fail", code: 70107, info: "account not imported" });
     await scriptTrtc({ kind: "error", code: "FailedOperation.RoomNotExist" });
@@ -311,7 +311,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
   });
 
   it("Tencent hanging: each attempt bounded; the step reported as not answered in time and queued", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "mallory", room: "stage", eventKey: key(), eventSeconds: nowSeconds() });
     await scriptTrtc({ kind: "hang", ms: 5_000 }, { kind: "hang", ms: 5_000 });
     const started = Date.now();
@@ -325,7 +325,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
   }, 15_000);
 
   it("an unmute that failed is retried; a ban made meanwhile cancels it", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().ban(app, "mallory", {}, "operator");
     await scriptTencent({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     const outcome = await bans().unban(app, "mallory");
@@ -345,7 +345,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
   });
 
   it("the re-kick, when due: kicks a user still banned; nothing for one unbanned since", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().ban(app, "mallory", {}, "operator");
     await bans().ban(app, "eve", {}, "operator");
     await bans().unban(app, "eve");
@@ -358,7 +358,7 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
 
 describe("admin identities are never removed, muted or kicked", () => {
   it("ban and kick of an admin or a variant are refused; so is removal from a room", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     for (const id of [CHAT_ADMIN, "ADMINISTRATOR", "ａｄｍｉｎｉｓｔｒａｔｏｒ"]) {
       await expect(bans().ban(app, id, {}, "operator")).rejects.toMatchObject({ code: "ADMIN_NOT_BANNABLE" });
       await expect(bans().kick(app, id)).rejects.toMatchObject({ code: "ADMIN_NOT_KICKABLE" });
@@ -371,7 +371,7 @@ describe("admin identities are never removed, muted or kicked", () => {
 
   it("a banned ID made a runtime admin since: not removed on re-entry, not re-kicked by the alarm", async () => {
     const sdkAppId = APP + 2;
-    const { app, bans } = setup(sdkAppId);
+    const { app, bans } = await setup(sdkAppId);
     const t0 = Date.now();
     await bans(t0).ban(app, "promoted", {}, "operator");
     await writeRuntimeAdmins(kvStore(env.ADMINS), sdkAppId, ["promoted"], { reads: 0, writes: 0 }, t0);
@@ -443,7 +443,7 @@ describe("KV's bans, moved over once", () => {
       metadata: { b: t - 60, by: "operator", r: "spam" },
     });
     await kv.put(`bans/v1/${sdkAppId}/eve`, "", { metadata: { b: t - 30, by: "apiKey:mod", e: t + 3600 } });
-    const { app, bans } = setup(sdkAppId);
+    const { app, bans } = await setup(sdkAppId);
     expect(await bans().bannedAs(app, "mallory")).toEqual({
       userId: "Mallory",
       bannedAt: t - 60,
@@ -460,7 +460,7 @@ describe("KV's bans, moved over once", () => {
 
 describe("presence bounds and expiry", () => {
   it("at most 50 rooms a user: the oldest entry goes first", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const t = nowSeconds();
     for (let i = 0; i <= PRESENCE_MAX_PER_USER; i++) {
       await bans().enterRoom(app, { userId: "roamer", room: 100 + i, eventKey: key(), eventSeconds: t - 100 + i });
@@ -472,7 +472,7 @@ describe("presence bounds and expiry", () => {
   });
 
   it("at most 20,000 entries an app: one more drops the oldest", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const t = nowSeconds();
     await bans().user(app, "nobody");
     await runInDurableObject(objectOf(APP), (_, state) => {
@@ -498,7 +498,7 @@ describe("presence bounds and expiry", () => {
   }, 30_000);
 
   it("an entry without news for 24 h is gone, and a banned user's expired entry is not removed again", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const t0 = Date.now();
     const t0s = Math.floor(t0 / 1000);
     await bans(t0).enterRoom(app, { userId: "ghost", room: ROOM, eventKey: key(), eventSeconds: t0s });
@@ -508,7 +508,7 @@ describe("presence bounds and expiry", () => {
   });
 
   it("an event key over 512 characters is refused, and nothing is recorded", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await expect(
       bans().enterRoom(app, { userId: "x", room: ROOM, eventKey: "k".repeat(513), eventSeconds: nowSeconds() }),
     ).rejects.toThrow();

@@ -9,9 +9,9 @@ import { scriptTrtc, trtcCalls } from "../tencent/trtc-helpers.js";
 const APP = 1400016001;
 const ROOM = 4242;
 
-function setup() {
+async function setup() {
   const s = scene(moderationEnv([moderatedApp(APP)]));
-  return { s, app: s.app(APP), bans: () => s.broker().bans };
+  return { s, app: await s.app(APP), bans: () => s.broker().bans };
 }
 
 /** A ban made straight through the object (the moderation routes' path is tested in bans.test.ts). */
@@ -37,7 +37,7 @@ beforeEach(async () => {
 
 describe("presence (enterRoom, exitRoom, user)", () => {
   it("records the rooms a user enters, forgets the one they leave, and acts on a redelivery once", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const enter = { userId: "alice", room: ROOM, eventKey: key(), eventSeconds: nowSeconds() };
     expect(await bans().enterRoom(app, enter)).toEqual({ duplicate: false, banned: false });
     expect(await bans().enterRoom(app, { ...enter, room: "lobby", eventKey: key() })).toEqual({
@@ -59,7 +59,7 @@ describe("presence (enterRoom, exitRoom, user)", () => {
   });
 
   it("an exit older than the entry changes nothing (a 104 delivered after a later 103)", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     const t = nowSeconds();
     await bans().enterRoom(app, { userId: "bob", room: ROOM, eventKey: key(), eventSeconds: t });
     expect(await bans().exitRoom(app, { userId: "bob", room: ROOM, eventKey: key(), eventSeconds: t - 5 })).toEqual({
@@ -71,7 +71,7 @@ describe("presence (enterRoom, exitRoom, user)", () => {
 
 describe("a banned user (bannedAs, enterRoom, loggedIn)", () => {
   it("bannedAs reads the object: the ban, for the ID and its case variants; none for others", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     expect(await bans().bannedAs(app, "mallory")).toBeUndefined();
     await banInObject("mallory");
     expect((await bans().bannedAs(app, "mallory"))?.userId).toBe("mallory");
@@ -80,7 +80,7 @@ describe("a banned user (bannedAs, enterRoom, loggedIn)", () => {
   });
 
   it("enterRoom of a banned user removes them from that room at once (RemoveUser, signed)", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await banInObject("mallory");
     const before = (await trtcCalls()).length;
     const answer = await bans().enterRoom(app, {
@@ -101,7 +101,7 @@ describe("a banned user (bannedAs, enterRoom, loggedIn)", () => {
   });
 
   it("a failed removal is reported with Tencent's code and queued for the alarm", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await banInObject("mallory");
     await scriptTrtc({ kind: "http", status: 503 }, { kind: "http", status: 503 });
     const answer = await bans().enterRoom(app, {
@@ -116,7 +116,7 @@ describe("a banned user (bannedAs, enterRoom, loggedIn)", () => {
   });
 
   it("loggedIn of a banned user kicks them in Chat again; of anyone else, nothing", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await banInObject("mallory");
     expect(await bans().loggedIn(app, { userId: "alice", eventKey: key() })).toEqual({
       duplicate: false,
@@ -134,7 +134,7 @@ describe("a banned user (bannedAs, enterRoom, loggedIn)", () => {
 
 describe("the moderators' room calls (removeFromRoom, dismissRoom)", () => {
   it("removeFromRoom takes a user out of one room and updates presence; never an admin", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "carol", room: ROOM, eventKey: key(), eventSeconds: nowSeconds() });
     await bans().enterRoom(app, { userId: "carol", room: "lobby", eventKey: key(), eventSeconds: nowSeconds() });
     expect(await bans().removeFromRoom(app, "carol", ROOM)).toEqual({ ok: true });
@@ -146,7 +146,7 @@ describe("the moderators' room calls (removeFromRoom, dismissRoom)", () => {
   });
 
   it("dismissRoom ends the room and clears its presence; Tencent's refusal is reported, presence kept", async () => {
-    const { app, bans } = setup();
+    const { app, bans } = await setup();
     await bans().enterRoom(app, { userId: "dave", room: "stage", eventKey: key(), eventSeconds: nowSeconds() });
     await scriptTrtc({ kind: "error", code: "FailedOperation.RoomNotExist" });
     expect(await bans().dismissRoom(app, "stage")).toEqual({

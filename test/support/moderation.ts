@@ -67,7 +67,7 @@ export interface Scene {
   testEnv: Json;
   /** A Broker for one request at `nowMs` (default: now), with its waitUntil awaited by `settle`. */
   broker(nowMs?: number): Broker;
-  app(sdkAppId: number): LoadedApp;
+  app(sdkAppId: number): Promise<LoadedApp>;
   /** Waits for the background work of the requests made so far. */
   settle(): Promise<void>;
 }
@@ -84,8 +84,8 @@ export function scene(testEnv: Json): Scene {
       contexts.push(ctx);
       return createBroker({ state, env: testEnv as never, nowMs, waitUntil: (promise) => ctx.waitUntil(promise) });
     },
-    app(sdkAppId) {
-      const loaded = state.config.load(testEnv);
+    async app(sdkAppId) {
+      const loaded = await state.config.load(testEnv);
       if (!loaded.ok) throw loaded.error;
       const app = loaded.config.apps.get(sdkAppId);
       if (!app) throw new Error(`no app ${sdkAppId}`);

@@ -69,7 +69,7 @@ const REMOVE_CONCURRENCY = 8;
 /** Who is calling, and with what: the app, the caller's string env entries, its clock (unix ms). */
 export interface ObjectRef {
   sdkAppId: number;
-  vars: Record<string, string>;
+  vars: Record<string, unknown>;
   nowMs: number;
   /** BANS_MAX, unless a test lowers it. */
   maxBans?: number;
@@ -134,7 +134,9 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   /** Each Tencent attempt's bound: OBJECT_TENCENT_TIMEOUT_MS, or the caller's Chat timeout when shorter. */
   #timeoutMs = OBJECT_TENCENT_TIMEOUT_MS;
   /** The last caller's env entries, for the alarm. */
-  #vars: Record<string, string> = {};
+  #vars: Record<string, unknown> = {};
+  /** The app this object is for, once recorded in `meta`. */
+  #sdkAppId: number | undefined;
   #migrated: Promise<void> | undefined;
   /** Ban, unban and kick one after another: a mute and its unmute never overtake each other. */
   #writes: Promise<unknown> = Promise.resolve();
@@ -335,7 +337,11 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     if (!app) return;
     const due = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms", nowMs).toArray();
     for (const task of due) {
-      const outcome = await this.#runTask(app, task, nowMs);
+      // A step that throws counts as failed (the alarm itself must not throw: Cloudflare would rerun it whole).
+      const outcome = await this.#runTask(app, task, nowMs).catch(() => ({
+        reason: "the step failed",
+        errorCode: undefined,
+      }));
       if (outcome === "done") {
         this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
         continue;
@@ -598,7 +604,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   // --- Plumbing ---------------------------------------------------------------------------------------
 
   /** The app from the caller's env (or, for the alarm, the last caller's over this object's own). */
-  async #loadApp(sdkAppId: number, vars: Record<string, string>): Promise<LoadedApp> {
+  async #loadApp(sdkAppId: number, vars: Record<string, unknown>): Promise<LoadedApp> {
     const loaded = await this.#state.config.load({ ...this.env, ...vars });
     if (!loaded.ok) throw loaded.error;
     const app = loaded.config.apps.get(sdkAppId);
@@ -661,7 +667,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       const app = await this.#loadApp(ref.sdkAppId, ref.vars);
       this.#vars = ref.vars;
       this.#timeoutMs = Math.min(OBJECT_TENCENT_TIMEOUT_MS, ref.tencentTimeoutMs ?? OBJECT_TENCENT_TIMEOUT_MS);
-      this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sdkAppId', ?)", String(ref.sdkAppId));
+      if (this.#sdkAppId !== ref.sdkAppId) {
+        this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sdkAppId', ?)", String(ref.sdkAppId));
+        this.#sdkAppId = ref.sdkAppId;
+      }
       await this.#migrate(ref.sdkAppId).catch(() => {
         throw new BansError("BANS_STORE_UNAVAILABLE", "Bans cannot be read or written right now; try again shortly.", {
           reason: "bans: moving KV's bans over failed",

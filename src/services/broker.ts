@@ -369,13 +369,17 @@ export class BansService {
   }
 }
 
-/** The string entries of the request's env: what the object loads the app's config from (ObjectRef). */
-function stringVars(env: BrokerEnv): Record<string, string> {
-  const vars: Record<string, string> = {};
+/**
+ * What the object loads the app's config from (ObjectRef): the request env's strings, and
+ * BROKER_CONFIG whatever its form (a wrangler `[vars]` table is an object). Bindings stay out.
+ */
+function stringVars(env: BrokerEnv): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
   for (const key in env) {
     const value = env[key];
     if (typeof value === "string") vars[key] = value;
   }
+  if (env.BROKER_CONFIG !== undefined) vars.BROKER_CONFIG = env.BROKER_CONFIG;
   return vars;
 }
 

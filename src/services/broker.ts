@@ -47,6 +47,7 @@ import {
   type UserSigAnswer,
   type UserSigRequest,
 } from "./issue.js";
+import { RateLimitService } from "./ratelimit.js";
 
 export type { LoadedApp, LoadedConfig } from "../config/load.js";
 export type { ApiKeyConfig } from "../config/schema.js";
@@ -83,6 +84,7 @@ export class Broker {
   #moderation: ModerationService | undefined;
   #gateway: GatewayService | undefined;
   #issue: IssueService | undefined;
+  #rateLimits: RateLimitService | undefined;
   #inspector: { enabled: boolean; turnstile: boolean } | undefined;
 
   constructor(scope: BrokerScope) {
@@ -119,6 +121,12 @@ export class Broker {
   get issue(): IssueService {
     this.#issue ??= new IssueService(this.#scope, this.admins, this.bans, this.nowSeconds);
     return this.#issue;
+  }
+
+  /** The per-subject limits and the new-guest budget (src/services/ratelimit.ts). */
+  get rateLimits(): RateLimitService {
+    this.#rateLimits ??= new RateLimitService(this.#scope);
+    return this.#rateLimits;
   }
 
   /**

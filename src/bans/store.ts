@@ -1,30 +1,11 @@
 /**
- * The one module that touches bans in KV (the ADMINS namespace, next to the runtime admins).
- *
- * Key layout: `bans/v1/<sdkAppId>/<encodeURIComponent(userId)>`, one key per banned user. The value
- * is empty; the ban rides in the key's metadata (so that one `list` returns every ban with its
- * details): `{ "r"?: reason, "e"?: expiresAt, "b": bannedAt, "by": actor }`, unix seconds.
- *
- * Why one key per ban: KV has no compare-and-set, so one value per app, edited read-modify-write,
- * loses one of two bans made at the same moment in two places. Separate keys lose nothing, and a
- * list sees them all.
- *
- * KV facts this relies on, and their consequences:
- * - A write can take 60 s or more to be seen elsewhere; lists are cached at each location the same
- *   way. The isolate cache (cache.ts) and the re-kick (rekick.ts) are built around that delay.
- * - At most one write per second per key: a ban and its unban within a second may keep either.
- * - Metadata is at most 1024 bytes: the reason is bounded (BAN_REASON_MAX_CHARS).
- * - `expiration` must be at least 60 s ahead: a temporary ban's key expires at `expiresAt`, or 90 s
- *   from now if that is sooner (the cache ignores an expired ban anyway).
- * - A list returns at most 1000 keys per call: bans are read in pages, all of them. Writes stop at
- *   BANS_MAX (moderate.ts); should KV hold more (isolates banning at the cap at once, each before
- *   the other's bans reached its list), every ban is still read and enforced: issuance never fails
- *   because of the count.
- * - Lists are the scarce operation: 1,000 a day on the Workers Free plan (reads: 100,000), and every
- *   isolate that issues refreshes each app's bans about every 20 s. So an app that has never had a
- *   ban costs no list at all: a marker key, `bans-exist/v1/<sdkAppId>`, is written before the app's
- *   first ban and never removed, and listBans reads it (a `get`) before listing. A location that has
- *   not seen the marker yet has not seen the ban either: the delay is the same 60 s.
+ * The one module that touches bans in KV (the ADMINS namespace, beside the runtime admins). One key
+ * per ban, `bans/v1/<sdkAppId>/<encodeURIComponent(userId)>` (KV has no compare-and-set: one value
+ * per app would lose one of two bans made at once), its value empty and the ban in its metadata
+ * (at most 1024 bytes): `{ "r"?: reason, "e"?: expiresAt, "b": bannedAt, "by": actor }`, unix
+ * seconds. A marker, `bans-exist/v1/<sdkAppId>`, written before an app's first ban and never
+ * removed, makes an app without bans cost a `get` instead of a `list` (the scarce operation). KV's
+ * delays and limits as they bear on bans: docs/moderation.md, "Storage and caching".
  */
 
 import { type KeyValueStore, KV_EXPIRATION_MIN_SECONDS } from "../shared/storage.js";

@@ -27,6 +27,10 @@ export interface CounterSpec {
  */
 export type ReadPlan = { kind: "warm" } | { kind: "refresh" } | { kind: "wait" } | { kind: "degraded"; reason: string };
 
+const WARM: ReadPlan = { kind: "warm" };
+const REFRESH: ReadPlan = { kind: "refresh" };
+const WAIT: ReadPlan = { kind: "wait" };
+
 export class Counter {
   readonly id: string;
   readonly counts = new WindowCounts();
@@ -78,14 +82,14 @@ export class Counter {
   readPlan(nowMs: number): ReadPlan {
     const sinceRead = nowMs - this.syncedAtMs;
     if (sinceRead >= STALE_SYNC_INTERVALS * this.syncMs) {
-      if (!backingOff(this.failedAtMs, nowMs)) return { kind: "wait" };
+      if (!backingOff(this.failedAtMs, nowMs)) return WAIT;
       return {
         kind: "degraded",
         reason: `KV failed ${nowMs - this.failedAtMs} ms ago: ${this.lastError ?? "unknown"}`,
       };
     }
-    if (sinceRead >= this.syncMs && !this.syncing && !backingOff(this.failedAtMs, nowMs)) return { kind: "refresh" };
-    return { kind: "warm" };
+    if (sinceRead >= this.syncMs && !this.syncing && !backingOff(this.failedAtMs, nowMs)) return REFRESH;
+    return WARM;
   }
 
   readSucceeded(nowMs: number): void {

@@ -111,8 +111,17 @@ class IsolateLimiter implements Limiter {
     this.stats.checks++;
     const counter = this.#memory.use(spec);
     let nowMs = deps.now();
-    const degraded = await this.#others(counter, nowMs, deps);
-    if (degraded.waited) nowMs = deps.now();
+    // What this request knows of the others' counts. Only a cold counter awaits anything.
+    const plan = counter.readPlan(nowMs);
+    let degraded: string | undefined;
+    if (plan.kind === "wait") {
+      degraded = await this.#coldRead(counter, deps);
+      nowMs = deps.now();
+    } else if (plan.kind === "degraded") degraded = plan.reason;
+    else if (plan.kind === "refresh") {
+      this.stats.backgroundReads++;
+      deps.waitUntil(bounded(this.#read(counter, deps), BACKGROUND_WAIT_MS));
+    }
 
     // From here to the end nothing is awaited: deciding and counting are one step.
     const decision = decide(counter.counts.uses(spec.windows, nowMs), nowMs);
@@ -120,15 +129,15 @@ class IsolateLimiter implements Limiter {
     if (!decision.allowed) {
       this.stats.refused++;
       outcome = { status: "refused", decision };
-    } else if (degraded.reason !== undefined && spec.failMode === "closed") {
+    } else if (degraded !== undefined && spec.failMode === "closed") {
       this.stats.unavailable++;
-      outcome = { status: "unavailable", decision, reason: degraded.reason };
+      outcome = { status: "unavailable", decision, reason: degraded };
     } else {
       const charge = { id: counter.id, indices: counter.counts.add(spec.windows, nowMs) };
       this.#changed(counter, nowMs, deps);
       this.stats.allowed++;
-      if (degraded.reason !== undefined) this.stats.failOpen++;
-      outcome = { status: "allowed", decision, degraded: degraded.reason, charge };
+      if (degraded !== undefined) this.stats.failOpen++;
+      outcome = { status: "allowed", decision, degraded, charge };
     }
     this.#memory.sweep(nowMs, (c) => this.#writeIfDue(c, nowMs, deps));
     return outcome;
@@ -147,24 +156,13 @@ class IsolateLimiter implements Limiter {
     return decide(windows, nowMs, 0);
   }
 
-  /**
-   * What this request knows of the others' counts: reads them first when the counter is cold, or
-   * starts a background read when one is due. `reason`: why it decides without them.
-   */
-  async #others(counter: Counter, nowMs: number, deps: LimiterDeps): Promise<{ waited: boolean; reason?: string }> {
-    const plan = counter.readPlan(nowMs);
-    if (plan.kind === "warm") return { waited: false };
-    if (plan.kind === "degraded") return { waited: false, reason: plan.reason };
-    if (plan.kind === "refresh") {
-      this.stats.backgroundReads++;
-      deps.waitUntil(bounded(this.#read(counter, deps), BACKGROUND_WAIT_MS));
-      return { waited: false };
-    }
+  /** Waits, at most COLD_WAIT_MS, for a cold counter's read; returns why it failed, if it did. */
+  async #coldRead(counter: Counter, deps: LimiterDeps): Promise<string | undefined> {
     this.stats.coldWaits++;
     const read = await bounded(this.#read(counter, deps), COLD_WAIT_MS);
-    if (read === true) return { waited: true };
+    if (read === true) return undefined;
     if (read === TIMED_OUT) counter.readFailed(deps.now(), `KV list took over ${COLD_WAIT_MS} ms`);
-    return { waited: true, reason: counter.lastError ?? "KV read failed" };
+    return counter.lastError ?? "KV read failed";
   }
 
   /** One read of the counter's shards, shared by everyone asking while it runs. Never rejects. */

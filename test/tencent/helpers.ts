@@ -1,5 +1,9 @@
 // Drives the fake Tencent Chat REST API (test/fakes/tencent.mjs) from tests running in workerd: the
 // worker's outbound fetches reach it through Miniflare's outboundService.
+import { beforeEach } from "vitest";
+import type { ChatClientDeps, ChatTarget } from "../../src/tencent/chat.js";
+import { signUserSig } from "../../src/usersig/index.js";
+import { SECRET_KEY } from "../broker/helpers.js";
 
 export const TENCENT_BASE = "https://adminapisgp.im.qcloud.com";
 
@@ -45,4 +49,29 @@ export async function scriptTencent(...answers: FakeAnswer[]): Promise<void> {
 
 export async function tencentCalls(): Promise<FakeCall[]> {
   return ((await (await fetch(`${TENCENT_BASE}/__fake/calls`)).json()) as { calls: FakeCall[] }).calls;
+}
+
+/** An app's Chat target at the fake Tencent: the admin's sig signed with the known-answer key. */
+export function fakeChatTarget(sdkAppId: number, admin: string): ChatTarget {
+  return {
+    apiBaseUrl: TENCENT_BASE,
+    sdkAppId,
+    adminUserId: admin,
+    adminUserSig: () => signUserSig({ sdkAppId, userId: admin, expireSeconds: 3600 }, SECRET_KEY),
+  };
+}
+
+/** The Chat client's deps for a test: the real fetch, no jitter, no waiting between attempts. */
+export const quickChatDeps: ChatClientDeps = {
+  fetch: (request) => fetch(request),
+  random: () => 0.5,
+  sleep: async () => {},
+  timeoutMs: 1_000,
+};
+
+/** Before each test: the fake Tencent reset, knowing this one app and its admin. */
+export function useFakeTencent(sdkAppId: number, admin: string): void {
+  beforeEach(async () => {
+    await setupTencent([{ sdkAppId, secretKey: SECRET_KEY, admins: [admin] }]);
+  });
 }

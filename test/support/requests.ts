@@ -23,10 +23,10 @@ export interface BrokerClient {
 
 /**
  * The broker as one test file configures it: `config` (or a function returning it, for a config
- * built in beforeAll; undefined: BROKER_CONFIG as the env has it) and the secrets every request
+ * built in beforeAll; a string: sent as is; undefined: BROKER_CONFIG as the env has it) and the secrets every request
  * carries (`withEnv` changes them).
  */
-export function brokerClient(config: Json | (() => Json) | undefined, env: Json | (() => Json)): BrokerClient {
+export function brokerClient(config: Json | string | (() => Json) | undefined, env: Json | (() => Json)): BrokerClient {
   const envNow = () => (typeof env === "function" ? env() : env);
   const send = (path: string, init: RequestInit & { json?: unknown }) =>
     call(typeof config === "function" ? config() : config, path, init, envNow());

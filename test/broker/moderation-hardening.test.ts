@@ -6,7 +6,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BANS_MAX } from "../../src/bans/store.js";
 import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
-import { captureConsole, moderationRoutes } from "../support/moderation.js";
+import { captureConsole } from "../support/console.js";
+import { moderationRoutes } from "../support/moderation.js";
 import { bearer, brokerClient, withApiKey } from "../support/requests.js";
 import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {

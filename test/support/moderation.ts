@@ -1,6 +1,5 @@
-// The moderation routes and the console, as the moderation test files use them: ban / unban /
-// kick / list for an app (the operator's token by default), and every line the Worker logs.
-import { afterAll, beforeAll, vi } from "vitest";
+// The moderation routes as the moderation test files use them: ban / unban / kick / list for an
+// app (the operator's token by default).
 import type { Json } from "../broker/helpers.js";
 import type { BrokerClient } from "./requests.js";
 
@@ -26,45 +25,5 @@ export function moderationRoutes(broker: BrokerClient, defaultApp: number, opera
     async unbanAll(app = defaultApp): Promise<void> {
       for (const b of await list(app)) await unban(b.userId as string, operator, app);
     },
-  };
-}
-
-/** What the Worker wrote to console.log, .error and .warn, captured for the whole file. */
-export interface ConsoleCapture {
-  /** Lines since the last clear(). */
-  readonly lines: string[];
-  /** Every line since the file started (for "no secret in any output"). */
-  readonly all: string[];
-  clear(): void;
-  /** The audit lines (event "decision") since the last clear(). */
-  auditLines(): Json[];
-}
-
-/** Captures the console from this file's beforeAll to its afterAll (call at the top level). */
-export function captureConsole(): ConsoleCapture {
-  const lines: string[] = [];
-  const all: string[] = [];
-  beforeAll(() => {
-    const log = (...args: unknown[]) => {
-      const line = args.map(String).join(" ");
-      lines.push(line);
-      all.push(line);
-    };
-    for (const method of ["log", "error", "warn"] as const) vi.spyOn(console, method).mockImplementation(log);
-  });
-  afterAll(() => {
-    vi.restoreAllMocks();
-  });
-  return {
-    lines,
-    all,
-    clear: () => {
-      lines.length = 0;
-    },
-    auditLines: () =>
-      lines
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as Json)
-        .filter((line) => line.event === "decision"),
   };
 }

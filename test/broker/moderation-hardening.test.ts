@@ -3,13 +3,13 @@
 // white space at an edge refused on every route, one folding for ban, unban, kick and the guard,
 // the ban cap, the operator's own rate limit, the gateway refusing admin targets, bounded audit lines.
 import { env } from "cloudflare:workers";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BANS_MAX } from "../../src/bans/store.js";
 import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
 import { captureConsole } from "../support/console.js";
-import { moderationRoutes } from "../support/moderation.js";
+import { moderationRoutes, startEachTestClean } from "../support/moderation.js";
 import { bearer, brokerClient, withApiKey } from "../support/requests.js";
-import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import { scriptTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   expectIssued,
   freshIsolate,
@@ -19,7 +19,6 @@ import {
   newIdpKey,
   problem,
   publishJwks,
-  SECRET_KEY,
 } from "./helpers.js";
 
 const APP = 1400000180;
@@ -69,13 +68,7 @@ beforeAll(async () => {
   );
 });
 
-beforeEach(async () => {
-  output.clear();
-  freshIsolate({ chatTimeoutMs: 300 });
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  await unbanAll();
-  output.clear();
-});
+startEachTestClean(APP, { unbanAll }, output);
 
 describe("reasons and stored names", () => {
   it("a reason is counted in code points: 200 emoji (400 UTF-16 units) are taken, 201 are not", async () => {

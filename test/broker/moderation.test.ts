@@ -3,12 +3,12 @@
 // 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
 // failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
 // actor, and no secret in any captured output.
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
 import { captureConsole } from "../support/console.js";
-import { moderationRoutes } from "../support/moderation.js";
+import { moderationRoutes, startEachTestClean } from "../support/moderation.js";
 import { bearer, brokerClient, withApiKey } from "../support/requests.js";
-import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import { scriptTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   cronTick,
   expectIssued,
@@ -64,14 +64,7 @@ beforeAll(async () => {
   ]);
 });
 
-beforeEach(async () => {
-  output.clear();
-  freshIsolate({ chatTimeoutMs: 300 });
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  await unbanAll();
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  output.clear();
-});
+startEachTestClean(APP, { unbanAll }, output);
 
 describe("ban", () => {
   it("201 with the ban and kicked: true; Tencent got a kick signed by the admin; 200 the second time", async () => {

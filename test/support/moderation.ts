@@ -1,6 +1,9 @@
 // The moderation routes as the moderation test files use them: ban / unban / kick / list for an
 // app (the operator's token by default).
-import type { Json } from "../broker/helpers.js";
+import { beforeEach } from "vitest";
+import { freshIsolate, type Json, SECRET_KEY } from "../broker/helpers.js";
+import { setupTencent } from "../tencent/helpers.js";
+import type { ConsoleCapture } from "./console.js";
 import type { BrokerClient } from "./requests.js";
 
 type Headers = Record<string, string>;
@@ -26,4 +29,23 @@ export function moderationRoutes(broker: BrokerClient, defaultApp: number, opera
       for (const b of await list(app)) await unban(b.userId as string, operator, app);
     },
   };
+}
+
+/**
+ * Before each test: a fresh isolate (Chat calls time out after 300 ms), no ban left in the app, the
+ * fake Tencent knowing the app and its admin with no call recorded, the console cleared.
+ */
+export function startEachTestClean(
+  app: number,
+  routes: Pick<ReturnType<typeof moderationRoutes>, "unbanAll">,
+  output: ConsoleCapture,
+): void {
+  const tencent = () => setupTencent([{ sdkAppId: app, secretKey: SECRET_KEY, admins: ["administrator"] }]);
+  beforeEach(async () => {
+    freshIsolate({ chatTimeoutMs: 300 });
+    await tencent();
+    await routes.unbanAll();
+    await tencent();
+    output.clear();
+  });
 }

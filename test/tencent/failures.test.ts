@@ -3,22 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { CHAT_ANSWER_MAX_BYTES, type ChatClientDeps, callChat } from "../../src/tencent/chat.js";
 import { kickUser } from "../../src/tencent/kick.js";
-import {
-  type FakeAnswer,
-  fakeChatTarget,
-  quickChatDeps,
-  scriptTencent,
-  tencentCalls,
-  useFakeTencent,
-} from "./helpers.js";
+import { type FakeAnswer, scriptTencent, tencentCalls, useFakeTencent } from "./helpers.js";
 
 const SDK_APP_ID = 1400000001;
 const ADMIN = "administrator";
 
-const target = fakeChatTarget(SDK_APP_ID, ADMIN);
-const deps = quickChatDeps;
-
-useFakeTencent(SDK_APP_ID, ADMIN);
+const { target, deps } = useFakeTencent(SDK_APP_ID, ADMIN);
 
 describe("redirects", () => {
   for (const status of [301, 302, 307, 308]) {

@@ -69,9 +69,13 @@ export const quickChatDeps: ChatClientDeps = {
   timeoutMs: 1_000,
 };
 
-/** Before each test: the fake Tencent reset, knowing this one app and its admin. */
-export function useFakeTencent(sdkAppId: number, admin: string): void {
+/**
+ * Before each test: the fake Tencent reset, knowing this one app and its admin. Returns the app's
+ * Chat target there and the client's deps (quickChatDeps).
+ */
+export function useFakeTencent(sdkAppId: number, admin: string): { target: ChatTarget; deps: ChatClientDeps } {
   beforeEach(async () => {
     await setupTencent([{ sdkAppId, secretKey: SECRET_KEY, admins: [admin] }]);
   });
+  return { target: fakeChatTarget(sdkAppId, admin), deps: quickChatDeps };
 }

@@ -3,15 +3,12 @@
 // words, and Tencent unreachable.
 import { describe, expect, it } from "vitest";
 import { MUTE_FOREVER_SECONDS, muteSecondsUntil, setNoSpeaking } from "../../src/tencent/mute.js";
-import { fakeChatTarget, quickChatDeps, scriptTencent, tencentCalls, useFakeTencent } from "./helpers.js";
+import { scriptTencent, tencentCalls, useFakeTencent } from "./helpers.js";
 
 const SDK_APP_ID = 1400000001;
 const ADMIN = "administrator";
 
-const target = fakeChatTarget(SDK_APP_ID, ADMIN);
-const deps = quickChatDeps;
-
-useFakeTencent(SDK_APP_ID, ADMIN);
+const { target, deps } = useFakeTencent(SDK_APP_ID, ADMIN);
 
 describe("setnospeaking", () => {
   it("mutes for good: both times 4294967295, as the admin, Tencent confirms", async () => {

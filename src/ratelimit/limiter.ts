@@ -139,7 +139,7 @@ class IsolateLimiter implements Limiter {
       if (degraded !== undefined) this.stats.failOpen++;
       outcome = { status: "allowed", decision, degraded, charge };
     }
-    this.#memory.sweep(nowMs, (c) => this.#writeIfDue(c, nowMs, deps));
+    if (this.#memory.sweepDue(nowMs)) this.#memory.sweep(nowMs, (c) => this.#writeIfDue(c, nowMs, deps));
     return outcome;
   }
 

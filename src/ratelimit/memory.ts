@@ -59,12 +59,17 @@ export class CounterMemory {
     this.#unwritten.delete(counter);
   }
 
+  /** Whether a sweep would look at anything now (lets a caller skip building its `write`). */
+  sweepDue(nowMs: number): boolean {
+    return this.#unwritten.size > 0 && nowMs - this.#lastSweepAtMs >= SWEEP_INTERVAL_MS;
+  }
+
   /**
    * Offers queued counters to `write` (which returns whether it started a write), oldest first: at
    * most every SWEEP_INTERVAL_MS, at most SWEEP_WRITES_MAX writes.
    */
   sweep(nowMs: number, write: (counter: Counter) => boolean): void {
-    if (this.#unwritten.size === 0 || nowMs - this.#lastSweepAtMs < SWEEP_INTERVAL_MS) return;
+    if (!this.sweepDue(nowMs)) return;
     this.#lastSweepAtMs = nowMs;
     let started = 0;
     // Deleting from a Set while iterating it is well defined: `write` removes what it starts.

@@ -32,6 +32,9 @@
 //   scenario in each of 2 warm-up passes, BENCH_ISSUE_CAP_S (30) seconds at most per run,
 //   BENCH_ISSUE_TOTAL_S (300): no new repetition starts after this many seconds.
 //   BENCH_ISSUE_IDP_ALG (RS256 or ES256): the IdP's signing algorithm.
+//   BENCH_ISSUE_BASELINE=<dir>: a checkout of another commit (with node_modules, e.g. a `git worktree`
+//   with a link to this one's), served beside this one in its own workerd: its scenarios ("base: ")
+//   run in the same shuffled repetitions, and the report compares workerd CPU per request.
 
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -399,6 +402,8 @@ function table(rows) {
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join("\n");
 }
 
+const BASE = "base: ";
+
 function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, events, started }) {
   const perReq = (run, which) => (run[which] ? run[which].ns / 1000 / run.done : Number.NaN);
   const summary = {};
@@ -411,7 +416,7 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
       node: median(rs.map((r) => perReq(r, "nodeCpu"))),
     };
   }
-  const healthOf = (scenario) => summary[scenario.via === "entry" ? ENTRY + HEALTHZ : HEALTHZ];
+  const healthOf = (scenario) => summary[scenario.label + (scenario.via === "entry" ? ENTRY : "") + HEALTHZ];
   const rows = [
     [
       "scenario",
@@ -449,6 +454,9 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
       isHealth ? "" : f2(health.workerd / s.workerd),
     ]);
   }
+  const compared = compare(list, summary);
+  // Every figure below the table is this checkout's; the baseline's are its "base: " rows.
+  list = list.filter((s) => !s.label);
   const issuing = list.filter((s) => s.issues && s.via === "direct");
   const reached = issuing.filter((s) => summary[s.name].ratio >= 0.8).map((s) => s.name);
   const all = list.flatMap((s) => runs[s.name]);
@@ -479,6 +487,7 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
     "workerd-bound ×: the same for workerd alone (/healthz's workerd CPU / this one's), i.e. with the load generator on other cores.\n",
     table(rows),
     "",
+    ...compared,
     `goal (issuance >= 0.8 x /healthz, direct): ${reached.length === issuing.length ? "reached by every scenario" : `reached by ${reached.length} of ${issuing.length}${reached.length ? ` (${reached.join(", ")})` : ""}`}`,
     `per-repetition ratios: ${list
       .filter((s) => s.issues)
@@ -506,6 +515,28 @@ function report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, even
   ].join("\n");
 }
 
+/** With a baseline: each scenario's workerd CPU per request, this checkout against the baseline's. */
+function compare(list, summary) {
+  const base = list.filter((s) => s.label);
+  if (base.length === 0) return [];
+  const lines = base.map((b) => {
+    const own = summary[b.name.slice(b.label.length)];
+    const theirs = summary[b.name];
+    const perRep = own.rs.map((r, i) => {
+      const other = theirs.rs[i];
+      return r.workerdCpu && other?.workerdCpu
+        ? r.workerdCpu.ns / r.done / (other.workerdCpu.ns / other.done)
+        : Number.NaN;
+    });
+    return `- ${b.name.slice(b.label.length)}: ${f0(own.workerd)} / ${f0(theirs.workerd)} µs = ${f2(own.workerd / theirs.workerd)} (per repetition ${perRep.map(f2).join("/")})`;
+  });
+  return [
+    `workerd CPU µs per request, this checkout / the baseline (BENCH_ISSUE_BASELINE, the "${BASE.trim()}" rows), medians of the runs:`,
+    ...lines,
+    "",
+  ];
+}
+
 /**
  * Runs the issuance benchmark and returns its report (text) and failures (a request that did not
  * succeed, a sampled sig that does not verify). A missed goal is reported, not failed: the machine is
@@ -523,6 +554,7 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
     alg: option("BENCH_ISSUE_IDP_ALG", "RS256"),
     /** Bans stored before the runs (none of them a user the scenarios issue for); 0 for a run without. */
     bans: option("BENCH_ISSUE_BANS", "100") === "0" ? 0 : envInt("BENCH_ISSUE_BANS", 100),
+    baseline: option("BENCH_ISSUE_BASELINE", undefined),
   };
   if (!["RS256", "ES256"].includes(cfg.alg)) throw new Error("BENCH_ISSUE_IDP_ALG must be RS256 or ES256");
   const started = performance.now();
@@ -531,33 +563,50 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
   const events = {};
   const secretKey = JSON.parse(readFileSync(join(root, "test/fixtures/vectors.json"), "utf8")).secretKey;
   const idpTokens = await mintIdpTokens(cfg.alg);
-  const server = await serveBroker({
-    root,
-    Miniflare,
-    prefix: "usersig-bench-issue-",
-    direct: true,
-    bindings: {
-      BROKER_CONFIG: JSON.stringify(brokerConfig(await sha256Hex(BENCH_KEY), idpTokens.publicJwk, cfg.alg)),
-      ADMIN_API_TOKEN: OPERATOR_TOKEN,
-      [`SECRET_KEY_${SDK_APP_ID}`]: secretKey,
-    },
-    // One audit line per /v1 request: count the events, do not print them.
-    onOutput(chunk) {
-      for (const match of chunk.matchAll(/"event":"([a-z_]+)"/g)) events[match[1]] = (events[match[1]] ?? 0) + 1;
-    },
-  });
-  const clients = {
-    direct: client(server.directBase, cfg.concurrency),
-    entry: client(server.base, cfg.concurrency),
+  const bindings = {
+    BROKER_CONFIG: JSON.stringify(brokerConfig(await sha256Hex(BENCH_KEY), idpTokens.publicJwk, cfg.alg)),
+    ADMIN_API_TOKEN: OPERATOR_TOKEN,
+    [`SECRET_KEY_${SDK_APP_ID}`]: secretKey,
   };
+  // One audit line per /v1 request: count the events, do not print them.
+  const onOutput = (chunk) => {
+    for (const match of chunk.matchAll(/"event":"([a-z_]+)"/g)) events[match[1]] = (events[match[1]] ?? 0) + 1;
+  };
+  const servers = [];
   try {
-    const pids = childPids("workerd");
-    const list = scenarios({ clients, idpTokens, tickets: await newGuests(clients.direct) });
-    for (let i = 0; i < cfg.bans; i++) {
+    for (const [label, dir] of [["", root], ...(cfg.baseline ? [[BASE, cfg.baseline]] : [])]) {
+      const server = await serveBroker({
+        root: dir,
+        Miniflare,
+        prefix: "usersig-bench-issue-",
+        direct: true,
+        bindings,
+        onOutput,
+      });
+      const clients = {
+        direct: client(server.directBase, cfg.concurrency),
+        entry: client(server.base, cfg.concurrency),
+      };
+      // This server's workerd: the one not counted for an earlier server.
+      const taken = new Set(servers.flatMap((s) => s.pids));
+      servers.push({ label, server, clients, pids: childPids("workerd").filter((pid) => !taken.has(pid)) });
+    }
+  } catch (error) {
+    for (const { server } of servers) await server.close();
+    throw error;
+  }
+  const clients = servers[0].clients;
+  try {
+    const list = [];
+    for (const s of servers) {
+      const own = scenarios({ clients: s.clients, idpTokens, tickets: await newGuests(s.clients.direct) });
+      list.push(...own.map((scenario) => ({ ...scenario, name: s.label + scenario.name, label: s.label, at: s })));
+    }
+    for (let i = 0; i < cfg.bans * servers.length; i++) {
       const banned = await send(
-        clients.direct.prepare({
+        servers[i % servers.length].clients.direct.prepare({
           method: "PUT",
-          path: `/v1/admin/apps/${SDK_APP_ID}/bans/bench_banned_${i}`,
+          path: `/v1/admin/apps/${SDK_APP_ID}/bans/bench_banned_${Math.floor(i / servers.length)}`,
           headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
           body: { reason: "bench" },
         }),
@@ -581,7 +630,7 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
       if (rep > 0 && performance.now() - started > cfg.totalMs) break;
       log(`  issuance: repetition ${rep + 1}/${cfg.reps} ...`);
       for (const scenario of shuffled(list, rep + 1)) {
-        const run = await timedRun(server.directBase, scenario, cfg, pids);
+        const run = await timedRun(scenario.at.server.directBase, scenario, cfg, scenario.at.pids);
         runs[scenario.name].push(run);
         if ((run.statuses[200] ?? 0) !== run.done || run.done !== cfg.requests) {
           failures.push(
@@ -600,8 +649,10 @@ export async function benchIssuance({ root, Miniflare, log = console.log, signUs
     }
     return { report: report({ cfg, list, runs, reps, loadBefore, signUs, root, checked, events, started }), failures };
   } finally {
-    for (const c of Object.values(clients)) c.agent.destroy();
-    await server.close();
+    for (const s of servers) {
+      for (const c of Object.values(s.clients)) c.agent.destroy();
+      await s.server.close();
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Rate limits as the routes see them (the limits themselves: src/ratelimit/):
+ * Rate limits as the routes see them: the subject named and the check kept for the headers; the
+ * check itself is `c.var.broker.rateLimits` (src/services/ratelimit.ts → src/ratelimit/enforce.ts).
  * - `enforceRateLimit(c, app, routeClass, caller)`: the one call a limited route makes, after the
  *   caller is authenticated and before any Turnstile call or signature. Refused: 429 (or 503 when
  *   KV is unavailable and the policy is fail-closed); a refused request counts nothing.
@@ -15,11 +16,8 @@ import type { MiddlewareHandler } from "hono";
 import { type Caller, callerSubject } from "../auth/caller.js";
 import type { LoadedApp } from "../config/load.js";
 import type { RouteClass } from "../ratelimit/config.js";
-import { checkLimit, type RateLimitDeps, reserveNewGuest as reserveInBudget } from "../ratelimit/enforce.js";
 import { clientSubject, UNKNOWN_CLIENT } from "../ratelimit/policy.js";
-import { kvRateLimitStore } from "../ratelimit/store.js";
 import type { BrokerContext, BrokerHono } from "./context.js";
-import { waitUntilOf } from "./context.js";
 
 /**
  * The variable that says CF-Connecting-IP cannot be trusted: set by local starts (`npm start`,
@@ -38,21 +36,21 @@ export async function enforceRateLimit(
   // A guest of an app without guests is refused next, at no cost: counting it would only cost KV.
   if (caller.kind === "guest" && !app.config.guests.enabled) return;
   const subject = caller.kind === "guest" ? guestSubject(c) : callerSubject(caller);
-  const { check, refusal } = await checkLimit(deps(c), app, routeClass, caller.kind, subject);
+  const { check, refusal } = await c.var.broker.rateLimits.check(app, routeClass, caller.kind, subject);
   c.set("rateLimit", check);
   if (refusal) throw refusal;
 }
 
 /** The operator's own limit (route class "operator"), per app: one subject, the operator. */
 export async function enforceOperatorLimit(c: BrokerContext, app: LoadedApp): Promise<void> {
-  const { check, refusal } = await checkLimit(deps(c), app, "operator", "operator", "operator");
+  const { check, refusal } = await c.var.broker.rateLimits.check(app, "operator", "operator", "operator");
   c.set("rateLimit", check);
   if (refusal) throw refusal;
 }
 
 /** Takes one new guest identity from the app's daily budget; call the result to give it back. */
 export function reserveNewGuest(c: BrokerContext, app: LoadedApp): Promise<() => void> {
-  return reserveInBudget(deps(c), app, c.var.rateLimit);
+  return c.var.broker.rateLimits.reserveNewGuest(app, c.var.rateLimit);
 }
 
 /** Sets the RateLimit fields on every response of a request that went through a check. */
@@ -102,20 +100,6 @@ function guestSubject(c: BrokerContext): string {
     );
   }
   return client.subject;
-}
-
-function deps(c: BrokerContext): RateLimitDeps {
-  const { isolate, nowMs } = c.var;
-  return {
-    limiter: isolate.limiter,
-    keys: isolate.keys,
-    store: kvRateLimitStore(c.env.RATE_LIMITS, isolate.rateLimitKv),
-    // The request's clock: one reading for every decision this request makes.
-    now: () => nowMs,
-    waitUntil: waitUntilOf(c),
-    log: (line) => console.error(JSON.stringify(line)),
-    warn: (line) => console.warn(JSON.stringify(line)),
-  };
 }
 
 function logOnce(c: BrokerContext, event: string, detail: string): void {

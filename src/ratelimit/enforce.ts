@@ -13,6 +13,8 @@
  */
 
 import type { Keyring } from "../shared/keys.js";
+import { FAILURE_BACKOFF_MS } from "../shared/refreshing.js";
+import { SECOND_MS } from "../shared/units.js";
 import {
   type LimitedKind,
   newGuestPolicy,
@@ -26,7 +28,7 @@ import type { Charge, CounterSpec, Limiter, LimiterDeps } from "./limiter.js";
 import { type Decision, policyName, rateLimitField, rateLimitPolicyField } from "./policy.js";
 
 /** Retry-After of a 503 when KV cannot be read: the failure back-off, after which KV is tried again. */
-const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+const UNAVAILABLE_RETRY_AFTER_SECONDS = FAILURE_BACKOFF_MS / SECOND_MS;
 /** Retry-After of a 429 whose decision names no reset (cannot happen with a window; a floor). */
 const REFUSED_RETRY_AFTER_MIN_SECONDS = 1;
 /** Bytes of the subject's HMAC kept in its KV name: 128 bits, collisions out of reach. */

@@ -1,22 +1,15 @@
 /**
- * The one module that touches the RATE_LIMITS KV namespace, behind the small RateLimitStore
- * interface (the limiter is tested against an in-memory one).
+ * The one module that touches the RATE_LIMITS KV namespace, behind RateLimitStore (the limiter is
+ * tested against an in-memory one). KV has no atomic increment, so nothing is read-modified-written:
+ * each isolate blindly overwrites its own key per counter (its shard), and a counter's total is the
+ * sum of its shards, read with one `list` (the counts ride in each key's metadata, the value is
+ * empty). KV's other limits (a write a second per key, eventual reads): docs/rate-limits.md.
  *
- * KV facts this is built around, and why the layout is what it is:
- * - No atomic increment or compare-and-set: concurrent read-modify-write of one counter loses
- *   updates. So nothing here is ever read-modified-written: every isolate owns one key per counter
- *   (its shard) and overwrites it blindly with its own counts; the total is the sum of the shards.
- * - About one write per second per key: the limiter writes a shard at most once per second.
- * - `expirationTtl` must be at least 60 s: enforced here whatever the caller asks for.
- * - Eventually consistent: a write is usually visible at once in the location that made it, and
- *   within about 60 s (sometimes more) elsewhere; `list` is as eventual as `get`.
- * - `list` returns each key's metadata (up to 1024 bytes), so one `list` reads every shard of a
- *   counter: the counts live in the metadata and the value is empty.
- *
- * Key layout (the only place it is defined):
- *   rl/v1/<sdkAppId>/<routeClass>/<callerKind>/<subjectTag>/<isolateId>
- *   metadata { "w": [[windowSeconds, windowIndex, count], ...] }, value "".
- * <subjectTag> is a keyed hash of the subject (see http.ts): KV never holds a client IP or a UserID.
+ * Key: rl/v1/<counter>/<isolateId>, metadata { "w": [[windowSeconds, windowIndex, count], ...] }.
+ * <counter> is the KV name enforce.ts gives the counter (counterSpec):
+ * <sdkAppId>/<routeClass>/<callerKind>/<subjectTag>, or <sdkAppId>/newguests/app/<subjectTag> for
+ * the new-guest budget; <subjectTag> is a keyed hash of the subject (enforce.ts subjectTag), so KV
+ * never holds a client IP or a UserID.
  */
 
 import { KV_EXPIRATION_TTL_MIN_SECONDS } from "./policy.js";
@@ -93,6 +86,7 @@ export function kvRateLimitStore(kv: KVNamespace | undefined, stats: RateLimitKv
       const metadata = { w: counts.slice(0, WINDOWS_IN_METADATA_MAX).map((c) => [c.seconds, c.index, c.count]) };
       try {
         await kv.put(`${KEY_PREFIX}${counter}/${isolate}`, "", {
+          // KV refuses an expirationTtl under 60 s, whatever the caller asks for.
           expirationTtl: Math.max(KV_EXPIRATION_TTL_MIN_SECONDS, Math.ceil(ttlSeconds)),
           metadata,
         });

@@ -48,6 +48,7 @@ import {
   type UserSigAnswer,
   type UserSigRequest,
 } from "./issue.js";
+import { RateLimitService } from "./ratelimit.js";
 
 export type { BanResult, KickResult } from "../bans/moderate.js";
 export type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
@@ -82,6 +83,7 @@ export class Broker {
   #moderation: ModerationService | undefined;
   #gateway: GatewayService | undefined;
   #issue: IssueService | undefined;
+  #rateLimits: RateLimitService | undefined;
   #inspector: { enabled: boolean; turnstile: boolean } | undefined;
   #callbacks: CallbacksService | undefined;
 
@@ -125,6 +127,12 @@ export class Broker {
   get callbacks(): CallbacksService {
     this.#callbacks ??= new CallbacksService(this.#scope, this.bans);
     return this.#callbacks;
+  }
+
+  /** The per-subject limits and the new-guest budget (src/services/ratelimit.ts). */
+  get rateLimits(): RateLimitService {
+    this.#rateLimits ??= new RateLimitService(this.#scope);
+    return this.#rateLimits;
   }
 
   /**

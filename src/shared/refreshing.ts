@@ -19,6 +19,11 @@ import { bounded, TIMED_OUT } from "./timeout.js";
 /** After a store failed, it is not asked again in the background for this long (the limiter's too). */
 export const FAILURE_BACKOFF_MS = 5_000;
 
+/** Whether a failure at `failedAtMs` still holds background reads (and writes) back at `nowMs`. */
+export function backingOff(failedAtMs: number, nowMs: number): boolean {
+  return nowMs - failedAtMs < FAILURE_BACKOFF_MS;
+}
+
 export interface RefreshingCacheOptions {
   softTtlMs: number;
   hardTtlMs: number;
@@ -66,9 +71,8 @@ export class RefreshingCache<K, V> {
     const entry = this.#entries.get(key);
     const age = entry?.value !== undefined ? deps.nowMs - entry.fetchedAt : Number.POSITIVE_INFINITY;
     if (entry?.value !== undefined && age < softTtlMs) return entry.value;
-    const backingOff = entry !== undefined && deps.nowMs - entry.failedAt < FAILURE_BACKOFF_MS;
     if (entry?.value !== undefined && age < hardTtlMs) {
-      if (!entry.refreshing && !backingOff) {
+      if (!entry.refreshing && !backingOff(entry.failedAt, deps.nowMs)) {
         deps.waitUntil(this.#read(key, read, deps.nowMs).catch(() => undefined));
       }
       return entry.value;

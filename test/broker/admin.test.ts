@@ -8,19 +8,9 @@ import { readRuntimeAdmins, writeRuntimeAdmins } from "../../src/admins/store.js
 import type { IsolateState } from "../../src/isolate.js";
 import { kvStore, memoryStore } from "../../src/shared/storage.js";
 import { verifyUserSig } from "../../src/usersig/index.js";
-import { inlineIssuer } from "../support/config.js";
-import {
-  call,
-  fakeClock,
-  freshIsolate,
-  type Json,
-  mintJwt,
-  newIdpKey,
-  problem,
-  SECRET_KEY,
-  secretsFor,
-  sha256Hex,
-} from "./helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, inlineIssuer } from "../support/config.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
+import { fakeClock, freshIsolate, type Json, mintJwt, newIdpKey, problem, SECRET_KEY } from "./helpers.js";
 
 const ADMIN_KEY = "admin-test-allow-admin-0123456789abcdef01";
 const NAMER_KEY = "admin-test-allow-userid-0123456789abcdef0";
@@ -39,9 +29,10 @@ const KV_DOWN = 1400000323; // KV failures
 const GUARD = 1400000331; // the guard on every public path
 const ALL = [ONE, MANY, NONE, RUNTIME, OP, CACHE_UNIT, CACHE_ROUTE, KV_DOWN, GUARD];
 
-const secrets = { ...secretsFor(...ALL), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+const secrets = brokerSecrets(ALL, OPERATOR_TOKEN);
 
 let config: Json;
+const broker = brokerClient(() => config, secrets);
 /** The isolate the calls go to: its admin cache, admin-sig cache and KV counters. */
 let state: IsolateState = freshIsolate();
 /** KV counts of the test's own direct reads and writes (not the broker's). */
@@ -51,29 +42,27 @@ let idpKey: Awaited<ReturnType<typeof newIdpKey>>;
 beforeAll(async () => {
   idpKey = await newIdpKey();
   const apiKeys = [
-    { name: "admin", sha256: await sha256Hex(ADMIN_KEY), allowAdmin: true },
-    { name: "namer", sha256: await sha256Hex(NAMER_KEY), allowUserId: true },
-    { name: "plain", sha256: await sha256Hex(PLAIN_KEY) },
+    await apiKey("admin", ADMIN_KEY, { allowAdmin: true }),
+    await apiKey("namer", NAMER_KEY, { allowUserId: true }),
+    await apiKey("plain", PLAIN_KEY),
   ];
-  const app = (sdkAppId: number, extra: Json = {}) => ({ sdkAppId, apiKeys, ...extra });
-  config = {
-    apps: [
-      app(ONE, { admins: ["administrator"], lifetimes: { adminSeconds: 600 } }),
-      app(MANY, { admins: ["admin1", "admin2"] }),
-      app(NONE, { admins: [] }),
-      app(RUNTIME, { admins: [] }),
-      app(OP, { admins: ["root"] }),
-      app(CACHE_UNIT),
-      app(CACHE_ROUTE, { admins: ["root"] }),
-      app(KV_DOWN, { guests: { enabled: true } }),
-      app(GUARD, {
-        admins: ["root"],
-        guests: { enabled: true },
-        idp: { issuers: [inlineIssuer(idpKey)] },
-        privateMapKey: { guest: { enabled: true, rooms: "any" } },
-      }),
-    ],
-  };
+  const app = (sdkAppId: number, extra: Json = {}) => appConfig(sdkAppId, { apiKeys, ...extra });
+  config = brokerConfig([
+    app(ONE, { admins: ["administrator"], lifetimes: { adminSeconds: 600 } }),
+    app(MANY, { admins: ["admin1", "admin2"] }),
+    app(NONE, { admins: [] }),
+    app(RUNTIME, { admins: [] }),
+    app(OP, { admins: ["root"] }),
+    app(CACHE_UNIT),
+    app(CACHE_ROUTE, { admins: ["root"] }),
+    app(KV_DOWN, { guests: { enabled: true } }),
+    app(GUARD, {
+      admins: ["root"],
+      guests: { enabled: true },
+      idp: { issuers: [inlineIssuer(idpKey)] },
+      privateMapKey: { guest: { enabled: true, rooms: "any" } },
+    }),
+  ]);
 });
 
 afterEach(() => {
@@ -83,20 +72,13 @@ afterEach(() => {
 type SigBody = { sdkAppId: number; userId: string; userSig: string; expireSeconds: number; expiresAt: number };
 
 const adminSig = (body: Json, key: string | null = ADMIN_KEY, envOverride: Json = {}) =>
-  call(
-    config,
-    "/v1/admin/usersig",
-    { json: body, headers: key === null ? {} : { "X-Api-Key": key } },
-    { ...secrets, ...envOverride },
-  );
+  broker.withEnv(envOverride).postJson("/v1/admin/usersig", body, key === null ? {} : withApiKey(key));
 
 const named = (sdkAppId: number, userId: string, envOverride: Json = {}) =>
-  call(
-    config,
-    "/v1/usersig",
-    { json: { sdkAppId, userId }, headers: { "X-Api-Key": NAMER_KEY } },
-    { ...secrets, ...envOverride },
-  );
+  broker.withEnv(envOverride).postJson("/v1/usersig", { sdkAppId, userId }, withApiKey(NAMER_KEY));
+
+const namedPmk = (sdkAppId: number, userId: string, room: Json, envOverride: Json = {}) =>
+  broker.withEnv(envOverride).postJson("/v1/privatemapkey", { sdkAppId, userId, ...room }, withApiKey(NAMER_KEY));
 
 const operator = (
   method: string,
@@ -105,19 +87,9 @@ const operator = (
   token: string | null = OPERATOR_TOKEN,
   extra: Json = {},
 ) =>
-  call(
-    config,
-    path,
-    {
-      method,
-      headers: {
-        ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
-        ...(json !== undefined ? { "Content-Type": "application/json" } : {}),
-      },
-      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-    },
-    { ...secrets, ...extra },
-  );
+  broker
+    .withEnv(extra)
+    .send(path, { method, headers: token === null ? {} : bearer(token), ...(json !== undefined ? { json } : {}) });
 
 async function okSig(response: Response, sdkAppId: number, userId: string, now?: number): Promise<SigBody> {
   const body = (await response.json()) as SigBody;
@@ -199,11 +171,10 @@ describe("POST /v1/admin/usersig", () => {
     const apps = (config.apps as Json[]).map((a) =>
       a.sdkAppId === ONE ? { ...a, lifetimes: { adminSeconds: 900 } } : a,
     );
-    const response = await call(
-      { apps },
+    const response = await brokerClient(brokerConfig(apps), secrets).postJson(
       "/v1/admin/usersig",
-      { json: { sdkAppId: ONE }, headers: { "X-Api-Key": ADMIN_KEY } },
-      secrets,
+      { sdkAppId: ONE },
+      withApiKey(ADMIN_KEY),
     );
     const changed = await okSig(response, ONE, "administrator", t0 / 1000 + 5);
     expect(changed.expireSeconds).toBe(900);
@@ -273,12 +244,7 @@ describe("POST /v1/admin/usersig", () => {
 
   it("a bearer token does not open the admin route", async () => {
     const jwt = await mintJwt(idpKey, { sub: "root" });
-    const response = await call(
-      config,
-      "/v1/admin/usersig",
-      { json: { sdkAppId: GUARD }, headers: { Authorization: `Bearer ${jwt}` } },
-      secrets,
-    );
+    const response = await broker.postJson("/v1/admin/usersig", { sdkAppId: GUARD }, bearer(jwt));
     await problem(response, 401, "UNAUTHORIZED");
   });
 
@@ -323,19 +289,14 @@ describe("operator API", () => {
       await problem(response, 401, "UNAUTHORIZED");
       expect(response.headers.get("WWW-Authenticate")).toMatch(/^Bearer realm="usersig-broker"/);
     }
-    const basic = await call(
-      config,
-      base,
-      { headers: { Authorization: `Basic ${btoa(`x:${OPERATOR_TOKEN}`)}` } },
-      secrets,
-    );
+    const basic = await broker.get(base, { Authorization: `Basic ${btoa(`x:${OPERATOR_TOKEN}`)}` });
     await problem(basic, 401, "UNAUTHORIZED");
     // the token is checked before the app is looked up: no app enumeration without it
     await problem(await operator("GET", "/v1/admin/apps/999/admins", undefined, "wrong"), 401, "UNAUTHORIZED");
   });
 
   it("an API key is not the operator token", async () => {
-    const response = await call(config, base, { headers: { "X-Api-Key": ADMIN_KEY } }, secrets);
+    const response = await broker.get(base, withApiKey(ADMIN_KEY));
     await problem(response, 401, "UNAUTHORIZED");
   });
 
@@ -627,21 +588,14 @@ describe("admin-identity cache through the routes", () => {
 });
 
 describe("KV failures", () => {
-  const guest = (envOverride: Json) =>
-    call(config, "/v1/usersig", { json: { sdkAppId: KV_DOWN } }, { ...secrets, ...envOverride });
+  const guest = (envOverride: Json) => broker.withEnv(envOverride).postJson("/v1/usersig", { sdkAppId: KV_DOWN });
 
   it("KV failing on a cold cache is 503 ADMIN_SET_UNAVAILABLE with Retry-After, on every issuing route", async () => {
     const down = { ADMINS: brokenKv() };
     const responses = [
       () => named(KV_DOWN, "bob", down),
       () => guest(down),
-      () =>
-        call(
-          config,
-          "/v1/privatemapkey",
-          { json: { sdkAppId: KV_DOWN, userId: "bob", roomId: 1, privileges: 1 }, headers: { "X-Api-Key": NAMER_KEY } },
-          { ...secrets, ...down },
-        ),
+      () => namedPmk(KV_DOWN, "bob", { roomId: 1, privileges: 1 }, down),
       () => adminSig({ sdkAppId: KV_DOWN, userId: "bob" }, ADMIN_KEY, down),
     ];
     for (const send of responses) {
@@ -668,14 +622,12 @@ describe("KV failures", () => {
   });
 
   it("the operator API with KV failing: 503 ADMINS_STORE_UNAVAILABLE with Retry-After, naming no key", async () => {
-    const down = { ...secrets, ADMINS: brokenKv() };
-    const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
     for (const [method, path] of [
       ["GET", `/v1/admin/apps/${KV_DOWN}/admins`],
       ["PUT", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
       ["DELETE", `/v1/admin/apps/${KV_DOWN}/admins/svc`],
     ] as const) {
-      const response = await call(config, path, { method, headers: op }, down);
+      const response = await operator(method, path, undefined, OPERATOR_TOKEN, { ADMINS: brokenKv() });
       const text = await response.clone().text();
       await problem(response, 503, "ADMINS_STORE_UNAVAILABLE");
       expect(response.headers.get("Retry-After")).toBe("5");
@@ -696,29 +648,27 @@ describe("KV failures", () => {
 describe("the guard on every public path (runtime admins, through the operator API)", () => {
   const base = `/v1/admin/apps/${GUARD}/admins`;
   const room = { roomId: 42, privileges: ["EnterRoom"] };
-  const bearer = async (sub: string) => ({ Authorization: `Bearer ${await mintJwt(idpKey, { sub })}` });
+  const idpUser = async (sub: string) => bearer(await mintJwt(idpKey, { sub }));
 
   it("an IdP user who is (or becomes) an admin is refused on /v1/usersig and /v1/privatemapkey", async () => {
-    const headers = await bearer("idp-user");
-    const send = (path: string, json: Json) =>
-      call(config, path, { json: { sdkAppId: GUARD, ...json }, headers }, secrets);
+    const headers = await idpUser("idp-user");
+    const send = (path: string, json: Json) => broker.postJson(path, { sdkAppId: GUARD, ...json }, headers);
     await okSig(await send("/v1/usersig", {}), GUARD, "idp-user");
     expect((await send("/v1/privatemapkey", room)).status).toBe(200);
     expect((await operator("PUT", `${base}/idp-user`)).status).toBe(201);
     await problem(await send("/v1/usersig", {}), 403, "ADMIN_IDENTITY_FORBIDDEN");
     await problem(await send("/v1/privatemapkey", room), 403, "ADMIN_IDENTITY_FORBIDDEN");
     // the config admin, as an IdP subject
-    const root = await bearer("root");
-    const asRoot = await call(config, "/v1/usersig", { json: { sdkAppId: GUARD }, headers: root }, secrets);
+    const asRoot = await broker.postJson("/v1/usersig", { sdkAppId: GUARD }, await idpUser("root"));
     await problem(asRoot, 403, "ADMIN_IDENTITY_FORBIDDEN");
   });
 
   it("a guest whose identity becomes an admin cannot renew it with its ticket", async () => {
-    const first = await call(config, "/v1/usersig", { json: { sdkAppId: GUARD } }, secrets);
+    const first = await broker.postJson("/v1/usersig", { sdkAppId: GUARD });
     const guest = (await first.json()) as SigBody & { guestTicket: string };
     expect(first.status).toBe(200);
     const renew = (path: string, extra: Json = {}) =>
-      call(config, path, { json: { sdkAppId: GUARD, guestTicket: guest.guestTicket, ...extra } }, secrets);
+      broker.postJson(path, { sdkAppId: GUARD, guestTicket: guest.guestTicket, ...extra });
     await okSig(await renew("/v1/usersig"), GUARD, guest.userId);
     expect((await renew("/v1/privatemapkey", room)).status).toBe(200);
     expect((await operator("PUT", `${base}/${guest.userId}`)).status).toBe(201);
@@ -729,12 +679,6 @@ describe("the guard on every public path (runtime admins, through the operator A
   it("an API key naming it is refused on both routes", async () => {
     expect((await operator("PUT", `${base}/svc-9`)).status).toBe(201);
     await problem(await named(GUARD, "svc-9"), 403, "ADMIN_IDENTITY_FORBIDDEN");
-    const pmk = await call(
-      config,
-      "/v1/privatemapkey",
-      { json: { sdkAppId: GUARD, userId: "svc-9", ...room }, headers: { "X-Api-Key": NAMER_KEY } },
-      secrets,
-    );
-    await problem(pmk, 403, "ADMIN_IDENTITY_FORBIDDEN");
+    await problem(await namedPmk(GUARD, "svc-9", room), 403, "ADMIN_IDENTITY_FORBIDDEN");
   });
 });

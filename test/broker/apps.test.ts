@@ -4,41 +4,39 @@
 // script, and a page that still loads while BROKER_CONFIG is broken.
 
 import { describe, expect, it } from "vitest";
-import { call, type Json, problem, sha256Hex } from "./helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, guestApp, idpOf } from "../support/config.js";
+import { brokerClient } from "../support/requests.js";
+import { type Json, problem, sha256Hex } from "./helpers.js";
 
 const DEMO_HASH_OF = "a-backend-key-for-the-apps-test";
 
 async function appsConfig(): Promise<Json> {
-  return {
-    apps: [
-      {
-        sdkAppId: 1400000101,
-        name: "chat",
-        admins: ["root_admin"],
-        apiKeys: [{ name: "backend-one", sha256: await sha256Hex(DEMO_HASH_OF), allowAdmin: true }],
-        idp: {
-          issuers: [
-            { issuer: "https://idp.apps-test.example/", audience: "aud-apps-test", jwksUri: "https://idp.test/jwks" },
-          ],
-        },
-        guests: {
-          enabled: true,
-          userIdPrefix: "g_",
-          turnstile: { siteKey: "1x00000000000000000000AA", secretName: "TURNSTILE_APPS_TEST", action: "guest-login" },
-        },
-        lifetimes: { guest: { default: 600, max: 1200 } },
-        privateMapKey: { guest: { enabled: true, rooms: ["secret-room-name"], maxPrivileges: 3 } },
-        cors: { origins: ["https://app.apps-test.example"] },
+  return brokerConfig([
+    appConfig(1400000101, {
+      name: "chat",
+      admins: ["root_admin"],
+      apiKeys: [await apiKey("backend-one", DEMO_HASH_OF, { allowAdmin: true })],
+      idp: idpOf({
+        issuer: "https://idp.apps-test.example/",
+        audience: "aud-apps-test",
+        jwksUri: "https://idp.test/jwks",
+      }),
+      guests: {
+        enabled: true,
+        userIdPrefix: "g_",
+        turnstile: { siteKey: "1x00000000000000000000AA", secretName: "TURNSTILE_APPS_TEST", action: "guest-login" },
       },
-      { sdkAppId: 1400000102, guests: { enabled: true } },
-      // Turnstile configured but guests off: its site key is of no use to anyone and stays out.
-      {
-        sdkAppId: 1400000103,
-        name: "backend only",
-        guests: { enabled: false, turnstile: { siteKey: "0x4AAA-unused" } },
-      },
-    ],
-  };
+      lifetimes: { guest: { default: 600, max: 1200 } },
+      privateMapKey: { guest: { enabled: true, rooms: ["secret-room-name"], maxPrivileges: 3 } },
+      cors: { origins: ["https://app.apps-test.example"] },
+    }),
+    guestApp(1400000102),
+    // Turnstile configured but guests off: its site key is of no use to anyone and stays out.
+    appConfig(1400000103, {
+      name: "backend only",
+      guests: { enabled: false, turnstile: { siteKey: "0x4AAA-unused" } },
+    }),
+  ]);
 }
 
 const appsEnv = {
@@ -48,12 +46,14 @@ const appsEnv = {
   TURNSTILE_APPS_TEST: "1x0000000000000000000000000000000AA",
 };
 
-const plainConfig = { apps: [{ sdkAppId: 1400000111, guests: { enabled: true } }] };
-const plainEnv = { SECRET_KEY_1400000111: "k" };
+/** The broker on the three apps above. */
+const rich = async () => brokerClient(await appsConfig(), appsEnv);
+/** The broker on one plain app with guests. */
+const plain = brokerClient(brokerConfig(guestApp(1400000111)), brokerSecrets([1400000111]));
 
 describe("GET /v1/apps", () => {
   it("lists each app with only what a browser needs", async () => {
-    const response = await call(await appsConfig(), "/v1/apps", {}, appsEnv);
+    const response = await (await rich()).get("/v1/apps");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     expect(response.headers.get("Cache-Control")).toBe("public, max-age=60");
@@ -71,7 +71,7 @@ describe("GET /v1/apps", () => {
   });
 
   it("never shows a hash, an admin, an issuer, a lifetime, a room, an origin or a secret", async () => {
-    const text = await (await call(await appsConfig(), "/v1/apps", {}, appsEnv)).text();
+    const text = await (await (await rich()).get("/v1/apps")).text();
     for (const leak of [
       await sha256Hex(DEMO_HASH_OF),
       "backend-one",
@@ -91,17 +91,17 @@ describe("GET /v1/apps", () => {
   });
 
   it("needs no credentials and answers other methods with 405", async () => {
-    const post = await call(plainConfig, "/v1/apps", { method: "POST", json: {} }, plainEnv);
+    const post = await plain.postJson("/v1/apps", {});
     await problem(post, 405, "METHOD_NOT_ALLOWED");
     expect(post.headers.get("Allow")).toBe("GET");
   });
 
   it("reports a broken configuration as the other API routes do", async () => {
-    await problem(await call('{"apps": []}', "/v1/apps"), 500, "CONFIG_ERROR");
+    await problem(await brokerClient('{"apps": []}', {}).get("/v1/apps"), 500, "CONFIG_ERROR");
   });
 
   it("is described in /openapi.json", async () => {
-    const doc = (await (await call(plainConfig, "/openapi.json", {}, plainEnv)).json()) as {
+    const doc = (await (await plain.get("/openapi.json")).json()) as {
       paths: Record<string, Json>;
       components: { schemas: Record<string, Json> };
     };
@@ -121,21 +121,28 @@ describe("inspector page", () => {
     return map;
   }
 
+  /** The response's CSP has each of these directives with exactly this value. */
+  function expectCsp(response: Response, expected: Record<string, string>): void {
+    const csp = directives(response.headers.get("Content-Security-Policy"));
+    expect(Object.fromEntries(Object.keys(expected).map((name) => [name, csp.get(name)]))).toEqual(expected);
+  }
+
   it("serves the page with strict headers and no inline script", async () => {
-    const response = await call(plainConfig, "/", {}, plainEnv);
+    const response = await plain.get("/");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toBe("text/html; charset=utf-8");
     expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
     expect(response.headers.get("X-Frame-Options")).toBe("DENY");
-    const csp = directives(response.headers.get("Content-Security-Policy"));
-    expect(csp.get("default-src")).toBe("'none'");
-    expect(csp.get("script-src")).toBe("'self'");
-    expect(csp.get("style-src")).toBe("'self'");
-    expect(csp.get("connect-src")).toBe("'self'");
-    expect(csp.get("frame-src")).toBe("'none'");
-    expect(csp.get("frame-ancestors")).toBe("'none'");
-    expect(csp.get("base-uri")).toBe("'none'");
+    expectCsp(response, {
+      "default-src": "'none'",
+      "script-src": "'self'",
+      "style-src": "'self'",
+      "connect-src": "'self'",
+      "frame-src": "'none'",
+      "frame-ancestors": "'none'",
+      "base-uri": "'none'",
+    });
     expect(response.headers.get("Content-Security-Policy")).not.toContain("challenges.cloudflare.com");
     expect(response.headers.get("Content-Security-Policy")).not.toContain("unsafe");
 
@@ -151,16 +158,17 @@ describe("inspector page", () => {
   });
 
   it("allows Cloudflare Turnstile's script and frame only when an app's guests use it", async () => {
-    const response = await call(await appsConfig(), "/", {}, appsEnv);
-    const csp = directives(response.headers.get("Content-Security-Policy"));
-    expect(csp.get("script-src")).toBe("'self' https://challenges.cloudflare.com");
-    expect(csp.get("frame-src")).toBe("https://challenges.cloudflare.com");
-    expect(csp.get("connect-src")).toBe("'self'");
-    expect(csp.get("style-src")).toBe("'self'");
-    expect(csp.get("frame-ancestors")).toBe("'none'");
+    const response = await (await rich()).get("/");
+    expectCsp(response, {
+      "script-src": "'self' https://challenges.cloudflare.com",
+      "frame-src": "https://challenges.cloudflare.com",
+      "connect-src": "'self'",
+      "style-src": "'self'",
+      "frame-ancestors": "'none'",
+    });
     // Another CSP means another validator: a cached page never keeps the wrong policy.
-    const plain = await call(plainConfig, "/", {}, plainEnv);
-    expect(response.headers.get("ETag")).not.toBe(plain.headers.get("ETag"));
+    const plainPage = await plain.get("/");
+    expect(response.headers.get("ETag")).not.toBe(plainPage.headers.get("ETag"));
   });
 
   it("serves the script and the stylesheet with their types, nosniff and ETags", async () => {
@@ -168,7 +176,7 @@ describe("inspector page", () => {
       ["/inspector.js", "text/javascript; charset=utf-8"],
       ["/inspector.css", "text/css; charset=utf-8"],
     ] as const) {
-      const response = await call(plainConfig, path, {}, plainEnv);
+      const response = await plain.get(path);
       expect(response.status, path).toBe(200);
       expect(response.headers.get("Content-Type")).toBe(type);
       expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
@@ -176,28 +184,28 @@ describe("inspector page", () => {
       const etag = response.headers.get("ETag");
       expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
       expect((await response.text()).length).toBeGreaterThan(100);
-      const again = await call(plainConfig, path, { headers: { "If-None-Match": `W/${etag}` } }, plainEnv);
+      const again = await plain.get(path, { "If-None-Match": `W/${etag}` });
       expect(again.status).toBe(304);
       expect(await again.text()).toBe("");
     }
   });
 
   it("bundles the real core and writes no markup from strings", async () => {
-    const js = await (await call(plainConfig, "/inspector.js", {}, plainEnv)).text();
+    const js = await (await plain.get("/inspector.js")).text();
     expect(js).toContain("DecompressionStream");
     expect(js).not.toMatch(/\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
   });
 
   it("still serves the page when BROKER_CONFIG is broken (decoding needs no broker)", async () => {
-    const response = await call("not json", "/");
+    const response = await brokerClient("not json", {}).get("/");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Security-Policy")).toContain("script-src 'self';");
   });
 
   it("answers other methods with 405 and unknown files with 404", async () => {
-    const post = await call(plainConfig, "/", { method: "POST", json: {} }, plainEnv);
+    const post = await plain.postJson("/", {});
     await problem(post, 405, "METHOD_NOT_ALLOWED");
     expect(post.headers.get("Allow")).toBe("GET");
-    await problem(await call(plainConfig, "/inspector.map", {}, plainEnv), 404, "NOT_FOUND");
+    await problem(await plain.get("/inspector.map"), 404, "NOT_FOUND");
   });
 });

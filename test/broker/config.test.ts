@@ -3,12 +3,19 @@
 import { describe, expect, it } from "vitest";
 import { formatConfigIssue, PLACEHOLDER_SECRET_VALUES, secretsNeeded } from "../../src/config/check.js";
 import { checkConfig } from "../../src/config/explain.js";
-import { call, type Json, problem, secretsFor } from "./helpers.js";
+import { appConfig, brokerConfig, brokerSecrets, guestApp } from "../support/config.js";
+import { bearer, brokerClient } from "../support/requests.js";
+import { type Json, problem } from "./helpers.js";
 
 const APP = 1400009101;
 const TURNSTILE_APP = 1400009102;
 const OPERATOR_TOKEN = "config-test-operator-token-0123456789abcdef";
-const plain = { apps: [{ sdkAppId: APP, guests: { enabled: true } }] };
+const plain = brokerConfig(guestApp(APP));
+const secrets = brokerSecrets([APP]);
+/** The broker on `plain`, with these variables over the app's secret key. */
+const plainWith = (env: Json) => brokerClient(plain, { ...secrets, ...env });
+/** The broker whose BROKER_CONFIG is `value` as [vars] would give it (not a JSON string). */
+const configured = (value: unknown) => brokerClient(undefined, { ...secrets, BROKER_CONFIG: value });
 
 /** The placeholders of .dev.vars.example (test/node/placeholders.test.ts reads the file itself). */
 const EXAMPLE_PLACEHOLDERS = [
@@ -24,14 +31,9 @@ describe("placeholders from .dev.vars.example", () => {
 
   it("a secret key still holding its placeholder is 500 CONFIG_ERROR naming it, on every route", async () => {
     for (const path of ["/healthz", "/v1/usersig"]) {
-      const response = await call(
-        plain,
-        path,
-        { method: path === "/healthz" ? "GET" : "POST" },
-        {
-          [`SECRET_KEY_${APP}`]: "replace-with-your-secret-key",
-        },
-      );
+      const response = await plainWith({ [`SECRET_KEY_${APP}`]: "replace-with-your-secret-key" }).send(path, {
+        method: path === "/healthz" ? "GET" : "POST",
+      });
       const body = await problem(response, 500, "CONFIG_ERROR");
       expect(body.detail).toContain(`SECRET_KEY_${APP}`);
       expect(body.detail).toContain(".dev.vars.example");
@@ -41,78 +43,40 @@ describe("placeholders from .dev.vars.example", () => {
   });
 
   it("ADMIN_API_TOKEN left as its placeholder refuses to run (the token is public), naming it", async () => {
-    const response = await call(
-      plain,
-      "/healthz",
-      {},
-      {
-        ...secretsFor(APP),
-        ADMIN_API_TOKEN: "replace-with-a-long-random-token",
-      },
-    );
-    const body = await problem(response, 500, "CONFIG_ERROR");
+    const broker = plainWith({ ADMIN_API_TOKEN: "replace-with-a-long-random-token" });
+    const body = await problem(await broker.get("/healthz"), 500, "CONFIG_ERROR");
     expect(body.detail).toContain("ADMIN_API_TOKEN");
     // the operator API cannot be reached with the known token
-    const operator = await call(
-      plain,
-      `/v1/admin/apps/${APP}/admins`,
-      {
-        headers: { Authorization: "Bearer replace-with-a-long-random-token" },
-      },
-      { ...secretsFor(APP), ADMIN_API_TOKEN: "replace-with-a-long-random-token" },
-    );
+    const operator = await broker.get(`/v1/admin/apps/${APP}/admins`, bearer("replace-with-a-long-random-token"));
     await problem(operator, 500, "CONFIG_ERROR");
   });
 
   it("a Turnstile secret still holding its placeholder is refused too", async () => {
-    const cfg = {
-      apps: [
-        { sdkAppId: TURNSTILE_APP, guests: { enabled: true, turnstile: { siteKey: "1x00000000000000000000AA" } } },
-      ],
-    };
-    const response = await call(
-      cfg,
-      "/healthz",
-      {},
-      {
-        ...secretsFor(TURNSTILE_APP),
-        TURNSTILE_SECRET_KEY: "replace-with-your-turnstile-secret",
-      },
+    const cfg = brokerConfig(
+      guestApp(TURNSTILE_APP, { guests: { enabled: true, turnstile: { siteKey: "1x00000000000000000000AA" } } }),
     );
+    const response = await brokerClient(cfg, {
+      ...brokerSecrets([TURNSTILE_APP]),
+      TURNSTILE_SECRET_KEY: "replace-with-your-turnstile-secret",
+    }).get("/healthz");
     expect((await problem(response, 500, "CONFIG_ERROR")).detail).toContain("TURNSTILE_SECRET_KEY");
   });
 
   it("real values run", async () => {
-    const response = await call(plain, "/healthz", {}, { ...secretsFor(APP), ADMIN_API_TOKEN: OPERATOR_TOKEN });
+    const response = await plainWith({ ADMIN_API_TOKEN: OPERATOR_TOKEN }).get("/healthz");
     expect(response.status).toBe(200);
   });
 });
 
 describe("BROKER_CONFIG given as a table (wrangler [vars])", () => {
   it("an object is read like the JSON string", async () => {
-    const response = await call(
-      undefined,
-      "/v1/usersig",
-      { method: "POST" },
-      {
-        ...secretsFor(APP),
-        BROKER_CONFIG: plain,
-      },
-    );
+    const response = await configured(plain).send("/v1/usersig", { method: "POST" });
     expect(response.status).toBe(200);
     expect(((await response.json()) as Json).sdkAppId).toBe(APP);
   });
 
   it("an invalid object is CONFIG_ERROR naming the field, never INTERNAL", async () => {
-    const response = await call(
-      undefined,
-      "/healthz",
-      {},
-      {
-        ...secretsFor(APP),
-        BROKER_CONFIG: { apps: [{ sdkAppId: "one" }] },
-      },
-    );
+    const response = await configured({ apps: [{ sdkAppId: "one" }] }).get("/healthz");
     const body = await problem(response, 500, "CONFIG_ERROR");
     expect(body.detail).toMatch(/^BROKER_CONFIG\.apps\[0\]\.sdkAppId: /);
     expect(body.field).toBe("apps[0].sdkAppId");
@@ -120,7 +84,7 @@ describe("BROKER_CONFIG given as a table (wrangler [vars])", () => {
 
   it("a list, a number or a boolean is CONFIG_ERROR", async () => {
     for (const value of [[plain], 7, true]) {
-      const response = await call(undefined, "/healthz", {}, { ...secretsFor(APP), BROKER_CONFIG: value });
+      const response = await configured(value).get("/healthz");
       expect((await problem(response, 500, "CONFIG_ERROR")).detail).toMatch(/^BROKER_CONFIG must be a JSON object/);
     }
   });
@@ -158,11 +122,10 @@ describe("checkConfig (pure)", () => {
   it("lists the secrets a valid config needs", () => {
     const result = checkConfig({
       apps: [
-        { sdkAppId: APP },
-        {
-          sdkAppId: TURNSTILE_APP,
+        appConfig(APP),
+        guestApp(TURNSTILE_APP, {
           guests: { enabled: true, turnstile: { siteKey: "site", secretName: "TURNSTILE_DEMO" } },
-        },
+        }),
       ],
     });
     if (!result.ok) throw new Error(JSON.stringify(result.errors));

@@ -7,9 +7,16 @@
 // each Turnstile case uses its own sdkAppId and secret name rather than a new value under one name.
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { inlineIssuer } from "../support/config.js";
 import {
-  call,
+  apiKey as apiKeyEntry,
+  appConfig,
+  brokerConfig,
+  brokerSecrets,
+  guestApp,
+  inlineIssuer,
+} from "../support/config.js";
+import { bearer, brokerClient } from "../support/requests.js";
+import {
   expectIssued,
   type IdpKey,
   ISSUER,
@@ -21,8 +28,6 @@ import {
   problem,
   resetFakes,
   SECRET_KEY,
-  secretsFor,
-  sha256Hex,
   TURNSTILE_FAIL,
   TURNSTILE_PASS,
   TURNSTILE_SPENT,
@@ -32,8 +37,9 @@ const GENERIC_401_DETAIL = "The credentials are missing or not valid.";
 const TICKET_CHALLENGE = 'GuestTicket realm="usersig-broker"';
 const DAY = 86_400;
 
-function guestApp(sdkAppId: number, guests: Json = {}, extra: Json = {}): Json {
-  return { apps: [{ sdkAppId, guests: { enabled: true, ...guests }, ...extra }] };
+/** BROKER_CONFIG of one app with guests on (and these guest settings), plus the app's `extra` fields. */
+function guestConfig(sdkAppId: number, guests: Json = {}, extra: Json = {}): Json {
+  return brokerConfig(appConfig(sdkAppId, { guests: { enabled: true, ...guests }, ...extra }));
 }
 
 let clients = 0;
@@ -54,12 +60,11 @@ function asGuest(
   extraEnv: Json = {},
   headers: Record<string, string> = freshClientIp(),
 ): Promise<Response> {
-  return call(
-    config,
-    "/v1/usersig",
-    { method: "POST", headers, ...(json !== undefined ? { json } : {}) },
-    { ...secretsFor(sdkAppId), ...extraEnv },
-  );
+  return brokerClient(config, { ...brokerSecrets([sdkAppId]), ...extraEnv }).send("/v1/usersig", {
+    method: "POST",
+    headers,
+    ...(json !== undefined ? { json } : {}),
+  });
 }
 
 function guestIdPattern(prefix: string): RegExp {
@@ -103,7 +108,7 @@ describe("guests disabled", () => {
   const sdkAppId = 1400002001;
 
   it("no credentials at all: 401 UNAUTHORIZED with a challenge", async () => {
-    for (const config of [{ apps: [{ sdkAppId }] }, guestApp(sdkAppId, { enabled: false })]) {
+    for (const config of [brokerConfig(appConfig(sdkAppId)), guestConfig(sdkAppId, { enabled: false })]) {
       const res = await asGuest(config, sdkAppId);
       const body = await problem(res, 401, "UNAUTHORIZED");
       expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer realm="usersig-broker"/);
@@ -113,15 +118,15 @@ describe("guests disabled", () => {
   });
 
   it("a guest ticket from when guests were enabled no longer works", async () => {
-    const { guestTicket } = await newGuest(guestApp(sdkAppId), sdkAppId);
-    const res = await asGuest(guestApp(sdkAppId, { enabled: false }), sdkAppId, { guestTicket });
+    const { guestTicket } = await newGuest(guestConfig(sdkAppId), sdkAppId);
+    const res = await asGuest(guestConfig(sdkAppId, { enabled: false }), sdkAppId, { guestTicket });
     await problem(res, 401, "UNAUTHORIZED");
   });
 });
 
 describe("new guests", () => {
   const sdkAppId = 1400002101;
-  const config = guestApp(sdkAppId);
+  const config = guestConfig(sdkAppId);
 
   it("get prefix + 16 chars of [a-z2-7], a sig, a guestTicket and guestTicketExpiresAt", async () => {
     const before = Math.floor(Date.now() / 1000);
@@ -161,9 +166,9 @@ describe("new guests", () => {
 
   it("the app's prefix is used, including an empty one", async () => {
     const custom = 1400002102;
-    await newGuest(guestApp(custom, { userIdPrefix: "demo-" }), custom, "demo-");
+    await newGuest(guestConfig(custom, { userIdPrefix: "demo-" }), custom, "demo-");
     const bare = 1400002103;
-    await newGuest(guestApp(bare, { userIdPrefix: "" }), bare, "");
+    await newGuest(guestConfig(bare, { userIdPrefix: "" }), bare, "");
   });
 
   it("a guest naming a userId: 403 USERID_NOT_ALLOWED, with or without a ticket", async () => {
@@ -187,7 +192,7 @@ describe("new guests", () => {
   it("a prefix that the app's userIdPattern does not admit: 403 USERID_NOT_ALLOWED", async () => {
     const strict = 1400002104;
     const res = await asGuest(
-      guestApp(strict, { userIdPrefix: "Guest_" }, { userIdPattern: "[a-z0-9_]{1,32}" }),
+      guestConfig(strict, { userIdPrefix: "Guest_" }, { userIdPattern: "[a-z0-9_]{1,32}" }),
       strict,
     );
     const body = await problem(res, 403, "USERID_NOT_ALLOWED");
@@ -197,7 +202,7 @@ describe("new guests", () => {
 
 describe("renewal with the guest ticket", () => {
   const sdkAppId = 1400002201;
-  const config = guestApp(sdkAppId);
+  const config = guestConfig(sdkAppId);
   let first: IssuedBody;
   beforeAll(async () => {
     first = await newGuest(config, sdkAppId);
@@ -260,12 +265,10 @@ describe("renewal with the guest ticket", () => {
   });
 
   it("/v1/privatemapkey never creates a guest: 401 without a ticket, saying a ticket is needed", async () => {
-    const res = await call(
-      config,
-      "/v1/privatemapkey",
-      { method: "POST", json: { roomId: 1234, privileges: ["EnterRoom"] } },
-      secretsFor(sdkAppId),
-    );
+    const res = await brokerClient(config, brokerSecrets([sdkAppId])).postJson("/v1/privatemapkey", {
+      roomId: 1234,
+      privileges: ["EnterRoom"],
+    });
     const body = await problem(res, 401, "UNAUTHORIZED");
     expect(res.headers.get("WWW-Authenticate")).toBe(TICKET_CHALLENGE);
     // Not a secret which check failed: the guest is told what to send (issue 12).
@@ -278,36 +281,25 @@ describe("renewal with the guest ticket", () => {
 describe("tickets are per app", () => {
   const appA = 1400002301;
   const appB = 1400002302;
-  // Both apps use the same secret key (secretsFor): the ticket keys still differ.
-  const config = {
-    apps: [
-      { sdkAppId: appA, guests: { enabled: true } },
-      { sdkAppId: appB, guests: { enabled: true } },
-    ],
-  };
-  const env = secretsFor(appA, appB);
+  // Both apps use the same secret key (brokerSecrets): the ticket keys still differ.
+  const broker = brokerClient(brokerConfig([guestApp(appA), guestApp(appB)]), brokerSecrets([appA, appB]));
 
   it("a ticket of another app: 401; at its own app: 200", async () => {
-    const fromA = await expectIssued(
-      await call(config, "/v1/usersig", { json: { sdkAppId: appA }, headers: freshClientIp() }, env),
-      {
-        sdkAppId: appA,
-        userId: guestIdPattern("guest_"),
-        expireSeconds: 3600,
-      },
-    );
-    const atB = await call(
-      config,
+    const fromA = await expectIssued(await broker.postJson("/v1/usersig", { sdkAppId: appA }, freshClientIp()), {
+      sdkAppId: appA,
+      userId: guestIdPattern("guest_"),
+      expireSeconds: 3600,
+    });
+    const atB = await broker.postJson(
       "/v1/usersig",
-      { json: { sdkAppId: appB, guestTicket: fromA.guestTicket }, headers: freshClientIp() },
-      env,
+      { sdkAppId: appB, guestTicket: fromA.guestTicket },
+      freshClientIp(),
     );
     await expectBadTicket(atB);
-    const atA = await call(
-      config,
+    const atA = await broker.postJson(
       "/v1/usersig",
-      { json: { sdkAppId: appA, guestTicket: fromA.guestTicket }, headers: freshClientIp() },
-      env,
+      { sdkAppId: appA, guestTicket: fromA.guestTicket },
+      freshClientIp(),
     );
     await expectIssued(atA, { sdkAppId: appA, userId: fromA.userId, expireSeconds: 3600 });
   });
@@ -316,7 +308,7 @@ describe("tickets are per app", () => {
 describe("ticket expiry", () => {
   // The clock is faked (Date only): the route, jose and the sig all read Date.
   const sdkAppId = 1400002401;
-  const config = guestApp(sdkAppId, { ticketLifetimeSeconds: 60 });
+  const config = guestConfig(sdkAppId, { ticketLifetimeSeconds: 60 });
   let start: number;
   beforeEach(() => {
     start = Date.now();
@@ -357,16 +349,15 @@ describe("ticket expiry", () => {
 
 describe("admin identities are never issued to guests", () => {
   const sdkAppId = 1400002501;
-  const config = guestApp(sdkAppId);
+  const config = guestConfig(sdkAppId);
   const operator = "operator-token-for-guest-tests-0123";
 
   it("a guest whose identity became an admin (operator API) is refused on renewal: 403", async () => {
     const guest = await newGuest(config, sdkAppId);
-    const added = await call(
-      config,
+    const added = await brokerClient(config, brokerSecrets([sdkAppId], operator)).putJson(
       `/v1/admin/apps/${sdkAppId}/admins/${guest.userId}`,
-      { method: "PUT", headers: { Authorization: `Bearer ${operator}` } },
-      { ...secretsFor(sdkAppId), ADMIN_API_TOKEN: operator },
+      undefined,
+      bearer(operator),
     );
     expect(added.status).toBe(201);
     const res = await asGuest(config, sdkAppId, { guestTicket: guest.guestTicket });
@@ -379,7 +370,7 @@ describe("admin identities are never issued to guests", () => {
 describe("guest lifetimes", () => {
   it("default 3600, clamped to the built-in guest max (4 h)", async () => {
     const sdkAppId = 1400002601;
-    const config = guestApp(sdkAppId);
+    const config = guestConfig(sdkAppId);
     await newGuest(config, sdkAppId);
     await expectIssued(await asGuest(config, sdkAppId, { expireSeconds: 30 * DAY }), {
       sdkAppId,
@@ -395,7 +386,7 @@ describe("guest lifetimes", () => {
 
   it("config lifetimes.guest: its default, and its max for new guests and renewals alike", async () => {
     const sdkAppId = 1400002602;
-    const config = guestApp(sdkAppId, {}, { lifetimes: { guest: { default: 300, max: 900 } } });
+    const config = guestConfig(sdkAppId, {}, { lifetimes: { guest: { default: 300, max: 900 } } });
     const guest = await expectIssued(await asGuest(config, sdkAppId), {
       sdkAppId,
       userId: guestIdPattern("guest_"),
@@ -423,7 +414,7 @@ describe("Turnstile", () => {
   function turnstileApp(sdkAppId: number, secret: string | undefined, turnstile: Json = {}) {
     const secretName = `TURNSTILE_SECRET_${sdkAppId}`;
     return {
-      config: guestApp(sdkAppId, { turnstile: { siteKey, secretName, ...turnstile } }),
+      config: guestConfig(sdkAppId, { turnstile: { siteKey, secretName, ...turnstile } }),
       env: secret === undefined ? {} : { [secretName]: secret },
       secretName,
     };
@@ -519,7 +510,7 @@ describe("Turnstile", () => {
   it("secretName can only name a TURNSTILE_* secret: never the Tencent key or the operator token", async () => {
     for (const [i, secretName] of ["SECRET_KEY_1400002790", "ADMIN_API_TOKEN"].entries()) {
       const sdkAppId = 1400002790 + i;
-      const config = guestApp(sdkAppId, { turnstile: { siteKey, secretName } });
+      const config = guestConfig(sdkAppId, { turnstile: { siteKey, secretName } });
       const body = await problem(await asGuest(config, sdkAppId, { turnstileToken: "t" }), 500, "CONFIG_ERROR");
       expect(String(body.detail)).toContain("secretName");
       expect(await calls()).toBe(0);
@@ -535,7 +526,7 @@ describe("Turnstile", () => {
     expect(await calls()).toBe(0);
     // The default secret name, when the config names none.
     const other = 1400002707;
-    const defaulted = guestApp(other, { turnstile: { siteKey } });
+    const defaulted = guestConfig(other, { turnstile: { siteKey } });
     const res2 = await asGuest(defaulted, other, { turnstileToken: "t" });
     expect((await problem(res2, 500, "CONFIG_ERROR")).detail).toContain("TURNSTILE_SECRET_KEY");
     // And with it set, that name is the one used.
@@ -594,23 +585,19 @@ describe("audit log", () => {
   let config: Json;
   let spies: MockInstance[];
   let lines: string[];
-  const env = () => ({ ...secretsFor(sdkAppId), [secretName]: TURNSTILE_PASS });
+  const env = () => ({ ...brokerSecrets([sdkAppId]), [secretName]: TURNSTILE_PASS });
 
   beforeAll(async () => {
     key = await newIdpKey("ES256");
-    config = {
-      apps: [
-        {
-          sdkAppId,
-          admins: ["administrator"],
-          idp: {
-            issuers: [inlineIssuer(key, { algorithms: ["ES256"] })],
-          },
-          apiKeys: [{ name: "backend", sha256: await sha256Hex(apiKey), allowUserId: true }],
-          guests: { enabled: true, turnstile: { siteKey: "1x00000000000000000000AA", secretName } },
-        },
-      ],
-    };
+    config = guestConfig(
+      sdkAppId,
+      { turnstile: { siteKey: "1x00000000000000000000AA", secretName } },
+      {
+        admins: ["administrator"],
+        idp: { issuers: [inlineIssuer(key, { algorithms: ["ES256"] })] },
+        apiKeys: [await apiKeyEntry("backend", apiKey, { allowUserId: true })],
+      },
+    );
   });
   beforeEach(() => {
     lines = [];
@@ -645,7 +632,7 @@ describe("audit log", () => {
     const adminJwt = await mintJwt(key, { sub: "administrator" });
     const turnstileToken = "turnstile-token-from-the-widget-0123456789";
     const post = (json: Json, headers: Record<string, string> = {}) =>
-      call(config, "/v1/usersig", { method: "POST", headers, json }, env());
+      brokerClient(config, env()).postJson("/v1/usersig", json, headers);
 
     const results: { res: Response; body: Json; decisions: Json[]; text: string }[] = [];
     const expectOne = async (

@@ -1,13 +1,14 @@
 // Hardening from the security review: things a caller or a careless config must not be able to do.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { inlineIssuer } from "../support/config.js";
-import { call, mintJwt, newIdpKey, problem, secretsFor, sha256Hex } from "./helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, inlineIssuer } from "../support/config.js";
+import { auditLinesIn } from "../support/console.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
+import { mintJwt, newIdpKey, problem } from "./helpers.js";
 
 const APP = 1400009001;
 const API_KEY = "hardening-backend-key-0123456789";
-const config = {
-  apps: [{ sdkAppId: APP, apiKeys: [{ name: "backend", sha256: await sha256Hex(API_KEY), allowUserId: true }] }],
-};
+const config = brokerConfig(appConfig(APP, { apiKeys: [await apiKey("backend", API_KEY, { allowUserId: true })] }));
+const broker = brokerClient(config, brokerSecrets([APP]));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -17,31 +18,21 @@ describe("request ids", () => {
   it("come from CF-Ray or are generated, never from the client's X-Request-Id", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const forged = await call(
-      config,
+    const forged = await broker.postJson(
       "/v1/usersig",
-      {
-        json: { userId: "alice" },
-        headers: { "X-Api-Key": API_KEY, "X-Request-Id": "victim-ray-123" },
-      },
-      secretsFor(APP),
+      { userId: "alice" },
+      { ...withApiKey(API_KEY), "X-Request-Id": "victim-ray-123" },
     );
     expect(forged.status).toBe(200);
     expect(forged.headers.get("X-Request-Id")).not.toBe("victim-ray-123");
     expect(forged.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
-    const ray = await call(
-      config,
+    const ray = await broker.postJson(
       "/v1/usersig",
-      {
-        json: { userId: "alice" },
-        headers: { "X-Api-Key": API_KEY, "X-Request-Id": "victim-ray-123", "CF-Ray": "8f1e2d3c4b5a6978-SJC" },
-      },
-      secretsFor(APP),
+      { userId: "alice" },
+      { ...withApiKey(API_KEY), "X-Request-Id": "victim-ray-123", "CF-Ray": "8f1e2d3c4b5a6978-SJC" },
     );
     expect(ray.headers.get("X-Request-Id")).toBe("8f1e2d3c4b5a6978-SJC");
-    const audit = lines
-      .map((l) => JSON.parse(l) as { event?: string; requestId?: string })
-      .filter((l) => l.event === "decision");
+    const audit = auditLinesIn(lines);
     expect(audit.map((l) => l.requestId)).toEqual([forged.headers.get("X-Request-Id"), "8f1e2d3c4b5a6978-SJC"]);
     expect(lines.join("\n")).not.toContain("victim-ray-123");
   });
@@ -50,14 +41,9 @@ describe("request ids", () => {
 describe("secrets that are too weak or not secrets at all", () => {
   it("a SECRET_KEY_<id> over 1024 characters is a config error, not a 500 per request", async () => {
     const body = await problem(
-      await call(
-        config,
-        "/v1/usersig",
-        { json: { userId: "alice" }, headers: { "X-Api-Key": API_KEY } },
-        {
-          [`SECRET_KEY_${APP}`]: "k".repeat(1025),
-        },
-      ),
+      await broker
+        .withEnv({ [`SECRET_KEY_${APP}`]: "k".repeat(1025) })
+        .postJson("/v1/usersig", { userId: "alice" }, withApiKey(API_KEY)),
       500,
       "CONFIG_ERROR",
     );
@@ -67,15 +53,9 @@ describe("secrets that are too weak or not secrets at all", () => {
 
   it("an ADMIN_API_TOKEN shorter than 32 characters leaves the operator API disabled", async () => {
     const short = "short-operator-token";
-    const response = await call(
-      config,
-      `/v1/admin/apps/${APP}/admins`,
-      { headers: { Authorization: `Bearer ${short}` } },
-      {
-        ...secretsFor(APP),
-        ADMIN_API_TOKEN: short,
-      },
-    );
+    const response = await broker
+      .withEnv({ ADMIN_API_TOKEN: short })
+      .get(`/v1/admin/apps/${APP}/admins`, bearer(short));
     const body = await problem(response, 403, "OPERATOR_API_DISABLED");
     expect(String(body.detail)).toContain("32");
     expect(String(body.detail)).not.toContain(short);
@@ -85,32 +65,16 @@ describe("secrets that are too weak or not secrets at all", () => {
 describe("the audit line", () => {
   it("cuts an IdP user ID that is far too long before logging it", async () => {
     const key = await newIdpKey("ES256");
-    const idpConfig = {
-      apps: [
-        {
-          sdkAppId: APP + 1,
-          idp: {
-            issuers: [inlineIssuer(key, { algorithms: ["ES256"] })],
-          },
-        },
-      ],
-    };
+    const idpBroker = brokerClient(
+      brokerConfig(appConfig(APP + 1, { idp: { issuers: [inlineIssuer(key, { algorithms: ["ES256"] })] } })),
+      brokerSecrets([APP + 1]),
+    );
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
     const sub = "x".repeat(5000);
-    const response = await call(
-      idpConfig,
-      "/v1/usersig",
-      {
-        method: "POST",
-        headers: { Authorization: `Bearer ${await mintJwt(key, { sub })}` },
-      },
-      secretsFor(APP + 1),
-    );
+    const response = await idpBroker.postJson("/v1/usersig", undefined, bearer(await mintJwt(key, { sub })));
     await problem(response, 403, "USERID_NOT_ALLOWED");
-    const audit = lines
-      .map((l) => JSON.parse(l) as { event?: string; userId?: string })
-      .find((l) => l.event === "decision");
+    const audit = auditLinesIn(lines)[0] as { userId?: string } | undefined;
     expect(audit?.userId?.length).toBeLessThanOrEqual(65);
     expect(audit?.userId?.startsWith("xxxx")).toBe(true);
     expect(lines.join("").length).toBeLessThan(2000);
@@ -135,16 +99,15 @@ describe("a body that cannot be read to its end (issue 9, defect 2)", () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
     vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const response = await call(
-      config,
-      "/v1/usersig",
-      { method: "POST", headers: { "Content-Type": "application/json", "X-Api-Key": API_KEY, ...headers }, body },
-      secretsFor(APP),
-    );
+    const response = await broker.send("/v1/usersig", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...withApiKey(API_KEY), ...headers },
+      body,
+    });
     const problemBody = await problem(response, 400, "BODY_UNREADABLE");
     expect(problemBody.detail).toMatch(/could not be read/);
     expect(errors.join("\n")).not.toContain("internal_error");
-    const audit = lines.map((l) => JSON.parse(l)).find((l) => l.event === "decision");
+    const audit = auditLinesIn(lines)[0];
     expect(audit).toMatchObject({ status: 400, code: "BODY_UNREADABLE", outcome: "refused" });
   }
 

@@ -4,25 +4,22 @@
 // white space at an edge refused on every route, one folding for ban, unban, kick and the guard,
 // the ban cap, the operator's own rate limit, the gateway refusing admin targets, bounded audit lines.
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { BANS_MAX } from "../../src/bans/store.js";
-import { kickedUsers, scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
+import { captureConsole } from "../support/console.js";
+import { moderationRoutes, startEachTestClean } from "../support/moderation-routes.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
+import { kickedUsers, scriptTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
-  AUDIENCE,
-  call,
   expectIssued,
   freshIsolate,
   type IdpKey,
-  ISSUER,
   type Json,
-  JWKS_URI,
   mintJwt,
   newIdpKey,
   problem,
   publishJwks,
-  SECRET_KEY,
-  secretsFor,
-  sha256Hex,
 } from "./helpers.js";
 
 const APP = 1400000180;
@@ -30,83 +27,49 @@ const OPERATOR_TOKEN = "operator-token-for-hardening-0123456789";
 const MOD_KEY = "hardening-moderation-key-0123456789ab";
 const NAMING_KEY = "hardening-naming-key-0123456789abcdef";
 const CHAT_KEY = "hardening-chat-key-0123456789abcdef01";
-const secrets = { ...secretsFor(APP), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+const secrets = brokerSecrets([APP], OPERATOR_TOKEN);
 
 let config: Json;
 let idpKey: IdpKey;
-const output: string[] = [];
+const output = captureConsole();
+const { auditLines } = output;
 
-const op = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
-const bansPath = `/v1/admin/apps/${APP}/bans`;
-const ban = (userId: string, body: Json = {}, headers: Record<string, string> = op) =>
-  call(config, `${bansPath}/${encodeURIComponent(userId)}`, { method: "PUT", json: body, headers }, secrets);
-const unban = (userId: string, headers: Record<string, string> = op) =>
-  call(config, `${bansPath}/${encodeURIComponent(userId)}`, { method: "DELETE", headers }, secrets);
-const kick = (userId: string, headers: Record<string, string> = op) =>
-  call(config, `/v1/admin/apps/${APP}/users/${encodeURIComponent(userId)}/kick`, { method: "POST", headers }, secrets);
-const list = async () =>
-  ((await (await call(config, bansPath, { headers: op }, secrets)).json()) as { bans: Json[] }).bans;
+const broker = brokerClient(() => config, secrets);
+const op = bearer(OPERATOR_TOKEN);
+const { ban, unban, kick, list, unbanAll } = moderationRoutes(broker, APP, op);
 const usersigFor = (userId: string) =>
-  call(config, "/v1/usersig", { json: { sdkAppId: APP, userId }, headers: { "X-Api-Key": NAMING_KEY } }, secrets);
-
-function auditLines(): Json[] {
-  return output
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Json)
-    .filter((line) => line.event === "decision");
-}
+  broker.postJson("/v1/usersig", { sdkAppId: APP, userId }, withApiKey(NAMING_KEY));
 
 beforeAll(async () => {
-  const log = (...args: unknown[]) => {
-    output.push(args.map(String).join(" "));
-  };
-  vi.spyOn(console, "log").mockImplementation(log);
-  vi.spyOn(console, "error").mockImplementation(log);
-  vi.spyOn(console, "warn").mockImplementation(log);
   idpKey = await newIdpKey();
   await publishJwks(idpKey);
-  config = {
-    apps: [
-      {
-        sdkAppId: APP,
-        admins: ["administrator"],
-        // This file makes more operator calls a minute than the default allows; the limit is tested on its own app.
-        rateLimits: { operator: false },
-        // Spaces allowed by the app's own pattern: the broker still refuses them at an edge.
-        userIdPattern: "[\\p{L}\\p{M}\\p{N}\\p{Zs}\\u200b_-]{1,32}",
-        chat: { apiBaseUrl: TENCENT_BASE },
-        moderation: { idpRole: { claim: "roles", value: "moderator" } },
-        idp: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }] },
-        apiKeys: [
-          { name: "mod", sha256: await sha256Hex(MOD_KEY), allowModeration: true },
-          { name: "naming", sha256: await sha256Hex(NAMING_KEY), allowUserId: true },
-          {
-            name: "chat",
-            sha256: await sha256Hex(CHAT_KEY),
-            chatCommands: [
-              "im_open_login_svc/kick",
-              "im_open_login_svc/account_delete",
-              "openconfigsvr/setnospeaking",
-              "openim/sendmsg",
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  config = brokerConfig(
+    appConfig(APP, {
+      admins: ["administrator"],
+      // This file makes more operator calls a minute than the default allows; the limit is tested on its own app.
+      rateLimits: { operator: false },
+      // Spaces allowed by the app's own pattern: the broker still refuses them at an edge.
+      userIdPattern: "[\\p{L}\\p{M}\\p{N}\\p{Zs}\\u200b_-]{1,32}",
+      chat: { apiBaseUrl: TENCENT_BASE },
+      moderation: { idpRole: { claim: "roles", value: "moderator" } },
+      idp: idpOf(),
+      apiKeys: [
+        await apiKey("mod", MOD_KEY, { allowModeration: true }),
+        await apiKey("naming", NAMING_KEY, { allowUserId: true }),
+        await apiKey("chat", CHAT_KEY, {
+          chatCommands: [
+            "im_open_login_svc/kick",
+            "im_open_login_svc/account_delete",
+            "openconfigsvr/setnospeaking",
+            "openim/sendmsg",
+          ],
+        }),
+      ],
+    }),
+  );
 });
 
-afterAll(() => {
-  vi.restoreAllMocks();
-});
-
-beforeEach(async () => {
-  output.length = 0;
-  freshIsolate({ chatTimeoutMs: 300 });
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  for (const b of await list()) await unban(b.userId as string);
-  output.length = 0;
-});
+startEachTestClean(APP, { unbanAll }, output);
 
 describe("reasons and stored names", () => {
   it("a reason is counted in code points: 200 emoji (400 UTF-16 units) are taken, 201 are not", async () => {
@@ -144,13 +107,7 @@ describe("white space at an edge of a UserID: invalid on every route", () => {
 
   it("an IdP user whose ID has one is refused a UserSig", async () => {
     const token = await mintJwt(idpKey, { sub: "alice\u00a0" });
-    const response = await call(
-      config,
-      "/v1/usersig",
-      { json: { sdkAppId: APP }, headers: { Authorization: `Bearer ${token}` } },
-      secrets,
-    );
-    await problem(response, 403, "USERID_NOT_ALLOWED");
+    await problem(await broker.postJson("/v1/usersig", { sdkAppId: APP }, bearer(token)), 403, "USERID_NOT_ALLOWED");
   });
 });
 
@@ -195,14 +152,9 @@ describe("the cap, over HTTP", () => {
     // An app whose object has never been called: its first call moves KV's bans over.
     const CAP_APP = 1400000181;
     const capConfig = { apps: [{ ...(config.apps as Json[])[0], sdkAppId: CAP_APP }] };
-    const capSecrets = { ...secretsFor(CAP_APP), ADMIN_API_TOKEN: OPERATOR_TOKEN };
+    const capBroker = brokerClient(() => capConfig, brokerSecrets([CAP_APP], OPERATOR_TOKEN));
     const capUsersig = (userId: string) =>
-      call(
-        capConfig,
-        "/v1/usersig",
-        { json: { sdkAppId: CAP_APP, userId }, headers: { "X-Api-Key": NAMING_KEY } },
-        capSecrets,
-      );
+      capBroker.postJson("/v1/usersig", { sdkAppId: CAP_APP, userId }, withApiKey(NAMING_KEY));
     const kv = env.ADMINS;
     const nowSeconds = Math.floor(Date.now() / 1000);
     const ids = Array.from({ length: BANS_MAX + 1 }, (_, i) => `over${i}`);
@@ -220,14 +172,9 @@ describe("the cap, over HTTP", () => {
       await expectIssued(await capUsersig("innocent"), { sdkAppId: CAP_APP, userId: "innocent", expireSeconds: 86400 });
       await problem(await capUsersig(`over${BANS_MAX}`), 403, "USER_BANNED");
       await problem(await capUsersig("OVER0"), 403, "USER_BANNED");
-      const put = await call(
-        capConfig,
-        `/v1/admin/apps/${CAP_APP}/bans/one-more`,
-        { method: "PUT", json: {}, headers: op },
-        capSecrets,
-      );
+      const put = await capBroker.putJson(`/v1/admin/apps/${CAP_APP}/bans/one-more`, {}, op);
       await problem(put, 409, "BANS_FULL");
-      const listed = await call(capConfig, `/v1/admin/apps/${CAP_APP}/bans`, { headers: op }, capSecrets);
+      const listed = await capBroker.get(`/v1/admin/apps/${CAP_APP}/bans`, op);
       expect(((await listed.json()) as { bans: Json[] }).bans.length).toBe(BANS_MAX + 1);
     } finally {
       const keys = ids.map((id) => `bans/v1/${CAP_APP}/${id}`);
@@ -237,8 +184,7 @@ describe("the cap, over HTTP", () => {
 });
 
 describe("the Chat REST gateway and admin accounts", () => {
-  const gateway = (command: string, body: Json) =>
-    call(config, `/v1/chat/${command}`, { json: body, headers: { "X-Api-Key": CHAT_KEY } }, secrets);
+  const gateway = (command: string, body: Json) => broker.postJson(`/v1/chat/${command}`, body, withApiKey(CHAT_KEY));
 
   it("refuses, with 409 CHAT_TARGET_ADMIN, a command that acts on an admin account; nothing is sent", async () => {
     for (const [command, body] of [
@@ -250,16 +196,11 @@ describe("the Chat REST gateway and admin accounts", () => {
       await problem(await gateway(command, body), 409, "CHAT_TARGET_ADMIN");
     }
     // A duplicate member: what is checked (the last) is what is sent.
-    const duplicate = await call(
-      config,
-      "/v1/chat/im_open_login_svc/kick",
-      {
-        method: "POST",
-        body: '{"UserID":"administrator","UserID":"mallory"}',
-        headers: { "X-Api-Key": CHAT_KEY, "Content-Type": "application/json" },
-      },
-      secrets,
-    );
+    const duplicate = await broker.send("/v1/chat/im_open_login_svc/kick", {
+      method: "POST",
+      body: '{"UserID":"administrator","UserID":"mallory"}',
+      headers: { ...withApiKey(CHAT_KEY), "Content-Type": "application/json" },
+    });
     expect(duplicate.status).toBe(200);
     expect((await tencentCalls()).map((c) => c.text)).toEqual(['{"UserID":"mallory"}']);
   });
@@ -274,7 +215,7 @@ describe("the Chat REST gateway and admin accounts", () => {
       ErrorInfo: "ErrorInfo-text-never-logged",
     });
     expect(auditLines().at(-1)).toMatchObject({ chatCommand: "im_open_login_svc/kick", tencentErrorCode: 70107 });
-    expect(output.join("\n")).not.toContain("ErrorInfo-text-never-logged");
+    expect(output.lines.join("\n")).not.toContain("ErrorInfo-text-never-logged");
   });
 });
 
@@ -282,9 +223,9 @@ describe("audit lines", () => {
   it("bound every field a caller controls, cut on a code point (a 2,000-character IdP sub)", async () => {
     const sub = `${"s".repeat(63)}\u{1F600}${"s".repeat(1990)}`;
     const moderator = await mintJwt(idpKey, { sub, roles: ["moderator"] });
-    expect((await ban("mallory", {}, { Authorization: `Bearer ${moderator}` })).status).toBe(201);
+    expect((await ban("mallory", {}, bearer(moderator))).status).toBe(201);
     const viewer = await mintJwt(idpKey, { sub, roles: ["viewer"] });
-    await problem(await ban("mallory", {}, { Authorization: `Bearer ${viewer}` }), 403, "MODERATION_NOT_ALLOWED");
+    await problem(await ban("mallory", {}, bearer(viewer)), 403, "MODERATION_NOT_ALLOWED");
     const [banned, refused] = auditLines().slice(-2) as [Json, Json];
     for (const [line, field, max] of [
       [banned, "actor", 160],
@@ -308,28 +249,20 @@ describe("the operator's own rate limit", () => {
   it("refuses the operator past rateLimits.operator (429, RateLimit headers), on bans and admin edits", async () => {
     const LIMITED = APP + 3;
     const base = (config.apps as Json[])[0] as Json;
-    const limited = {
-      apps: [
-        {
-          ...base,
-          sdkAppId: LIMITED,
-          rateLimits: { operator: { operator: { windows: [{ seconds: 60, limit: 3 }] } } },
-        },
-      ],
-    };
-    const limitedSecrets = { ...secrets, ...secretsFor(LIMITED) };
-    const put = (id: string) =>
-      call(limited, `/v1/admin/apps/${LIMITED}/bans/${id}`, { method: "PUT", json: {}, headers: op }, limitedSecrets);
+    const limited = brokerClient(
+      brokerConfig({
+        ...base,
+        sdkAppId: LIMITED,
+        rateLimits: { operator: { operator: { windows: [{ seconds: 60, limit: 3 }] } } },
+      }),
+      brokerSecrets([APP, LIMITED], OPERATOR_TOKEN),
+    );
+    const put = (id: string) => limited.putJson(`/v1/admin/apps/${LIMITED}/bans/${id}`, {}, op);
     for (const id of ["o1", "o2", "o3"]) expect((await put(id)).status).toBe(201);
     const refused = await put("o4");
     await problem(refused, 429, "RATE_LIMITED");
     expect(refused.headers.get("RateLimit-Policy")).toContain("operator-operator");
-    const adminEdit = await call(
-      limited,
-      `/v1/admin/apps/${LIMITED}/admins/helper`,
-      { method: "PUT", headers: op },
-      limitedSecrets,
-    );
+    const adminEdit = await limited.putJson(`/v1/admin/apps/${LIMITED}/admins/helper`, undefined, op);
     await problem(adminEdit, 429, "RATE_LIMITED");
     // Another app (this file's, whose operator limit is off) is not affected.
     expect((await ban("o5")).status).toBe(201);

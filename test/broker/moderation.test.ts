@@ -4,11 +4,13 @@
 // 409 for admins, who may moderate (operator, API keys with allowModeration, IdP role), the kick's
 // failure modes (FAIL, unreachable, timeout, no chat), bad input, rate limits, audit lines naming the
 // actor, and no secret in any captured output.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { apiKey, appConfig, brokerConfig, brokerSecrets, idpOf } from "../support/config.js";
+import { captureConsole } from "../support/console.js";
+import { moderationRoutes, startEachTestClean } from "../support/moderation-routes.js";
 import { bearer, brokerClient, withApiKey } from "../support/requests.js";
 import { expectNoSecrets } from "../support/secrets.js";
-import { kickedUsers, scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
+import { kickedUsers, scriptTencent, TENCENT_BASE, tencentCalls } from "../tencent/helpers.js";
 import {
   expectIssued,
   fakeClock,
@@ -33,18 +35,11 @@ const secrets = brokerSecrets([APP, NO_CHAT], OPERATOR_TOKEN);
 
 let config: Json;
 let idpKey: IdpKey;
-const output: string[] = [];
-const captured: string[] = [];
+const output = captureConsole();
 
 const broker = brokerClient(() => config, secrets);
 const op = bearer(OPERATOR_TOKEN);
-const bans = (app = APP) => `/v1/admin/apps/${app}/bans`;
-const ban = (userId: string, body: Json = {}, headers: Record<string, string> = op, app = APP) =>
-  broker.putJson(`${bans(app)}/${encodeURIComponent(userId)}`, body, headers);
-const unban = (userId: string, headers: Record<string, string> = op) =>
-  broker.delete(`${bans()}/${encodeURIComponent(userId)}`, headers);
-const kick = (userId: string, app = APP, headers: Record<string, string> = op) =>
-  broker.postJson(`/v1/admin/apps/${app}/users/${encodeURIComponent(userId)}/kick`, undefined, headers);
+const { bans, ban, unban, kick, unbanAll } = moderationRoutes(broker, APP, op);
 const usersigFor = (userId: string, key = NAMING_KEY) =>
   broker.postJson("/v1/usersig", { sdkAppId: APP, userId }, withApiKey(key));
 
@@ -52,22 +47,9 @@ const usersigFor = (userId: string, key = NAMING_KEY) =>
 const ALL_OK = { kick: { ok: true }, mute: { ok: true }, removals: [] };
 const KICK_OK = { kick: { ok: true }, removals: [] };
 
-function auditLines(): Json[] {
-  return output
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Json)
-    .filter((line) => line.event === "decision");
-}
+const { auditLines } = output;
 
 beforeAll(async () => {
-  const log = (...args: unknown[]) => {
-    const line = args.map(String).join(" ");
-    output.push(line);
-    captured.push(line);
-  };
-  vi.spyOn(console, "log").mockImplementation(log);
-  vi.spyOn(console, "error").mockImplementation(log);
-  vi.spyOn(console, "warn").mockImplementation(log);
   idpKey = await newIdpKey();
   await publishJwks(idpKey);
   const mod = await apiKey("mod", MOD_KEY, { allowModeration: true });
@@ -87,21 +69,7 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(() => {
-  vi.restoreAllMocks();
-});
-
-beforeEach(async () => {
-  output.length = 0;
-  freshIsolate({ chatTimeoutMs: 300 });
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  const listed = (await (await broker.get(bans(), op)).json()) as {
-    bans: { userId: string }[];
-  };
-  for (const b of listed.bans) await unban(b.userId);
-  await setupTencent([{ sdkAppId: APP, secretKey: SECRET_KEY, admins: ["administrator"] }]);
-  output.length = 0;
-});
+startEachTestClean(APP, { unbanAll }, output);
 
 describe("ban", () => {
   it("201 with the ban and kicked: true; Tencent got a kick signed by the admin; 200 the second time", async () => {
@@ -369,7 +337,7 @@ describe("list and kick", () => {
     await expectIssued(await usersigFor("eve"), { sdkAppId: APP, userId: "eve", expireSeconds: 86400 });
     await scriptTencent({ kind: "fail", code: 70402, info: "bad parameter" });
     expect(await (await kick("eve")).json()).toMatchObject({ kicked: false, kickErrorCode: 70402 });
-    expect(await (await kick("eve", NO_CHAT)).json()).toMatchObject({
+    expect(await (await kick("eve", op, NO_CHAT)).json()).toMatchObject({
       userId: "eve",
       kicked: false,
       kickError: "chat not configured",
@@ -387,7 +355,7 @@ describe("admin identities are never kicked", () => {
   it("POST kick of an admin or a variant: 409 ADMIN_NOT_KICKABLE for every moderator; Tencent gets nothing", async () => {
     for (const id of ["administrator", "ADMINISTRATOR", "Straße", "STRASSE"]) {
       await problem(await kick(id), 409, "ADMIN_NOT_KICKABLE");
-      await problem(await kick(id, APP, withApiKey(MOD_KEY)), 409, "ADMIN_NOT_KICKABLE");
+      await problem(await kick(id, withApiKey(MOD_KEY)), 409, "ADMIN_NOT_KICKABLE");
     }
     expect(await tencentCalls()).toEqual([]);
     // The broker's own admin sig still works: a later kick goes through.
@@ -421,7 +389,7 @@ describe("who may moderate", () => {
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ bannedBy: "apiKey:mod" });
     expect(auditLines().at(-1)).toMatchObject({ callerKind: "apiKey", keyName: "mod", actor: "apiKey:mod" });
-    expect((await kick("eve", APP, withApiKey(MOD_KEY))).status).toBe(200);
+    expect((await kick("eve", withApiKey(MOD_KEY))).status).toBe(200);
     expect((await unban("mallory", withApiKey(MOD_KEY))).status).toBe(204);
   });
 
@@ -448,7 +416,7 @@ describe("who may moderate", () => {
     expect((await ban("MOD-CARL")).status).toBe(201);
     await problem(await unban("MOD-CARL", asCarl), 403, "USER_BANNED");
     await problem(await ban("mallory", {}, asCarl), 403, "USER_BANNED");
-    await problem(await kick("eve", APP, asCarl), 403, "USER_BANNED");
+    await problem(await kick("eve", asCarl), 403, "USER_BANNED");
     await problem(await broker.get(bans(), asCarl), 403, "USER_BANNED");
     const listed = (await (await broker.get(bans(), op)).json()) as { bans: Json[] };
     expect(listed.bans.map((b) => b.userId)).toEqual(["MOD-CARL"]);
@@ -547,6 +515,6 @@ describe("captured output", () => {
     await scriptTencent({ kind: "http", status: 500 }, { kind: "http", status: 500 });
     await kick("eve");
     await problem(await usersigFor("mallory"), 403, "USER_BANNED");
-    expectNoSecrets(captured.join("\n"), [OPERATOR_TOKEN, MOD_KEY, NAMING_KEY, PLAIN_KEY, SECRET_KEY, TENCENT_BASE]);
+    expectNoSecrets(output.all.join("\n"), [OPERATOR_TOKEN, MOD_KEY, NAMING_KEY, PLAIN_KEY, SECRET_KEY, TENCENT_BASE]);
   });
 });

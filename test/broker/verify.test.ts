@@ -2,29 +2,30 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesToToken, tokenToBytes } from "../../src/usersig/base64.js";
 import { limits, Privilege, signPrivateMapKey, signUserSig } from "../../src/usersig/index.js";
-import { call, type Json, problem, SECRET_KEY, secretsFor, sha256Hex } from "./helpers.js";
+import { apiKey, appConfig, brokerConfig, brokerSecrets } from "../support/config.js";
+import { bearer, brokerClient, withApiKey } from "../support/requests.js";
+import { type Json, problem, SECRET_KEY } from "./helpers.js";
 
 const APP = 1400000401;
 const OTHER = 1400000402;
 const KEY = "verify-test-key-0123456789abcdef01234567";
 const OTHER_KEY = "verify-test-other-key-0123456789abcdef0123";
 const OTHER_SECRET = "0".repeat(64);
-const secrets = secretsFor(APP, OTHER);
+const secrets = brokerSecrets([APP, OTHER]);
 
 let config: Json;
+const broker = brokerClient(() => config, secrets);
 beforeAll(async () => {
-  config = {
-    apps: [
-      // A key with no permissions at all may still verify.
-      { sdkAppId: APP, apiKeys: [{ name: "verifier", sha256: await sha256Hex(KEY) }] },
-      { sdkAppId: OTHER, apiKeys: [{ name: "other", sha256: await sha256Hex(OTHER_KEY) }] },
-    ],
-  };
+  config = brokerConfig([
+    // A key with no permissions at all may still verify.
+    appConfig(APP, { apiKeys: [await apiKey("verifier", KEY)] }),
+    appConfig(OTHER, { apiKeys: [await apiKey("other", OTHER_KEY)] }),
+  ]);
 });
 
 /** `key: null` sends no X-Api-Key at all. */
 const verify = (body: Json, key: string | null = KEY) =>
-  call(config, "/v1/verify", { json: body, headers: key === null ? {} : { "X-Api-Key": key } }, secrets);
+  broker.postJson("/v1/verify", body, key === null ? {} : withApiKey(key));
 
 /** A 422 with this code, whose body never repeats the token. */
 async function refused(body: Json, code: string): Promise<Json> {
@@ -72,9 +73,9 @@ describe("valid UserSigs", () => {
   });
 
   it("with a single app, sdkAppId may be omitted", async () => {
-    const single = { apps: [{ sdkAppId: APP, apiKeys: [{ name: "v", sha256: await sha256Hex(KEY) }] }] };
+    const single = brokerClient(brokerConfig(appConfig(APP, { apiKeys: [await apiKey("v", KEY)] })), secrets);
     const userSig = await signUserSig({ sdkAppId: APP, userId: "alice", expireSeconds: 60 }, SECRET_KEY);
-    const response = await call(single, "/v1/verify", { json: { userSig }, headers: { "X-Api-Key": KEY } }, secrets);
+    const response = await single.postJson("/v1/verify", { userSig }, withApiKey(KEY));
     expect(response.status).toBe(200);
   });
 
@@ -163,12 +164,7 @@ describe("refusals (422 with a stable code)", () => {
     const userSig = await signUserSig({ sdkAppId: OTHER, userId: "alice", expireSeconds: 60 }, SECRET_KEY);
     await refused({ userSig, sdkAppId: APP }, "USERSIG_SDKAPPID_MISMATCH");
     // ...and it is valid for its own app, with that app's key
-    const own = await call(
-      config,
-      "/v1/verify",
-      { json: { userSig, sdkAppId: OTHER }, headers: { "X-Api-Key": OTHER_KEY } },
-      secrets,
-    );
+    const own = await verify({ userSig, sdkAppId: OTHER }, OTHER_KEY);
     expect(own.status).toBe(200);
   });
 
@@ -244,12 +240,7 @@ describe("authentication", () => {
 
   it("a bearer token is not an API key here", async () => {
     const userSig = await signUserSig({ sdkAppId: APP, userId: "alice", expireSeconds: 60 }, SECRET_KEY);
-    const response = await call(
-      config,
-      "/v1/verify",
-      { json: { userSig, sdkAppId: APP }, headers: { Authorization: `Bearer ${KEY}` } },
-      secrets,
-    );
+    const response = await broker.postJson("/v1/verify", { userSig, sdkAppId: APP }, bearer(KEY));
     await problem(response, 401, "UNAUTHORIZED");
   });
 });

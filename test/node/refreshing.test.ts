@@ -56,6 +56,15 @@ function setup() {
     answerWith(fn: () => Promise<string>) {
       next = fn;
     },
+    /** The next read answers only when the returned function is called, with its value. */
+    answerLater(): (value: string) => void {
+      let finish: (value: string) => void = () => {};
+      next = () =>
+        new Promise<string>((resolve) => {
+          finish = resolve;
+        });
+      return (value) => finish(value);
+    },
   };
 }
 
@@ -79,18 +88,11 @@ describe("RefreshingCache", () => {
   it("stale: served at once while one background read refreshes it, stamped with that request's nowMs", async () => {
     const t = setup();
     await t.cache.get(1, t.read, t.deps(T0));
-    let finish: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    t.answerWith(async () => {
-      await gate;
-      return "v2";
-    });
+    const finish = t.answerLater();
     expect(await t.cache.get(1, t.read, t.deps(T0 + SOFT))).toBe("v1");
     expect(await t.cache.get(1, t.read, t.deps(T0 + SOFT + 1))).toBe("v1");
     expect(t.pending).toHaveLength(1);
-    finish();
+    finish("v2");
     await t.settle();
     expect(t.reads).toBe(2);
     // The refreshed entry is as old as the request that started its read (T0 + SOFT) ...
@@ -116,13 +118,7 @@ describe("RefreshingCache", () => {
 
   it("a cold read slower than waitMs is unavailable; the read still lands for the next request", async () => {
     const t = setup();
-    let finish: (value: string) => void = () => {};
-    t.answerWith(
-      () =>
-        new Promise<string>((resolve) => {
-          finish = resolve;
-        }),
-    );
+    const finish = t.answerLater();
     const error = await t.cache.get(1, t.read, t.deps(T0)).catch((e: unknown) => e);
     expect((error as Unavailable).reason).toBe(`read took over ${WAIT} ms`);
     finish("late");
@@ -161,13 +157,7 @@ describe("RefreshingCache", () => {
 
   it("a value set here while a read is in flight is newer: the read does not replace it", async () => {
     const t = setup();
-    let finish: (value: string) => void = () => {};
-    t.answerWith(
-      () =>
-        new Promise<string>((resolve) => {
-          finish = resolve;
-        }),
-    );
+    const finish = t.answerLater();
     const waiting = t.cache.get(1, t.read, t.deps(T0));
     t.cache.set(1, "edited", T0);
     finish("older");

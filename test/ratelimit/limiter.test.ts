@@ -3,16 +3,11 @@
 // Imports nothing from cloudflare:*: runs in workerd and in plain Node.
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FailMode, WindowPolicy } from "../../src/ratelimit/config.js";
-import {
-  COUNTERS_IN_MEMORY_MAX,
-  type CounterSpec,
-  createLimiter,
-  FAILURE_BACKOFF_MS,
-  type Limiter,
-  type LimiterDeps,
-} from "../../src/ratelimit/limiter.js";
+import { type CounterSpec, createLimiter, type Limiter, type LimiterDeps } from "../../src/ratelimit/limiter.js";
+import { COUNTERS_IN_MEMORY_MAX } from "../../src/ratelimit/memory.js";
 import { flushIntervalMs, STALE_SYNC_INTERVALS, syncIntervalMs } from "../../src/ratelimit/policy.js";
 import type { RateLimitStore, Shard, ShardCount } from "../../src/ratelimit/store.js";
+import { FAILURE_BACKOFF_MS } from "../../src/shared/refreshing.js";
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MINUTE_10: WindowPolicy[] = [{ seconds: 60, limit: 10 }];
@@ -221,6 +216,23 @@ describe("limiter", () => {
     await limiter.consume(b, deps);
     await settle();
     expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1, 2]);
+  });
+
+  it("a failed write is tried again after the back-off, by the next request of any counter", async () => {
+    const a = spec("a", [{ seconds: 60, limit: 100 }]);
+    await limiter.consume(a, deps);
+    await settle();
+    now += FLUSH_MS;
+    store.mode = "reject";
+    await limiter.consume(a, deps); // warm: no read; its write fails
+    await settle();
+    expect(logs.filter((l) => l.op === "put")).toHaveLength(1);
+    store.mode = "ok";
+    now += FAILURE_BACKOFF_MS;
+    await limiter.consume(spec("b", [{ seconds: 60, limit: 100 }]), deps);
+    await settle();
+    expect(store.puts.filter((p) => p.counter === "kv:a").map((p) => p.counts[0]?.count)).toEqual([1, 2, 2]);
+    expect(store.shards.get("kv:a")?.get(limiter.isolateId())?.[0]?.count).toBe(2);
   });
 
   it("every write's TTL is at least 60 s and outlives the longest window", async () => {

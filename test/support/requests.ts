@@ -17,15 +17,19 @@ export interface BrokerClient {
   delete(path: string, headers?: Headers): Promise<Response>;
   /** Any other request (a raw body, another method). */
   send(path: string, init: RequestInit & { json?: unknown }): Promise<Response>;
+  /** The same broker with these variables over its secrets (e.g. ADMIN_API_TOKEN unset). */
+  withEnv(extra: Json): BrokerClient;
 }
 
 /**
  * The broker as one test file configures it: `config` (or a function returning it, for a config
- * built in beforeAll) and the secrets every request carries; `extraEnv` adds to them per request.
+ * built in beforeAll; a string: sent as is; undefined: BROKER_CONFIG as the env has it) and the secrets every request
+ * carries (`withEnv` changes them).
  */
-export function brokerClient(config: Json | (() => Json), env: Json | (() => Json)): BrokerClient {
+export function brokerClient(config: Json | string | (() => Json) | undefined, env: Json | (() => Json)): BrokerClient {
+  const envNow = () => (typeof env === "function" ? env() : env);
   const send = (path: string, init: RequestInit & { json?: unknown }) =>
-    call(typeof config === "function" ? config() : config, path, init, typeof env === "function" ? env() : env);
+    call(typeof config === "function" ? config() : config, path, init, envNow());
   const withBody =
     (method: string) =>
     (path: string, body?: unknown, headers: Headers = {}) =>
@@ -36,5 +40,6 @@ export function brokerClient(config: Json | (() => Json), env: Json | (() => Jso
     putJson: withBody("PUT"),
     delete: (path, headers = {}) => send(path, { method: "DELETE", headers }),
     send,
+    withEnv: (extra) => brokerClient(config, () => ({ ...envNow(), ...extra })),
   };
 }

@@ -1,32 +1,14 @@
 // The Chat REST client never follows a redirect, and the kick's `kickError` names what really
 // happened (issue 18, item 6), against the fake Tencent through Miniflare's outboundService.
-import { beforeEach, describe, expect, it } from "vitest";
-import { CHAT_ANSWER_MAX_BYTES, type ChatClientDeps, type ChatTarget, callChat } from "../../src/tencent/chat.js";
+import { describe, expect, it } from "vitest";
+import { CHAT_ANSWER_MAX_BYTES, type ChatClientDeps, callChat } from "../../src/tencent/chat.js";
 import { kickUser } from "../../src/tencent/kick.js";
-import { signUserSig } from "../../src/usersig/index.js";
-import { SECRET_KEY } from "../broker/helpers.js";
-import { type FakeAnswer, scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "./helpers.js";
+import { type FakeAnswer, scriptTencent, tencentCalls, useFakeTencent } from "./helpers.js";
 
 const SDK_APP_ID = 1400000001;
 const ADMIN = "administrator";
 
-const target: ChatTarget = {
-  apiBaseUrl: TENCENT_BASE,
-  sdkAppId: SDK_APP_ID,
-  adminUserId: ADMIN,
-  adminUserSig: () => signUserSig({ sdkAppId: SDK_APP_ID, userId: ADMIN, expireSeconds: 3600 }, SECRET_KEY),
-};
-
-const deps: ChatClientDeps = {
-  fetch: (request) => fetch(request),
-  random: () => 0.5,
-  sleep: async () => {},
-  timeoutMs: 1_000,
-};
-
-beforeEach(async () => {
-  await setupTencent([{ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admins: [ADMIN] }]);
-});
+const { target, deps } = useFakeTencent(SDK_APP_ID, ADMIN);
 
 describe("redirects", () => {
   for (const status of [301, 302, 307, 308]) {

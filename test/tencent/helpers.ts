@@ -1,5 +1,9 @@
 // Drives the fake Tencent Chat REST API (test/fakes/tencent.mjs) from tests running in workerd: the
 // worker's outbound fetches reach it through Miniflare's outboundService.
+import { beforeEach } from "vitest";
+import type { ChatClientDeps, ChatTarget } from "../../src/tencent/chat.js";
+import { signUserSig } from "../../src/usersig/index.js";
+import { SECRET_KEY } from "../broker/helpers.js";
 
 export const TENCENT_BASE = "https://adminapisgp.im.qcloud.com";
 
@@ -50,4 +54,33 @@ export async function tencentCalls(): Promise<FakeCall[]> {
 /** The users the fake was asked to kick (im_open_login_svc/kick), in order: a ban's mute left out. */
 export async function kickedUsers(): Promise<unknown[]> {
   return (await tencentCalls()).filter((c) => c.command === "kick").map((c) => c.body?.UserID);
+}
+
+/** An app's Chat target at the fake Tencent: the admin's sig signed with the known-answer key. */
+export function fakeChatTarget(sdkAppId: number, admin: string): ChatTarget {
+  return {
+    apiBaseUrl: TENCENT_BASE,
+    sdkAppId,
+    adminUserId: admin,
+    adminUserSig: () => signUserSig({ sdkAppId, userId: admin, expireSeconds: 3600 }, SECRET_KEY),
+  };
+}
+
+/** The Chat client's deps for a test: the real fetch, no jitter, no waiting between attempts. */
+export const quickChatDeps: ChatClientDeps = {
+  fetch: (request) => fetch(request),
+  random: () => 0.5,
+  sleep: async () => {},
+  timeoutMs: 1_000,
+};
+
+/**
+ * Before each test: the fake Tencent reset, knowing this one app and its admin. Returns the app's
+ * Chat target there and the client's deps (quickChatDeps).
+ */
+export function useFakeTencent(sdkAppId: number, admin: string): { target: ChatTarget; deps: ChatClientDeps } {
+  beforeEach(async () => {
+    await setupTencent([{ sdkAppId, secretKey: SECRET_KEY, admins: [admin] }]);
+  });
+  return { target: fakeChatTarget(sdkAppId, admin), deps: quickChatDeps };
 }

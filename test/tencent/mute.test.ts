@@ -1,27 +1,14 @@
 // Chat's account-level mute (src/tencent/mute.ts, openconfigsvr/setnospeaking) against the fake
 // Tencent: the documented body, permanent and temporary mutes, unmute, Tencent's refusals in fixed
 // words, and Tencent unreachable.
-import { beforeEach, describe, expect, it } from "vitest";
-import type { ChatClientDeps, ChatTarget } from "../../src/tencent/chat.js";
+import { describe, expect, it } from "vitest";
 import { MUTE_FOREVER_SECONDS, muteSecondsUntil, setNoSpeaking } from "../../src/tencent/mute.js";
-import { signUserSig } from "../../src/usersig/index.js";
-import { SECRET_KEY } from "../broker/helpers.js";
-import { scriptTencent, setupTencent, TENCENT_BASE, tencentCalls } from "./helpers.js";
+import { scriptTencent, tencentCalls, useFakeTencent } from "./helpers.js";
 
 const SDK_APP_ID = 1400000001;
 const ADMIN = "administrator";
 
-const target: ChatTarget = {
-  apiBaseUrl: TENCENT_BASE,
-  sdkAppId: SDK_APP_ID,
-  adminUserId: ADMIN,
-  adminUserSig: () => signUserSig({ sdkAppId: SDK_APP_ID, userId: ADMIN, expireSeconds: 3600 }, SECRET_KEY),
-};
-const deps: ChatClientDeps = { fetch: (r) => fetch(r), random: () => 0.5, sleep: async () => {}, timeoutMs: 1_000 };
-
-beforeEach(async () => {
-  await setupTencent([{ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, admins: [ADMIN] }]);
-});
+const { target, deps } = useFakeTencent(SDK_APP_ID, ADMIN);
 
 describe("setnospeaking", () => {
   it("mutes for good: both times 4294967295, as the admin, Tencent confirms", async () => {

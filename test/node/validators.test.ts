@@ -282,6 +282,42 @@ describe("compiled validators agree with zod", () => {
   });
 });
 
+describe("the words the wire shows, from the compiled validators", () => {
+  // zod's own English (its locale module); the comparisons above hold every other case to zod's.
+  const first = (validate: compiled.Validator, input: unknown) => {
+    const judged = validate(input);
+    return judged.ok ? undefined : shown(judged.issues[0] as compiled.Issue);
+  };
+  it("a wrong type, a too-long string, an unknown key, a missing field, an option outside the list", () => {
+    expect(first(compiled.usersigRequest, { expireSeconds: "60" })).toEqual({
+      code: "invalid_type",
+      path: ["expireSeconds"],
+      message: "Invalid input: expected number, received string",
+    });
+    expect(first(compiled.usersigRequest, { userId: "u".repeat(33) })).toEqual({
+      code: "too_big",
+      path: ["userId"],
+      message: "Too big: expected string to have <=32 characters",
+    });
+    expect(first(compiled.usersigRequest, { userid: "bob" })).toEqual({
+      code: "unrecognized_keys",
+      path: [],
+      message: 'Unrecognized key: "userid"',
+      keys: ["userid"],
+    });
+    expect(first(compiled.config, { apps: [{}] })).toEqual({
+      code: "invalid_type",
+      path: ["apps", 0, "sdkAppId"],
+      message: "Invalid input: expected number, received undefined",
+    });
+    expect(first(compiled.config, { apps: [{ sdkAppId: 1, trtc: { region: "mars" } }] })).toEqual({
+      code: "invalid_value",
+      path: ["apps", 0, "trtc", "region"],
+      message: 'Invalid option: expected one of "ap-beijing"|"ap-guangzhou"|"ap-singapore"',
+    });
+  });
+});
+
 describe("compiled validators agree with zod on schema forms the broker's schemas do not reach", () => {
   it("a required key that accepts undefined, unsafe integers, unions, records, a worded regex, an array cap", async () => {
     const schemas = {

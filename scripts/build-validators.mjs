@@ -2,16 +2,19 @@
 // Compiles the zod schemas of BROKER_CONFIG and of the request bodies into plain JavaScript
 // validators, build/validators/index.js (with its index.d.ts), which the Worker validates with.
 // zod stays the one source of truth: this script walks the schemas' own definitions (the same
-// objects the OpenAPI document is generated from), and the Worker loads zod only to word an error
-// once a compiled validator has said "invalid" (src/config/load.ts, src/http/body.ts). A cold
-// isolate then runs a few small functions instead of zod's constructors and checks, for the first
-// time, on its first request (BENCHMARKS.md, Cold start).
+// objects the OpenAPI document is generated from). The Worker carries no zod but its English locale
+// module (zod/v4/locales/en.js, ~1.3 KiB gzip with the helpers it imports), which words the issues:
+// a cold isolate runs a few small functions instead of zod's constructors and checks, and the
+// upload is ~12 KiB gzip smaller than with zod (BENCHMARKS.md, Cold start).
 //
-// What a compiled validator does: exactly what the schema's parse does to a valid input (defaults,
-// prefaults, `toLowerCase`, a URL's trimming; unknown keys of a strict object refused; unions in
-// order), and `INVALID` for any input zod would refuse. It does not say why: zod does that, from the
-// same schema. test/node/validators.test.ts compares the two on generated inputs, and fails when
-// this file's output is stale.
+// What a compiled validator does: exactly what the schema's parse does (zod's core/schemas.js and
+// core/checks.js, read for 4.6.7): for a valid input its output (defaults, prefaults, `toLowerCase`,
+// a URL's trimming); for an invalid one zod's issues, in zod's order, with zod's path, code and
+// message (a refinement's or a check's own message, else the locale's words for the issue). Which
+// checks run after an issue (zod's `aborted`, `continue`, a size check's `when`), unions (the only
+// option not aborted), missing keys and unknown keys follow zod. test/node/validators.test.ts
+// compares the two on generated inputs (verdict, value, and every issue's code, path, message and
+// keys), and fails when this file's output is stale.
 //
 // A refinement (`z.refine(fn)`, or config/schema.ts `crossCheck(fn)` for a `z.superRefine`) must be
 // an exported function of one of RULE_MODULES, so that the compiled code can import it; anything
@@ -113,11 +116,36 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
     return typeof value === "object" && value !== null ? define(`() => (${text})`) : `() => ${text}`;
   };
 
+  /** A refinement's own message: its error function must not read the issue (checked with a trap). */
+  function constantMessage(def, where) {
+    if (!def.error) return undefined;
+    const trap = new Proxy({}, { get: () => fail(where, "a message that depends on the issue") });
+    const message = def.error(trap);
+    const text = typeof message === "string" ? message : message?.message;
+    if (text !== undefined && typeof text !== "string") fail(where, "a message that is not a string");
+    return text;
+  }
+  /** zod's capSize for an array: its leading max_length checks' smallest maximum, or -1. */
+  function sizeCap(list) {
+    let cap = -1;
+    for (const check of list ?? []) {
+      const d = check._zod.def;
+      if (!/_(length|size)$|_equals$/.test(d.check)) break;
+      if (d.check !== "min_length" && d.check !== "max_length") return fail("", `the check ${d.check}`);
+      if (d.maximum >= 0) cap = cap < 0 ? d.maximum : Math.min(cap, d.maximum);
+    }
+    return cap;
+  }
+
   /** A schema's checks, in order, as the runtime's check functions (`[]` when none). */
-  function checks(list, where) {
-    const out = [];
+  function checks(list, where, first = []) {
+    const out = [...first];
     for (const check of list ?? []) {
       const def = check._zod.def;
+      if (def.abort) fail(where, `abort on the check ${def.check}`);
+      // A check's own message (z.regex(pattern, "…")) outranks the locale's words for its issues.
+      const said = def.check === "custom" ? undefined : constantMessage(def, where);
+      const at = out.length;
       switch (def.check) {
         case "describe":
         case "meta":
@@ -150,8 +178,11 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
           if (typeof check.rule === "function") {
             out.push(`crossRule(${rule(check.rule, where)})`);
           } else if (typeof def.fn === "function") {
-            if (def.abort || def.when) fail(where, "a refinement with abort or when");
-            out.push(`refine(${rule(def.fn, where)})`);
+            if (def.abort || def.when || def.params) fail(where, "a refinement with abort, when or params");
+            const path = def.path ?? [];
+            out.push(
+              `refine(${rule(def.fn, where)}, ${literal(constantMessage(def, where) ?? null, where)}${path.length ? `, ${literal(path, where)}` : ""})`,
+            );
           } else {
             fail(where, "a z.superRefine without its rule (use crossCheck from config/schema.ts)");
           }
@@ -159,22 +190,29 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
         default:
           fail(where, `the check ${def.check}`);
       }
+      if (said !== undefined) {
+        if (out.length !== at + 1) fail(where, `a message on the check ${def.check}, which compiles to nothing`);
+        out[at] = `said(${out[at]}, ${literal(said, where)})`;
+      }
     }
     return out.length === 0 ? "none" : define(`[${out.join(", ")}]`);
   }
 
-  /** The name of the validator for `schema`: (x) → its output, or INVALID. */
+  /** The name of the validator for `schema`: payload → payload (zod's: value and issues). */
   function fn(schema, where) {
     const known = compiled.get(schema);
     if (known) return known;
     const def = schema._zod.def;
-    const own = checks(def.checks, where);
+    if (def.error) fail(where, "a custom message on a schema (only refinements' messages are compiled)");
+    // z.url() and z.int() are a check as well as a schema: theirs runs first (zod's $ZodType).
+    const first = def.format === "url" ? ["urlFormat"] : def.format === "safeint" ? ["safeInt"] : [];
+    const own = checks(def.checks, where, first);
     let expression;
     switch (def.type) {
       case "string":
         if (def.format === "url") {
           if ("normalize" in def || "hostname" in def || "protocol" in def) fail(where, "a z.url() with options");
-          expression = `url(${own})`;
+          expression = `string(${own})`;
         } else if (def.format === undefined) {
           expression = `string(${own})`;
         } else {
@@ -183,7 +221,7 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
         break;
       case "number":
         if (def.format !== undefined && def.format !== "safeint") fail(where, `the number format ${def.format}`);
-        expression = `${def.format === "safeint" ? "int" : "number"}(${own})`;
+        expression = `number(${own})`;
         break;
       case "boolean":
         expression = `boolean(${own})`;
@@ -193,8 +231,14 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
         break;
       case "literal":
       case "enum": {
-        const values = def.type === "literal" ? def.values : Object.values(def.entries);
-        expression = `oneOf(new Set([${values.map((v) => literal(v, where)).join(", ")}]), ${own})`;
+        // zod's own list (util.getEnumValues for an enum), which its message names
+        const values =
+          def.type === "literal"
+            ? def.values
+            : Object.entries(def.entries)
+                .filter(([key]) => !Object.values(def.entries).some((v) => typeof v === "number" && v === +key))
+                .map(([, value]) => value);
+        expression = `oneOf([${values.map((v) => literal(v, where)).join(", ")}], ${own})`;
         break;
       }
       case "lazy":
@@ -220,7 +264,7 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
         expression = `union([${def.options.map((option, i) => fn(option, `${where}|${i}`)).join(", ")}], ${own})`;
         break;
       case "array":
-        expression = `array(${fn(def.element, `${where}[]`)}, ${own})`;
+        expression = `array(${fn(def.element, `${where}[]`)}, ${sizeCap(def.checks)}, ${own})`;
         break;
       case "record":
         if (def.keyType._zod.def.type !== "string" || (def.keyType._zod.def.checks ?? []).length > 0) {
@@ -277,17 +321,17 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
   ).join("");
   return `// Generated by scripts/build-validators.mjs from the zod schemas of src/config/schema.ts and
 // src/http/schemas.ts. Do not edit: change the schemas, and \`npm test\`, \`npm start\` or wrangler's
-// [build] regenerate it. Each validator returns its input as the schema would parse it, or INVALID.
+// [build] regenerate it. Each validator returns { ok: true, value } (the input as the schema would
+// parse it) or { ok: false, issues } (zod's issues: code, path, zod's English message, keys).
+import en from "zod/v4/locales/en.js";
 ${importLines}
-export const INVALID = Symbol("invalid");
-
 // One function around everything, so that a bundle that wraps this module for lazy initialisation
-// (esbuild does, for a module a dynamic import also reaches) has nine names to hoist, not 200.
+// has nine names to hoist, not 200.
 const compiled = (() => {
 ${RUNTIME}
 ${definitions.join("\n")}
 
-return { ${exported.map(([name, value]) => `${name}: ${value}`).join(", ")} };
+return { ${exported.map(([name, value]) => `${name}: judge(${value})`).join(", ")} };
 })();
 
 ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n")}
@@ -296,19 +340,45 @@ ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n"
 
 /**
  * What the generated validators are made of: one small function per kind of schema and of check,
- * each doing what zod's parse does for a valid input, and returning INVALID where zod would report
- * an issue (zod's \`core/schemas.js\` and \`core/checks.js\`, read for 4.6.7).
+ * each doing what zod's parse does, on zod's payload ({ value, issues }); an issue carries zod's
+ * fields, which the locale words (zod's \`core/schemas.js\` and \`core/checks.js\`, read for 4.6.7).
  */
 const RUNTIME = String.raw`
 const none = [];
+const localeError = en().localeError;
 
-function run(x, checks) {
-  for (let i = 0; i < checks.length; i++) {
-    x = checks[i](x);
-    if (x === INVALID) return INVALID;
-  }
-  return x;
+/** zod's util.aborted: an issue that does not let the checks after it run. */
+function aborted(p, from) {
+  for (let i = from; i < p.issues.length; i++) if (p.issues[i].continue !== true) return true;
+  return false;
 }
+const hasLength = (x) => x != null && x.length !== undefined;
+/** zod's runChecks: a size check runs unless explicitly aborted (and on anything with a length). */
+function run(p, checks) {
+  let stop = aborted(p, 0);
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i];
+    if (check.sized) {
+      if (p.issues.some((issue) => issue.continue === false) || !hasLength(p.value)) continue;
+    } else if (stop) continue;
+    const before = p.issues.length;
+    check(p);
+    if (!stop && p.issues.length !== before) stop = aborted(p, before);
+  }
+  return p;
+}
+/** An issue about the payload's value (its words come from zod's locale when it has none). */
+function raise(p, issue) {
+  issue.input = p.value;
+  issue.path ??= [];
+  p.issues.push(issue);
+}
+const prefixed = (p, key, issues) => {
+  for (const issue of issues) {
+    issue.path.unshift(key);
+    p.issues.push(issue);
+  }
+};
 
 /** A string's length in code points (as zod counts it). */
 function codePoints(x) {
@@ -316,79 +386,136 @@ function codePoints(x) {
   for (const _ of x) n++;
   return n;
 }
-const sized = (x) => x != null && x.length !== undefined;
-// A code point is one or two UTF-16 units: count them only when the units leave it in doubt.
-const minSize = (n) => (x) => {
-  if (!sized(x)) return x;
-  const units = x.length;
-  if (typeof x !== "string" || units < n || units >= 2 * n) return units < n ? INVALID : x;
-  return codePoints(x) < n ? INVALID : x;
+const origin = (x) => (Array.isArray(x) ? "array" : typeof x === "string" ? "string" : "unknown");
+const sized = (check) => ((check.sized = true), check);
+const minSize = (n) =>
+  sized((p) => {
+    const x = p.value;
+    const units = x.length;
+    const length = typeof x === "string" && units >= n && units < 2 * n ? codePoints(x) : units;
+    if (length < n) raise(p, { code: "too_small", origin: origin(x), minimum: n, inclusive: true, continue: true });
+  });
+const maxSize = (n) =>
+  sized((p) => {
+    const x = p.value;
+    const length = typeof x === "string" && x.length > n ? codePoints(x) : x.length;
+    if (length > n) raise(p, { code: "too_big", origin: origin(x), maximum: n, inclusive: true, continue: true });
+  });
+const bound = (code, key, inclusive, test) => (n) => (p) => {
+  if (!test(p.value, n)) raise(p, { code, origin: "number", [key]: n, inclusive, continue: true });
 };
-const maxSize = (n) => (x) => {
-  if (!sized(x) || x.length <= n) return x;
-  return typeof x !== "string" || codePoints(x) > n ? INVALID : x;
+const atLeast = bound("too_small", "minimum", true, (x, n) => x >= n);
+const above = bound("too_small", "minimum", false, (x, n) => x > n);
+const atMost = bound("too_big", "maximum", true, (x, n) => x <= n);
+const below = bound("too_big", "maximum", false, (x, n) => x < n);
+const matches = (pattern) => (p) => {
+  if (!pattern.test(p.value)) {
+    raise(p, { code: "invalid_format", origin: "string", format: "regex", pattern: String(pattern), continue: true });
+  }
 };
-const atLeast = (n) => (x) => (x >= n ? x : INVALID);
-const above = (n) => (x) => (x > n ? x : INVALID);
-const atMost = (n) => (x) => (x <= n ? x : INVALID);
-const below = (n) => (x) => (x < n ? x : INVALID);
-const matches = (pattern) => (x) => (pattern.test(x) ? x : INVALID);
-const lowerCase = (x) => x.toLowerCase();
-const refine = (rule) => (x) => (rule(x) ? x : INVALID);
-/** A cross-field rule (a z.superRefine's): valid when it reports nothing. */
-const crossRule = (rule) => (x) => {
-  let ok = true;
-  rule(x, { addIssue() { ok = false; } });
-  return ok ? x : INVALID;
+const lowerCase = (p) => {
+  p.value = p.value.toLowerCase();
+};
+/** z.url()'s own check: the trimmed string must parse; the value is trimmed, tabs and newlines dropped. */
+const urlFormat = (p) => {
+  const trimmed = p.value.trim();
+  if (URL.canParse(trimmed)) p.value = trimmed.replace(/[\t\n\r]/g, "");
+  else raise(p, { code: "invalid_format", format: "url", continue: true });
+};
+/** z.int()'s own check (the safeint format). */
+const safeInt = (p) => {
+  const x = p.value;
+  if (!Number.isInteger(x)) raise(p, { code: "invalid_type", expected: "int", format: "safeint", continue: false });
+  else if (x > Number.MAX_SAFE_INTEGER)
+    raise(p, { code: "too_big", origin: "int", maximum: Number.MAX_SAFE_INTEGER, inclusive: true, continue: true });
+  else if (x < Number.MIN_SAFE_INTEGER)
+    raise(p, { code: "too_small", origin: "int", minimum: Number.MIN_SAFE_INTEGER, inclusive: true, continue: true });
+};
+/** A check with its own message, for the issues it raises. */
+const said = (check, message) => {
+  const worded = (p) => {
+    const before = p.issues.length;
+    check(p);
+    for (let i = before; i < p.issues.length; i++) p.issues[i].message ??= message;
+  };
+  worded.sized = check.sized;
+  return worded;
+};
+const refine = (rule, message, path = none) => (p) => {
+  if (!rule(p.value)) raise(p, { code: "custom", message: message ?? undefined, path: [...path], continue: true });
+};
+/** A cross-field rule (a z.superRefine's): each issue it adds, as zod's ctx.addIssue takes it. */
+const crossRule = (rule) => (p) => {
+  rule(p.value, {
+    addIssue(issue) {
+      const copy = { code: "custom", input: p.value, continue: true, ...issue };
+      copy.path = [...(issue.path ?? none)];
+      p.issues.push(copy);
+    },
+  });
 };
 
-const string = (checks) => (x) => (typeof x === "string" ? run(x, checks) : INVALID);
-/** zod's z.url(): the trimmed string must parse as a URL; the value is trimmed, tabs and newlines dropped. */
-const url = (checks) => (x) => {
-  if (typeof x !== "string") return INVALID;
-  const trimmed = x.trim();
-  return URL.canParse(trimmed) ? run(trimmed.replace(/[\t\n\r]/g, ""), checks) : INVALID;
+const type = (expected, test) => (checks) => (p) => {
+  if (!test(p.value)) raise(p, { code: "invalid_type", expected });
+  return run(p, checks);
 };
-const number = (checks) => (x) => (typeof x === "number" && Number.isFinite(x) ? run(x, checks) : INVALID);
-const int = (checks) => (x) => (typeof x === "number" && Number.isSafeInteger(x) ? run(x, checks) : INVALID);
-const boolean = (checks) => (x) => (typeof x === "boolean" ? run(x, checks) : INVALID);
-const unknown = (checks) => (x) => run(x, checks);
-const oneOf = (values, checks) => (x) => (values.has(x) ? run(x, checks) : INVALID);
-const pipe = (inner, checks) => (x) => {
-  x = inner(x);
-  return x === INVALID ? INVALID : run(x, checks);
+const string = type("string", (x) => typeof x === "string");
+const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
+const boolean = type("boolean", (x) => typeof x === "boolean");
+const unknown = (checks) => (p) => run(p, checks);
+const oneOf = (values, checks) => (p) => {
+  if (!values.includes(p.value)) raise(p, { code: "invalid_value", values });
+  return run(p, checks);
 };
-const optional = (inner, checks) => (x) => {
-  if (x === undefined) return run(x, checks);
-  x = inner(x);
-  return x === INVALID ? INVALID : run(x, checks);
+const pipe = (inner, checks) => (p) => run(inner(p), checks);
+const optional = (inner, checks) => (p) => run(p.value === undefined ? p : inner(p), checks);
+const withDefault = (inner, make, checks) => (p) => {
+  if (p.value === undefined) {
+    p.value = make();
+    return run(p, checks);
+  }
+  p = inner(p);
+  if (p.value === undefined) p.value = make();
+  return run(p, checks);
 };
-const withDefault = (inner, make, checks) => (x) => {
-  if (x === undefined) return run(make(), checks);
-  x = inner(x);
-  return x === INVALID ? INVALID : run(x === undefined ? make() : x, checks);
+const withPrefault = (inner, make, checks) => (p) => {
+  if (p.value === undefined) p.value = make();
+  return run(inner(p), checks);
 };
-const withPrefault = (inner, make, checks) => (x) => {
-  x = inner(x === undefined ? make() : x);
-  return x === INVALID ? INVALID : run(x, checks);
-};
-/** The first option whose output is valid (zod's union: options in order). */
-const union = (options, checks) => (x) => {
+const fresh = (value) => ({ value, issues: [] });
+/** zod's union: the first option without issues; else the only one not aborted; else invalid_union. */
+const union = (options, checks) => (p) => {
+  if (options.length === 1) return run(options[0](p), checks);
+  const results = [];
   for (const option of options) {
-    const r = option(x);
-    if (r !== INVALID) return run(r, checks);
+    const r = option(fresh(p.value));
+    if (r.issues.length === 0) return run(r, checks);
+    results.push(r);
   }
-  return INVALID;
+  const open = results.filter((r) => !aborted(r, 0));
+  if (open.length === 1) return run(open[0], checks);
+  raise(p, { code: "invalid_union" });
+  return run(p, checks);
 };
-const array = (element, checks) => (x) => {
-  if (!Array.isArray(x)) return INVALID;
-  const out = new Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const r = element(x[i]);
-    if (r === INVALID) return INVALID;
-    out[i] = r;
+/** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
+const array = (element, cap, checks) => (p) => {
+  const x = p.value;
+  if (!Array.isArray(x)) {
+    raise(p, { code: "invalid_type", expected: "array" });
+    return run(p, checks);
   }
-  return run(out, checks);
+  if (cap >= 0 && x.length > cap) {
+    raise(p, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
+    return p;
+  }
+  const out = new Array(x.length);
+  p.value = out;
+  for (let i = 0; i < x.length; i++) {
+    const r = element(fresh(x[i]));
+    if (r.issues.length) prefixed(p, i, r.issues);
+    out[i] = r.value;
+  }
+  return run(p, checks);
 };
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
@@ -399,49 +526,90 @@ function isPlainObject(x) {
   return Object.prototype.hasOwnProperty.call(proto, "isPrototypeOf");
 }
 /** A record with string keys (zod's: own enumerable keys, __proto__ dropped). */
-const record = (value, checks) => (x) => {
-  if (!isPlainObject(x)) return INVALID;
+const record = (value, checks) => (p) => {
+  const x = p.value;
+  if (!isPlainObject(x)) {
+    raise(p, { code: "invalid_type", expected: "record" });
+    return run(p, checks);
+  }
   const out = {};
+  p.value = out;
   for (const key of Reflect.ownKeys(x)) {
     if (key === "__proto__" || !Object.prototype.propertyIsEnumerable.call(x, key)) continue;
-    if (typeof key !== "string") return INVALID;
-    const r = value(x[key]);
-    if (r === INVALID) return INVALID;
-    out[key] = r;
+    if (typeof key !== "string") {
+      p.issues.push({ code: "invalid_key", origin: "record", input: key, path: [key] });
+      continue;
+    }
+    const r = value(fresh(x[key]));
+    if (r.issues.length) prefixed(p, key, r.issues);
+    out[key] = r.value;
   }
-  return run(out, checks);
+  return run(p, checks);
 };
 /**
  * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
- * 1 optional, 3 defaulted); strict: unknown keys are refused.
+ * 1 optional, 3 defaulted); strict: unknown keys are one issue naming them.
  */
 const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
-  return (x) => {
-    if (typeof x !== "object" || x === null || Array.isArray(x)) return INVALID;
+  return (p) => {
+    const x = p.value;
+    if (typeof x !== "object" || x === null || Array.isArray(x)) {
+      raise(p, { code: "invalid_type", expected: "object" });
+      return run(p, checks);
+    }
     const out = {};
+    p.value = out;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const key = field[0];
       const mode = field[2];
       const present = key in x;
       if (mode === 1 && !present) continue;
-      const r = field[1](x[key]);
-      if (r === INVALID) return INVALID;
-      if (mode === 0 && !present) return INVALID;
-      if (r !== undefined) out[key] = r;
+      const r = field[1](fresh(x[key]));
+      if (r.issues.length) prefixed(p, key, r.issues);
+      if (mode === 0 && !present) {
+        if (!r.issues.length) p.issues.push({ code: "invalid_type", expected: "nonoptional", input: undefined, path: [key] });
+        continue;
+      }
+      if (r.value !== undefined) out[key] = r.value;
       else if (present || mode === 3) out[key] = undefined;
     }
-    if (strict) for (const key in x) if (!known.has(key)) return INVALID;
-    return run(out, checks);
+    if (strict) {
+      const keys = [];
+      for (const key in x) if (!known.has(key)) keys.push(key);
+      if (keys.length) raise(p, { code: "unrecognized_keys", keys, continue: true });
+    }
+    return run(p, checks);
+  };
+};
+/** The exported form: the value, or every issue with its path and zod's English message. */
+const judge = (validate) => (input) => {
+  const p = validate(fresh(input));
+  if (p.issues.length === 0) return { ok: true, value: p.value };
+  return {
+    ok: false,
+    issues: p.issues.map((issue) => ({
+      code: issue.code,
+      path: issue.path,
+      message: issue.message || localeError(issue) || "Invalid input",
+      ...(issue.keys ? { keys: issue.keys } : {}),
+    })),
   };
 };
 `;
 
 function declarations() {
   return `// Generated by scripts/build-validators.mjs: the compiled validators (see index.js).
-export declare const INVALID: unique symbol;
-export type Validator = (input: unknown) => unknown;
+/** One problem, as zod reports it (\`path\`, \`message\` in zod's English; \`keys\` for unrecognized_keys). */
+export interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+}
+export type Judgement = { ok: true; value: unknown } | { ok: false; issues: Issue[] };
+export type Validator = (input: unknown) => Judgement;
 ${Object.keys(TARGETS)
   .map((name) => `export declare const ${name}: Validator;`)
   .join("\n")}

@@ -189,10 +189,10 @@ ${respond("schema.safeParse({ ok: true }).success")}`,
     "zod + every schema module, loaded (schemas not built)": `import { configSchema } from ${src("src/config/schema.ts")};
 import * as schemas from ${src("src/http/schemas.ts")};
 ${respond("typeof configSchema + Object.keys(schemas).length")}`,
-    "compiled validators, demo config validated (what the broker runs)": `import { config, INVALID } from ${src("build/validators/index.js")};
+    "compiled validators, demo config validated (what the broker runs)": `import { config } from ${src("build/validators/index.js")};
 export default {
   fetch(_request, env) {
-    return new Response("ok", { status: config(JSON.parse(env.BROKER_CONFIG)) === INVALID ? 500 : 200 });
+    return new Response("ok", { status: config(JSON.parse(env.BROKER_CONFIG)).ok ? 200 : 500 });
   },
 };`,
     "zod + every schema built, demo config parsed (what it replaced)": `import { configSchema } from ${src("src/config/schema.ts")};

@@ -5,8 +5,9 @@
  * its environment (placeholders included); `-` or no argument reads stdin.
  */
 
-import { type ConfigCheck, formatConfigIssue, judgeConfig } from "../config/check.js";
+import { type ConfigCheck, formatConfigIssue } from "../config/check.js";
 import { parseDotenv } from "../config/dotenv.js";
+import { checkConfig } from "../config/explain.js";
 import { judgeEnvironment } from "../config/load.js";
 import type { ParsedArgs } from "./args.js";
 import type { Command } from "./commands.js";
@@ -35,7 +36,7 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
   }
   if (!looksLikeJson(text)) return reportEnvironment(parseDotenv(text), args, io);
   // The Worker's own check (src/config/check.ts): the same messages as its CONFIG_ERROR.
-  const check: ConfigCheck = await judgeConfig(text);
+  const check: ConfigCheck = checkConfig(text);
 
   if (args.json) {
     writeJson(
@@ -64,7 +65,7 @@ async function runCheckConfig(args: ParsedArgs, io: Io): Promise<number> {
  */
 async function reportEnvironment(vars: Record<string, string>, args: ParsedArgs, io: Io): Promise<number> {
   const judged = await judgeEnvironment(vars);
-  const check = await judgeConfig(vars.BROKER_CONFIG);
+  const check = checkConfig(vars.BROKER_CONFIG);
   if (args.json) {
     writeJson(
       io,

@@ -3,12 +3,13 @@
  * its field path, and the Worker secrets the configuration needs. The Worker's loader (load.ts) and
  * the CLI's `check-config` both use it, so they cannot disagree.
  *
- * A valid configuration is judged by the validator compiled from the zod schema at build time
- * (scripts/build-validators.mjs): no zod in a cold isolate. Only an invalid one loads zod
- * (explain.ts, a dynamic import) to find and word every problem, from the same schema.
+ * The Worker judges with the validator compiled from the zod schema at build time
+ * (scripts/build-validators.mjs): no zod in the Worker. It reports zod's own issues, worded by
+ * zod's English locale; the CLI and the tests judge with zod itself (explain.ts), and
+ * test/node/validators.test.ts holds the two to the same issues.
  */
 
-import { config as compiledConfig, INVALID } from "../../build/validators/index.js";
+import { config as compiledConfig } from "../../build/validators/index.js";
 import type { BrokerConfig } from "./schema.js";
 
 /** One thing wrong with the config. `field` is a path such as `apps[0].sdkAppId`; "" is the whole value. */
@@ -93,18 +94,26 @@ export function readConfigValue(value: unknown): { ok: true; json: object } | { 
   return { ok: true, json };
 }
 
-/** Validates a BROKER_CONFIG value (see readConfigValue); zod is loaded only when it is invalid. */
-export async function judgeConfig(value: unknown): Promise<ConfigCheck> {
+/** Validates a BROKER_CONFIG value (see readConfigValue) with the compiled validator. */
+export function judgeConfig(value: unknown): ConfigCheck {
   const read = readConfigValue(value);
   if (!read.ok) return read.check;
-  const parsed = compiledConfig(read.json);
-  if (parsed !== INVALID) {
-    const config = parsed as BrokerConfig;
-    return { ok: true, config, secrets: secretsNeeded(config), errors: [] };
+  const judged = compiledConfig(read.json);
+  if (!judged.ok) {
+    const errors = judged.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }));
+    return { ok: false, errors, secrets: [] };
   }
-  // zod finds and words every problem (and is the judge, should the two ever disagree).
-  const { checkConfig } = await import("./explain.js");
-  return checkConfig(value);
+  const config = judged.value as BrokerConfig;
+  return { ok: true, config, secrets: secretsNeeded(config), errors: [] };
+}
+
+/** An issue's path as a field: `apps[0].sdkAppId` ("" for the whole value). */
+export function fieldOf(path: readonly PropertyKey[]): string {
+  let field = "";
+  for (const part of path) {
+    field += typeof part === "number" ? `[${part}]` : `${field === "" ? "" : "."}${String(part)}`;
+  }
+  return field;
 }
 
 /** `BROKER_CONFIG.apps[0].sdkAppId: message` (or `BROKER_CONFIG is not valid JSON`), as the Worker and the CLI say it. */

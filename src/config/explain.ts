@@ -1,12 +1,11 @@
 /**
  * BROKER_CONFIG judged by its zod schema itself: every problem, each with its field path and zod's
- * English words (which name the expected shape and never echo a value). Sync, for the CLI and the
- * tests; the Worker imports it only once the compiled validator has found the configuration
- * invalid (check.ts `judgeConfig`, a dynamic import), so a cold isolate with a valid configuration
- * never evaluates zod.
+ * English words (which name the expected shape and never echo a value). For the CLI and the tests:
+ * the Worker judges with the validator compiled from the same schema (check.ts `judgeConfig`),
+ * which reports the same issues (test/node/validators.test.ts).
  */
 
-import { type ConfigCheck, type ConfigIssue, readConfigValue, secretsNeeded } from "./check.js";
+import { type ConfigCheck, type ConfigIssue, fieldOf, readConfigValue, secretsNeeded } from "./check.js";
 import { configSchema } from "./schema.js";
 
 /** Validates a BROKER_CONFIG value: a JSON string, or the object itself (a `[vars]` table). */
@@ -20,11 +19,5 @@ export function checkConfig(value: unknown): ConfigCheck {
 
 /** zod's issues (any zod flavour: only `path` and `message` are read). */
 function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    let field = "";
-    for (const part of issue.path) {
-      field += typeof part === "number" ? `[${part}]` : `${field === "" ? "" : "."}${String(part)}`;
-    }
-    return { field, message: issue.message };
-  });
+  return error.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }));
 }

@@ -93,7 +93,7 @@ export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; proble
  * (src/cli/check-config.ts), so the two cannot disagree.
  */
 export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
-  const checked = await judgeConfig(env.BROKER_CONFIG);
+  const checked = judgeConfig(env.BROKER_CONFIG);
   if (!checked.ok) {
     return {
       ok: false,

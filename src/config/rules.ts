@@ -19,6 +19,14 @@ export const SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/si
 export const CHAT_NAME_SOURCE = "[A-Za-z0-9_]{1,64}";
 export const CHAT_NAME = new RegExp(`^${CHAT_NAME_SOURCE}$`);
 
+/** What a refused before-send answers (Tencent: 1 refuses; 120001 to 130000 refuses and tells the sender). */
+export const BEFORE_SEND_REFUSE_CODE_MIN = 120_001;
+export const BEFORE_SEND_REFUSE_CODE_MAX = 130_000;
+
+export function isBeforeSendRefuseCode(code: number): boolean {
+  return code === 1 || (code >= BEFORE_SEND_REFUSE_CODE_MIN && code <= BEFORE_SEND_REFUSE_CODE_MAX);
+}
+
 /** Plain http to a local fake, for tests only: 127.0.0.1 or localhost, with a port. */
 function isLoopbackWithPort(url: URL): boolean {
   return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost") && url.port !== "";

@@ -14,11 +14,14 @@ import { rateLimitsSchema } from "../ratelimit/schema.js";
 import { DAY_SECONDS, HOUR_SECONDS } from "../shared/units.js";
 import { isValidUserId, limits } from "../usersig/index.js";
 import {
+  BEFORE_SEND_REFUSE_CODE_MAX,
+  BEFORE_SEND_REFUSE_CODE_MIN,
   CHAT_NAME_SOURCE,
   checkApp,
   defaultWithinMax,
   type IssueSink,
   isApiBaseUrl,
+  isBeforeSendRefuseCode,
   isHttpsOrLocalUrl,
   isOrigin,
   isRegExp,
@@ -29,7 +32,7 @@ import {
 } from "./rules.js";
 import * as z from "./zod.js";
 
-export { CHAT_NAME, SITEVERIFY_URL } from "./rules.js";
+export { BEFORE_SEND_REFUSE_CODE_MAX, BEFORE_SEND_REFUSE_CODE_MIN, CHAT_NAME, SITEVERIFY_URL } from "./rules.js";
 
 /**
  * `z.superRefine(rule)`, with the rule kept on the check (`rule`), so that the validator compiled
@@ -217,8 +220,6 @@ function trtcSchema() {
 }
 
 /** The ErrorCode a refused before-send callback answers: 1, or a code Tencent passes to the sender. */
-export const BEFORE_SEND_REFUSE_CODE_MIN = 120_001;
-export const BEFORE_SEND_REFUSE_CODE_MAX = 130_000;
 const REFUSE_CODE_RULE = `must be 1 or a code from ${BEFORE_SEND_REFUSE_CODE_MIN} to ${BEFORE_SEND_REFUSE_CODE_MAX}`;
 
 /**
@@ -232,22 +233,7 @@ function callbacksSchema() {
   return z.strictObject({
     trtc: z._default(z.boolean(), false),
     chat: z._default(z.boolean(), false),
-    // A union, not a refinement: no function to keep (the compiled validators of i17 take none inline).
-    beforeSendRefuseCode: z._default(
-      z.union(
-        [
-          z.literal(1),
-          z
-            .int()
-            .check(
-              z.minimum(BEFORE_SEND_REFUSE_CODE_MIN, REFUSE_CODE_RULE),
-              z.maximum(BEFORE_SEND_REFUSE_CODE_MAX, REFUSE_CODE_RULE),
-            ),
-        ],
-        { error: REFUSE_CODE_RULE },
-      ),
-      1,
-    ),
+    beforeSendRefuseCode: z._default(z.int().check(z.refine(isBeforeSendRefuseCode, REFUSE_CODE_RULE)), 1),
   });
 }
 

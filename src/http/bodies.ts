@@ -1,11 +1,11 @@
 /**
  * What the routes validate request bodies and path parameters with: the validators compiled at
  * build time (scripts/build-validators.mjs) from the zod schemas of schemas.ts, which stay the one
- * source of the shapes (and of /openapi.json). zod itself is loaded only to word an error
- * (body.ts `readJson`), so a cold isolate never builds a zod schema for a valid request.
+ * source of the shapes (and of /openapi.json). They report zod's own issues in zod's English words
+ * (test/node/validators.test.ts compares them with zod's), so the Worker carries no zod.
  */
 
-import type { Validator } from "../../build/validators/index.js";
+import type { Issue, Validator } from "../../build/validators/index.js";
 import * as compiled from "../../build/validators/index.js";
 import type * as z from "../config/zod.js";
 import type * as schemas from "./schemas.js";
@@ -22,20 +22,20 @@ type SchemaName =
   | "sdkAppId";
 
 export interface Body<T> {
-  /** The export of schemas.ts it was compiled from: zod words its errors. */
+  /** The export of schemas.ts it was compiled from. */
   readonly schema: SchemaName;
-  /** The value as the schema parses it, or `success: false` (without a reason: see body.ts). */
-  safeParse(input: unknown): { success: true; data: T } | { success: false };
+  /** The value as the schema parses it, or zod's issues (path, code, message). */
+  safeParse(input: unknown): { success: true; data: T } | { success: false; issues: Issue[] };
 }
 
 function compiledBody<N extends SchemaName>(name: N, validate: Validator): Body<z.output<(typeof schemas)[N]>> {
   return {
     schema: name,
     safeParse(input) {
-      const data = validate(input);
-      return data === compiled.INVALID
-        ? { success: false }
-        : { success: true, data: data as z.output<(typeof schemas)[N]> };
+      const judged = validate(input);
+      return judged.ok
+        ? { success: true, data: judged.value as z.output<(typeof schemas)[N]> }
+        : { success: false, issues: judged.issues };
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Request bodies: JSON only, size-capped, validated with the route's schema (its validator compiled
- * at build time, bodies.ts; zod, loaded on the first invalid body, words the 400). An empty body is
+ * at build time, bodies.ts, which words the 400 as zod would). An empty body is
  * `{}` so that a guest can `POST /v1/usersig` with nothing at all.
  *
  * `boundedBody` (mounted on /v1/* in app.ts) enforces the cap with hono/body-limit; a body that
@@ -94,26 +94,19 @@ export async function readJsonObjectText(c: Context): Promise<string> {
 
 export async function readJson<T>(c: Context, body: Body<T>): Promise<T> {
   const { value } = await readJsonValue(c);
-  const compiled = body.safeParse(value);
-  if (compiled.success) return compiled.data;
-  // zod finds and words the problem, from the schema the validator was compiled from (and is the
-  // judge, should the two ever disagree).
-  const schemas = await import("./schemas.js");
-  const parsed = schemas[body.schema].safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (!issue) throw badRequest("The body is not valid.");
-    let field = issue.path.map(String).join(".");
-    let message = issue.message;
-    // An unknown member: name it (its name, never its value), e.g. a typo such as `userid`.
-    if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
-      field = field === "" ? issue.keys[0] : `${field}.${issue.keys[0]}`;
-      message = "unknown field";
-    }
-    // zod's messages describe the expected shape, never echo the value.
-    throw badRequest(field ? `${field}: ${message}` : message, field || undefined);
+  const parsed = body.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.issues[0];
+  if (!issue) throw badRequest("The body is not valid.");
+  let field = issue.path.map(String).join(".");
+  let message = issue.message;
+  // An unknown member: name it (its name, never its value), e.g. a typo such as `userid`.
+  if (issue.code === "unrecognized_keys" && issue.keys?.[0] !== undefined) {
+    field = field === "" ? issue.keys[0] : `${field}.${issue.keys[0]}`;
+    message = "unknown field";
   }
-  return parsed.data as T;
+  // zod's messages describe the expected shape, never echo the value.
+  throw badRequest(field ? `${field}: ${message}` : message, field || undefined);
 }
 
 function unreadable(error: unknown): RequestError {

@@ -71,7 +71,12 @@ describe("cold start: what wrangler uploads", () => {
   /** The script `wrangler deploy` would upload (its own build, [build] step included), built once. */
   let uploaded: string | undefined;
   /** esbuild's metafile of that build: every input and its imports. */
-  let meta: { inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }> } | undefined;
+  let meta:
+    | {
+        inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+        outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+      }
+    | undefined;
   function upload(): string {
     if (uploaded !== undefined) return uploaded;
     const outdir = mkdtempSync(join(tmpdir(), "usersig-upload-"));
@@ -100,41 +105,45 @@ describe("cold start: what wrangler uploads", () => {
     }
   }
 
-  // zod/mini's English messages are set by a module-level call in src/config/zod.ts. A bundler that
-  // takes a package's `"sideEffects": false` at its word drops that call (nothing imports a value
-  // from the module itself), and every config and body error reads "Invalid input" without naming
-  // the unknown key. The real build is wrangler's, so this builds the upload exactly as deploy does.
-  it("keeps zod's English messages (src/config/zod.ts is a module with side effects)", () => {
-    expect(upload()).toContain("Unrecognized key");
+  // The validators compiled at build time (build/validators/) report zod's issues themselves and
+  // take their words from zod's English locale module (zod/v4/locales/en.js), imported alone: it
+  // must be in the upload (a bundler that dropped it would leave every 400 and CONFIG_ERROR without
+  // its words), with the one zod helper module it uses, and nothing else of zod. The real build is
+  // wrangler's, so this builds the upload exactly as deploy does.
+  it("keeps zod's English messages (the locale module, which the compiled validators word issues with)", () => {
+    const script = upload();
+    for (const words of [
+      "Unrecognized key",
+      "Invalid input: expected ",
+      "Too big: expected ",
+      "Invalid option: expected one of",
+    ]) {
+      expect(script, words).toContain(words);
+    }
   }, 150_000);
 
-  // A valid configuration and a valid body are judged by the validators compiled at build time
-  // (build/validators/); zod is reached only through a dynamic import (config/check.ts and
-  // http/body.ts, to word an error), which esbuild turns into a lazy initialiser: nothing imported
-  // statically from the entry point may be zod, or a cold isolate evaluates it again.
-  it("reaches zod only through a dynamic import (evaluated on the first error, not at start-up)", () => {
+  // zod itself (its parser, zod/mini, the schemas) is for the CLI, the build and the tests: the
+  // Worker judges with the compiled validators and carries only zod's English words.
+  it("carries no zod but its English locale and the helpers that locale imports", () => {
     upload();
     const inputs = meta?.inputs ?? {};
-    const entry = "src/index.ts";
-    expect(Object.keys(inputs)).toContain(entry);
-    const seen = new Set([entry]);
-    const queue = [entry];
-    const lazy: string[] = [];
-    while (queue.length > 0) {
-      for (const edge of inputs[queue.shift() as string]?.imports ?? []) {
-        if (edge.external) continue;
-        if (edge.kind === "dynamic-import") lazy.push(edge.path);
-        else if (!seen.has(edge.path)) {
-          seen.add(edge.path);
-          queue.push(edge.path);
-        }
-      }
+    expect(Object.keys(inputs)).toContain("src/index.ts");
+    expect(Object.keys(inputs)).toContain("build/validators/index.js");
+    // what is left in the script (a module only resolved, such as zod/v4/core/core.js, leaves 0 bytes)
+    const zod = Object.values(meta?.outputs ?? {}).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([path, input]) => path.includes("node_modules/zod/") && input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
+    expect(zod.sort()).toEqual(["node_modules/zod/v4/core/util.js", "node_modules/zod/v4/locales/en.js"]);
+    // no module of the Worker's own is loaded lazily any more (the error path was zod's)
+    const lazy = Object.values(inputs).flatMap((input) =>
+      input.imports.filter((edge) => edge.kind === "dynamic-import"),
+    );
+    expect(lazy).toEqual([]);
+    for (const path of ["src/http/schemas.ts", "src/config/schema.ts", "src/config/explain.ts", "src/config/zod.ts"]) {
+      expect(Object.keys(inputs), path).not.toContain(path);
     }
-    expect([...seen].filter((path) => path.includes("node_modules/zod/"))).toEqual([]);
-    expect([...seen]).toContain("build/validators/index.js");
-    expect(lazy.sort()).toEqual(["src/config/explain.ts", "src/http/schemas.ts"]);
-    // zod is in the upload, for the error path.
-    expect(Object.keys(inputs).some((path) => path.includes("node_modules/zod/"))).toBe(true);
   }, 150_000);
 
   // The inspector page and /openapi.json are static assets (wrangler.toml [assets], build/assets/),

@@ -4,7 +4,7 @@
 // and produce the same value. Also: the file on disk is the one the schemas compile to now (a stale
 // build fails here), and the compiler stops on what it does not know rather than skipping it.
 // Runs under plain Node.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
@@ -146,8 +146,8 @@ function mutated(base: Json, mutations: Mutation[]): Json {
 
 interface Pair {
   name: string;
-  zod: { safeParse(input: unknown): { success: boolean; data?: unknown } };
-  validate: (input: unknown) => unknown;
+  zod: z.ZodMiniType;
+  validate: compiled.Validator;
   bases: Json[];
 }
 
@@ -223,12 +223,26 @@ const PAIRS: Pair[] = [
   { name: "sdkAppId", zod: fields.sdkAppId, validate: compiled.sdkAppId, bases: [1400000000] },
 ];
 
-/** Both agree on `input`: the same verdict, and the same value when valid. */
+/** What the wire can show of an issue: its code, path, message and (unknown members) keys. */
+function shown(issue: { code: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }) {
+  return {
+    code: issue.code,
+    path: [...issue.path],
+    message: issue.message,
+    ...(issue.keys ? { keys: [...issue.keys] } : {}),
+  };
+}
+
+/** Both agree on `input`: the same verdict, the same value when valid, the same issues when not. */
 function agree(pair: Pair, input: unknown): void {
   const byZod = pair.zod.safeParse(input);
   const byCompiled = pair.validate(input);
-  expect(byCompiled === compiled.INVALID, `${pair.name}: ${JSON.stringify(input)}`).toBe(!byZod.success);
-  if (byZod.success) expect(byCompiled).toStrictEqual(byZod.data);
+  const where = `${pair.name}: ${JSON.stringify(input)}`;
+  expect(byCompiled.ok, where).toBe(byZod.success);
+  if (byZod.success && byCompiled.ok) expect(byCompiled.value).toStrictEqual(byZod.data);
+  if (!byZod.success && !byCompiled.ok) {
+    expect(byCompiled.issues.map(shown), where).toStrictEqual(byZod.error.issues.map(shown));
+  }
 }
 
 describe("compiled validators agree with zod", () => {
@@ -264,6 +278,69 @@ describe("compiled validators agree with zod", () => {
       "{}",
     ]) {
       agree(config, input);
+    }
+  });
+});
+
+describe("the words the wire shows, from the compiled validators", () => {
+  // zod's own English (its locale module); the comparisons above hold every other case to zod's.
+  const first = (validate: compiled.Validator, input: unknown) => {
+    const judged = validate(input);
+    return judged.ok ? undefined : shown(judged.issues[0] as compiled.Issue);
+  };
+  it("a wrong type, a too-long string, an unknown key, a missing field, an option outside the list", () => {
+    expect(first(compiled.usersigRequest, { expireSeconds: "60" })).toEqual({
+      code: "invalid_type",
+      path: ["expireSeconds"],
+      message: "Invalid input: expected number, received string",
+    });
+    expect(first(compiled.usersigRequest, { userId: "u".repeat(33) })).toEqual({
+      code: "too_big",
+      path: ["userId"],
+      message: "Too big: expected string to have <=32 characters",
+    });
+    expect(first(compiled.usersigRequest, { userid: "bob" })).toEqual({
+      code: "unrecognized_keys",
+      path: [],
+      message: 'Unrecognized key: "userid"',
+      keys: ["userid"],
+    });
+    expect(first(compiled.config, { apps: [{}] })).toEqual({
+      code: "invalid_type",
+      path: ["apps", 0, "sdkAppId"],
+      message: "Invalid input: expected number, received undefined",
+    });
+    expect(first(compiled.config, { apps: [{ sdkAppId: 1, trtc: { region: "mars" } }] })).toEqual({
+      code: "invalid_value",
+      path: ["apps", 0, "trtc", "region"],
+      message: 'Invalid option: expected one of "ap-beijing"|"ap-guangzhou"|"ap-singapore"',
+    });
+  });
+});
+
+describe("compiled validators agree with zod on schema forms the broker's schemas do not reach", () => {
+  it("a required key that accepts undefined, unsafe integers, unions, records, a worded regex, an array cap", async () => {
+    const schemas = {
+      unknownKey: z.strictObject({ a: z.unknown() }),
+      int: z.int().check(z.maximum(5)),
+      union: z.union([z.string().check(z.minLength(3)), z.array(z.boolean())]),
+      record: z.record(z.string(), z.number()),
+      regex: z.string().check(z.regex(/^a+$/, "only a's")),
+      capped: z.array(z.string()).check(z.maxLength(2), z.minLength(1)),
+      literal: z.literal(["x", 2]),
+    };
+    const targets = Object.fromEntries(Object.keys(schemas).map((name) => [name, name]));
+    const file = new URL(`../../build/validators/forms-${process.pid}.js`, import.meta.url);
+    writeFileSync(file, compile({ schemas, ruleModules: [] }, targets));
+    try {
+      const forms = (await import(file.href)) as Record<keyof typeof schemas, compiled.Validator>;
+      const inputs: unknown[] = [{}, { a: 1, b: 2 }, 2 ** 60, -(2 ** 60), 1.5, 7, "ab", [true, 1], "abc", { k: "1" }];
+      inputs.push(["a", "b", "c"], [1, 2, 3], [], "b", "x", 3, null, undefined, [1, 2], { k: 1, j: null });
+      for (const name of Object.keys(schemas) as (keyof typeof schemas)[]) {
+        for (const input of inputs) agree({ name, zod: schemas[name], validate: forms[name], bases: [] }, input);
+      }
+    } finally {
+      rmSync(file, { force: true });
     }
   });
 });

@@ -10,13 +10,17 @@
 //   string): from the PUT being sent until the fake has received every RemoveUser (p50/p95), and
 //   until the PUT's answer (which waits for Tencent's confirmations: the Chat kick, then the mute,
 //   the removals meanwhile);
-// - the callback decisions, made through the service-layer calls the callback routes make
-//   (test/fakes/broker-short-bounds.ts, POST /__test/callback): a before-send ban check (bannedAs),
-//   a 103 of a user not banned (presence written), a 103 of a banned user (decision, then RemoveUser
-//   answered after the latency), p50/p99, from this process (through Miniflare's entry worker) and
-//   as timed inside the Worker.
+// - the callback decisions, through the real routes, each callback sent as Tencent sends it
+//   (test/support/tencent-callbacks.ts, bundled: TRTC's Sign over the raw body to
+//   /v1/callbacks/trtc, Chat's Sign over token + RequestTime in the query of /v1/callbacks/chat), so
+//   each is verified first: a Chat C2C before-send (banned sender or not), a TRTC 103 of a user not
+//   banned (presence written), a 103 of a banned user (then RemoveUser, answered after the
+//   latency), p50/p99, from this process (through Miniflare's entry worker) and as the app timed
+//   itself inside the Worker (the harness entry's Server-Timing).
 // Checked: every PUT 201 with every room in removedFrom; every removal signed and accepted by the
-// fake; every decision what it should be. Any failure makes the section fail.
+// fake; every callback answered 200; every before-send refused (ErrorCode 1) exactly when the sender
+// is banned; a RemoveUser for every banned user's re-entry and none for the others. Any failure
+// makes the section fail.
 //
 //   BENCH_MOD_BANS (40) bans, BENCH_MOD_DECISIONS (300) decisions of each kind, BENCH_MOD_LATENCY_MS
 //   (100), BENCH_MOD_ROOMS (3).
@@ -55,11 +59,16 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
       await import(pathToFileURL(join(root, "test/fakes/moderation-harness.mjs")).href);
     await build({
       ...harnessBuild(root, PRODUCTION_BOUNDS),
-      entryPoints: { broker: "test/fakes/broker-short-bounds.ts", fake: "test/fakes/tencent.mjs" },
+      entryPoints: {
+        broker: "test/fakes/broker-short-bounds.ts",
+        fake: "test/fakes/tencent.mjs",
+        callbacks: "test/support/tencent-callbacks.ts",
+      },
       outdir,
       outExtension: { ".js": ".mjs" },
     });
     const { createFakeTencent } = await import(pathToFileURL(join(outdir, "fake.mjs")).href);
+    const { c2cBeforeSend, tencentCallbacks } = await import(pathToFileURL(join(outdir, "callbacks.mjs")).href);
     const fake = createFakeTencent();
     const keys = harnessKeys("bench-moderation");
     await setupHarnessFakes(fake, APP, keys, cfg.latencyMs);
@@ -81,17 +90,29 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
     });
     await mf.ready;
 
-    let events = 0;
-    const callback = async (call, event) => {
+    // Tencent, calling the broker's callback routes; each call timed from here and by the app itself.
+    const tencent = tencentCallbacks({
+      sdkAppId: APP,
+      trtcKey: keys.trtcCallbackKey,
+      chatToken: keys.chatCallbackToken,
+      room: 1,
+      nowMs: () => Date.now(),
+      send: (path, init) => mf.dispatchFetch(`http://broker.test${path}`, init),
+    });
+    const timed = async (send) => {
       const started = performance.now();
-      const response = await mf.dispatchFetch("http://broker.test/__test/callback", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sdkAppId: APP, call, event: { eventKey: `bench-${++events}`, ...event } }),
-      });
+      const response = await send();
       const body = await response.json();
-      return { ms: performance.now() - started, status: response.status, ...body };
+      const ms = performance.now() - started;
+      const appMs = Number(/app;dur=(\d+)/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+      return { ms, appMs, status: response.status, body };
     };
+    const enterRoom = (userId, room) => timed(() => tencent.trtcCallback(tencent.roomEvent(103, userId, room)));
+    const beforeSend = async (from) =>
+      timed(async () =>
+        tencent.chatPost(await tencent.chatUrl("C2C.CallbackBeforeSendMsg"), c2cBeforeSend(from, Date.now())),
+      );
+    const removalsOf = async (userId) => (await trtcCalls()).filter((c) => c.body?.UserIds?.[0] === userId);
     const roomsOf = (i) =>
       Array.from({ length: cfg.rooms }, (_, r) => (r === cfg.rooms - 1 ? `stage-${i}` : 10_000 + i * 10 + r));
 
@@ -103,8 +124,10 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
     const answered = [];
     for (let i = 0; i < cfg.bans; i++) {
       const userId = `bench_banned_${i}`;
-      const eventSeconds = Math.floor(Date.now() / 1000);
-      for (const room of roomsOf(i)) await callback("enterRoom", { userId, room, eventSeconds });
+      for (const room of roomsOf(i)) {
+        const entered = await enterRoom(userId, room);
+        if (entered.status !== 200) failures.push(`103 of ${userId}: HTTP ${entered.status}`);
+      }
       const sentAt = Date.now();
       const response = await mf.dispatchFetch(`http://broker.test/v1/admin/apps/${APP}/bans/${userId}`, {
         method: "PUT",
@@ -122,7 +145,7 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
         failures.push(`ban ${i}: HTTP ${response.status}, removedFrom ${JSON.stringify(body.removedFrom)}`);
         continue;
       }
-      const removals = (await trtcCalls()).filter((c) => c.body?.UserIds?.[0] === userId);
+      const removals = await removalsOf(userId);
       if (removals.length !== cfg.rooms || removals.some((c) => c.verdict !== "ok")) {
         failures.push(`ban ${i}: the fake saw ${removals.length} removals (${removals.map((c) => c.verdict)})`);
         continue;
@@ -133,31 +156,45 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
     // 2. Callback decisions.
     log(`  moderation: ${cfg.decisions} callback decisions of each kind`);
     const kinds = {
-      "before-send ban check (bannedAs), banned or not": [],
-      "103 of a user not banned (presence written)": [],
-      [`103 of a banned user (then RemoveUser, answered after ${cfg.latencyMs} ms)`]: [],
+      "Chat before-send (C2C), banned sender or not": [],
+      "TRTC 103 of a user not banned (presence written)": [],
+      [`TRTC 103 of a banned user (then RemoveUser, answered after ${cfg.latencyMs} ms)`]: [],
     };
-    const inside = { bannedAs: [], enter: [], reenter: [] };
+    const inside = { beforeSend: [], enter: [], reenter: [] };
     const [check, enter, reenter] = Object.values(kinds);
+    const reentered = [];
     for (let i = 0; i < cfg.decisions; i++) {
       const banned = i % 2 === 0;
       const userId = banned ? `bench_banned_${i % cfg.bans}` : `bench_free_${i}`;
-      const a = await callback("bannedAs", { userId });
-      if (a.status !== 200 || (a.answer.ban !== null) !== banned)
-        failures.push(`bannedAs ${userId}: ${JSON.stringify(a)}`);
-      check.push(a.ms);
-      inside.bannedAs.push(a.decisionMs);
-      const eventSeconds = Math.floor(Date.now() / 1000);
-      const e = await callback("enterRoom", { userId: `bench_free_${i}`, room: 20_000 + i, eventSeconds });
-      if (e.status !== 200 || e.answer.banned !== false) failures.push(`enterRoom: ${JSON.stringify(e)}`);
-      enter.push(e.ms);
-      inside.enter.push(e.decisionMs);
-      const r = await callback("enterRoom", { userId: `bench_banned_${i % cfg.bans}`, room: 30_000 + i, eventSeconds });
-      if (r.status !== 200 || r.answer.banned !== true || r.answer.removal?.ok !== true) {
-        failures.push(`re-entry: ${JSON.stringify(r)}`);
+      const a = await beforeSend(userId);
+      if (a.status !== 200 || a.body.ErrorCode !== (banned ? 1 : 0)) {
+        failures.push(`before-send from ${userId}: HTTP ${a.status} ${JSON.stringify(a.body)}`);
       }
+      check.push(a.ms);
+      inside.beforeSend.push(a.appMs);
+      const e = await enterRoom(`bench_free_${i}`, 20_000 + i);
+      if (e.status !== 200) failures.push(`103 of bench_free_${i}: HTTP ${e.status}`);
+      enter.push(e.ms);
+      inside.enter.push(e.appMs);
+      const bannedUser = `bench_banned_${i % cfg.bans}`;
+      const r = await enterRoom(bannedUser, 30_000 + i);
+      if (r.status !== 200) failures.push(`103 of ${bannedUser}: HTTP ${r.status}`);
+      reentered.push([bannedUser, 30_000 + i]);
       reenter.push(r.ms);
-      inside.reenter.push(r.decisionMs);
+      inside.reenter.push(r.appMs);
+    }
+    // Each banned user's re-entry was removed (signed, accepted) by the time its 103 was answered (the
+    // fake records a call before its latency); no user who is not banned was removed.
+    const calls = await trtcCalls();
+    const removed = new Set(
+      calls.filter((c) => c.verdict === "ok").map((c) => `${c.body?.UserIds?.[0]}@${c.body?.RoomId}`),
+    );
+    const missing = reentered.filter(([userId, room]) => !removed.has(`${userId}@${room}`));
+    if (missing.length > 0) failures.push(`${missing.length} re-entries of a banned user not removed`);
+    const wrongly = calls.filter((c) => String(c.body?.UserIds?.[0]).startsWith("bench_free_"));
+    if (wrongly.length > 0) failures.push(`${wrongly.length} removals of users not banned`);
+    if ([...inside.beforeSend, ...inside.enter, ...inside.reenter].some(Number.isNaN)) {
+      failures.push("an answer without the harness's Server-Timing");
     }
 
     const lines = [
@@ -165,9 +202,9 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
       `Moderation (npm run bench -- --only=moderation): Tencent answering after ${cfg.latencyMs} ms; ${cfg.bans} bans of a user in ${cfg.rooms} known rooms`,
       `  PUT -> every removal seen by the fake:   p50 ${ms(percentile(seen, 50))}   p95 ${ms(percentile(seen, 95))}   (n=${seen.length})`,
       `  PUT -> its answer (kick, mute, removals confirmed): p50 ${ms(percentile(answered, 50))}   p95 ${ms(percentile(answered, 95))}`,
-      "  Callback decisions (from Node, through Miniflare's entry worker | inside the Worker):",
+      "  Callback decisions, signed callbacks to the real routes (from Node, through Miniflare's entry worker | the app inside the Worker):",
     ];
-    const insideOf = [inside.bannedAs, inside.enter, inside.reenter];
+    const insideOf = [inside.beforeSend, inside.enter, inside.reenter];
     Object.entries(kinds).forEach(([name, values], k) => {
       const own = insideOf[k];
       lines.push(

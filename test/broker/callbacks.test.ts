@@ -7,7 +7,14 @@
 // Every refusal leaves nothing recorded and calls nothing; every callback has its audit line, and no
 // captured output holds the key, the token or a signature.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { banInObject, hmacBase64, sha256Hex, tencentCallbacks } from "../support/callbacks.js";
+import {
+  banInObject,
+  c2cBeforeSend,
+  hmacBase64,
+  sha256Hex,
+  stateChange as stateChangeAt,
+  tencentCallbacks,
+} from "../support/callbacks.js";
 import { moderatedApp, moderationEnv, setupFakes } from "../support/moderation.js";
 import { bearer } from "../support/requests.js";
 import { tencentCalls } from "../tencent/helpers.js";
@@ -70,16 +77,7 @@ const { roomEvent, trtcCallback, chatUrl, chatPost } = tencentCallbacks({
   send,
 });
 
-const c2c = (from: string): Json => ({
-  CallbackCommand: "C2C.CallbackBeforeSendMsg",
-  From_Account: from,
-  To_Account: "alice",
-  MsgSeq: 48374,
-  MsgRandom: 2837546,
-  MsgTime: Math.floor(clock.ms / 1000),
-  MsgKey: "48374_2837546_1557481126",
-  MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: "hello" } }],
-});
+const c2c = (from: string): Json => c2cBeforeSend(from, clock.ms);
 const group = (from: string): Json => ({
   CallbackCommand: "Group.CallbackBeforeSendMsg",
   GroupId: "@TGS#2J4SZEAEL",
@@ -89,11 +87,7 @@ const group = (from: string): Json => ({
   Random: 123456,
   MsgBody: [{ MsgType: "TIMTextElem", MsgContent: { Text: "hello" } }],
 });
-const stateChange = (userId: string, action = "Login"): Json => ({
-  CallbackCommand: "State.StateChange",
-  EventTime: clock.ms,
-  Info: { Action: action, To_Account: userId, Reason: action === "Login" ? "Register" : "Unregister" },
-});
+const stateChange = (userId: string, action = "Login"): Json => stateChangeAt(userId, clock.ms, action);
 
 /** A ban in the app's object, as the moderation routes make it. */
 const ban = (userId: string) => banInObject(APP, testEnv, userId, clock.ms);

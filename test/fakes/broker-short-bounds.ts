@@ -1,13 +1,13 @@
-// The broker's Worker entry (src/index.ts) with shorter ban-cache bounds, for the two-isolate test
+// The broker's Worker entry (src/index.ts) with other ban-cache bounds, for the two-isolate test
 // (test/node/two-isolates.test.ts bundles it with esbuild and runs it as two workers of one
-// Miniflare, sharing one Durable Object namespace). Only the bounds differ: the same app, the same
-// isolate state, the same ModerationObject. Two test paths make the service-layer calls the
-// callback routes make (POST /__test/callback {sdkAppId, call, event}: enterRoom, loggedIn,
-// bannedAs), so a callback's decision can be taken in the isolate that did not ban.
+// Miniflare, sharing one Durable Object namespace) and the moderation bench (production bounds).
+// Only the bounds differ: the same app and routes (Tencent's callbacks reach the real
+// /v1/callbacks/trtc and /v1/callbacks/chat, signed), the same isolate state, the same
+// ModerationObject. Each answer carries `Server-Timing: app;dur=<ms>`, the app's own time for the
+// request as workerd's clock sees it, which the bench reads beside its own.
 import type { BrokerEnv } from "../../src/env.js";
 import { createApp } from "../../src/http/app.js";
 import { createIsolateState } from "../../src/isolate.js";
-import { createBroker } from "../../src/services/broker.js";
 
 export { ModerationObject } from "../../src/objects/moderation.js";
 
@@ -17,26 +17,12 @@ declare const SHORT_BOUNDS: { softTtlMs: number; hardTtlMs: number };
 const state = createIsolateState({ banCache: SHORT_BOUNDS, chatTimeoutMs: 2_000 });
 const app = createApp(state);
 
-async function callback(request: Request, env: BrokerEnv, ctx: ExecutionContext): Promise<Response> {
-  const loaded = await state.config.load(env);
-  if (!loaded.ok) return new Response("config error", { status: 500 });
-  const body = (await request.json()) as { sdkAppId: number; call: string; event: never };
-  const target = loaded.config.apps.get(body.sdkAppId);
-  if (!target) return new Response("unknown app", { status: 404 });
-  const startedMs = Date.now();
-  const bans = createBroker({ state, env, nowMs: startedMs, waitUntil: (p) => ctx.waitUntil(p) }).bans;
-  const answer =
-    body.call === "enterRoom"
-      ? await bans.enterRoom(target, body.event)
-      : body.call === "loggedIn"
-        ? await bans.loggedIn(target, body.event)
-        : { ban: (await bans.bannedAs(target, (body.event as { userId: string }).userId)) ?? null };
-  return Response.json({ answer, decisionMs: Date.now() - startedMs });
-}
-
 export default {
-  fetch: (request, env, ctx) =>
-    new URL(request.url).pathname === "/__test/callback" && request.method === "POST"
-      ? callback(request, env, ctx)
-      : app.fetch(request, env, ctx),
+  async fetch(request, env, ctx) {
+    const startedMs = Date.now();
+    const answer = await app.fetch(request, env, ctx);
+    const timed = new Response(answer.body, answer);
+    timed.headers.append("Server-Timing", `app;dur=${Date.now() - startedMs}`);
+    return timed;
+  },
 } satisfies ExportedHandler<BrokerEnv>;

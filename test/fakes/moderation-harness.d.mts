@@ -7,6 +7,8 @@ export interface HarnessKeys {
   apiKey: string;
   trtcSecretId: string;
   trtcSecretKey: string;
+  trtcCallbackKey: string;
+  chatCallbackToken: string;
 }
 type Fake = { handle(request: Request): Promise<Response> };
 export declare function harnessKeys(name: string): HarnessKeys;

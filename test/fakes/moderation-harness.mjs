@@ -1,8 +1,10 @@
 // What the two-isolate test (test/node/two-isolates.test.ts) and the moderation bench
 // (scripts/bench/moderation.mjs) share to run the broker in Miniflare against the fakes of Tencent
 // Chat and the TRTC Cloud API from Node: the fakes' hosts, one app's config and bindings (test
-// values, no secret), the fakes' set-up, and the outbound service that hands every fetch of the
-// broker (headers and all) to the fakes, Chat's answers after `chatLatencyMs`.
+// values, no secret; Tencent's callbacks switched on, with their key and token), the fakes' set-up,
+// and the outbound service that hands every fetch of the broker (headers and all) to the fakes,
+// Chat's answers after `chatLatencyMs`. The callbacks themselves are sent as Tencent sends them, by
+// test/support/tencent-callbacks.ts, to the broker's real routes.
 
 export const TENCENT = "https://adminapisgp.im.qcloud.com";
 export const TRTC = "https://trtc.tencentcloudapi.com";
@@ -21,10 +23,16 @@ export function harnessKeys(name) {
     apiKey: `${name}-api-key-0123456789abcdef0123`,
     trtcSecretId: `AKID${name.replaceAll(/[^A-Za-z0-9]/g, "")}`,
     trtcSecretKey: `${name}-trtc-secret-key`,
+    // The TRTC console's key: up to 32 letters and digits.
+    trtcCallbackKey: `${name.replaceAll(/[^A-Za-z0-9]/g, "")}CallbackKey`.slice(0, 32),
+    chatCallbackToken: `${name}-chat-callback-token`,
   };
 }
 
-/** BROKER_CONFIG's app (chat and trtc at the fakes, one API key naming users) and the Worker's bindings. */
+/**
+ * BROKER_CONFIG's app (chat and trtc at the fakes, one API key naming users, both callbacks on) and
+ * the Worker's bindings.
+ */
 export async function harnessBindings(sdkAppId, keys, appFields = {}) {
   const config = {
     apps: [
@@ -34,6 +42,7 @@ export async function harnessBindings(sdkAppId, keys, appFields = {}) {
         chat: { apiBaseUrl: TENCENT },
         trtc: { apiBaseUrl: TRTC, region: "ap-singapore" },
         apiKeys: [{ name: "backend", sha256: await sha256Hex(keys.apiKey), allowUserId: true }],
+        callbacks: { trtc: true, chat: true },
         ...appFields,
       },
     ],
@@ -43,6 +52,8 @@ export async function harnessBindings(sdkAppId, keys, appFields = {}) {
     [`SECRET_KEY_${sdkAppId}`]: SAMPLE_SECRET_KEY,
     [`TRTC_SECRET_ID_${sdkAppId}`]: keys.trtcSecretId,
     [`TRTC_SECRET_KEY_${sdkAppId}`]: keys.trtcSecretKey,
+    [`TRTC_CALLBACK_KEY_${sdkAppId}`]: keys.trtcCallbackKey,
+    [`CHAT_CALLBACK_TOKEN_${sdkAppId}`]: keys.chatCallbackToken,
     ADMIN_API_TOKEN: keys.operatorToken,
   };
 }

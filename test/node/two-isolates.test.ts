@@ -4,8 +4,10 @@
 // Tencent Chat and the TRTC Cloud API are their outbound service. A ban made through A:
 // - is in force in A at once, and Tencent kicks, mutes and removes the user from the room B's
 //   callback recorded;
-// - is enforced at once by a callback decision in B (re-entry removed, Chat login kicked, the ban
-//   found), though B's own issuance cache has not seen it yet;
+// - is enforced at once by Tencent's next callbacks to B, sent as Tencent sends them (signed, to the
+//   real /v1/callbacks/trtc and /v1/callbacks/chat): a TRTC 103 removes the user from the room, a
+//   Chat before-send is refused, a Chat Login is kicked again; though B's own issuance cache has not
+//   seen the ban yet;
 // - is refused by B's issuance within the stated bound (the hard TTL);
 // - and the object's alarm kicks once more after every isolate has seen it, after the stale sig
 //   B issued meanwhile, so Tencent invalidates that sig.
@@ -28,6 +30,7 @@ import {
 } from "../fakes/moderation-harness.mjs";
 import { createFakeTencent } from "../fakes/tencent.mjs";
 import { expectNoSecrets } from "../support/secrets.js";
+import { c2cBeforeSend, stateChange, tencentCallbacks } from "../support/tencent-callbacks.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SHORT_BOUNDS = { softTtlMs: 3_000, hardTtlMs: 6_000 };
@@ -70,16 +73,39 @@ const usersig = (worker: Worker, userId: string) =>
     body: JSON.stringify({ userId }),
   });
 
-let events = 0;
-async function callback(worker: Worker, call: string, event: Record<string, unknown>) {
-  const response = await worker.fetch("http://broker.test/__test/callback", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ sdkAppId: APP, call, event: { eventKey: `two-isolates-${++events}`, ...event } }),
-  });
+/** The signatures Tencent sent (TRTC's Sign header, Chat's Sign parameter): never in the output. */
+const signatures: string[] = [];
+/** Tencent, calling worker B's callback routes. */
+const tencentAtB = tencentCallbacks({
+  sdkAppId: APP,
+  trtcKey: KEYS.trtcCallbackKey,
+  chatToken: KEYS.chatCallbackToken,
+  room: 42,
+  nowMs: () => Date.now(),
+  send: (path, init) => {
+    const sign =
+      new URL(path, "http://broker.test").searchParams.get("Sign") ?? (init.headers as Record<string, string>).Sign;
+    if (sign) signatures.push(sign);
+    return b.fetch(`http://broker.test${path}`, init);
+  },
+});
+
+/** A TRTC room event at B: HTTP 200 and Tencent's {code: 0}, whatever was decided. */
+async function trtcAtB(eventType: number, userId: string, room: number | string) {
+  const response = await tencentAtB.trtcCallback(tencentAtB.roomEvent(eventType, userId, room));
   expect(response.status).toBe(200);
-  return ((await response.json()) as { answer: Record<string, unknown> }).answer;
+  expect(await response.json()).toEqual({ code: 0 });
 }
+
+/** A Chat webhook at B: HTTP 200 and Tencent's answer, whose ErrorCode decides a before-send. */
+async function chatAtB(command: string, body: Record<string, unknown>) {
+  const response = await tencentAtB.chatPost(await tencentAtB.chatUrl(command), body);
+  expect(response.status).toBe(200);
+  return (await response.json()) as { ActionStatus: string; ErrorCode: number };
+}
+
+const kicksOf = async (userId: string) =>
+  (await chatCalls()).filter((c) => c.command === "kick" && c.body?.UserID === userId);
 
 beforeAll(async () => {
   const bundle = await build({
@@ -123,13 +149,10 @@ afterAll(async () => {
 
 describe("a ban made through one isolate, enforced by a callback at another that shares its object", () => {
   it("removes, refuses and kicks at B with no wait; B's issuance within the bound; the alarm re-kicks after", async () => {
-    // B caches the (empty) ban list, and records mallory in a room (TRTC's 103, at B).
+    // B caches the (empty) ban list, and Tencent tells B that mallory entered room 42 (TRTC's 103).
     expect((await usersig(b, "mallory")).status).toBe(200);
-    const enteredSeconds = Math.floor(Date.now() / 1000);
-    expect(await callback(b, "enterRoom", { userId: "mallory", room: 42, eventSeconds: enteredSeconds })).toEqual({
-      duplicate: false,
-      banned: false,
-    });
+    await trtcAtB(103, "mallory", 42);
+    expect(await trtcCalls()).toEqual([]);
 
     // A bans mallory: in force in A at once; kicked, muted, and out of the room B heard of.
     const bannedAtMs = Date.now();
@@ -149,21 +172,23 @@ describe("a ban made through one isolate, enforced by a callback at another that
       ["RemoveUser", 42, ["mallory"], "ok"],
     ]);
 
-    // At B, with no wait: the callbacks' decisions read the object, not B's stale cache.
-    expect(await callback(b, "bannedAs", { userId: "Mallory" })).toMatchObject({ ban: { userId: "mallory" } });
-    expect(
-      await callback(b, "enterRoom", { userId: "mallory", room: "stage", eventSeconds: enteredSeconds + 1 }),
-    ).toEqual({ duplicate: false, banned: true, removal: { ok: true } });
-    expect((await trtcCalls()).at(-1)).toMatchObject({
-      action: "RemoveUserByStrRoomId",
-      body: { RoomId: "stage", UserIds: ["mallory"] },
-      verdict: "ok",
-    });
-    expect(await callback(b, "loggedIn", { userId: "mallory" })).toEqual({
-      duplicate: false,
-      banned: true,
-      kick: { ok: true },
-    });
+    // At B, with no wait, Tencent's next callbacks: their decisions read the object, not B's stale cache.
+    // A message from mallory (a case variant too) is refused (ErrorCode 1, the default); alice's is sent.
+    expect((await chatAtB("C2C.CallbackBeforeSendMsg", c2cBeforeSend("mallory", Date.now()))).ErrorCode).toBe(1);
+    expect((await chatAtB("C2C.CallbackBeforeSendMsg", c2cBeforeSend("Mallory", Date.now()))).ErrorCode).toBe(1);
+    expect((await chatAtB("C2C.CallbackBeforeSendMsg", c2cBeforeSend("alice", Date.now()))).ErrorCode).toBe(0);
+    // Her re-entry (a string room) is removed by the time B has answered Tencent's 103.
+    await trtcAtB(103, "mallory", "stage");
+    expect((await trtcCalls()).map((c) => [c.action, c.body?.RoomId, c.body?.UserIds, c.verdict])).toEqual([
+      ["RemoveUser", 42, ["mallory"], "ok"],
+      ["RemoveUserByStrRoomId", "stage", ["mallory"], "ok"],
+    ]);
+    // Her Chat login is kicked again by the time B has answered Tencent's State.StateChange.
+    expect((await chatAtB("State.StateChange", stateChange("mallory", Date.now()))).ErrorCode).toBe(0);
+    expect((await kicksOf("mallory")).map((c) => c.verdict)).toEqual(["ok", "ok"]);
+    // alice's login is nothing to act on.
+    await chatAtB("State.StateChange", stateChange("alice", Date.now()));
+    expect(await kicksOf("alice")).toEqual([]);
 
     // B's issuance has not seen it yet (its list is younger than the soft TTL): the window the
     // mute covers (a muted sender is refused by Tencent itself).
@@ -187,7 +212,7 @@ describe("a ban made through one isolate, enforced by a callback at another that
 
     // The object's alarm kicks once more: hard TTL + 3 s read wait + 10 s clock margin after the ban.
     const rekickAfterMs = SHORT_BOUNDS.hardTtlMs + 3_000 + 10_000;
-    const kicks = async () => (await chatCalls()).filter((c) => c.command === "kick");
+    const kicks = () => kicksOf("mallory");
     while ((await kicks()).length < 3 && Date.now() - bannedAtMs < rekickAfterMs + 10_000) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -205,6 +230,16 @@ describe("a ban made through one isolate, enforced by a callback at another that
   it("no secret anywhere in what the workers printed", async () => {
     // Let workerd flush its stdout.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expectNoSecrets(output.join(""), [KEYS.operatorToken, KEYS.apiKey, SAMPLE_SECRET_KEY, KEYS.trtcSecretKey, TENCENT]);
+    expect(signatures.length).toBeGreaterThan(0);
+    expectNoSecrets(output.join(""), [
+      KEYS.operatorToken,
+      KEYS.apiKey,
+      SAMPLE_SECRET_KEY,
+      KEYS.trtcSecretKey,
+      KEYS.trtcCallbackKey,
+      KEYS.chatCallbackToken,
+      ...signatures,
+      TENCENT,
+    ]);
   });
 });

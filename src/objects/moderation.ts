@@ -162,13 +162,17 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   enterRoom(ref: ObjectRef, event: RoomEvent) {
     return this.#answer(ref, async (app) => {
       const nowSeconds = unixSeconds(ref.nowMs);
+      // The admin check (which can fail) before the event is remembered: a delivery refused here is
+      // acted on when Tencent retries it, not dropped as a duplicate.
+      const admin = await this.#adminIfBanned(app, ref, event.userId, nowSeconds);
       if (this.#seenBefore(event.eventKey, nowSeconds)) {
         return { duplicate: true, banned: this.#banOf(event.userId, nowSeconds) !== undefined };
       }
       this.#recordPresence(event, nowSeconds);
       const ban = this.#banOf(event.userId, nowSeconds);
-      if (!ban) return { duplicate: false, banned: false };
-      const removal = (await this.#isAdmin(app, ref, event.userId))
+      // Banned while the admin set was read: that ban's own removal covers the presence just recorded.
+      if (!ban || admin === undefined) return { duplicate: false, banned: ban !== undefined };
+      const removal = admin
         ? skipped("admin identity: never removed")
         : await this.#remove(app, event.userId, event.room, ref.nowMs, true);
       return { duplicate: false, banned: true, removal };
@@ -195,12 +199,14 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   loggedIn(ref: ObjectRef, event: { userId: string; eventKey: string }) {
     return this.#answer(ref, async (app) => {
       const nowSeconds = unixSeconds(ref.nowMs);
+      const admin = await this.#adminIfBanned(app, ref, event.userId, nowSeconds);
       if (this.#seenBefore(event.eventKey, nowSeconds)) {
         return { duplicate: true, banned: this.#banOf(event.userId, nowSeconds) !== undefined };
       }
       const ban = this.#banOf(event.userId, nowSeconds);
-      if (!ban) return { duplicate: false, banned: false };
-      const kick = (await this.#isAdmin(app, ref, event.userId))
+      // Banned while the admin set was read: that ban kicks the user itself.
+      if (!ban || admin === undefined) return { duplicate: false, banned: ban !== undefined };
+      const kick = admin
         ? skipped("admin identity: never kicked")
         : await this.#kick(app, event.userId, ref.nowMs, true);
       return { duplicate: false, banned: true, kick };
@@ -632,6 +638,11 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     // The broker's own Chat identity too: a kick or a mute of it would stop every moderation call.
     const chatAdmin = app.config.chat?.adminUserId;
     return isAdminLike(userId, chatAdmin ? [...sets, adminSetOf([chatAdmin])] : sets);
+  }
+
+  /** Whether a banned `userId` is an admin identity; undefined when not banned (no admin read). */
+  async #adminIfBanned(app: LoadedApp, ref: ObjectRef, userId: string, nowSeconds: number) {
+    return this.#banOf(userId, nowSeconds) ? this.#isAdmin(app, ref, userId) : undefined;
   }
 
   async #refuseAdmin(

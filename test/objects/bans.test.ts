@@ -515,3 +515,41 @@ describe("presence bounds and expiry", () => {
     expect((await bans().user(app, "x")).rooms).toEqual([]);
   });
 });
+
+describe("a callback is marked handled only once it can be acted on", () => {
+  it("the admin set unreadable at a banned user's 103: refused, and Tencent's retry of it still removes", async () => {
+    const sdkAppId = APP + 3;
+    const { app, bans } = await setup(sdkAppId);
+    const t0 = Date.now();
+    await bans(t0).ban(app, "mallory", {}, "operator");
+    // Past the object's admin cache's hard TTL, with KV failing: the admin check cannot answer.
+    const later = t0 + HARD_TTL_MS + 1_000;
+    const kv = await runInDurableObject(objectOf(sdkAppId), (instance) => {
+      const own = instance as unknown as { env: Record<string, unknown> };
+      const kept = own.env.ADMINS;
+      const fail = () => Promise.reject(new Error("KV is down"));
+      own.env = { ...own.env, ADMINS: { get: fail, put: fail, delete: fail, list: fail, getWithMetadata: fail } };
+      return kept;
+    });
+    const event = { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: Math.floor(later / 1000) };
+    try {
+      await expect(bans(later).enterRoom(app, event)).rejects.toMatchObject({ code: "ADMIN_SET_UNAVAILABLE" });
+      await expect(bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` })).rejects.toMatchObject({
+        code: "ADMIN_SET_UNAVAILABLE",
+      });
+    } finally {
+      await runInDurableObject(objectOf(sdkAppId), (instance) => {
+        const own = instance as unknown as { env: Record<string, unknown> };
+        own.env = { ...own.env, ADMINS: kv };
+      });
+    }
+    // Tencent retries the same deliveries: acted on, not "duplicate".
+    const before = (await trtcCalls()).length;
+    expect(await bans(later).enterRoom(app, event)).toMatchObject({ duplicate: false, banned: true, removal: { ok: true } });
+    expect((await trtcSteps()).slice(before)).toEqual([["RemoveUser", ROOM, ["mallory"]]]);
+    expect(await bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` })).toMatchObject({
+      duplicate: false,
+      kick: { ok: true },
+    });
+  });
+});

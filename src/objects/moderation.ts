@@ -343,32 +343,42 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     if (!app) return;
     const due = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms", nowMs).toArray();
     for (const task of due) {
-      // A step that throws counts as failed (the alarm itself must not throw: Cloudflare would rerun it whole).
-      const outcome = await this.#runTask(app, task, nowMs).catch(() => ({
-        reason: "the step failed",
-        errorCode: undefined,
-      }));
-      if (outcome === "done") {
-        this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
-        continue;
-      }
-      const next = nextAttemptAt(task.attempts + 1, nowMs);
-      if (next === undefined || !worthRetrying(outcome)) {
-        this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
-        console.error(
-          JSON.stringify({
-            event: "moderation_step_given_up",
-            app: app.config.sdkAppId,
-            step: task.kind,
-            attempts: task.attempts + 1,
-            reason: (outcome as { reason?: string }).reason,
-          }),
-        );
-      } else {
-        this.#sql.exec("UPDATE tasks SET attempts = ?, due_ms = ? WHERE id = ?", task.attempts + 1, next, task.id);
-      }
+      // Each step in the same line as ban, unban and kick (it re-reads the ban inside it): an unban
+      // while a mute is in flight sends its unmute after the mute is answered, never before.
+      await this.#inOrder(() => this.#settleTask(app, task, nowMs));
     }
     await this.#scheduleAlarm();
+  }
+
+  /** Runs one queued step and deletes, reschedules or gives it up. */
+  async #settleTask(app: LoadedApp, due: TaskRow, nowMs: number): Promise<void> {
+    // Read again in line: an unban or a ban before this turn may have dropped or re-queued it.
+    const task = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", due.id).toArray()[0];
+    if (!task || task.due_ms > nowMs) return;
+    // A step that throws counts as failed (the alarm itself must not throw: Cloudflare would rerun it whole).
+    const outcome = await this.#runTask(app, task, nowMs).catch(() => ({
+      reason: "the step failed",
+      errorCode: undefined,
+    }));
+    if (outcome === "done") {
+      this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
+      return;
+    }
+    const next = nextAttemptAt(task.attempts + 1, nowMs);
+    if (next === undefined || !worthRetrying(outcome)) {
+      this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
+      console.error(
+        JSON.stringify({
+          event: "moderation_step_given_up",
+          app: app.config.sdkAppId,
+          step: task.kind,
+          attempts: task.attempts + 1,
+          reason: (outcome as { reason?: string }).reason,
+        }),
+      );
+    } else {
+      this.#sql.exec("UPDATE tasks SET attempts = ?, due_ms = ? WHERE id = ?", task.attempts + 1, next, task.id);
+    }
   }
 
   /** One queued step, if it still applies (a ban lifted since: no mute, no removal). */
@@ -707,7 +717,12 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
 
   /** #answer, one write after another. */
   #serial<T>(ref: ObjectRef, run: (app: LoadedApp) => Promise<T>): Promise<ObjectAnswer<T>> {
-    const next = this.#writes.then(() => this.#answer(ref, run));
+    return this.#inOrder(() => this.#answer(ref, run));
+  }
+
+  /** `run` after every write and alarm step queued before it (one line for ban, unban, kick, tasks). */
+  #inOrder<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#writes.then(run);
     this.#writes = next.catch(() => undefined);
     return next;
   }

@@ -553,3 +553,32 @@ describe("a callback is marked handled only once it can be acted on", () => {
     });
   });
 });
+
+describe("the alarm's steps and ban/unban, one after another", () => {
+  it("an unban while the alarm's mute is in flight: its unmute is sent after the mute is answered", async () => {
+    const { app, bans } = await setup();
+    const down = { kind: "http", status: 503 } as const;
+    // The kick passes; the mute fails twice (queued).
+    await scriptTencent({ kind: "ok" }, down, down);
+    const result = await bans().ban(app, "mallory", {}, "operator");
+    expect(result.steps.mute).toMatchObject({ ok: false, retrying: true });
+    // The alarm's mute retry is answered only after 600 ms (rekick first: it runs too, answered at once).
+    await runInDurableObject(objectOf(APP), (_, state) => {
+      state.storage.sql.exec("DELETE FROM tasks WHERE kind = 'rekick'");
+    });
+    await scriptTencent({ kind: "hang", ms: 600 });
+    const order: string[] = [];
+    const alarm = runAlarmNow(APP).then(() => order.push("alarm"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const unban = bans()
+      .unban(app, "mallory")
+      .then(() => order.push("unban"));
+    await Promise.all([alarm, unban]);
+    expect(order).toEqual(["alarm", "unban"]);
+    expect((await chatSteps()).slice(-2)).toEqual([
+      ["setnospeaking", "mallory", 4294967295],
+      ["setnospeaking", "mallory", 0],
+    ]);
+    expect(await queuedTasks(APP)).toEqual([]);
+  });
+});

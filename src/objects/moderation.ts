@@ -34,7 +34,7 @@ import {
   roomKey,
   roomOfKey,
 } from "../bans/presence.js";
-import { nextAttemptAt } from "../bans/retry.js";
+import { ALARM_STEPS_PER_RUN, type AlarmRun, nextAlarmAt, nextAttemptAt } from "../bans/retry.js";
 import {
   type BanOutcome,
   type BanSteps,
@@ -340,14 +340,17 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   override async alarm(): Promise<void> {
     const nowMs = Date.now();
     const app = await this.#appForAlarm();
-    if (!app) return;
-    const due = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms", nowMs).toArray();
+    // Never left unset while steps are queued: a config that failed to load is tried again later.
+    if (!app) return this.#scheduleAlarm(nowMs, "config_failed");
+    const due = this.#sql
+      .exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", nowMs, ALARM_STEPS_PER_RUN)
+      .toArray();
     for (const task of due) {
       // Each step in the same line as ban, unban and kick (it re-reads the ban inside it): an unban
       // while a mute is in flight sends its unmute after the mute is answered, never before.
       await this.#inOrder(() => this.#settleTask(app, task, nowMs));
     }
-    await this.#scheduleAlarm();
+    await this.#scheduleAlarm(Date.now(), due.length === ALARM_STEPS_PER_RUN ? "capped" : "done");
   }
 
   /** Runs one queued step and deletes, reschedules or gives it up. */
@@ -509,9 +512,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     await this.#scheduleAlarm();
   }
 
-  async #scheduleAlarm(): Promise<void> {
-    const next = this.#sql.exec<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM tasks").one().due;
-    if (next === null) await this.ctx.storage.deleteAlarm();
+  async #scheduleAlarm(nowMs = Date.now(), run: AlarmRun = "done"): Promise<void> {
+    const earliest = this.#sql.exec<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM tasks").one().due;
+    const next = nextAlarmAt(earliest, nowMs, run);
+    if (next === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
 

@@ -5,14 +5,19 @@
 // back-off, given up after the last attempt, never losing the ban; admins untouchable; the exact cap;
 // KV's bans moved over once; presence bounds and expiry.
 
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { HARD_TTL_MS } from "../../src/admins/cache.js";
 import { writeRuntimeAdmins } from "../../src/admins/store.js";
 import { REKICK_AFTER_MS } from "../../src/bans/cache.js";
 import { PRESENCE_MAX_PER_APP, PRESENCE_MAX_PER_USER, PRESENCE_TTL_SECONDS } from "../../src/bans/presence.js";
-import { RETRY_MAX_ATTEMPTS } from "../../src/bans/retry.js";
+import {
+  ALARM_CONFIG_RETRY_MS,
+  ALARM_CONTINUE_AFTER_MS,
+  ALARM_STEPS_PER_RUN,
+  RETRY_MAX_ATTEMPTS,
+} from "../../src/bans/retry.js";
 import type { ObjectRef } from "../../src/objects/moderation.js";
 import { kvStore } from "../../src/shared/storage.js";
 import type { Json } from "../broker/helpers.js";
@@ -534,7 +539,9 @@ describe("a callback is marked handled only once it can be acted on", () => {
     const event = { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: Math.floor(later / 1000) };
     try {
       await expect(bans(later).enterRoom(app, event)).rejects.toMatchObject({ code: "ADMIN_SET_UNAVAILABLE" });
-      await expect(bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` })).rejects.toMatchObject({
+      await expect(
+        bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` }),
+      ).rejects.toMatchObject({
         code: "ADMIN_SET_UNAVAILABLE",
       });
     } finally {
@@ -545,7 +552,11 @@ describe("a callback is marked handled only once it can be acted on", () => {
     }
     // Tencent retries the same deliveries: acted on, not "duplicate".
     const before = (await trtcCalls()).length;
-    expect(await bans(later).enterRoom(app, event)).toMatchObject({ duplicate: false, banned: true, removal: { ok: true } });
+    expect(await bans(later).enterRoom(app, event)).toMatchObject({
+      duplicate: false,
+      banned: true,
+      removal: { ok: true },
+    });
     expect((await trtcSteps()).slice(before)).toEqual([["RemoveUser", ROOM, ["mallory"]]]);
     expect(await bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` })).toMatchObject({
       duplicate: false,
@@ -580,5 +591,64 @@ describe("the alarm's steps and ban/unban, one after another", () => {
       ["setnospeaking", "mallory", 0],
     ]);
     expect(await queuedTasks(APP)).toEqual([]);
+  });
+});
+
+describe("the alarm never stops while steps are queued", () => {
+  it("each run takes at most ALARM_STEPS_PER_RUN steps, and sets itself again for the rest", async () => {
+    const sdkAppId = APP + 4;
+    const { app, bans } = await setup(sdkAppId);
+    await bans().list(app);
+    const total = ALARM_STEPS_PER_RUN + 7;
+    // Kicks queued for users not banned: each is done without a Tencent call.
+    await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      for (let n = 0; n < total; n++) {
+        state.storage.sql.exec(
+          "INSERT INTO tasks (kind, user_id, room, attempts, due_ms) VALUES ('kick', ?, '', 0, 0)",
+          `nobody-${n}`,
+        );
+      }
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(objectOf(sdkAppId))).toBe(true);
+    const left = await runInDurableObject(objectOf(sdkAppId), async (_, state) => ({
+      tasks: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks").one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left.tasks).toBe(total - ALARM_STEPS_PER_RUN);
+    expect(left.alarm).toBeGreaterThanOrEqual(before + ALARM_CONTINUE_AFTER_MS);
+    await runAlarmNow(sdkAppId);
+    expect(await queuedTasks(sdkAppId)).toEqual([]);
+  });
+
+  it("the app's config failing to load at the alarm: the steps stay queued and the alarm is set again", async () => {
+    const sdkAppId = APP + 4;
+    const { app, bans } = await setup(sdkAppId);
+    await bans().list(app);
+    const stored = await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      const value = state.storage.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sdkAppId'")
+        .one().value;
+      // An app the config does not have: the alarm's load fails.
+      state.storage.sql.exec("UPDATE meta SET value = '1' WHERE key = 'sdkAppId'");
+      state.storage.sql.exec(
+        "INSERT INTO tasks (kind, user_id, room, attempts, due_ms) VALUES ('kick', 'nobody', '', 0, 0)",
+      );
+      await state.storage.setAlarm(Date.now() + 60_000);
+      return value;
+    });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(objectOf(sdkAppId))).toBe(true);
+    const after = await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      const alarm = await state.storage.getAlarm();
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'sdkAppId'", stored);
+      return alarm;
+    });
+    expect(after).toBeGreaterThanOrEqual(before + ALARM_CONFIG_RETRY_MS);
+    expect((await queuedTasks(sdkAppId)).map((task) => task.user_id)).toEqual(["nobody"]);
+    expect(logs.some((line) => line.includes('"outcome":"config_error"'))).toBe(true);
+    await runAlarmNow(sdkAppId);
+    expect(await queuedTasks(sdkAppId)).toEqual([]);
   });
 });

@@ -13,7 +13,15 @@ import {
   roomKey,
   roomOfKey,
 } from "../../src/bans/presence.js";
-import { nextAttemptAt, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_DELAY_MS } from "../../src/bans/retry.js";
+import {
+  ALARM_CONFIG_RETRY_MS,
+  ALARM_CONTINUE_AFTER_MS,
+  nextAlarmAt,
+  nextAttemptAt,
+  RETRY_BASE_MS,
+  RETRY_MAX_ATTEMPTS,
+  RETRY_MAX_DELAY_MS,
+} from "../../src/bans/retry.js";
 import { skipped, stepOf, worthRetrying } from "../../src/bans/steps.js";
 import { listBans } from "../../src/bans/store.js";
 import { memoryStore } from "../../src/shared/storage.js";
@@ -141,6 +149,20 @@ describe("the alarm's retry schedule", () => {
       retrying: false,
     });
     expect(skipped("trtc not configured")).toEqual({ ok: false, reason: "trtc not configured", retrying: false });
+  });
+});
+
+describe("when the alarm runs next (nextAlarmAt)", () => {
+  it("the earliest step; nothing queued, no alarm; after a capped run or a config failure, later, never dropped", () => {
+    expect(nextAlarmAt(5_000, 1_000, "done")).toBe(5_000);
+    expect(nextAlarmAt(500, 1_000, "done")).toBe(500);
+    expect(nextAlarmAt(null, 1_000, "done")).toBeUndefined();
+    expect(nextAlarmAt(null, 1_000, "config_failed")).toBeUndefined();
+    expect(nextAlarmAt(0, 1_000, "capped")).toBe(1_000 + ALARM_CONTINUE_AFTER_MS);
+    expect(nextAlarmAt(0, 1_000, "config_failed")).toBe(1_000 + ALARM_CONFIG_RETRY_MS);
+    expect(nextAlarmAt(1_000 + 10 * ALARM_CONFIG_RETRY_MS, 1_000, "config_failed")).toBe(
+      1_000 + 10 * ALARM_CONFIG_RETRY_MS,
+    );
   });
 });
 

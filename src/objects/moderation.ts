@@ -36,8 +36,10 @@ import {
 } from "../bans/presence.js";
 import { ALARM_STEPS_PER_RUN, type AlarmRun, nextAlarmAt, nextAttemptAt } from "../bans/retry.js";
 import {
+  allOf,
   type BanOutcome,
   type BanSteps,
+  chatIdsOf,
   type RoomEvent,
   type RoomRemoval,
   type StepReport,
@@ -271,13 +273,18 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
         nowSeconds,
       );
       this.#writeBan(ban);
+      // A variant asked for (IDs are case-sensitive at Tencent: "Alice" is another account than a
+      // stored "alice") is kicked too, so a session it holds ends; the mute stays on the stored ID
+      // (before-send refuses every variant of a banned ID).
+      const kickIds = chatIdsOf(ban.userId, userId);
       if (chatTarget(app, this.#state.adminSigs, nowSeconds)) {
-        await this.#queue("rekick", ban.userId, "", ref.nowMs, ref.nowMs + (ref.rekickAfterMs ?? REKICK_AFTER_MS));
+        const due = ref.nowMs + (ref.rekickAfterMs ?? REKICK_AFTER_MS);
+        for (const id of kickIds) await this.#queue("rekick", id, "", ref.nowMs, due);
       }
       // Chat's two calls one after the other (kick, then mute), the rooms meanwhile: about the
       // time of two Tencent calls in all.
       const chat = async () => {
-        const kick = await this.#kick(app, ban.userId, ref.nowMs, true);
+        const kick = allOf(await Promise.all(kickIds.map((id) => this.#kick(app, id, ref.nowMs, true))));
         return { kick, mute: await this.#mute(app, ban, ref.nowMs, true) };
       };
       const [{ kick, mute }, removals] = await Promise.all([
@@ -325,10 +332,12 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   kick(ref: ObjectRef, userId: string) {
     return this.#serial(ref, async (app): Promise<{ userId: string; steps: BanSteps }> => {
       await this.#refuseAdmin(app, ref, userId, "ADMIN_NOT_KICKABLE", "kicked");
-      // A banned user (or a variant of one) is kicked under the ID the ban is stored with.
+      // A banned user (or a variant of one) is kicked under the ID the ban is stored with, and under
+      // the ID asked for (another account at Tencent when it differs).
       const target = this.#banOf(userId, unixSeconds(ref.nowMs))?.userId ?? userId;
+      const kicks = chatIdsOf(target, userId).map((id) => this.#kick(app, id, ref.nowMs, false));
       const [kick, removals] = await Promise.all([
-        this.#kick(app, target, ref.nowMs, false),
+        Promise.all(kicks).then(allOf),
         this.#removeEverywhere(app, target, ref.nowMs, false),
       ]);
       return { userId: target, steps: { kick, removals } };

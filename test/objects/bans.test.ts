@@ -652,3 +652,28 @@ describe("the alarm never stops while steps are queued", () => {
     expect(await queuedTasks(sdkAppId)).toEqual([]);
   });
 });
+
+describe("a variant ID asked for is another account at Tencent", () => {
+  it("banning or kicking a variant of a stored ban kicks the stored ID and the variant; the mute stays on the stored ID", async () => {
+    const { app, bans } = await setup();
+    await bans().ban(app, "alice", {}, "operator");
+    const before = (await tencentCalls()).length;
+    const again = await bans().ban(app, "Alice", { reason: "again" }, "operator");
+    expect(again).toMatchObject({ userId: "alice", created: false, kicked: true, muted: true });
+    expect((await chatSteps()).slice(before)).toEqual([
+      ["kick", "alice", undefined],
+      ["kick", "Alice", undefined],
+      ["setnospeaking", "alice", 4294967295],
+    ]);
+    expect((await queuedTasks(APP)).map((task) => [task.kind, task.user_id])).toEqual([
+      ["rekick", "alice"],
+      ["rekick", "Alice"],
+    ]);
+    const kicked = (await tencentCalls()).length;
+    expect(await bans().kick(app, "ALICE")).toMatchObject({ userId: "alice", kicked: true });
+    expect((await chatSteps()).slice(kicked)).toEqual([
+      ["kick", "alice", undefined],
+      ["kick", "ALICE", undefined],
+    ]);
+  });
+});

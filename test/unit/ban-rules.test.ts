@@ -22,7 +22,7 @@ import {
   RETRY_MAX_ATTEMPTS,
   RETRY_MAX_DELAY_MS,
 } from "../../src/bans/retry.js";
-import { skipped, stepOf, worthRetrying } from "../../src/bans/steps.js";
+import { allOf, chatIdsOf, STEP_OK, skipped, stepOf, worthRetrying } from "../../src/bans/steps.js";
 import { listBans } from "../../src/bans/store.js";
 import { memoryStore } from "../../src/shared/storage.js";
 
@@ -149,6 +149,15 @@ describe("the alarm's retry schedule", () => {
       retrying: false,
     });
     expect(skipped("trtc not configured")).toEqual({ ok: false, reason: "trtc not configured", retrying: false });
+  });
+});
+
+describe("steps for several IDs (allOf, chatIdsOf)", () => {
+  it("the stored ID, and the asked ID when it differs; ok only if every step is", () => {
+    expect(chatIdsOf("alice", "alice")).toEqual(["alice"]);
+    expect(chatIdsOf("alice", "Alice")).toEqual(["alice", "Alice"]);
+    expect(allOf([STEP_OK, STEP_OK])).toEqual(STEP_OK);
+    expect(allOf([STEP_OK, skipped("b"), skipped("c")])).toEqual(skipped("b"));
   });
 });
 

@@ -223,7 +223,11 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       const nowSeconds = unixSeconds(ref.nowMs);
       this.#expirePresence(nowSeconds);
       const rooms = this.#sql
-        .exec<{ room: string }>("SELECT room FROM presence WHERE user_id = ? ORDER BY seen_at DESC", userId)
+        // By folded ID, as the ban is found and as a ban removes: a variant's rooms are shown too.
+        .exec<{ room: string }>(
+          "SELECT room FROM presence WHERE folded = ? GROUP BY room ORDER BY MAX(seen_at) DESC",
+          foldUserId(userId),
+        )
         .toArray()
         .map((row) => roomOfKey(row.room));
       return { userId, ban: this.#banOf(userId, nowSeconds) ?? null, rooms };

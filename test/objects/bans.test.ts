@@ -677,3 +677,16 @@ describe("a variant ID asked for is another account at Tencent", () => {
     ]);
   });
 });
+
+describe("GET …/users/{userId}: the rooms as a ban would find them", () => {
+  it("a variant's rooms are listed with the ID's, each room once, newest first", async () => {
+    const { app, bans } = await setup();
+    const t = nowSeconds();
+    await bans().enterRoom(app, { userId: "carol", room: ROOM, eventKey: key(), eventSeconds: t - 20 });
+    await bans().enterRoom(app, { userId: "CAROL", room: "stage", eventKey: key(), eventSeconds: t - 10 });
+    await bans().enterRoom(app, { userId: "Carol", room: ROOM, eventKey: key(), eventSeconds: t });
+    await bans().enterRoom(app, { userId: "dave", room: ROOM + 1, eventKey: key(), eventSeconds: t });
+    expect((await bans().user(app, "carol")).rooms).toEqual([ROOM, "stage"]);
+    expect((await bans().user(app, "CaRoL")).rooms).toEqual([ROOM, "stage"]);
+  });
+});

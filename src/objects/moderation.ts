@@ -26,6 +26,7 @@ import { BANS_MAX, type Ban, type BanRequest, banFor, banToStore, checkBanReques
 import { checkEventKey, SEEN_MAX, seenCutoff } from "../bans/dedupe.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "../bans/errors.js";
 import {
+  entryAfterExit,
   eventApplies,
   overflow,
   PRESENCE_MAX_PER_APP,
@@ -127,6 +128,9 @@ CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEX
   user_id TEXT NOT NULL, room TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   UNIQUE (kind, user_id, room));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exits (user_id TEXT NOT NULL, room TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room));
+CREATE INDEX IF NOT EXISTS exits_at ON exits (at);
 `;
 
 export class ModerationObject extends DurableObject<BrokerEnv> {
@@ -187,7 +191,9 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       const nowSeconds = unixSeconds(ref.nowMs);
       if (this.#seenBefore(event.eventKey, nowSeconds)) return { duplicate: true };
       const stored = this.#presenceSeen(event.userId, roomKey(event.room));
-      if (eventApplies(stored, event.eventSeconds)) this.#deletePresence(event.userId, roomKey(event.room));
+      // A 104 ahead of its 103 (Tencent does not order them): remembered, so the late 103 adds nothing.
+      if (stored === undefined) this.#rememberExit(event, nowSeconds);
+      else if (eventApplies(stored, event.eventSeconds)) this.#deletePresence(event.userId, roomKey(event.room));
       return { duplicate: false };
     });
   }
@@ -550,6 +556,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     const room = roomKey(event.room);
     const stored = this.#presenceSeen(event.userId, room);
     if (!eventApplies(stored, event.eventSeconds)) return;
+    const exited = this.#sql
+      .exec<{ at: number }>("SELECT at FROM exits WHERE user_id = ? AND room = ?", event.userId, room)
+      .toArray()[0]?.at;
+    if (exited !== undefined && !entryAfterExit(exited, event.eventSeconds)) return;
     this.#expirePresence(nowSeconds);
     if (stored === undefined) {
       const mine = this.#sql
@@ -577,6 +587,22 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       event.userId,
       foldUserId(event.userId),
       room,
+      event.eventSeconds,
+    );
+  }
+
+  /** An exit with no entry yet, kept as long as an event key (bounded like them: dedupe.ts). */
+  #rememberExit(event: RoomEvent, nowSeconds: number): void {
+    this.#sql.exec("DELETE FROM exits WHERE at < ?", seenCutoff(nowSeconds));
+    const drop = overflow(this.#count("exits"), SEEN_MAX);
+    if (drop > 0) {
+      this.#sql.exec("DELETE FROM exits WHERE rowid IN (SELECT rowid FROM exits ORDER BY at LIMIT ?)", drop);
+    }
+    this.#sql.exec(
+      `INSERT INTO exits (user_id, room, at) VALUES (?, ?, ?)
+       ON CONFLICT (user_id, room) DO UPDATE SET at = MAX(at, excluded.at)`,
+      event.userId,
+      roomKey(event.room),
       event.eventSeconds,
     );
   }
@@ -630,7 +656,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     );
   }
 
-  #count(table: "bans" | "presence" | "seen" | "tasks"): number {
+  #count(table: "bans" | "presence" | "seen" | "tasks" | "exits"): number {
     return this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
   }
 

@@ -690,3 +690,19 @@ describe("GET …/users/{userId}: the rooms as a ban would find them", () => {
     expect((await bans().user(app, "CaRoL")).rooms).toEqual([ROOM, "stage"]);
   });
 });
+
+describe("a 104 delivered before its 103", () => {
+  it("the late 103 adds no entry, so a later ban reports no removal from a room the user left; a later entry counts", async () => {
+    const { app, bans } = await setup();
+    const t = nowSeconds();
+    await bans().exitRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t });
+    await bans().enterRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t - 5 });
+    expect((await bans().user(app, "erin")).rooms).toEqual([]);
+    const result = await bans().ban(app, "erin", {}, "operator");
+    expect(result.steps.removals).toEqual([]);
+    expect(await trtcCalls()).toEqual([]);
+    await bans().unban(app, "erin");
+    await bans().enterRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t + 1 });
+    expect((await bans().user(app, "erin")).rooms).toEqual([ROOM]);
+  });
+});

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BAN_ACTOR_MAX_CHARS, type Ban, banFor, banToStore, checkBanRequest, inForce } from "../../src/bans/decide.js";
 import { checkEventKey, EVENT_KEY_MAX_CHARS, SEEN_TTL_SECONDS, seenCutoff } from "../../src/bans/dedupe.js";
 import {
+  entryAfterExit,
   eventApplies,
   overflow,
   PRESENCE_TTL_SECONDS,
@@ -158,6 +159,14 @@ describe("steps for several IDs (allOf, chatIdsOf)", () => {
     expect(chatIdsOf("alice", "Alice")).toEqual(["alice", "Alice"]);
     expect(allOf([STEP_OK, STEP_OK])).toEqual(STEP_OK);
     expect(allOf([STEP_OK, skipped("b"), skipped("c")])).toEqual(skipped("b"));
+  });
+});
+
+describe("an exit delivered before its entry (entryAfterExit)", () => {
+  it("only a later entry is news; the same second counts as already left", () => {
+    expect(entryAfterExit(100, 99)).toBe(false);
+    expect(entryAfterExit(100, 100)).toBe(false);
+    expect(entryAfterExit(100, 101)).toBe(true);
   });
 });
 

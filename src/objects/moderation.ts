@@ -110,6 +110,7 @@ interface TaskRow {
   user_id: string;
   room: string;
   attempts: number;
+  due_ms: number;
   [column: string]: SqlStorageValue;
 }
 

@@ -1,5 +1,4 @@
 /** The bounds of a ban, defined once: the request schema, the decision (moderate.ts) and the store use these. */
-import { BansError } from "./errors.js";
 
 /**
  * A reason short enough for every answer and audit line that carries it (the bound the bans KV held
@@ -11,12 +10,3 @@ export const BAN_REASON_MAX_CHARS = 200;
  * seconds until then stay under setnospeaking's 4294967295, which would mean "for ever".
  */
 export const BAN_EXPIRES_AT_MAX = 2 ** 31 - 1;
-
-/** BAN_REASON_TOO_LONG for a reason over BAN_REASON_MAX_CHARS: never cut silently. */
-export function checkBanReason(reason: string | undefined): void {
-  if (reason !== undefined && [...reason].length > BAN_REASON_MAX_CHARS) {
-    throw new BansError("BAN_REASON_TOO_LONG", `reason is at most ${BAN_REASON_MAX_CHARS} characters.`, {
-      data: { field: "reason" },
-    });
-  }
-}

@@ -34,6 +34,14 @@ export function eventApplies(storedSeconds: number | undefined, eventSeconds: nu
   return storedSeconds === undefined || eventSeconds >= storedSeconds;
 }
 
+/**
+ * Whether an entry at `enterSeconds` is news after an exit at `exitSeconds` that arrived first (a
+ * 104 delivered before its 103): only a later entry is; the same second counts as already left.
+ */
+export function entryAfterExit(exitSeconds: number, enterSeconds: number): boolean {
+  return enterSeconds > exitSeconds;
+}
+
 /** How many of the oldest entries to drop before one more is added to `count` (0 when under `max`). */
 export function overflow(count: number, max: number): number {
   return Math.max(0, count + 1 - max);

@@ -17,3 +17,24 @@ export function nextAttemptAt(attempts: number, nowMs: number): number | undefin
   if (attempts >= RETRY_MAX_ATTEMPTS) return undefined;
   return nowMs + Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_MS * 2 ** attempts);
 }
+
+/**
+ * At most this many queued steps per alarm run (each may take two bounded Tencent attempts): after
+ * a mass ban during an outage, one run stays far inside the alarm's wall-time limit, and the rest
+ * run in the next.
+ */
+export const ALARM_STEPS_PER_RUN = 50;
+/** A run that stopped at its cap continues this long after, so calls waiting on the object get a turn. */
+export const ALARM_CONTINUE_AFTER_MS = 1_000;
+/** When the app's config cannot be loaded for the alarm: tried again this long after, never dropped. */
+export const ALARM_CONFIG_RETRY_MS = 60_000;
+
+export type AlarmRun = "done" | "capped" | "config_failed";
+
+/** When the alarm runs next (unix ms), or undefined when nothing is queued (`earliestDueMs` null). */
+export function nextAlarmAt(earliestDueMs: number | null, nowMs: number, run: AlarmRun): number | undefined {
+  if (earliestDueMs === null) return undefined;
+  if (run === "config_failed") return Math.max(earliestDueMs, nowMs + ALARM_CONFIG_RETRY_MS);
+  if (run === "capped") return Math.max(earliestDueMs, nowMs + ALARM_CONTINUE_AFTER_MS);
+  return earliestDueMs;
+}

@@ -40,6 +40,16 @@ export function stepOf(outcome: KickOutcome | MuteOutcome | TrtcOutcome, retryin
   };
 }
 
+/** One kind of step made for several IDs (the stored ID and the variant asked for): the first failure, else ok. */
+export function allOf(steps: readonly StepReport[]): StepReport {
+  return steps.find((step) => !step.ok) ?? STEP_OK;
+}
+
+/** The Chat accounts a ban or kick reaches: the stored ID, and the ID asked for when it differs. */
+export function chatIdsOf(storedId: string, askedId: string): string[] {
+  return storedId === askedId ? [storedId] : [storedId, askedId];
+}
+
 /**
  * Whether a failed step is worth the alarm's retry: Tencent unreachable or slow, or its own
  * failure. A refusal that repeats the same way (a bad credential, an unknown account) is not.

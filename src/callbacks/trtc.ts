@@ -96,7 +96,12 @@ export async function verifyTrtcCallback(
   if (typeof userId !== "string" || userId.length === 0 || userId.length > USER_ID_MAX_CHARS) {
     throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.UserId is not a UserID.");
   }
-  const eventTs = typeof info.EventTs === "number" && Number.isFinite(info.EventTs) ? info.EventTs : undefined;
+  // Tencent documents EventTs (s) on every room event; without it, every 103 of one user and room
+  // would share an event key, and a re-entry within the dedupe window would pass as a redelivery.
+  const eventTs = info.EventTs;
+  if (typeof eventTs !== "number" || !Number.isInteger(eventTs) || eventTs < 0) {
+    throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.EventTs is not unix seconds.");
+  }
   const uniqueId = typeof info.UniqueId === "number" || typeof info.UniqueId === "string" ? info.UniqueId : "";
   return {
     sdkAppId,
@@ -104,8 +109,8 @@ export async function verifyTrtcCallback(
     eventType,
     roomId: roomId as number | string,
     userId,
-    eventSeconds: eventTs ?? Math.floor(callbackTs / 1000),
-    eventKey: await eventKeyOf([eventType, roomId, userId, eventTs ?? null, uniqueId]),
+    eventSeconds: eventTs,
+    eventKey: await eventKeyOf([eventType, roomId, userId, eventTs, uniqueId]),
   };
 }
 

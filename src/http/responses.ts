@@ -173,7 +173,9 @@ export const trtcCallbackRequest = z
       .check(z.describe("Unix milliseconds when Tencent sent it: refused when more than 60 s from the clock.")),
     EventInfo: z.looseObject({
       RoomId: trtcRoom,
-      EventTs: z.optional(z.int()).check(z.describe("Unix seconds of the event.")),
+      EventTs: z
+        .int()
+        .check(z.describe("Unix seconds of the event: required (a callback without it is 400 CALLBACK_MALFORMED).")),
       UserId: z.string(),
       UniqueId: z.optional(z.int()),
     }),

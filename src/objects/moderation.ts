@@ -26,6 +26,7 @@ import { BANS_MAX, type Ban, type BanRequest, banFor, banToStore, checkBanReques
 import { checkEventKey, SEEN_MAX, seenCutoff } from "../bans/dedupe.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "../bans/errors.js";
 import {
+  entryAfterExit,
   eventApplies,
   overflow,
   PRESENCE_MAX_PER_APP,
@@ -34,10 +35,12 @@ import {
   roomKey,
   roomOfKey,
 } from "../bans/presence.js";
-import { nextAttemptAt } from "../bans/retry.js";
+import { ALARM_STEPS_PER_RUN, type AlarmRun, nextAlarmAt, nextAttemptAt } from "../bans/retry.js";
 import {
+  allOf,
   type BanOutcome,
   type BanSteps,
+  chatIdsOf,
   type RoomEvent,
   type RoomRemoval,
   type StepReport,
@@ -107,6 +110,7 @@ interface TaskRow {
   user_id: string;
   room: string;
   attempts: number;
+  due_ms: number;
   [column: string]: SqlStorageValue;
 }
 
@@ -125,6 +129,9 @@ CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEX
   user_id TEXT NOT NULL, room TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   UNIQUE (kind, user_id, room));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exits (user_id TEXT NOT NULL, room TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room));
+CREATE INDEX IF NOT EXISTS exits_at ON exits (at);
 `;
 
 export class ModerationObject extends DurableObject<BrokerEnv> {
@@ -162,13 +169,17 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   enterRoom(ref: ObjectRef, event: RoomEvent) {
     return this.#answer(ref, async (app) => {
       const nowSeconds = unixSeconds(ref.nowMs);
+      // The admin check (which can fail) before the event is remembered: a delivery refused here is
+      // acted on when Tencent retries it, not dropped as a duplicate.
+      const admin = await this.#adminIfBanned(app, ref, event.userId, nowSeconds);
       if (this.#seenBefore(event.eventKey, nowSeconds)) {
         return { duplicate: true, banned: this.#banOf(event.userId, nowSeconds) !== undefined };
       }
       this.#recordPresence(event, nowSeconds);
       const ban = this.#banOf(event.userId, nowSeconds);
-      if (!ban) return { duplicate: false, banned: false };
-      const removal = (await this.#isAdmin(app, ref, event.userId))
+      // Banned while the admin set was read: that ban's own removal covers the presence just recorded.
+      if (!ban || admin === undefined) return { duplicate: false, banned: ban !== undefined };
+      const removal = admin
         ? skipped("admin identity: never removed")
         : await this.#remove(app, event.userId, event.room, ref.nowMs, true);
       return { duplicate: false, banned: true, removal };
@@ -181,7 +192,9 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       const nowSeconds = unixSeconds(ref.nowMs);
       if (this.#seenBefore(event.eventKey, nowSeconds)) return { duplicate: true };
       const stored = this.#presenceSeen(event.userId, roomKey(event.room));
-      if (eventApplies(stored, event.eventSeconds)) this.#deletePresence(event.userId, roomKey(event.room));
+      // A 104 ahead of its 103 (Tencent does not order them): remembered, so the late 103 adds nothing.
+      if (stored === undefined) this.#rememberExit(event, nowSeconds);
+      else if (eventApplies(stored, event.eventSeconds)) this.#deletePresence(event.userId, roomKey(event.room));
       return { duplicate: false };
     });
   }
@@ -195,12 +208,14 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   loggedIn(ref: ObjectRef, event: { userId: string; eventKey: string }) {
     return this.#answer(ref, async (app) => {
       const nowSeconds = unixSeconds(ref.nowMs);
+      const admin = await this.#adminIfBanned(app, ref, event.userId, nowSeconds);
       if (this.#seenBefore(event.eventKey, nowSeconds)) {
         return { duplicate: true, banned: this.#banOf(event.userId, nowSeconds) !== undefined };
       }
       const ban = this.#banOf(event.userId, nowSeconds);
-      if (!ban) return { duplicate: false, banned: false };
-      const kick = (await this.#isAdmin(app, ref, event.userId))
+      // Banned while the admin set was read: that ban kicks the user itself.
+      if (!ban || admin === undefined) return { duplicate: false, banned: ban !== undefined };
+      const kick = admin
         ? skipped("admin identity: never kicked")
         : await this.#kick(app, event.userId, ref.nowMs, true);
       return { duplicate: false, banned: true, kick };
@@ -215,7 +230,11 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       const nowSeconds = unixSeconds(ref.nowMs);
       this.#expirePresence(nowSeconds);
       const rooms = this.#sql
-        .exec<{ room: string }>("SELECT room FROM presence WHERE user_id = ? ORDER BY seen_at DESC", userId)
+        // By folded ID, as the ban is found and as a ban removes: a variant's rooms are shown too.
+        .exec<{ room: string }>(
+          "SELECT room FROM presence WHERE folded = ? GROUP BY room ORDER BY MAX(seen_at) DESC",
+          foldUserId(userId),
+        )
         .toArray()
         .map((row) => roomOfKey(row.room));
       return { userId, ban: this.#banOf(userId, nowSeconds) ?? null, rooms };
@@ -265,13 +284,18 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
         nowSeconds,
       );
       this.#writeBan(ban);
+      // A variant asked for (IDs are case-sensitive at Tencent: "Alice" is another account than a
+      // stored "alice") is kicked too, so a session it holds ends; the mute stays on the stored ID
+      // (before-send refuses every variant of a banned ID).
+      const kickIds = chatIdsOf(ban.userId, userId);
       if (chatTarget(app, this.#state.adminSigs, nowSeconds)) {
-        await this.#queue("rekick", ban.userId, "", ref.nowMs, ref.nowMs + (ref.rekickAfterMs ?? REKICK_AFTER_MS));
+        const due = ref.nowMs + (ref.rekickAfterMs ?? REKICK_AFTER_MS);
+        for (const id of kickIds) await this.#queue("rekick", id, "", ref.nowMs, due);
       }
       // Chat's two calls one after the other (kick, then mute), the rooms meanwhile: about the
       // time of two Tencent calls in all.
       const chat = async () => {
-        const kick = await this.#kick(app, ban.userId, ref.nowMs, true);
+        const kick = allOf(await Promise.all(kickIds.map((id) => this.#kick(app, id, ref.nowMs, true))));
         return { kick, mute: await this.#mute(app, ban, ref.nowMs, true) };
       };
       const [{ kick, mute }, removals] = await Promise.all([
@@ -319,10 +343,12 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   kick(ref: ObjectRef, userId: string) {
     return this.#serial(ref, async (app): Promise<{ userId: string; steps: BanSteps }> => {
       await this.#refuseAdmin(app, ref, userId, "ADMIN_NOT_KICKABLE", "kicked");
-      // A banned user (or a variant of one) is kicked under the ID the ban is stored with.
+      // A banned user (or a variant of one) is kicked under the ID the ban is stored with, and under
+      // the ID asked for (another account at Tencent when it differs).
       const target = this.#banOf(userId, unixSeconds(ref.nowMs))?.userId ?? userId;
+      const kicks = chatIdsOf(target, userId).map((id) => this.#kick(app, id, ref.nowMs, false));
       const [kick, removals] = await Promise.all([
-        this.#kick(app, target, ref.nowMs, false),
+        Promise.all(kicks).then(allOf),
         this.#removeEverywhere(app, target, ref.nowMs, false),
       ]);
       return { userId: target, steps: { kick, removals } };
@@ -334,35 +360,48 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   override async alarm(): Promise<void> {
     const nowMs = Date.now();
     const app = await this.#appForAlarm();
-    if (!app) return;
-    const due = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms", nowMs).toArray();
+    // Never left unset while steps are queued: a config that failed to load is tried again later.
+    if (!app) return this.#scheduleAlarm(nowMs, "config_failed");
+    const due = this.#sql
+      .exec<TaskRow>("SELECT * FROM tasks WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", nowMs, ALARM_STEPS_PER_RUN)
+      .toArray();
     for (const task of due) {
-      // A step that throws counts as failed (the alarm itself must not throw: Cloudflare would rerun it whole).
-      const outcome = await this.#runTask(app, task, nowMs).catch(() => ({
-        reason: "the step failed",
-        errorCode: undefined,
-      }));
-      if (outcome === "done") {
-        this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
-        continue;
-      }
-      const next = nextAttemptAt(task.attempts + 1, nowMs);
-      if (next === undefined || !worthRetrying(outcome)) {
-        this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
-        console.error(
-          JSON.stringify({
-            event: "moderation_step_given_up",
-            app: app.config.sdkAppId,
-            step: task.kind,
-            attempts: task.attempts + 1,
-            reason: (outcome as { reason?: string }).reason,
-          }),
-        );
-      } else {
-        this.#sql.exec("UPDATE tasks SET attempts = ?, due_ms = ? WHERE id = ?", task.attempts + 1, next, task.id);
-      }
+      // Each step in the same line as ban, unban and kick (it re-reads the ban inside it): an unban
+      // while a mute is in flight sends its unmute after the mute is answered, never before.
+      await this.#inOrder(() => this.#settleTask(app, task, nowMs));
     }
-    await this.#scheduleAlarm();
+    await this.#scheduleAlarm(Date.now(), due.length === ALARM_STEPS_PER_RUN ? "capped" : "done");
+  }
+
+  /** Runs one queued step and deletes, reschedules or gives it up. */
+  async #settleTask(app: LoadedApp, due: TaskRow, nowMs: number): Promise<void> {
+    // Read again in line: an unban or a ban before this turn may have dropped or re-queued it.
+    const task = this.#sql.exec<TaskRow>("SELECT * FROM tasks WHERE id = ?", due.id).toArray()[0];
+    if (!task || task.due_ms > nowMs) return;
+    // A step that throws counts as failed (the alarm itself must not throw: Cloudflare would rerun it whole).
+    const outcome = await this.#runTask(app, task, nowMs).catch(() => ({
+      reason: "the step failed",
+      errorCode: undefined,
+    }));
+    if (outcome === "done") {
+      this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
+      return;
+    }
+    const next = nextAttemptAt(task.attempts + 1, nowMs);
+    if (next === undefined || !worthRetrying(outcome)) {
+      this.#sql.exec("DELETE FROM tasks WHERE id = ?", task.id);
+      console.error(
+        JSON.stringify({
+          event: "moderation_step_given_up",
+          app: app.config.sdkAppId,
+          step: task.kind,
+          attempts: task.attempts + 1,
+          reason: (outcome as { reason?: string }).reason,
+        }),
+      );
+    } else {
+      this.#sql.exec("UPDATE tasks SET attempts = ?, due_ms = ? WHERE id = ?", task.attempts + 1, next, task.id);
+    }
   }
 
   /** One queued step, if it still applies (a ban lifted since: no mute, no removal). */
@@ -493,9 +532,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     await this.#scheduleAlarm();
   }
 
-  async #scheduleAlarm(): Promise<void> {
-    const next = this.#sql.exec<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM tasks").one().due;
-    if (next === null) await this.ctx.storage.deleteAlarm();
+  async #scheduleAlarm(nowMs = Date.now(), run: AlarmRun = "done"): Promise<void> {
+    const earliest = this.#sql.exec<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM tasks").one().due;
+    const next = nextAlarmAt(earliest, nowMs, run);
+    if (next === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
 
@@ -517,6 +557,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     const room = roomKey(event.room);
     const stored = this.#presenceSeen(event.userId, room);
     if (!eventApplies(stored, event.eventSeconds)) return;
+    const exited = this.#sql
+      .exec<{ at: number }>("SELECT at FROM exits WHERE user_id = ? AND room = ?", event.userId, room)
+      .toArray()[0]?.at;
+    if (exited !== undefined && !entryAfterExit(exited, event.eventSeconds)) return;
     this.#expirePresence(nowSeconds);
     if (stored === undefined) {
       const mine = this.#sql
@@ -544,6 +588,22 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       event.userId,
       foldUserId(event.userId),
       room,
+      event.eventSeconds,
+    );
+  }
+
+  /** An exit with no entry yet, kept as long as an event key (bounded like them: dedupe.ts). */
+  #rememberExit(event: RoomEvent, nowSeconds: number): void {
+    this.#sql.exec("DELETE FROM exits WHERE at < ?", seenCutoff(nowSeconds));
+    const drop = overflow(this.#count("exits"), SEEN_MAX);
+    if (drop > 0) {
+      this.#sql.exec("DELETE FROM exits WHERE rowid IN (SELECT rowid FROM exits ORDER BY at LIMIT ?)", drop);
+    }
+    this.#sql.exec(
+      `INSERT INTO exits (user_id, room, at) VALUES (?, ?, ?)
+       ON CONFLICT (user_id, room) DO UPDATE SET at = MAX(at, excluded.at)`,
+      event.userId,
+      roomKey(event.room),
       event.eventSeconds,
     );
   }
@@ -597,7 +657,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     );
   }
 
-  #count(table: "bans" | "presence" | "seen" | "tasks"): number {
+  #count(table: "bans" | "presence" | "seen" | "tasks" | "exits"): number {
     return this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
   }
 
@@ -632,6 +692,11 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     // The broker's own Chat identity too: a kick or a mute of it would stop every moderation call.
     const chatAdmin = app.config.chat?.adminUserId;
     return isAdminLike(userId, chatAdmin ? [...sets, adminSetOf([chatAdmin])] : sets);
+  }
+
+  /** Whether a banned `userId` is an admin identity; undefined when not banned (no admin read). */
+  async #adminIfBanned(app: LoadedApp, ref: ObjectRef, userId: string, nowSeconds: number) {
+    return this.#banOf(userId, nowSeconds) ? this.#isAdmin(app, ref, userId) : undefined;
   }
 
   async #refuseAdmin(
@@ -696,7 +761,12 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
 
   /** #answer, one write after another. */
   #serial<T>(ref: ObjectRef, run: (app: LoadedApp) => Promise<T>): Promise<ObjectAnswer<T>> {
-    const next = this.#writes.then(() => this.#answer(ref, run));
+    return this.#inOrder(() => this.#answer(ref, run));
+  }
+
+  /** `run` after every write and alarm step queued before it (one line for ban, unban, kick, tasks). */
+  #inOrder<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#writes.then(run);
     this.#writes = next.catch(() => undefined);
     return next;
   }

@@ -112,20 +112,21 @@ describe("white space at an edge of a UserID: invalid on every route", () => {
 });
 
 describe("one folding for ban, unban, kick and the guard", () => {
-  it("a ban of a variant is the same ban: updated under the stored ID, and that ID is kicked", async () => {
+  it("a ban of a variant is the same ban: updated under the stored ID; that ID and the variant are kicked", async () => {
     expect((await ban("mallory", { reason: "first" })).status).toBe(201);
     const again = await ban("\uff2d\uff21\uff2c\uff2c\uff2f\uff32\uff39", { reason: "full-width" });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ userId: "mallory", reason: "full-width", kicked: true });
-    expect(await kickedUsers()).toEqual(["mallory", "mallory"]);
+    // The variant is another account at Tencent (IDs are case-sensitive): its sessions end too.
+    expect(await kickedUsers()).toEqual(["mallory", "mallory", "\uff2d\uff21\uff2c\uff2c\uff2f\uff32\uff39"]);
     expect((await list()).map((b) => [b.userId, b.reason])).toEqual([["mallory", "full-width"]]);
   });
 
-  it("kick of a variant of a banned user kicks the stored ID", async () => {
+  it("kick of a variant of a banned user kicks the stored ID and the variant", async () => {
     await ban("mallory");
     const kicked = await kick("MALLORY");
     expect(await kicked.json()).toMatchObject({ userId: "mallory", kicked: true });
-    expect(await kickedUsers()).toEqual(["mallory", "mallory"]);
+    expect(await kickedUsers()).toEqual(["mallory", "mallory", "MALLORY"]);
     // Not banned: the ID as named.
     expect(await (await kick("Trent")).json()).toMatchObject({ userId: "Trent", kicked: true });
   });

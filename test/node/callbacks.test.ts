@@ -118,6 +118,10 @@ describe("TRTC room callbacks", () => {
       trtcBody({}, { RoomId: 1.5 }),
       trtcBody({}, { UserId: "" }),
       trtcBody({}, { UserId: 7 }),
+      // Without EventTs, a re-entry would share the first entry's event key (a "duplicate").
+      trtcBody({}, { EventTs: undefined }),
+      trtcBody({}, { EventTs: "1766999999" }),
+      trtcBody({}, { EventTs: 1.5 }),
     ]) {
       expect(await refusal(trtc(body)), body).toBe("CALLBACK_MALFORMED");
     }

@@ -5,14 +5,19 @@
 // back-off, given up after the last attempt, never losing the ban; admins untouchable; the exact cap;
 // KV's bans moved over once; presence bounds and expiry.
 
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { HARD_TTL_MS } from "../../src/admins/cache.js";
 import { writeRuntimeAdmins } from "../../src/admins/store.js";
 import { REKICK_AFTER_MS } from "../../src/bans/cache.js";
 import { PRESENCE_MAX_PER_APP, PRESENCE_MAX_PER_USER, PRESENCE_TTL_SECONDS } from "../../src/bans/presence.js";
-import { RETRY_MAX_ATTEMPTS } from "../../src/bans/retry.js";
+import {
+  ALARM_CONFIG_RETRY_MS,
+  ALARM_CONTINUE_AFTER_MS,
+  ALARM_STEPS_PER_RUN,
+  RETRY_MAX_ATTEMPTS,
+} from "../../src/bans/retry.js";
 import type { ObjectRef } from "../../src/objects/moderation.js";
 import { kvStore } from "../../src/shared/storage.js";
 import type { Json } from "../broker/helpers.js";
@@ -513,5 +518,191 @@ describe("presence bounds and expiry", () => {
       bans().enterRoom(app, { userId: "x", room: ROOM, eventKey: "k".repeat(513), eventSeconds: nowSeconds() }),
     ).rejects.toThrow();
     expect((await bans().user(app, "x")).rooms).toEqual([]);
+  });
+});
+
+describe("a callback is marked handled only once it can be acted on", () => {
+  it("the admin set unreadable at a banned user's 103: refused, and Tencent's retry of it still removes", async () => {
+    const sdkAppId = APP + 3;
+    const { app, bans } = await setup(sdkAppId);
+    const t0 = Date.now();
+    await bans(t0).ban(app, "mallory", {}, "operator");
+    // Past the object's admin cache's hard TTL, with KV failing: the admin check cannot answer.
+    const later = t0 + HARD_TTL_MS + 1_000;
+    const kv = await runInDurableObject(objectOf(sdkAppId), (instance) => {
+      const own = instance as unknown as { env: Record<string, unknown> };
+      const kept = own.env.ADMINS;
+      const fail = () => Promise.reject(new Error("KV is down"));
+      own.env = { ...own.env, ADMINS: { get: fail, put: fail, delete: fail, list: fail, getWithMetadata: fail } };
+      return kept;
+    });
+    const event = { userId: "mallory", room: ROOM, eventKey: key(), eventSeconds: Math.floor(later / 1000) };
+    try {
+      await expect(bans(later).enterRoom(app, event)).rejects.toMatchObject({ code: "ADMIN_SET_UNAVAILABLE" });
+      await expect(
+        bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` }),
+      ).rejects.toMatchObject({
+        code: "ADMIN_SET_UNAVAILABLE",
+      });
+    } finally {
+      await runInDurableObject(objectOf(sdkAppId), (instance) => {
+        const own = instance as unknown as { env: Record<string, unknown> };
+        own.env = { ...own.env, ADMINS: kv };
+      });
+    }
+    // Tencent retries the same deliveries: acted on, not "duplicate".
+    const before = (await trtcCalls()).length;
+    expect(await bans(later).enterRoom(app, event)).toMatchObject({
+      duplicate: false,
+      banned: true,
+      removal: { ok: true },
+    });
+    expect((await trtcSteps()).slice(before)).toEqual([["RemoveUser", ROOM, ["mallory"]]]);
+    expect(await bans(later).loggedIn(app, { userId: "mallory", eventKey: `${event.eventKey}-login` })).toMatchObject({
+      duplicate: false,
+      kick: { ok: true },
+    });
+  });
+});
+
+describe("the alarm's steps and ban/unban, one after another", () => {
+  it("an unban while the alarm's mute is in flight: its unmute is sent after the mute is answered", async () => {
+    const { app, bans } = await setup();
+    const down = { kind: "http", status: 503 } as const;
+    // The kick passes; the mute fails twice (queued).
+    await scriptTencent({ kind: "ok" }, down, down);
+    const result = await bans().ban(app, "mallory", {}, "operator");
+    expect(result.steps.mute).toMatchObject({ ok: false, retrying: true });
+    // The alarm's mute retry is answered only after 600 ms (rekick first: it runs too, answered at once).
+    await runInDurableObject(objectOf(APP), (_, state) => {
+      state.storage.sql.exec("DELETE FROM tasks WHERE kind = 'rekick'");
+    });
+    await scriptTencent({ kind: "hang", ms: 600 });
+    const order: string[] = [];
+    const alarm = runAlarmNow(APP).then(() => order.push("alarm"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const unban = bans()
+      .unban(app, "mallory")
+      .then(() => order.push("unban"));
+    await Promise.all([alarm, unban]);
+    expect(order).toEqual(["alarm", "unban"]);
+    expect((await chatSteps()).slice(-2)).toEqual([
+      ["setnospeaking", "mallory", 4294967295],
+      ["setnospeaking", "mallory", 0],
+    ]);
+    expect(await queuedTasks(APP)).toEqual([]);
+  });
+});
+
+describe("the alarm never stops while steps are queued", () => {
+  it("each run takes at most ALARM_STEPS_PER_RUN steps, and sets itself again for the rest", async () => {
+    const sdkAppId = APP + 4;
+    const { app, bans } = await setup(sdkAppId);
+    await bans().list(app);
+    const total = ALARM_STEPS_PER_RUN + 7;
+    // Kicks queued for users not banned: each is done without a Tencent call.
+    await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      for (let n = 0; n < total; n++) {
+        state.storage.sql.exec(
+          "INSERT INTO tasks (kind, user_id, room, attempts, due_ms) VALUES ('kick', ?, '', 0, 0)",
+          `nobody-${n}`,
+        );
+      }
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(objectOf(sdkAppId))).toBe(true);
+    const left = await runInDurableObject(objectOf(sdkAppId), async (_, state) => ({
+      tasks: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks").one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left.tasks).toBe(total - ALARM_STEPS_PER_RUN);
+    expect(left.alarm).toBeGreaterThanOrEqual(before + ALARM_CONTINUE_AFTER_MS);
+    await runAlarmNow(sdkAppId);
+    expect(await queuedTasks(sdkAppId)).toEqual([]);
+  });
+
+  it("the app's config failing to load at the alarm: the steps stay queued and the alarm is set again", async () => {
+    const sdkAppId = APP + 4;
+    const { app, bans } = await setup(sdkAppId);
+    await bans().list(app);
+    const stored = await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      const value = state.storage.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sdkAppId'")
+        .one().value;
+      // An app the config does not have: the alarm's load fails.
+      state.storage.sql.exec("UPDATE meta SET value = '1' WHERE key = 'sdkAppId'");
+      state.storage.sql.exec(
+        "INSERT INTO tasks (kind, user_id, room, attempts, due_ms) VALUES ('kick', 'nobody', '', 0, 0)",
+      );
+      await state.storage.setAlarm(Date.now() + 60_000);
+      return value;
+    });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(objectOf(sdkAppId))).toBe(true);
+    const after = await runInDurableObject(objectOf(sdkAppId), async (_, state) => {
+      const alarm = await state.storage.getAlarm();
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'sdkAppId'", stored);
+      return alarm;
+    });
+    expect(after).toBeGreaterThanOrEqual(before + ALARM_CONFIG_RETRY_MS);
+    expect((await queuedTasks(sdkAppId)).map((task) => task.user_id)).toEqual(["nobody"]);
+    expect(logs.some((line) => line.includes('"outcome":"config_error"'))).toBe(true);
+    await runAlarmNow(sdkAppId);
+    expect(await queuedTasks(sdkAppId)).toEqual([]);
+  });
+});
+
+describe("a variant ID asked for is another account at Tencent", () => {
+  it("banning or kicking a variant of a stored ban kicks the stored ID and the variant; the mute stays on the stored ID", async () => {
+    const { app, bans } = await setup();
+    await bans().ban(app, "alice", {}, "operator");
+    const before = (await tencentCalls()).length;
+    const again = await bans().ban(app, "Alice", { reason: "again" }, "operator");
+    expect(again).toMatchObject({ userId: "alice", created: false, kicked: true, muted: true });
+    expect((await chatSteps()).slice(before)).toEqual([
+      ["kick", "alice", undefined],
+      ["kick", "Alice", undefined],
+      ["setnospeaking", "alice", 4294967295],
+    ]);
+    expect((await queuedTasks(APP)).map((task) => [task.kind, task.user_id])).toEqual([
+      ["rekick", "alice"],
+      ["rekick", "Alice"],
+    ]);
+    const kicked = (await tencentCalls()).length;
+    expect(await bans().kick(app, "ALICE")).toMatchObject({ userId: "alice", kicked: true });
+    expect((await chatSteps()).slice(kicked)).toEqual([
+      ["kick", "alice", undefined],
+      ["kick", "ALICE", undefined],
+    ]);
+  });
+});
+
+describe("GET …/users/{userId}: the rooms as a ban would find them", () => {
+  it("a variant's rooms are listed with the ID's, each room once, newest first", async () => {
+    const { app, bans } = await setup();
+    const t = nowSeconds();
+    await bans().enterRoom(app, { userId: "carol", room: ROOM, eventKey: key(), eventSeconds: t - 20 });
+    await bans().enterRoom(app, { userId: "CAROL", room: "stage", eventKey: key(), eventSeconds: t - 10 });
+    await bans().enterRoom(app, { userId: "Carol", room: ROOM, eventKey: key(), eventSeconds: t });
+    await bans().enterRoom(app, { userId: "dave", room: ROOM + 1, eventKey: key(), eventSeconds: t });
+    expect((await bans().user(app, "carol")).rooms).toEqual([ROOM, "stage"]);
+    expect((await bans().user(app, "CaRoL")).rooms).toEqual([ROOM, "stage"]);
+  });
+});
+
+describe("a 104 delivered before its 103", () => {
+  it("the late 103 adds no entry, so a later ban reports no removal from a room the user left; a later entry counts", async () => {
+    const { app, bans } = await setup();
+    const t = nowSeconds();
+    await bans().exitRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t });
+    await bans().enterRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t - 5 });
+    expect((await bans().user(app, "erin")).rooms).toEqual([]);
+    const result = await bans().ban(app, "erin", {}, "operator");
+    expect(result.steps.removals).toEqual([]);
+    expect(await trtcCalls()).toEqual([]);
+    await bans().unban(app, "erin");
+    await bans().enterRoom(app, { userId: "erin", room: ROOM, eventKey: key(), eventSeconds: t + 1 });
+    expect((await bans().user(app, "erin")).rooms).toEqual([ROOM]);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BAN_ACTOR_MAX_CHARS, type Ban, banFor, banToStore, checkBanRequest, inForce } from "../../src/bans/decide.js";
 import { checkEventKey, EVENT_KEY_MAX_CHARS, SEEN_TTL_SECONDS, seenCutoff } from "../../src/bans/dedupe.js";
 import {
+  entryAfterExit,
   eventApplies,
   overflow,
   PRESENCE_TTL_SECONDS,
@@ -13,8 +14,16 @@ import {
   roomKey,
   roomOfKey,
 } from "../../src/bans/presence.js";
-import { nextAttemptAt, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_DELAY_MS } from "../../src/bans/retry.js";
-import { skipped, stepOf, worthRetrying } from "../../src/bans/steps.js";
+import {
+  ALARM_CONFIG_RETRY_MS,
+  ALARM_CONTINUE_AFTER_MS,
+  nextAlarmAt,
+  nextAttemptAt,
+  RETRY_BASE_MS,
+  RETRY_MAX_ATTEMPTS,
+  RETRY_MAX_DELAY_MS,
+} from "../../src/bans/retry.js";
+import { allOf, chatIdsOf, STEP_OK, skipped, stepOf, worthRetrying } from "../../src/bans/steps.js";
 import { listBans } from "../../src/bans/store.js";
 import { memoryStore } from "../../src/shared/storage.js";
 
@@ -141,6 +150,37 @@ describe("the alarm's retry schedule", () => {
       retrying: false,
     });
     expect(skipped("trtc not configured")).toEqual({ ok: false, reason: "trtc not configured", retrying: false });
+  });
+});
+
+describe("steps for several IDs (allOf, chatIdsOf)", () => {
+  it("the stored ID, and the asked ID when it differs; ok only if every step is", () => {
+    expect(chatIdsOf("alice", "alice")).toEqual(["alice"]);
+    expect(chatIdsOf("alice", "Alice")).toEqual(["alice", "Alice"]);
+    expect(allOf([STEP_OK, STEP_OK])).toEqual(STEP_OK);
+    expect(allOf([STEP_OK, skipped("b"), skipped("c")])).toEqual(skipped("b"));
+  });
+});
+
+describe("an exit delivered before its entry (entryAfterExit)", () => {
+  it("only a later entry is news; the same second counts as already left", () => {
+    expect(entryAfterExit(100, 99)).toBe(false);
+    expect(entryAfterExit(100, 100)).toBe(false);
+    expect(entryAfterExit(100, 101)).toBe(true);
+  });
+});
+
+describe("when the alarm runs next (nextAlarmAt)", () => {
+  it("the earliest step; nothing queued, no alarm; after a capped run or a config failure, later, never dropped", () => {
+    expect(nextAlarmAt(5_000, 1_000, "done")).toBe(5_000);
+    expect(nextAlarmAt(500, 1_000, "done")).toBe(500);
+    expect(nextAlarmAt(null, 1_000, "done")).toBeUndefined();
+    expect(nextAlarmAt(null, 1_000, "config_failed")).toBeUndefined();
+    expect(nextAlarmAt(0, 1_000, "capped")).toBe(1_000 + ALARM_CONTINUE_AFTER_MS);
+    expect(nextAlarmAt(0, 1_000, "config_failed")).toBe(1_000 + ALARM_CONFIG_RETRY_MS);
+    expect(nextAlarmAt(1_000 + 10 * ALARM_CONFIG_RETRY_MS, 1_000, "config_failed")).toBe(
+      1_000 + 10 * ALARM_CONFIG_RETRY_MS,
+    );
   });
 });
 

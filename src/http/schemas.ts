@@ -170,7 +170,10 @@ export const requestSchemas = once(() => {
             .int()
             .check(
               z.minimum(1),
-              z.maximum(BAN_EXPIRES_AT_MAX, `must be at most ${BAN_EXPIRES_AT_MAX} (2038-01-19, KV's limit)`),
+              z.maximum(
+                BAN_EXPIRES_AT_MAX,
+                `must be at most ${BAN_EXPIRES_AT_MAX} (2038-01-19: a Chat mute's seconds stay under "for ever")`,
+              ),
             ),
         )
         .check(z.describe("Unix seconds: a temporary ban ends then. Omitted: permanent.")),

@@ -513,7 +513,9 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     const failure = failureOf(outcome);
     const failed = failure !== "done";
     const queued = failed && retry && worthRetrying(failure);
-    if (queued) await this.#queue(kind, userId, room, nowMs);
+    // The first retry is due 2 s after the failure, not after the request began: a step that hung
+    // for its whole timeout would otherwise be due at once (docs/moderation.md, "When a step fails").
+    if (queued) await this.#queue(kind, userId, room, Math.max(nowMs, Date.now()));
     else if (!failed)
       this.#sql.exec("DELETE FROM tasks WHERE kind = ? AND user_id = ? AND room = ?", kind, userId, room);
     return stepOf(outcome, queued);

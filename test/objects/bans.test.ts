@@ -325,8 +325,12 @@ describe("Tencent failing: the ban stands, each failed step is reported and retr
     expect(result.steps.removals).toEqual([
       { room: "stage", ok: false, reason: "Tencent did not answer in time", retrying: true },
     ]);
+    const answeredMs = Date.now();
     expect(result.kicked).toBe(true);
-    expect((await queuedTasks(APP)).map((task) => task.kind).sort()).toEqual(["rekick", "remove"]);
+    const tasks = await queuedTasks(APP);
+    expect(tasks.map((task) => task.kind).sort()).toEqual(["rekick", "remove"]);
+    // The retry is due after the failure (2 s), not 2 s after the request began: not due yet.
+    expect(tasks.find((task) => task.kind === "remove")?.due_ms).toBeGreaterThan(answeredMs);
   }, 15_000);
 
   it("an unmute that failed is retried; a ban made meanwhile cancels it", async () => {

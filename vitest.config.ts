@@ -31,6 +31,10 @@ export default defineConfig({
               // parties (an identity provider, Turnstile's siteverify, Tencent's Chat REST API): see
               // test/fakes/internet.mjs.
               outboundService: "fake-internet",
+              // The test seam of the moderation object's config (src/env.ts, docs/moderation.md): each
+              // test request has an env of its own, which the object loads its app from only under
+              // this switch. A JSON `true`, set only here: never in wrangler.toml (npm run deploy refuses it).
+              bindings: { TEST_ONLY_OBJECT_VARS: true },
               workers: [
                 {
                   name: "fake-internet",

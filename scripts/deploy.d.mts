@@ -5,3 +5,4 @@ export interface KvNamespace {
 }
 export function kvNamespaces(toml: string): KvNamespace[];
 export function placeholderNamespaces(toml: string): KvNamespace[];
+export function setsTestSwitch(toml: string): boolean;

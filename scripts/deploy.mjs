@@ -3,6 +3,7 @@
 // no longer has the placeholder KV namespace ids of this repository. Deployed with them, the Worker
 // would fail on its first KV access (rate limits, admin identities), or, worse, bind to whatever
 // namespace happens to have that id. With `--dry-run` (nothing is uploaded) the check only warns.
+// Nor one that sets the workerd tests' switch TEST_ONLY_OBJECT_VARS (src/env.ts), dry run or not.
 //
 // Create the namespaces and put their ids in wrangler.toml (README, Deploying):
 //   npx wrangler kv namespace create RATE_LIMITS
@@ -32,12 +33,28 @@ export function placeholderNamespaces(toml) {
   return kvNamespaces(toml).filter(({ id }) => id !== undefined && PLACEHOLDER_ID.test(id));
 }
 
+/**
+ * Whether a wrangler.toml sets the workerd tests' switch TEST_ONLY_OBJECT_VARS (src/env.ts: under
+ * it the moderation object loads its app from each caller's env strings): a line that names it
+ * outside a comment. Never right in a deployment, so never deployed, not even as a dry run.
+ */
+export function setsTestSwitch(toml) {
+  return toml.split("\n").some((line) => /\bTEST_ONLY_OBJECT_VARS\b/.test(line.replace(/#.*$/, "")));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const dryRun = args.includes("--dry-run");
   const configIndex = args.findIndex((a) => a === "--config" || a === "-c");
   const configPath = configIndex >= 0 ? args[configIndex + 1] : join(root, "wrangler.toml");
-  const placeholders = placeholderNamespaces(readFileSync(configPath, "utf8"));
+  const toml = readFileSync(configPath, "utf8");
+  if (setsTestSwitch(toml)) {
+    console.error(
+      "npm run deploy: not deploying: wrangler.toml sets TEST_ONLY_OBJECT_VARS, the workerd tests' switch (src/env.ts, docs/moderation.md): remove it.",
+    );
+    process.exit(1);
+  }
+  const placeholders = placeholderNamespaces(toml);
   if (placeholders.length > 0) {
     const names = placeholders.map((p) => p.binding ?? "(no binding)").join(", ");
     const message = `wrangler.toml still has the placeholder KV namespace id${placeholders.length > 1 ? "s" : ""} of ${names}: create ${placeholders.length > 1 ? "them" : "it"} with \`npx wrangler kv namespace create <BINDING>\` and put the printed id${placeholders.length > 1 ? "s" : ""} in wrangler.toml (README, Deploying).`;

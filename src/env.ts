@@ -8,6 +8,13 @@ export type BrokerEnv = Env & {
   BROKER_CONFIG?: string;
   /** Bearer token of the operator API (/v1/admin/apps/...). Unset: that API is disabled. */
   ADMIN_API_TOKEN?: string;
+  /**
+   * The workerd tests' switch (vitest.config.ts, Miniflare `bindings`; never in wrangler.toml, which
+   * `npm run deploy` checks): only when it is the JSON value `true` (no secret or `.dev.vars` entry,
+   * which are strings, can turn it on) does a request send its env's strings to the moderation
+   * object, and the object load its app from them (docs/moderation.md, "The object's config").
+   */
+  TEST_ONLY_OBJECT_VARS?: unknown;
   /** `SECRET_KEY_<sdkAppId>`, Turnstile secrets. */
   [secret: string]: unknown;
 };

@@ -13,10 +13,11 @@
  * method answers an `ObjectAnswer`: a domain error crosses RPC as data (code, detail), and the
  * service layer (src/services/broker.ts, BansService) throws it again as a BansError.
  *
- * Configuration: the caller passes the string entries of its own `env` (`ObjectRef.vars`: the same
- * Worker's, so in production exactly this object's own env) and its clock; the object loads the app
- * from them, and keeps the last ones in memory for its alarm. After a restart the alarm uses its own
- * env, which in production is the same.
+ * Configuration: the object loads the app from its own env (the same Worker's bindings, secrets and
+ * vars as the caller's), for every call and for its alarm; the caller passes only its clock. The
+ * workerd tests give each request an env of its own: under their switch (`TEST_ONLY_OBJECT_VARS`,
+ * true in this object's env too) the caller's strings come along (`ObjectRef.vars`) and are laid
+ * over the object's env, the last ones kept for the alarm (docs/moderation.md, "The object's config").
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -69,10 +70,11 @@ const OBJECT_TENCENT_TIMEOUT_MS = 2_000;
 /** Removal calls at once (TRTC allows 20 requests per second). */
 const REMOVE_CONCURRENCY = 8;
 
-/** Who is calling, and with what: the app, the caller's string env entries, its clock (unix ms). */
+/** Who is calling, and with what: the app, its clock (unix ms), the test seam's env strings. */
 export interface ObjectRef {
   sdkAppId: number;
-  vars: Record<string, unknown>;
+  /** The caller's env strings: sent, and read, only under TEST_ONLY_OBJECT_VARS (the workerd tests). */
+  vars?: Record<string, unknown>;
   nowMs: number;
   /** BANS_MAX, unless a test lowers it. */
   maxBans?: number;
@@ -140,8 +142,8 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   readonly #state: IsolateState;
   /** Each Tencent attempt's bound: OBJECT_TENCENT_TIMEOUT_MS, or the caller's Chat timeout when shorter. */
   #timeoutMs = OBJECT_TENCENT_TIMEOUT_MS;
-  /** The last caller's env entries, for the alarm. */
-  #vars: Record<string, unknown> = {};
+  /** The last caller's env strings, for the alarm: only under TEST_ONLY_OBJECT_VARS (the workerd tests). */
+  #vars: Record<string, unknown> | undefined;
   /** The app this object is for, once recorded in `meta`. */
   #sdkAppId: number | undefined;
   #migrated: Promise<void> | undefined;
@@ -412,11 +414,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   ): Promise<"done" | { reason: string; errorCode?: number | string }> {
     const nowSeconds = unixSeconds(nowMs);
     const ban = this.#banOf(task.user_id, nowSeconds);
-    const adminNow = await this.#isAdmin(
-      app,
-      { sdkAppId: app.config.sdkAppId, vars: this.#vars, nowMs },
-      task.user_id,
-    ).catch(() => true);
+    const adminNow = await this.#isAdmin(app, { sdkAppId: app.config.sdkAppId, nowMs }, task.user_id).catch(() => true);
     if (adminNow) return "done";
     const chat = chatTarget(app, this.#state.adminSigs, nowSeconds);
     switch (task.kind) {
@@ -665,9 +663,10 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
 
   // --- Plumbing ---------------------------------------------------------------------------------------
 
-  /** The app from the caller's env (or, for the alarm, the last caller's over this object's own). */
-  async #loadApp(sdkAppId: number, vars: Record<string, unknown>): Promise<LoadedApp> {
-    const loaded = await this.#state.config.load({ ...this.env, ...vars });
+  /** The app from this object's own env (the test seam's strings laid over it only under its switch). */
+  async #loadApp(sdkAppId: number, vars: Record<string, unknown> | undefined): Promise<LoadedApp> {
+    const seam = this.env.TEST_ONLY_OBJECT_VARS === true && vars !== undefined;
+    const loaded = await this.#state.config.load(seam ? { ...this.env, ...vars } : this.env);
     if (!loaded.ok) throw loaded.error;
     const app = loaded.config.apps.get(sdkAppId);
     if (!app) throw new BansError("BANS_STORE_UNAVAILABLE", "This app is not configured.");
@@ -732,7 +731,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
   async #answer<T>(ref: ObjectRef, run: (app: LoadedApp) => Promise<T>): Promise<ObjectAnswer<T>> {
     try {
       const app = await this.#loadApp(ref.sdkAppId, ref.vars);
-      this.#vars = ref.vars;
+      if (this.env.TEST_ONLY_OBJECT_VARS === true) this.#vars = ref.vars;
       this.#timeoutMs = Math.min(OBJECT_TENCENT_TIMEOUT_MS, ref.tencentTimeoutMs ?? OBJECT_TENCENT_TIMEOUT_MS);
       if (this.#sdkAppId !== ref.sdkAppId) {
         this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('sdkAppId', ?)", String(ref.sdkAppId));

@@ -309,7 +309,11 @@ export class BansService {
     return this.#call(app, (object, ref) => object.dismissRoom(ref, room));
   }
 
-  /** The app's object, and what it is told of this request (its env's strings and clock). */
+  /**
+   * The app's object, and what it is told of this request: its clock and Chat timeout. The object
+   * loads the app from its own env (the same Worker's); only under the workerd tests' switch
+   * (`TEST_ONLY_OBJECT_VARS`, docs/moderation.md) does the request's env go along too.
+   */
   async #call<T>(
     app: LoadedApp,
     run: (object: DurableObjectStub<ModerationObject>, ref: ObjectRef) => Promise<ObjectAnswer<T>>,
@@ -317,7 +321,7 @@ export class BansService {
     const { env, nowMs, state } = this.#scope;
     this.#ref ??= {
       sdkAppId: app.config.sdkAppId,
-      vars: stringVars(env),
+      ...(env.TEST_ONLY_OBJECT_VARS === true ? { vars: stringVars(env) } : {}),
       nowMs,
       tencentTimeoutMs: state.chat.timeoutMs,
     };
@@ -378,8 +382,9 @@ export class BansService {
 }
 
 /**
- * What the object loads the app's config from (ObjectRef): the request env's strings, and
- * BROKER_CONFIG whatever its form (a wrangler `[vars]` table is an object). Bindings stay out.
+ * The workerd tests' per-request env, for the object (ObjectRef.vars, sent only under
+ * TEST_ONLY_OBJECT_VARS): the env's strings, and BROKER_CONFIG whatever its form (a wrangler
+ * `[vars]` table is an object). Bindings stay out.
  */
 function stringVars(env: BrokerEnv): Record<string, unknown> {
   const vars: Record<string, unknown> = {};

@@ -1,12 +1,14 @@
 // The operator's scripts, run as `npm start` and `npm run deploy` run them: scripts/start.mjs refusing
-// a busy port in one line, and scripts/deploy.mjs refusing wrangler.toml's placeholder KV ids.
+// a busy port in one line, and scripts/deploy.mjs refusing wrangler.toml's placeholder KV ids and the
+// workerd tests' switch.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { kvNamespaces, placeholderNamespaces } from "../../scripts/deploy.mjs";
+import { kvNamespaces, placeholderNamespaces, setsTestSwitch } from "../../scripts/deploy.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -96,6 +98,24 @@ describe("npm run deploy", () => {
       .replace('"00000000000000000000000000000000"', '"0f1e2d3c4b5a69788796a5b4c3d2e1f0"')
       .replace('"00000000000000000000000000000001"', '"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"');
     expect(placeholderNamespaces(real)).toEqual([]);
+  });
+
+  it("never deploys the workerd tests' switch TEST_ONLY_OBJECT_VARS (the committed wrangler.toml has none)", async () => {
+    const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+    expect(setsTestSwitch(toml)).toBe(false);
+    expect(setsTestSwitch(`${toml}\n[vars]\nTEST_ONLY_OBJECT_VARS = true\n`)).toBe(true);
+    expect(setsTestSwitch(`${toml}\n# TEST_ONLY_OBJECT_VARS is for the tests only\n`)).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), "deploy-switch-"));
+    try {
+      const path = join(dir, "wrangler.toml");
+      writeFileSync(path, `${toml}\n[vars]\nTEST_ONLY_OBJECT_VARS = true\n`);
+      const result = await run("scripts/deploy.mjs", ["--dry-run", "--config", path]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/^npm run deploy: not deploying: wrangler\.toml sets TEST_ONLY_OBJECT_VARS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses to deploy with them, naming the bindings and the fix (nothing reaches wrangler)", async () => {

@@ -4,8 +4,8 @@
  *
  * - TRTC 103 (enter): presence records the user in the room; a banned user is removed from it at
  *   once (the object calls RemoveUser / RemoveUserByStrRoomId, and retries with its alarm on a
- *   failure). TRTC 104 (exit): presence forgets the room. A redelivered event (the same `eventKey`)
- *   is acted on once. Any other event is ignored. The answer is always `{"code": 0}` with HTTP 200:
+ *   failure). TRTC 104 (exit): presence forgets the room. TRTC 102 (room dismissed): presence
+ *   forgets everyone in the room. A redelivered event (the same `eventKey`) is acted on once. Any other event is ignored. The answer is always `{"code": 0}` with HTTP 200:
  *   Tencent "ignores the content of the response packet" and recommends that one
  *   (https://trtc.io/document/39558).
  * - Chat before-send (C2C and Group): a banned `From_Account` is refused with the app's
@@ -40,6 +40,8 @@ export interface RoomEvent {
 export interface CallbackPorts {
   enterRoom(event: RoomEvent): Promise<{ duplicate: boolean; banned: boolean; removal?: StepOutcome }>;
   exitRoom(event: RoomEvent): Promise<{ duplicate: boolean }>;
+  /** TRTC 102: everyone's entry in the room, up to the dismissal, is gone. */
+  roomDismissed(event: Omit<RoomEvent, "userId">): Promise<{ duplicate: boolean }>;
   /** Whether the app has banned `userId` (or a variant it matches), read from the object. */
   isBanned(userId: string): Promise<boolean>;
   loggedIn(login: {
@@ -75,6 +77,11 @@ const CHAT_OK: ChatAnswer = { ActionStatus: "OK", ErrorInfo: "", ErrorCode: 0 };
 export async function decideTrtc(event: TrtcCallback, ports: CallbackPorts): Promise<CallbackDecision<TrtcAnswer>> {
   const callbackEvent = `trtc:${event.eventType}`;
   if (event.kind === "other") return { answer: TRTC_ANSWER, audit: { callbackEvent, outcome: "ignored" } };
+  if (event.kind === "dismiss") {
+    const { eventKey, eventSeconds, roomId: room } = event;
+    const { duplicate } = await ports.roomDismissed({ room, eventKey, eventSeconds });
+    return { answer: TRTC_ANSWER, audit: { callbackEvent, room, outcome: duplicate ? "duplicate" : "dismissed" } };
+  }
   const roomEvent: RoomEvent = {
     userId: event.userId,
     room: event.roomId,

@@ -5,9 +5,9 @@
  * https://cloud.tencent.com/document/practice/647/51586): a POST with a JSON body; headers `Sign`
  * (the signature) and `SdkAppId`; the signature is base64(HMAC-SHA256(callback key, the raw body)),
  * the key being the one set in the TRTC console (up to 32 letters and digits). The body:
- * `EventGroupId` (1: room events), `EventType` (103 enter room, 104 exit room, …), `CallbackTs` (unix
- * ms: when the callback was sent), `EventInfo` (`RoomId`: a number, or a string for string rooms;
- * `EventTs`, unix s; `UserId`; `UniqueId`; …). Tencent waits 5 s for an answer (HTTP 200), retries at
+ * `EventGroupId` (1: room events), `EventType` (102 room dismissed, 103 enter room, 104 exit room,
+ * …), `CallbackTs` (unix ms: when the callback was sent), `EventInfo` (`RoomId`: a number, or a
+ * string for string rooms; `EventTs`, unix s; `UserId`, on a user's events; `UniqueId`; …). Tencent waits 5 s for an answer (HTTP 200), retries at
  * once after a failure and then every 10 s for up to a minute: one event can arrive several times,
  * each with a new CallbackTs, so an event is known by its own fields (`eventKey`), not by the body.
  */
@@ -22,6 +22,7 @@ import {
   parseSdkAppId,
 } from "./errors.js";
 
+export const TRTC_EVENT_DISMISS_ROOM = 102;
 export const TRTC_EVENT_ENTER_ROOM = 103;
 export const TRTC_EVENT_EXIT_ROOM = 104;
 const USER_ID_MAX_CHARS = 64;
@@ -47,6 +48,15 @@ export type TrtcCallback =
       /** The event's own time, unix seconds (EventTs), or CallbackTs's when absent. */
       eventSeconds: number;
       /** The same for every delivery of one event (eventKeyOf: 64 hex digits). */
+      eventKey: string;
+    }
+  | {
+      sdkAppId: number;
+      /** 102: the room was dismissed (no user: everyone in it is out). */
+      kind: "dismiss";
+      eventType: number;
+      roomId: number | string;
+      eventSeconds: number;
       eventKey: string;
     }
   | { sdkAppId: number; kind: "other"; eventType: number };
@@ -81,7 +91,11 @@ export async function verifyTrtcCallback(
   if (typeof eventType !== "number" || !Number.isInteger(eventType)) {
     throw new CallbackError("CALLBACK_MALFORMED", "The callback has no EventType.");
   }
-  if (eventType !== TRTC_EVENT_ENTER_ROOM && eventType !== TRTC_EVENT_EXIT_ROOM) {
+  if (
+    eventType !== TRTC_EVENT_ENTER_ROOM &&
+    eventType !== TRTC_EVENT_EXIT_ROOM &&
+    eventType !== TRTC_EVENT_DISMISS_ROOM
+  ) {
     return { sdkAppId, kind: "other", eventType };
   }
   const info = body.EventInfo;
@@ -92,17 +106,28 @@ export async function verifyTrtcCallback(
       ? Number.isInteger(roomId) && roomId >= 1 && roomId <= ROOM_ID_MAX
       : typeof roomId === "string" && roomId.length >= 1 && roomId.length <= STR_ROOM_ID_MAX_CHARS;
   if (!validRoom) throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.RoomId is not a room.");
-  const userId = info.UserId;
-  if (typeof userId !== "string" || userId.length === 0 || userId.length > USER_ID_MAX_CHARS) {
-    throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.UserId is not a UserID.");
-  }
   // Tencent documents EventTs (s) on every room event; without it, every 103 of one user and room
-  // would share an event key, and a re-entry within the dedupe window would pass as a redelivery.
+  // would share an event key, and a re-entry within the dedupe window would pass as a redelivery
+  // (and every dismissal of one room ID, a later one included, would be one event).
   const eventTs = info.EventTs;
   if (typeof eventTs !== "number" || !Number.isInteger(eventTs) || eventTs < 0) {
     throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.EventTs is not unix seconds.");
   }
   const uniqueId = typeof info.UniqueId === "number" || typeof info.UniqueId === "string" ? info.UniqueId : "";
+  if (eventType === TRTC_EVENT_DISMISS_ROOM) {
+    return {
+      sdkAppId,
+      kind: "dismiss",
+      eventType,
+      roomId: roomId as number | string,
+      eventSeconds: eventTs,
+      eventKey: await eventKeyOf([eventType, roomId, eventTs, uniqueId]),
+    };
+  }
+  const userId = info.UserId;
+  if (typeof userId !== "string" || userId.length === 0 || userId.length > USER_ID_MAX_CHARS) {
+    throw new CallbackError("CALLBACK_MALFORMED", "The callback's EventInfo.UserId is not a UserID.");
+  }
   return {
     sdkAppId,
     kind: eventType === TRTC_EVENT_ENTER_ROOM ? "enter" : "exit",

@@ -254,7 +254,7 @@ export function buildOpenApiDocument(): Json {
         ],
         get: {
           summary:
-            "Whether the user is banned (the ban, or null) and the TRTC rooms they are in now, from the app's moderation object (presence: TRTC's 103/104 callbacks, entries expire after 24 h without news).",
+            "Whether the user is banned (the ban, or null) and the TRTC rooms they are in now, from the app's moderation object (presence: TRTC's 103/104/102 callbacks, entries expire after 24 h without news).",
           security: moderators,
           responses: { "200": { description: "OK", content: json("UserResponse") }, ...commonErrors },
         },

@@ -27,14 +27,17 @@ import { BANS_MAX, type Ban, type BanRequest, banFor, banToStore, checkBanReques
 import { checkEventKey, SEEN_MAX, seenCutoff } from "../bans/dedupe.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError } from "../bans/errors.js";
 import {
+  dismissalEnds,
   entryAfterExit,
   eventApplies,
   overflow,
   PRESENCE_MAX_PER_APP,
   PRESENCE_MAX_PER_USER,
   presenceCutoff,
+  type RoomDismissal,
   roomKey,
   roomOfKey,
+  WHOLE_ROOM,
 } from "../bans/presence.js";
 import { ALARM_STEPS_PER_RUN, type AlarmRun, nextAlarmAt, nextAttemptAt } from "../bans/retry.js";
 import {
@@ -197,6 +200,27 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       // A 104 ahead of its 103 (Tencent does not order them): remembered, so the late 103 adds nothing.
       if (stored === undefined) this.#rememberExit(event, nowSeconds);
       else if (eventApplies(stored, event.eventSeconds)) this.#deletePresence(event.userId, roomKey(event.room));
+      return { duplicate: false };
+    });
+  }
+
+  /**
+   * TRTC 102: the room was dismissed; every entry in it up to then is gone (a later one is a new
+   * session in a room of the same ID). Remembered like an exit, so a 103 of the room delivered after
+   * it but no later than the dismissal adds nothing.
+   */
+  roomDismissed(ref: ObjectRef, event: RoomDismissal) {
+    return this.#answer(ref, async () => {
+      const nowSeconds = unixSeconds(ref.nowMs);
+      if (this.#seenBefore(event.eventKey, nowSeconds)) return { duplicate: true };
+      const room = roomKey(event.room);
+      const entries = this.#sql
+        .exec<{ user_id: string; seen_at: number }>("SELECT user_id, seen_at FROM presence WHERE room = ?", room)
+        .toArray();
+      for (const entry of entries) {
+        if (dismissalEnds(entry.seen_at, event.eventSeconds)) this.#deletePresence(entry.user_id, room);
+      }
+      this.#rememberExit({ ...event, userId: WHOLE_ROOM }, nowSeconds);
       return { duplicate: false };
     });
   }
@@ -557,9 +581,16 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     const room = roomKey(event.room);
     const stored = this.#presenceSeen(event.userId, room);
     if (!eventApplies(stored, event.eventSeconds)) return;
-    const exited = this.#sql
-      .exec<{ at: number }>("SELECT at FROM exits WHERE user_id = ? AND room = ?", event.userId, room)
-      .toArray()[0]?.at;
+    // The user's own exit, or the room's dismissal (remembered under WHOLE_ROOM), whichever is later.
+    const exited =
+      this.#sql
+        .exec<{ at: number | null }>(
+          "SELECT MAX(at) AS at FROM exits WHERE room = ? AND user_id IN (?, ?)",
+          room,
+          event.userId,
+          WHOLE_ROOM,
+        )
+        .one().at ?? undefined;
     if (exited !== undefined && !entryAfterExit(exited, event.eventSeconds)) return;
     this.#expirePresence(nowSeconds);
     if (stored === undefined) {

@@ -19,6 +19,7 @@ import {
   refuseBanned,
 } from "../bans/moderate.js";
 import { type Admitted, admitModerator } from "../bans/moderators.js";
+import type { RoomDismissal } from "../bans/presence.js";
 import type { RoomEvent, StepReport, UnbanOutcome, UserView } from "../bans/steps.js";
 import type { Ban } from "../bans/store.js";
 import { ConfigError } from "../config/errors.js";
@@ -279,6 +280,11 @@ export class BansService {
   /** TRTC 104: the user left the room. */
   exitRoom(app: LoadedApp, event: RoomEvent): Promise<{ duplicate: boolean }> {
     return this.#call(app, (object, ref) => object.exitRoom(ref, event));
+  }
+
+  /** TRTC 102: the room was dismissed; presence forgets everyone in it. */
+  roomDismissed(app: LoadedApp, event: RoomDismissal): Promise<{ duplicate: boolean }> {
+    return this.#call(app, (object, ref) => object.roomDismissed(ref, event));
   }
 
   /** The ban in force for `userId` or a variant, read from the object (never the isolate's cache). */

@@ -71,6 +71,7 @@ export class CallbacksService {
     return {
       enterRoom: (event) => bans.enterRoom(app, event),
       exitRoom: (event) => bans.exitRoom(app, event),
+      roomDismissed: (event) => bans.roomDismissed(app, event),
       isBanned: async (userId) => (await bans.bannedAs(app, userId)) !== undefined,
       loggedIn: (login) => bans.loggedIn(app, login),
     };

@@ -196,6 +196,83 @@ describe("TRTC room callbacks", () => {
   });
 });
 
+describe("TRTC 102: a room dismissed", () => {
+  /**
+   * A room of each test's own: the object (which lives for the whole file) remembers a dismissal for
+   * 10 minutes, and the fake clock of an earlier test may be ahead of this one's.
+   */
+  let R = 0;
+  beforeEach(() => {
+    R = 60_000 + run;
+  });
+  /** A 102 as Tencent sends it: the room and the time, no user. */
+  const dismissal = (room: number | string = R, info: Json = {}): Json =>
+    roomEvent(102, "", room, {
+      UserId: undefined,
+      Role: undefined,
+      TerminalType: undefined,
+      UserType: undefined,
+      Reason: undefined,
+      ...info,
+    });
+
+  it("clears everyone's presence in that room (no other room); a redelivery once; a later entry stays", async () => {
+    await trtcCallback(roomEvent(103, A, R));
+    await trtcCallback(roomEvent(103, E, R));
+    await trtcCallback(roomEvent(103, A, "lobby"));
+    clock.advance(1000);
+    const event = dismissal();
+    const from = captured.length;
+    const dismissed = await trtcCallback(event);
+    expect(dismissed.status).toBe(200);
+    expect(await dismissed.json()).toEqual({ code: 0 });
+    expect(auditLines(from).at(-1)).toMatchObject({
+      route: "/v1/callbacks/trtc",
+      status: 200,
+      app: APP,
+      callbackEvent: "trtc:102",
+      room: R,
+      outcome: "dismissed",
+    });
+    expect((await userView(A)).rooms).toEqual(["lobby"]);
+    expect((await userView(E)).rooms).toEqual([]);
+    // Tencent's retry of the same 102 (a new CallbackTs): acted on once.
+    clock.advance(10_000);
+    const again = captured.length;
+    expect((await trtcCallback({ ...event, CallbackTs: clock.ms })).status).toBe(200);
+    expect(auditLines(again).at(-1)).toMatchObject({ callbackEvent: "trtc:102", outcome: "duplicate" });
+    // A 103 of the room delivered late, its entry before the dismissal: adds nothing.
+    const dismissedAt = (event.EventInfo as Json).EventTs as number;
+    await trtcCallback(roomEvent(103, E, R, { EventTs: dismissedAt - 1 }));
+    expect((await userView(E)).rooms).toEqual([]);
+    // A later entry into a room of the same ID: a new session, present.
+    await trtcCallback(roomEvent(103, A, R));
+    expect((await userView(A)).rooms.sort()).toEqual([R, "lobby"].sort());
+    expect(await trtcCallsFor(A)).toEqual([]);
+  });
+
+  it("a string room's 102 clears that room only, not the numeric room of the same digits", async () => {
+    await trtcCallback(roomEvent(103, A, String(R)));
+    await trtcCallback(roomEvent(103, A, R));
+    clock.advance(1000);
+    expect((await trtcCallback(dismissal(String(R)))).status).toBe(200);
+    expect((await userView(A)).rooms).toEqual([R]);
+  });
+
+  it("a 102 that does not verify (another key, no Sign, stale, another app, no EventTs) clears nothing", async () => {
+    await trtcCallback(roomEvent(103, A, R));
+    clock.advance(1000);
+    const event = dismissal();
+    await problem(await trtcCallback(event, { key: "AnotherKey0123456789" }), 401, "UNAUTHORIZED");
+    await problem(await trtcCallback(event, { sign: null }), 401, "UNAUTHORIZED");
+    await problem(await trtcCallback(event, { sdkAppId: String(QUIET_APP) }), 404, "UNKNOWN_SDKAPPID");
+    await problem(await trtcCallback(dismissal(R, { EventTs: undefined })), 400, "BAD_REQUEST");
+    clock.advance(61_000);
+    await problem(await trtcCallback(event), 401, "UNAUTHORIZED");
+    expect((await userView(A)).rooms).toEqual([R]);
+  });
+});
+
 describe("a ban made through the moderation route", () => {
   it("is enforced by the next callbacks: re-entry removed, messages refused", async () => {
     const put = await send(`/v1/admin/apps/${APP}/bans/${M}`, {

@@ -63,6 +63,27 @@ describe("TRTC room callbacks", () => {
     expect(await trtc(trtcBody({ EventType: 201 }))).toEqual({ sdkAppId: APP, kind: "other", eventType: 201 });
   });
 
+  it("a signed 102 is a room dismissed: app, room, event key; no UserId needed, EventTs required", async () => {
+    const body = trtcBody({ EventType: 102 }, { RoomId: "stage", UserId: undefined, Role: undefined });
+    expect(await trtc(body)).toEqual({
+      sdkAppId: APP,
+      kind: "dismiss",
+      eventType: 102,
+      roomId: "stage",
+      eventSeconds: 1_766_999_999,
+      eventKey: createHash("sha256")
+        .update(JSON.stringify([102, "stage", 1_766_999_999, 1615554922656]))
+        .digest("hex"),
+    });
+    // Verified first, like every other event: signature, app, freshness.
+    expect(await refusal(trtc(body, { sign: trtcSign(body, "another-key") }))).toBe("CALLBACK_BAD_SIGNATURE");
+    expect(await refusal(trtc(body, { sdkAppId: "1400000002" }))).toBe("CALLBACK_UNKNOWN_APP");
+    expect(await refusal(trtc(body, {}, NOW_MS + 61_000))).toBe("CALLBACK_STALE");
+    for (const info of [{ EventTs: undefined }, { RoomId: 0 }, { RoomId: "" }]) {
+      expect(await refusal(trtc(trtcBody({ EventType: 102 }, info))), JSON.stringify(info)).toBe("CALLBACK_MALFORMED");
+    }
+  });
+
   it("the event key has a fixed length, whatever the event's fields hold", async () => {
     const wide = await trtc(
       trtcBody({}, { RoomId: "\u0001".repeat(64), UserId: "\u0002".repeat(64), UniqueId: "u".repeat(5000) }),

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BAN_ACTOR_MAX_CHARS, type Ban, banFor, banToStore, checkBanRequest, inForce } from "../../src/bans/decide.js";
 import { checkEventKey, EVENT_KEY_MAX_CHARS, SEEN_TTL_SECONDS, seenCutoff } from "../../src/bans/dedupe.js";
 import {
+  dismissalEnds,
   entryAfterExit,
   eventApplies,
   overflow,
@@ -13,6 +14,7 @@ import {
   presenceCutoff,
   roomKey,
   roomOfKey,
+  WHOLE_ROOM,
 } from "../../src/bans/presence.js";
 import {
   ALARM_CONFIG_RETRY_MS,
@@ -97,6 +99,14 @@ describe("presence", () => {
     expect(eventApplies(NOW, NOW)).toBe(true);
     expect(eventApplies(NOW, NOW + 1)).toBe(true);
     expect(eventApplies(NOW, NOW - 1)).toBe(false);
+  });
+
+  it("a room dismissed (102) ends every entry up to that second; a later entry (a new session) stays", () => {
+    expect(dismissalEnds(NOW - 3600, NOW)).toBe(true);
+    expect(dismissalEnds(NOW, NOW)).toBe(true);
+    expect(dismissalEnds(NOW + 1, NOW)).toBe(false);
+    // The whole room's exit is remembered under an ID no UserID can be (1 to 64 characters).
+    expect(WHOLE_ROOM).toBe("");
   });
 
   it("bounds: how many of the oldest to drop before one more", () => {

@@ -11,6 +11,7 @@ const APP = 1400000001;
 interface Script {
   enter?: { duplicate: boolean; banned: boolean; removal?: StepOutcome };
   exit?: { duplicate: boolean };
+  dismiss?: { duplicate: boolean };
   banned?: string[];
   login?: { duplicate: boolean; banned: boolean; kick?: StepOutcome };
 }
@@ -25,6 +26,10 @@ function ports(script: Script = {}) {
     async exitRoom(event) {
       calls.push(`exit ${event.userId} ${event.room} ${event.eventKey}`);
       return script.exit ?? { duplicate: false };
+    },
+    async roomDismissed(event) {
+      calls.push(`dismiss ${event.room} ${event.eventKey} ${event.eventSeconds}`);
+      return script.dismiss ?? { duplicate: false };
     },
     async isBanned(userId) {
       calls.push(`banned? ${userId}`);
@@ -119,6 +124,26 @@ describe("TRTC room events", () => {
     });
     expect(calls).toEqual(["exit mallory 12345 k1"]);
     expect((await decideTrtc(room("exit"), ports({ exit: { duplicate: true } }).ports)).audit.outcome).toBe(
+      "duplicate",
+    );
+  });
+
+  it("102 (room dismissed): the room's presence cleared, or a duplicate; no user named", async () => {
+    const dismissal: TrtcCallback = {
+      sdkAppId: APP,
+      kind: "dismiss",
+      eventType: 102,
+      roomId: "stage",
+      eventSeconds: 1_766_999_999,
+      eventKey: "d1",
+    };
+    const { ports: p, calls } = ports();
+    expect(await decideTrtc(dismissal, p)).toEqual({
+      answer: { code: 0 },
+      audit: { callbackEvent: "trtc:102", room: "stage", outcome: "dismissed" },
+    });
+    expect(calls).toEqual(["dismiss stage d1 1766999999"]);
+    expect((await decideTrtc(dismissal, ports({ dismiss: { duplicate: true } }).ports)).audit.outcome).toBe(
       "duplicate",
     );
   });

@@ -22,6 +22,7 @@ import {
   checkSize,
   constantTimeEqual,
   eventKeyOf,
+  forIdentifiedApp,
   isObject,
   parseJsonObject,
   parseSdkAppId,
@@ -70,6 +71,17 @@ export async function verifyChatCallback(
   if (sdkAppId === undefined || token === undefined) {
     throw new CallbackError("CALLBACK_UNKNOWN_APP", "The callback's SdkAppid is not an app configured for callbacks.");
   }
+  return forIdentifiedApp(sdkAppId, () => verifyForApp(sdkAppId, token, query, input.body, nowMs));
+}
+
+/** The signature, the freshness and Tencent's JSON of a webhook for `sdkAppId`, whose token is `token`. */
+async function verifyForApp(
+  sdkAppId: number,
+  token: string,
+  query: URLSearchParams,
+  rawBody: Uint8Array,
+  nowMs: number,
+): Promise<ChatCallback> {
   const requestTime = single(query, "RequestTime");
   const sign = single(query, "Sign");
   if (requestTime === undefined || !/^[0-9]{1,12}$/.test(requestTime) || sign === undefined) {
@@ -85,7 +97,7 @@ export async function verifyChatCallback(
   if (command === undefined || !COMMAND.test(command)) {
     throw new CallbackError("CALLBACK_MALFORMED", "The callback has no CallbackCommand.");
   }
-  const body = parseJsonObject(input.body);
+  const body = parseJsonObject(rawBody);
   if (CHAT_BEFORE_SEND_COMMANDS.has(command)) {
     return { sdkAppId, command, kind: "before-send", fromAccount: userIdField(body.From_Account, "From_Account") };
   }

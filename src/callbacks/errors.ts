@@ -19,6 +19,24 @@ export type CallbackErrorCode =
 
 export class CallbackError extends BrokerError<CallbackErrorCode> {
   override readonly name = "CallbackError";
+  /**
+   * The app the refused callback is for, once identified from Tencent's own parameter (an app
+   * configured for this callback): for the audit line, which names it (src/http/audit.ts).
+   */
+  sdkAppId: number | undefined;
+}
+
+/**
+ * Runs `verify`, the steps after the app was identified: each refusal it throws names the app (a
+ * bad signature for a known app is logged with that app; the key, token and Sign never are).
+ */
+export async function forIdentifiedApp<T>(sdkAppId: number, verify: () => Promise<T>): Promise<T> {
+  try {
+    return await verify();
+  } catch (error) {
+    if (error instanceof CallbackError) error.sdkAppId ??= sdkAppId;
+    throw error;
+  }
 }
 
 /** A callback body is small JSON; Tencent's before-send bodies carry one message. */

@@ -17,6 +17,7 @@ import {
   CallbackError,
   checkSize,
   eventKeyOf,
+  forIdentifiedApp,
   isObject,
   parseJsonObject,
   parseSdkAppId,
@@ -63,7 +64,8 @@ export type TrtcCallback =
 
 /**
  * Verifies and parses one callback. `keyFor` gives the callback key of a configured app, undefined
- * otherwise (then the app is unknown: refused). Throws CallbackError for every refusal.
+ * otherwise (then the app is unknown: refused). Throws CallbackError for every refusal; each one
+ * after the app is identified names it (`sdkAppId`, for the audit line).
  */
 export async function verifyTrtcCallback(
   input: TrtcCallbackInput,
@@ -76,6 +78,16 @@ export async function verifyTrtcCallback(
   if (sdkAppId === undefined || key === undefined) {
     throw new CallbackError("CALLBACK_UNKNOWN_APP", "The callback's SdkAppId is not an app configured for callbacks.");
   }
+  return forIdentifiedApp(sdkAppId, () => verifyForApp(sdkAppId, key, input, nowMs));
+}
+
+/** The signature, the freshness and Tencent's JSON of a callback for `sdkAppId`, whose key is `key`. */
+async function verifyForApp(
+  sdkAppId: number,
+  key: string,
+  input: TrtcCallbackInput,
+  nowMs: number,
+): Promise<TrtcCallback> {
   if (!(await signatureVerifies(key, input.sign, input.body))) {
     throw new CallbackError("CALLBACK_BAD_SIGNATURE", "The callback's Sign does not verify.");
   }

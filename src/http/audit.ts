@@ -5,6 +5,7 @@
  * (which this codebase writes itself and keeps free of credentials).
  */
 
+import { CallbackError } from "../callbacks/errors.js";
 import { cutCodePoints } from "../shared/text.js";
 import type { AuditRecord } from "./context.js";
 import { isDomainError, type ProblemCode, toProblem } from "./problem.js";
@@ -45,6 +46,11 @@ export function auditLine(
   error: unknown,
 ): AuditLine {
   const line: AuditLine = { event: "decision", ...base, ...record };
+  // A refused callback names the app once it was identified from Tencent's own parameter (a bad
+  // Sign for a known app, say); never its key, token, Sign or query.
+  if (line.app === undefined && error instanceof CallbackError && error.sdkAppId !== undefined) {
+    line.app = error.sdkAppId;
+  }
   if (error !== undefined) {
     const problem = toProblem(error);
     line.outcome = isDomainError(error) && problem.code !== "INTERNAL" ? "refused" : "error";

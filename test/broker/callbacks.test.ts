@@ -488,4 +488,40 @@ describe("captured output", () => {
     const text = captured.join("\n");
     for (const secret of [TRTC_KEY, CHAT_TOKEN, trtcSign, chatSign, OPERATOR]) expect(text).not.toContain(secret);
   });
+
+  it("a refusal after the app was identified from Tencent's parameter names the app; an unknown app is not named", async () => {
+    const from = captured.length;
+    const event = roomEvent(103, A);
+    const forgedSign = await hmacBase64("AnotherKey0123456789", JSON.stringify(event));
+    await trtcCallback(event, { sign: forgedSign });
+    await trtcCallback({ ...event, CallbackTs: clock.ms - 61_000 });
+    await trtcCallback(JSON.stringify({ ...event, EventInfo: { RoomId: ROOM } }));
+    await trtcCallback(event, { sdkAppId: "1400099999" });
+    await trtcCallback(event, { sdkAppId: String(QUIET_APP) });
+    const badChat = await chatUrl("C2C.CallbackBeforeSendMsg", { token: "another-token" });
+    await chatPost(badChat, c2c(M));
+    const staleChat = await chatUrl("C2C.CallbackBeforeSendMsg", {
+      requestTime: String(Math.floor(clock.ms / 1000) - 61),
+    });
+    await chatPost(staleChat, c2c(M));
+    await chatPost(await chatUrl("C2C.CallbackBeforeSendMsg", { sdkAppId: "1400099999" }), c2c(M));
+    const lines = auditLines(from);
+    expect(lines.map((l) => [l.route, l.status, l.outcome, l.code, l.app])).toEqual([
+      ["/v1/callbacks/trtc", 401, "refused", "UNAUTHORIZED", APP],
+      ["/v1/callbacks/trtc", 401, "refused", "UNAUTHORIZED", APP],
+      ["/v1/callbacks/trtc", 400, "refused", "BAD_REQUEST", APP],
+      ["/v1/callbacks/trtc", 404, "refused", "UNKNOWN_SDKAPPID", undefined],
+      ["/v1/callbacks/trtc", 404, "refused", "UNKNOWN_SDKAPPID", undefined],
+      ["/v1/callbacks/chat", 401, "refused", "UNAUTHORIZED", APP],
+      ["/v1/callbacks/chat", 401, "refused", "UNAUTHORIZED", APP],
+      ["/v1/callbacks/chat", 404, "refused", "UNKNOWN_SDKAPPID", undefined],
+    ]);
+    // Still never the key, the token, a Sign (the forged ones too) or the query.
+    const text = captured.slice(from).join("\n");
+    const signs = [badChat, staleChat].map((url) => new URL(url, "https://x").searchParams.get("Sign") as string);
+    for (const secret of [TRTC_KEY, CHAT_TOKEN, forgedSign, ...signs]) expect(text).not.toContain(secret);
+    for (const queryPart of ["RequestTime", "SdkAppid=", "ClientIP", "203.0.113.7", "?"]) {
+      expect(text).not.toContain(queryPart);
+    }
+  });
 });

@@ -23,7 +23,7 @@
 // makes the section fail.
 //
 //   BENCH_MOD_BANS (40) bans, BENCH_MOD_DECISIONS (300) decisions of each kind, BENCH_MOD_LATENCY_MS
-//   (100), BENCH_MOD_ROOMS (3).
+//   (100), BENCH_MOD_ROOMS (3), BENCH_MOD_LARGE_CONFIG (0; 1: the large configuration beside the app).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,12 +44,30 @@ function percentile(values, p) {
 
 const ms = (value) => `${value.toFixed(0)} ms`;
 
+/** The Worker's bindings: the harness's app, and with `large` the large configuration's apps and secrets too. */
+async function benchBindings(harnessBindings, large, keys) {
+  const bindings = await harnessBindings(APP, keys, { rateLimits: { operator: false } });
+  if (!large) return bindings;
+  const { largeConfig } = await import("./large-config.mjs");
+  const extra = largeConfig(bindings[`SECRET_KEY_${APP}`]);
+  const config = JSON.parse(bindings.BROKER_CONFIG);
+  return {
+    ...bindings,
+    ...extra.secrets,
+    BROKER_CONFIG: JSON.stringify({ ...config, apps: [...config.apps, ...extra.config.apps] }),
+  };
+}
+
 export async function benchModeration({ root, Miniflare, log = console.log }) {
   const cfg = {
     bans: envInt("BENCH_MOD_BANS", 40),
     decisions: envInt("BENCH_MOD_DECISIONS", 300),
     latencyMs: envInt("BENCH_MOD_LATENCY_MS", 100),
     rooms: envInt("BENCH_MOD_ROOMS", 3),
+    // 1: the app beside the cold-start bench's large configuration (scripts/bench/large-config.mjs,
+    // 10 more apps and their secrets: about 25 KB of BROKER_CONFIG), the Worker's env as a big
+    // deployment has it.
+    largeConfig: process.env.BENCH_MOD_LARGE_CONFIG === "1",
   };
   const failures = [];
   const outdir = mkdtempSync(join(tmpdir(), "usersig-bench-moderation-"));
@@ -73,6 +91,10 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
     const keys = harnessKeys("bench-moderation");
     await setupHarnessFakes(fake, APP, keys, cfg.latencyMs);
     const trtcCalls = async () => (await harnessCalls(fake)).trtc;
+    const bindings = await benchBindings(harnessBindings, cfg.largeConfig, keys);
+    log(
+      `  moderation: BROKER_CONFIG of ${bindings.BROKER_CONFIG.length} bytes, ${Object.keys(bindings).length} vars and secrets`,
+    );
     mf = new Miniflare({
       modules: true,
       modulesRoot: outdir,
@@ -80,7 +102,7 @@ export async function benchModeration({ root, Miniflare, log = console.log }) {
       compatibilityDate: compatibilityDate(root),
       kvNamespaces: ["RATE_LIMITS", "ADMINS"],
       durableObjects: { MODERATION: { className: "ModerationObject", useSQLite: true } },
-      bindings: await harnessBindings(APP, keys, { rateLimits: { operator: false } }),
+      bindings,
       // Chat's answers wait in the outbound service; TRTC's in the fake (latencyMs), after it has recorded the call.
       outboundService: harnessOutbound(fake, Response, cfg.latencyMs),
       handleRuntimeStdio(stdout, stderr) {

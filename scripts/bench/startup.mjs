@@ -472,6 +472,20 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
         join(dir, "loaded.mjs"),
         `import * as broker from "./${basename(upload.mainPath)}";\nexport default { fetch() { return new Response(typeof broker.default); } };\n`,
       );
+      // The same upload beside the one-line Worker but never imported: workerd compiles every module
+      // it is given at start-up, imported or not, so this is the cost of the script's bytes alone
+      // (parse and compile, no evaluation).
+      const unused = join(outdir, "unused");
+      mkdirSync(unused, { recursive: true });
+      writeFileSync(join(unused, basename(upload.mainPath)), readFileSync(upload.mainPath));
+      writeFileSync(join(unused, "one-line.mjs"), ONE_LINE);
+      pieceList.push({
+        name: "the broker's upload beside the one-line Worker, never imported (compiled only)",
+        dir: unused,
+        files: ["one-line.mjs", basename(upload.mainPath)],
+        raw: upload.raw,
+        gzip: upload.gzip,
+      });
       pieceList.push({
         name: "the broker's upload loaded, answering as the one-line Worker",
         dir,

@@ -29,6 +29,8 @@ export interface AdminCache {
   /** The config admins and the runtime admins, for the guard. */
   adminSets(sdkAppId: number, configAdmins: AdminSet, deps: AdminSetDeps): Promise<readonly AdminSet[]>;
   runtimeAdmins(sdkAppId: number, deps: AdminSetDeps): Promise<AdminSet>;
+  /** A cold isolate: starts the read the next adminSets would wait for (RefreshingCache.prefetch). */
+  prefetch(sdkAppId: number, deps: AdminSetDeps): void;
   /** After an operator edit: this isolate sees the change at once. */
   setRuntimeAdmins(sdkAppId: number, userIds: Iterable<string>, nowMs: number): void;
   /** This isolate's ADMINS KV operations. */
@@ -50,8 +52,11 @@ export function createAdminCache(): AdminCache {
       ),
   });
 
+  const reader = (sdkAppId: number, deps: AdminSetDeps) => async () =>
+    adminSetOf(await readRuntimeAdmins(deps.store, sdkAppId, kvStats));
+
   function runtimeAdmins(sdkAppId: number, deps: AdminSetDeps): Promise<AdminSet> {
-    return cache.get(sdkAppId, async () => adminSetOf(await readRuntimeAdmins(deps.store, sdkAppId, kvStats)), deps);
+    return cache.get(sdkAppId, reader(sdkAppId, deps), deps);
   }
 
   return {
@@ -59,6 +64,9 @@ export function createAdminCache(): AdminCache {
       return [configAdmins, await runtimeAdmins(sdkAppId, deps)];
     },
     runtimeAdmins,
+    prefetch(sdkAppId, deps) {
+      cache.prefetch(sdkAppId, reader(sdkAppId, deps), deps);
+    },
     setRuntimeAdmins(sdkAppId, userIds, nowMs) {
       cache.set(sdkAppId, adminSetOf(userIds), nowMs);
     },

@@ -118,6 +118,11 @@ export class BanCache {
     return undefined;
   }
 
+  /** A cold isolate: starts the list read the next find would wait for (RefreshingCache.prefetch). */
+  prefetch(sdkAppId: number, deps: BanLookupDeps): void {
+    this.#lists.prefetch(sdkAppId, () => this.#read(sdkAppId, deps.read), deps);
+  }
+
   /** After the object confirmed a ban made through this isolate: in force here at once. */
   banned(sdkAppId: number, ban: Ban): void {
     this.#remember(sdkAppId, ban.userId, { ban, readsBefore: this.#readsStarted });

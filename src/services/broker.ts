@@ -9,6 +9,7 @@ import { type AdminSet, adminSetOf, isAdminLike } from "../admins/set.js";
 import { readRuntimeAdmins, writeRuntimeAdmins } from "../admins/store.js";
 import type { Caller } from "../auth/caller.js";
 import { authenticateOperator, presentsOperatorToken } from "../auth/operator.js";
+import type { BanLookupDeps } from "../bans/cache.js";
 import { BANS_RETRY_AFTER_SECONDS, BansError, type BansErrorCode } from "../bans/errors.js";
 import {
   type BanRequest,
@@ -208,6 +209,11 @@ export class AdminsService {
     return this.#scope.state.admins.adminSets(app.config.sdkAppId, app.configAdmins, this.#cacheDeps);
   }
 
+  /** A cold isolate: the runtime admins' read starts now (see IssueService.prefetch). */
+  prefetch(app: LoadedApp): void {
+    this.#scope.state.admins.prefetch(app.config.sdkAppId, this.#cacheDeps);
+  }
+
   /** Whether `userId`, or a case or compatibility variant of it, is an admin identity of the app. */
   async isAdmin(app: LoadedApp, userId: string): Promise<boolean> {
     return isAdminLike(userId, await this.setsFor(app));
@@ -351,9 +357,17 @@ export class BansService {
    * cache, refreshed from the object in the background (no read when warm).
    */
   refuse(app: LoadedApp, userId: string): Promise<void> {
-    const { state, waitUntil, nowMs } = this.#scope;
-    const lookup = { read: () => this.#call(app, (object, ref) => object.list(ref)), waitUntil, nowMs };
-    return refuseBanned(state.bans, app.config.sdkAppId, userId, lookup);
+    return refuseBanned(this.#scope.state.bans, app.config.sdkAppId, userId, this.#lookup(app));
+  }
+
+  /** A cold isolate: the app's ban list read starts now (see IssueService.prefetch). */
+  prefetch(app: LoadedApp): void {
+    this.#scope.state.bans.prefetch(app.config.sdkAppId, this.#lookup(app));
+  }
+
+  #lookup(app: LoadedApp): BanLookupDeps {
+    const { waitUntil, nowMs } = this.#scope;
+    return { read: () => this.#call(app, (object, ref) => object.list(ref)), waitUntil, nowMs };
   }
 
   /** Stored in the object, then kicked, muted and removed from every known room (each step reported). */
@@ -512,8 +526,12 @@ export class GatewayService {
 /** The public issuance (src/services/issue.ts). */
 export class IssueService {
   readonly #scope;
+  readonly #admins: AdminsService;
+  readonly #bans: BansService;
 
   constructor(scope: BrokerScope, admins: AdminsService, bans: BansService, nowSeconds: number) {
+    this.#admins = admins;
+    this.#bans = bans;
     this.#scope = {
       nowSeconds,
       keys: scope.state.keys,
@@ -521,6 +539,16 @@ export class IssueService {
       refuseBanned: (app: LoadedApp, userId: string) => bans.refuse(app, userId),
       turnstile: scope.state.turnstile,
     };
+  }
+
+  /**
+   * Once the caller is known, before its rate limit is counted: on a cold isolate, the two reads every
+   * issuance needs (the app's runtime admins from KV, its ban list from the object) start at once,
+   * beside the rate limiter's own first read, instead of one after the other. Warm: nothing.
+   */
+  prefetch(app: LoadedApp): void {
+    this.#admins.prefetch(app);
+    this.#bans.prefetch(app);
   }
 
   userSig(app: LoadedApp, caller: Caller, body: UserSigRequest, hooks: IssueHooks): Promise<UserSigAnswer> {

@@ -11,6 +11,8 @@
  *   nothing else to answer with, and the store may be back.
  * - An entry is stamped with the `nowMs` of the request that started its read: the data is at least
  *   that old. A value `set` here while a read is in flight is newer, and that read does not replace it.
+ * - `prefetch` starts the read a cold request would wait for, earlier, and returns at once: the
+ *   `get` that follows joins that read. It never throws, logs or counts a cold wait (the `get` does).
  */
 
 import { errorName } from "./errors.js";
@@ -89,6 +91,20 @@ export class RefreshingCache<K, V> {
     }
     this.#log({ event: this.#options.event, key: String(key), reason });
     throw this.#options.unavailable(reason);
+  }
+
+  /**
+   * When `key` has no value a request may serve (none yet, or past hardTtlMs) and no read is in flight:
+   * starts that read now, kept alive by `waitUntil` (for at most waitMs), so that the `get` to come
+   * waits for less. A stale
+   * or fresh value: nothing (`get` serves it and refreshes in the background itself).
+   */
+  prefetch(key: K, read: () => Promise<V>, deps: RefreshDeps): void {
+    const entry = this.#entries.get(key);
+    const servable = entry?.value !== undefined && deps.nowMs - entry.fetchedAt < this.#options.hardTtlMs;
+    if (servable || entry?.refreshing) return;
+    // Kept alive no longer than a cold get would wait for it: a read that hangs holds nothing up.
+    deps.waitUntil(bounded(this.#read(key, read, deps.nowMs), this.#options.waitMs).catch(() => undefined));
   }
 
   /** A value known here to be current (a change made through this isolate): fresh at once. */

@@ -329,6 +329,37 @@ describe("refusals", () => {
   });
 });
 
+describe("a cold isolate's first issuance", () => {
+  it("starts the admin-set and ban reads before the rate limiter's first read, not after it", async () => {
+    const cfg = config({ usersig: { apiKey: { windows: [{ seconds: 60, limit: 5 }] } } });
+    // Which binding each first touch went to, in order: every method of each binding is recorded.
+    const seen: string[] = [];
+    const recorded = <T extends object>(name: string, binding: T): T =>
+      new Proxy(binding, {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (property !== "idFromName" && !seen.includes(name)) seen.push(name);
+            return value.apply(target, args);
+          };
+        },
+      });
+    const wrapped = {
+      ADMINS: recorded("admins", env.ADMINS),
+      MODERATION: recorded("bans", env.MODERATION),
+      RATE_LIMITS: recorded("rate limit", env.RATE_LIMITS),
+    };
+    const answer = await withKey(cfg, "/v1/usersig", { userId: "cold-1" }, API_KEY, wrapped as never);
+    expect(answer.status).toBe(200);
+    expect(seen).toEqual(["admins", "bans", "rate limit"]);
+    // One read of each: the issuance joined the reads the prefetch started.
+    const after = await stats();
+    expect(after.admins.kv.reads).toBe(1);
+    expect(after.bans.object.lists).toBe(1);
+  });
+});
+
 describe("IPv6 and the client IP", () => {
   it("an IPv6 /64 is one subject; the next /64 is another", async () => {
     const cfg = config({ usersig: { guest: MINUTE_AND_DAY(2, 100) } });

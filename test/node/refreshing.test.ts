@@ -174,6 +174,70 @@ describe("RefreshingCache", () => {
   });
 });
 
+describe("RefreshingCache.prefetch", () => {
+  it("cold: starts the read at once, and the get that follows joins it (one read)", async () => {
+    const t = setup();
+    const finish = t.answerLater();
+    t.cache.prefetch(1, t.read, t.deps(T0));
+    expect(t.reads).toBe(1);
+    expect(t.pending).toHaveLength(1);
+    const got = t.cache.get(1, t.read, t.deps(T0 + 5));
+    finish("early");
+    expect(await got).toBe("early");
+    expect(t.reads).toBe(1);
+    // The get waited (for the read already in flight): counted once, by the get.
+    expect(t.coldWaits).toBe(1);
+    await t.settle();
+    expect(t.logs).toEqual([]);
+  });
+
+  it("fresh, stale, or a read in flight: starts nothing", async () => {
+    const t = setup();
+    await t.cache.get(1, t.read, t.deps(T0));
+    t.cache.prefetch(1, t.read, t.deps(T0 + SOFT - 1));
+    t.cache.prefetch(1, t.read, t.deps(T0 + HARD - 1));
+    expect(t.reads).toBe(1);
+    t.answerLater();
+    t.cache.prefetch(2, t.read, t.deps(T0));
+    t.cache.prefetch(2, t.read, t.deps(T0));
+    expect(t.reads).toBe(2);
+    expect(t.coldWaits).toBe(1);
+  });
+
+  it("past hardTtlMs: reads again, as the next get would", async () => {
+    const t = setup();
+    await t.cache.get(1, t.read, t.deps(T0));
+    t.cache.prefetch(1, t.read, t.deps(T0 + HARD));
+    expect(t.reads).toBe(2);
+    await t.settle();
+    expect(await t.cache.get(1, t.read, t.deps(T0 + HARD + 1))).toBe("v2");
+    expect(t.reads).toBe(2);
+  });
+
+  it("a read that hangs is kept alive no longer than a cold get would wait for it", async () => {
+    const t = setup();
+    t.answerLater();
+    t.cache.prefetch(1, t.read, t.deps(T0));
+    const started = performance.now();
+    await t.settle();
+    expect(performance.now() - started).toBeLessThan(WAIT * 20);
+    expect(t.logs).toEqual([]);
+  });
+
+  it("a failed prefetch throws and logs nothing; the get after it reads again and fails closed itself", async () => {
+    const t = setup();
+    t.answerWith(async () => {
+      throw new Error("down");
+    });
+    t.cache.prefetch(1, t.read, t.deps(T0));
+    await t.settle();
+    expect(t.logs).toEqual([]);
+    await expect(t.cache.get(1, t.read, t.deps(T0 + 1))).rejects.toBeInstanceOf(Unavailable);
+    expect(t.reads).toBe(2);
+    expect(t.logs).toEqual([{ event: "thing_unavailable", key: "1", reason: "read failed: Error" }]);
+  });
+});
+
 describe("memoryStore", () => {
   it("lists by prefix in key order, in pages, with metadata", async () => {
     const store = memoryStore();

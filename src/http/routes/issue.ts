@@ -35,7 +35,7 @@ issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
   return c.json(answer);
 });
 
-/** The app (a browser only from its origins), the caller, and its rate limit. */
+/** The app (a browser only from its origins), the caller, and its rate limit (the issuance's reads started beside it). */
 async function admit(
   c: BrokerContext,
   sdkAppId: number | undefined,
@@ -46,6 +46,7 @@ async function admit(
   c.var.audit.app = app.config.sdkAppId;
   enforceOrigin(c, app);
   const caller = await identifyCaller(c, app);
+  c.var.broker.issue.prefetch(app);
   await enforceRateLimit(c, app, routeClass, caller);
   return { app, caller };
 }

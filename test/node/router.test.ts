@@ -1,0 +1,207 @@
+// The Worker's router, prepared at build time (scripts/build-router.mjs into build/router/,
+// src/http/router.ts): the file on disk is what the app's routes produce now (a stale build fails
+// here), a build that does not match the routes stops createApp, and the app on the prepared router
+// answers every route, and every probe around them, exactly as the same app on Hono's default
+// router (SmartRouter of RegExpRouter and TrieRouter) does. Runs under plain Node.
+import { readFileSync } from "node:fs";
+import { buildInitParams, RegExpRouter } from "hono/router/reg-exp-router";
+import { SmartRouter } from "hono/router/smart-router";
+import { TrieRouter } from "hono/router/trie-router";
+import { describe, expect, it } from "vitest";
+import { buildRouter, ROUTER_OUTFILE } from "../../scripts/build-router.mjs";
+import { type AppRouter, createApp } from "../../src/http/app.js";
+import { BrokerRouter } from "../../src/http/router.js";
+import { createIsolateState } from "../../src/isolate.js";
+
+const root = new URL("../../", import.meta.url);
+const NOW_MS = Date.UTC(2026, 11, 7, 12, 0, 0);
+
+/** Hono's default router, as `new Hono()` makes it. */
+function defaultRouter(): AppRouter {
+  return new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] });
+}
+
+function app(router?: AppRouter) {
+  return createApp(createIsolateState({ clock: () => NOW_MS }), router);
+}
+
+/** The paths the app registers, in order (what the build prepares). */
+const PATHS = [...new Set(app(defaultRouter()).routes.map((route) => route.path))];
+
+describe("build/router/ (scripts/build-router.mjs)", () => {
+  it("build/router/index.js is what scripts/build-router.mjs makes from the app's routes now", async () => {
+    const result = await buildRouter({ write: false });
+    if (!result.built) throw new Error(result.reason);
+    expect(result.paths).toEqual(PATHS);
+    expect(readFileSync(ROUTER_OUTFILE, "utf8"), "stale: run node scripts/build-router.mjs").toBe(result.text);
+  });
+
+  it("the Worker's app matches with the prepared router", () => {
+    expect(app().router).toBeInstanceOf(BrokerRouter);
+    expect(app().router.name).toBe("PreparedRegExpRouter");
+  });
+
+  it("each app gets its own copy of the prepared lists (a second app does not double the handlers)", async () => {
+    const first = app();
+    const second = app();
+    for (const one of [first, second]) {
+      const response = await one.request("/healthz", { headers: { "CF-Ray": "ray-1" } }, env());
+      expect(response.status).toBe(200);
+      expect(response.headers.get("X-Request-Id")).toBe("ray-1");
+    }
+    expect(second.router.match("GET", "/healthz")[0]).toHaveLength(first.router.match("GET", "/healthz")[0].length);
+  });
+
+  it("a route the build did not prepare stops createApp, naming the path", () => {
+    const without = PATHS.filter((path) => path !== "/v1/verify");
+    const router = new BrokerRouter(buildInitParams({ paths: without }) as never);
+    expect(() => app(router as AppRouter)).toThrow(
+      "build/router/ is stale (run node scripts/build-router.mjs): /v1/verify is not in it",
+    );
+  });
+
+  it("a path the build prepared but the app no longer registers stops createApp too", () => {
+    const router = new BrokerRouter(buildInitParams({ paths: [...PATHS, "/v1/gone/:id"] }) as never);
+    expect(() => app(router as AppRouter)).toThrow("/v1/gone/:id not registered");
+  });
+});
+
+/** Demo configuration and secrets; KV that is always empty; assets that answer with an ETag. */
+function env(): Record<string, unknown> {
+  const secrets = Object.fromEntries(
+    readFileSync(new URL("demo/secrets.env", root), "utf8")
+      .split("\n")
+      .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  const kv = {
+    get: async () => null,
+    getWithMetadata: async () => ({ value: null, metadata: null }),
+    put: async () => {},
+    delete: async () => {},
+    list: async () => ({ keys: [], list_complete: true }),
+  };
+  return {
+    BROKER_CONFIG: readFileSync(new URL("demo/config.json", root), "utf8"),
+    ...secrets,
+    RATE_LIMITS: kv,
+    ADMINS: kv,
+    ASSETS: {
+      fetch: async (request: Request) =>
+        new Response(`asset ${new URL(request.url).pathname}`, { headers: { ETag: '"a1"' } }),
+    },
+  };
+}
+
+/** A registered path with its parameters filled in. */
+function filled(path: string, value: string): string {
+  return path.replace(/:[A-Za-z]+/g, value).replace(/\*$/, "x");
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+/** Paths around the registered ones: unknown, trailing slashes, case, encodings, empty segments. */
+const PROBES = [
+  "/nope",
+  "/healthz/",
+  "/healthz?x=1",
+  "/Healthz",
+  "/v1",
+  "/v1/",
+  "/v1/nope",
+  "/v1/usersig/",
+  "/V1/usersig",
+  "//v1/usersig",
+  "/v1//usersig",
+  "/%76%31/usersig",
+  "/v1/usersig%2F",
+  "/v1/admin/apps/1400000000/admins/",
+  "/v1/admin/apps/1400000000/admins/a/b",
+  "/v1/admin/apps/1400000000/admins/a%2Fb",
+  "/v1/admin/apps/14%2000/admins",
+  "/v1/admin/apps/1400000000/bans/%E4%B8%AD",
+  "/v1/admin/apps/1400000000/bans/%E0%A4%A",
+  "/v1/admin/apps/1400000000/bans/",
+  "/v1/admin/apps//bans",
+  "/v1/admin/apps/1400000000/users/u1/kick/",
+  "/v1/admin/apps/1400000000/rooms/str:a%20b/dismiss",
+  "/v1/admin/apps/1400000000/rooms/1/users/u1/remove/x",
+  "/v1/chat/openim",
+  "/v1/chat/openim/sendmsg/extra",
+  "/v1/chat/openim/sendmsg?sdkAppId=1400000000",
+  "/v1/callbacks/",
+  "/v1/callbacks/trtc/x",
+  "/openapi.json/",
+  "/inspector.js.map",
+];
+
+/** Every request compared: each registered path (filled) and each probe, in every method, two ways. */
+function requests(): { label: string; make: () => Request }[] {
+  const paths = new Set<string>(PROBES);
+  for (const path of PATHS) {
+    if (path === "/*") continue;
+    paths.add(filled(path, "1400000000"));
+    paths.add(filled(path, "u%20x"));
+  }
+  const out: { label: string; make: () => Request }[] = [];
+  for (const path of paths) {
+    for (const method of [...METHODS, "PROPFIND", "constructor"]) {
+      const url = `https://broker.test${path}`;
+      out.push({
+        label: `${method} ${path}`,
+        make: () => new Request(url, { method, headers: { "CF-Ray": "ray-1" } }),
+      });
+    }
+    // A browser: its Origin, and a preflight asking for POST with a JSON body.
+    out.push({
+      label: `OPTIONS ${path} (preflight)`,
+      make: () =>
+        new Request(`https://broker.test${path}`, {
+          method: "OPTIONS",
+          headers: {
+            "CF-Ray": "ray-1",
+            Origin: "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+          },
+        }),
+    });
+    out.push({
+      label: `POST ${path} (a browser's JSON)`,
+      make: () =>
+        new Request(`https://broker.test${path}`, {
+          method: "POST",
+          headers: { "CF-Ray": "ray-1", Origin: "http://localhost:5173", "Content-Type": "application/json" },
+          body: JSON.stringify({ sdkAppId: 1400000000, userId: "u1" }),
+        }),
+    });
+  }
+  return out;
+}
+
+async function answer(broker: ReturnType<typeof app>, request: Request) {
+  const response = await broker.fetch(request, env() as never);
+  return {
+    status: response.status,
+    headers: [...response.headers].sort(([a], [b]) => a.localeCompare(b)),
+    body: await response.text(),
+  };
+}
+
+describe("the prepared router answers as Hono's default router", () => {
+  it("for every route, every method, and the probes around them", async () => {
+    const prepared = app();
+    const reference = app(defaultRouter());
+    const all = requests();
+    expect(all.length).toBeGreaterThan(400);
+    const statuses = new Set<number>();
+    for (const { label, make } of all) {
+      const expected = await answer(reference, make());
+      expect(await answer(prepared, make()), label).toEqual(expected);
+      statuses.add(expected.status);
+    }
+    // the probes reach the routes: answers, refusals, 404s, 405s with Allow, preflights
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 204, 400, 401, 403, 404, 405]));
+  });
+});

@@ -51,7 +51,7 @@ export type AppRouter = Router<[H, RouterRoute]>;
 /**
  * `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock).
  * `router`: the Worker's is the one prepared at build time (router.ts); scripts/build-router.mjs
- * passes one that only records, and test/node/router.test.ts Hono's default, to compare with.
+ * passes one that only records, and test/unit/router.test.ts Hono's default, to compare with.
  */
 export function createApp(state: IsolateState = createIsolateState(), router?: AppRouter): BrokerApp {
   const app = new HonoBase<BrokerHono>({ router: router ?? new BrokerRouter() });

@@ -9,8 +9,8 @@
  * A stale build stops the Worker where it starts, never falls back to another router: a path the
  * build did not see throws as it is registered, and one the build saw but the code no longer
  * registers throws at the end of `createApp` (`assertComplete`). test/node/router.test.ts fails on
- * a stale build too; it and test/broker/router.test.ts (workerd) check that the prepared app answers
- * every route as Hono's default router does.
+ * a stale build too; test/unit/router.test.ts (Node) and test/broker/router.test.ts (workerd) check
+ * that the prepared app answers every route as Hono's default router does.
  */
 
 import type { Router } from "hono/router";

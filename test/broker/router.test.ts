@@ -3,7 +3,7 @@
 // a workerd API) and into the handlers that read the path's parameters, KV and the app's Durable
 // Object. Every registered path (filled in two ways) and a few around them, in the methods that
 // change nothing (GET, HEAD, OPTIONS), as the operator and as nobody: the same status, headers and
-// body from both. test/node/router.test.ts compares every method and many more probes under Node.
+// body from both. test/unit/router.test.ts compares every method and many more probes under Node.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { RegExpRouter } from "hono/router/reg-exp-router";

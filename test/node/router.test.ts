@@ -18,4 +18,21 @@ describe("build/router/ (scripts/build-router.mjs)", () => {
     expect(new Set(result.paths).size).toBe(result.paths.length);
     expect(readFileSync(ROUTER_OUTFILE, "utf8"), "stale: run node scripts/build-router.mjs").toBe(result.text);
   });
+
+  // The Worker does not start without it (src/http/router.ts imports it): it is built wherever the
+  // validators it needs are, after them.
+  it("is built wherever build/validators/ is, after it: wrangler's [build], npm's prepare, npm test, the bench", () => {
+    const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+    const places = {
+      "wrangler.toml [build]": /^command\s*=\s*"([^"]*)"/m.exec(read("wrangler.toml"))?.[1] ?? "",
+      "package.json prepare": JSON.parse(read("package.json")).scripts.prepare as string,
+      "scripts/test.mjs": read("scripts/test.mjs"),
+      "scripts/bench/serve.mjs": read("scripts/bench/serve.mjs"),
+    };
+    for (const [place, text] of Object.entries(places)) {
+      const validators = text.indexOf("build-validators.mjs");
+      expect(validators, place).toBeGreaterThanOrEqual(0);
+      expect(text.indexOf("build-router.mjs", validators), place).toBeGreaterThan(validators);
+    }
+  });
 });

@@ -21,6 +21,7 @@ import { privateWranglerLog } from "./wrangler-log.mjs";
 // The validators compiled from the zod schemas (build/validators/, git-ignored too): the Worker and
 // the CLI import them.
 await (await import("./build-validators.mjs")).buildValidators();
+await (await import("./build-router.mjs")).buildRouter(); // build/router/ (git-ignored): the app's prepared router
 await (await import("./build-inspector.mjs")).buildInspector();
 await (await import("./build-openapi.mjs")).buildOpenApi();
 

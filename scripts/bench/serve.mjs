@@ -40,7 +40,12 @@ export async function bundleBroker(root, outdir) {
   // static assets (not needed by the bench), but an older commit bundled for a before/after run
   // (BENCH_STARTUP_BASELINE) imports them into its script.
   // The validators compiled from the zod schemas (build/validators/), which today's Worker imports.
-  for (const script of ["scripts/build-validators.mjs", "scripts/build-inspector.mjs", "scripts/build-openapi.mjs"]) {
+  for (const script of [
+    "scripts/build-validators.mjs",
+    "scripts/build-router.mjs",
+    "scripts/build-inspector.mjs",
+    "scripts/build-openapi.mjs",
+  ]) {
     if (existsSync(join(root, script))) spawnSync(process.execPath, [script], { cwd: root, stdio: "inherit" });
   }
   await build({

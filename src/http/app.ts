@@ -7,17 +7,20 @@
  * callbacks (routes/callbacks.ts) take the same path: no CORS (no browser sends them), 64 KiB bodies.
  */
 
-import { Hono } from "hono";
+import { HonoBase } from "hono/hono-base";
+import type { Router } from "hono/router";
+import type { H, RouterRoute } from "hono/types";
 import { createIsolateState, type IsolateState } from "../isolate.js";
 import { createBroker } from "../services/broker.js";
 import { auditLine, writeAudit } from "./audit.js";
 import { boundedBody, CHAT_BODY_MAX_BYTES } from "./body.js";
-import { type BrokerHono, waitUntilOf } from "./context.js";
+import { type BrokerApp, type BrokerHono, waitUntilOf } from "./context.js";
 import { preflight, publicCors } from "./cors.js";
 import { RequestError } from "./errors.js";
 import { openApiResponse } from "./openapi.js";
 import { problemResponse, toProblem } from "./problem.js";
 import { rateLimitHeaders } from "./ratelimit.js";
+import { BrokerRouter } from "./router.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appsRoutes } from "./routes/apps.js";
 import { callbackRoutes } from "./routes/callbacks.js";
@@ -42,9 +45,16 @@ const BROWSER_ROUTES: [string, string[]][] = [
   ["/v1/admin/apps/:sdkAppId/rooms/:roomId/dismiss", ["POST"]],
 ];
 
-/** `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock). */
-export function createApp(state: IsolateState = createIsolateState()): Hono<BrokerHono> {
-  const app = new Hono<BrokerHono>();
+/** What a Hono app's router holds for each route. */
+export type AppRouter = Router<[H, RouterRoute]>;
+
+/**
+ * `state`: the isolate's caches and counters; a test passes a fresh one (with a fake clock).
+ * `router`: the Worker's is the one prepared at build time (router.ts); scripts/build-router.mjs
+ * passes one that only records, and test/unit/router.test.ts Hono's default, to compare with.
+ */
+export function createApp(state: IsolateState = createIsolateState(), router?: AppRouter): BrokerApp {
+  const app = new HonoBase<BrokerHono>({ router: router ?? new BrokerRouter() });
 
   // The request id ties our audit line to Cloudflare's logs (CF-Ray, set by Cloudflare's edge and
   // not forgeable through it); never taken from the client, whose X-Request-Id would land in our log.
@@ -67,7 +77,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
 
   app.get("/openapi.json", openApiResponse);
   // The inspector page (GET /) works even with a broken config: see routes/inspector.ts.
-  app.route("/", inspectorRoutes);
+  inspectorRoutes(app);
 
   app.use("*", async function config(c, next) {
     const loaded = await state.config.load(c.env);
@@ -111,14 +121,14 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.
   app.use("/v1/*", rateLimitHeaders());
 
-  app.route("/", appsRoutes);
-  app.route("/", issueRoutes);
-  app.route("/", verifyRoutes);
-  app.route("/", adminRoutes);
-  app.route("/", moderationRoutes);
-  app.route("/", roomRoutes);
-  app.route("/", callbackRoutes);
-  app.route("/", chatRoutes);
+  appsRoutes(app);
+  issueRoutes(app);
+  verifyRoutes(app);
+  adminRoutes(app);
+  moderationRoutes(app);
+  roomRoutes(app);
+  callbackRoutes(app);
+  chatRoutes(app);
 
   // Unknown paths are 404; a known path with another method is 405 with the methods registered for it.
   let routes: RouteTable | undefined;
@@ -141,5 +151,7 @@ export function createApp(state: IsolateState = createIsolateState()): Hono<Brok
     return problemResponse(problem, c.get("requestId"));
   });
 
+  // A build of the router that prepared a path no route has any more: stop here (router.ts).
+  if (app.router instanceof BrokerRouter) app.router.assertComplete();
   return app;
 }

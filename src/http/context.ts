@@ -1,5 +1,6 @@
 /** The Hono environment shared by every route. */
 import type { Context } from "hono";
+import type { HonoBase } from "hono/hono-base";
 import type { LoadedApp, LoadedConfig } from "../config/load.js";
 import type { BrokerEnv } from "../env.js";
 import type { IsolateState } from "../isolate.js";
@@ -62,6 +63,13 @@ export type BrokerHono = {
 };
 
 export type BrokerContext = Context<BrokerHono>;
+
+/**
+ * The app (app.ts `createApp`), which every route file registers its routes on. HonoBase is Hono
+ * without its default router: the app is given its router (router.ts), so the routers it does not
+ * use are not in the Worker.
+ */
+export type BrokerApp = HonoBase<BrokerHono>;
 
 /** ExecutionContext.waitUntil, or nothing when there is none (app.request() in a script). */
 export function waitUntilOf(c: BrokerContext): (promise: Promise<unknown>) => void {

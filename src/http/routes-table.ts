@@ -3,8 +3,8 @@
  * `inspectRoutes`), so that a 405's `Allow` cannot drift from the routes.
  */
 
-import type { Hono } from "hono";
 import { inspectRoutes } from "hono/dev";
+import type { HonoBase } from "hono/hono-base";
 
 export type RouteTable = { pattern: RegExp; methods: string[] }[];
 
@@ -13,7 +13,7 @@ const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 /** Every registered path with its methods (middleware left out). */
 // biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its environment.
-export function routeTable(app: Hono<any>): RouteTable {
+export function routeTable(app: HonoBase<any>): RouteTable {
   const byPath = new Map<string, Set<string>>();
   for (const route of inspectRoutes(app)) {
     if (route.isMiddleware || route.method === "ALL") continue;

@@ -146,6 +146,24 @@ describe("cold start: what wrangler uploads", () => {
     }
   }, 150_000);
 
+  // The app's router is prepared at build time (build/router/, src/http/router.ts): the upload holds
+  // Hono's PreparedRegExpRouter, RegExpRouter's `match` and the build's parameters, and none of the
+  // routers that `new Hono()` anywhere in the Worker (a sub-app too) would bring back: SmartRouter,
+  // TrieRouter and RegExpRouter's matcher builder, which a cold isolate would run on its first request.
+  it("carries Hono's prepared router and none of its default routers", () => {
+    upload();
+    expect(Object.keys(meta?.inputs ?? {})).toContain("build/router/index.js");
+    const routers = Object.values(meta?.outputs ?? {}).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([path, input]) => path.includes("node_modules/hono/dist/router/") && input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
+    expect(routers.sort()).toEqual([
+      "node_modules/hono/dist/router/reg-exp-router/matcher.js",
+      "node_modules/hono/dist/router/reg-exp-router/prepared-router.js",
+    ]);
+  }, 150_000);
+
   // The inspector page and /openapi.json are static assets (wrangler.toml [assets], build/assets/),
   // uploaded beside the script: an import of them from the Worker would put them back in it.
   it("carries neither the inspector page nor the OpenAPI document (they are static assets)", () => {

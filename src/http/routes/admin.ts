@@ -10,43 +10,89 @@
  *   decisions): what `npm run bench` reads to prove warm issuance makes no KV read.
  */
 
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { LoadedApp } from "../../services/broker.js";
 import { adminsReplaceRequest, adminUsersigRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { requireApiKey } from "../caller.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import type { BrokerApp, BrokerContext, BrokerHono } from "../context.js";
 import { pathUserId } from "../path.js";
 import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
 import { appFromPath, pickApp } from "../select-app.js";
 
-export const adminRoutes = new Hono<BrokerHono>();
-
-adminRoutes.post("/v1/admin/usersig", async function adminUserSig(c) {
-  const body = await readJson(c, adminUsersigRequest);
-  const app = pickApp(c.var.brokerConfig, body.sdkAppId);
-  c.var.audit.app = app.config.sdkAppId;
-  const key = await requireApiKey(c, app);
-  await enforceRateLimit(c, app, "admin", { kind: "apiKey", key });
-  // Named in the audit line even when it is refused as no admin identity.
-  if (body.userId !== undefined) c.var.audit.userId = body.userId;
-  const { userId, sig, cached } = await c.var.broker.admins.sig(app, key, body.userId);
-  Object.assign(c.var.audit, {
-    userId,
-    expireSeconds: sig.expireSeconds,
-    outcome: cached ? "issued-cached" : "issued",
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function adminRoutes(routes: BrokerApp): void {
+  routes.post("/v1/admin/usersig", async function adminUserSig(c) {
+    const body = await readJson(c, adminUsersigRequest);
+    const app = pickApp(c.var.brokerConfig, body.sdkAppId);
+    c.var.audit.app = app.config.sdkAppId;
+    const key = await requireApiKey(c, app);
+    await enforceRateLimit(c, app, "admin", { kind: "apiKey", key });
+    // Named in the audit line even when it is refused as no admin identity.
+    if (body.userId !== undefined) c.var.audit.userId = body.userId;
+    const { userId, sig, cached } = await c.var.broker.admins.sig(app, key, body.userId);
+    Object.assign(c.var.audit, {
+      userId,
+      expireSeconds: sig.expireSeconds,
+      outcome: cached ? "issued-cached" : "issued",
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      sdkAppId: app.config.sdkAppId,
+      userId,
+      userSig: sig.userSig,
+      expireSeconds: sig.expireSeconds,
+      expiresAt: sig.issuedAt + sig.expireSeconds,
+    });
   });
-  c.header("Cache-Control", "no-store");
-  return c.json({
-    sdkAppId: app.config.sdkAppId,
-    userId,
-    userSig: sig.userSig,
-    expireSeconds: sig.expireSeconds,
-    expiresAt: sig.issuedAt + sig.expireSeconds,
-  });
-});
 
-// ---- Operator API ---------------------------------------------------------------------------
+  // The operator API (its middleware is below).
+  // Only the admin-identity paths: the moderation routes under /v1/admin/apps/ take other moderators too.
+  routes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth, operatorLimit);
+  routes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth, operatorLimit);
+  routes.use("/v1/admin/stats", operatorAuth);
+
+  routes.get("/v1/admin/stats", function stats(c) {
+    c.var.audit.outcome = "stats";
+    c.header("Cache-Control", "no-store");
+    return c.json(c.var.broker.stats());
+  });
+
+  routes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {
+    const app = operatorApp(c);
+    const list = await c.var.broker.admins.list(app);
+    c.var.audit.outcome = "listed";
+    return c.json(list);
+  });
+
+  routes.put("/v1/admin/apps/:sdkAppId/admins", async function replaceAdmins(c) {
+    const app = operatorApp(c);
+    const body = await readJson(c, adminsReplaceRequest);
+    const list = await c.var.broker.admins.replace(app, body.userIds);
+    c.var.audit.outcome = "replaced";
+    return c.json(list);
+  });
+
+  routes.put("/v1/admin/apps/:sdkAppId/admins/:userId", async function addAdmin(c) {
+    const app = operatorApp(c);
+    const userId = pathUserId(c);
+    c.var.audit.userId = userId;
+    const { list, added } = await c.var.broker.admins.add(app, userId);
+    c.var.audit.outcome = added ? "added" : "unchanged";
+    return c.json(list, added ? 201 : 200);
+  });
+
+  routes.delete("/v1/admin/apps/:sdkAppId/admins/:userId", async function removeAdmin(c) {
+    const app = operatorApp(c);
+    const userId = pathUserId(c);
+    c.var.audit.userId = userId;
+    await c.var.broker.admins.remove(app, userId);
+    c.var.audit.outcome = "removed";
+    return c.body(null, 204);
+  });
+}
+
+// ---- The operator API's middleware -----------------------------------------------------------
 
 const operatorAuth: MiddlewareHandler<BrokerHono> = async function operatorAuth(c, next) {
   c.var.audit.callerKind = "operator";
@@ -59,50 +105,6 @@ const operatorLimit: MiddlewareHandler<BrokerHono> = async function operatorLimi
   await enforceOperatorLimit(c, operatorApp(c));
   await next();
 };
-
-// Only the admin-identity paths: the moderation routes under /v1/admin/apps/ take other moderators too.
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins", operatorAuth, operatorLimit);
-adminRoutes.use("/v1/admin/apps/:sdkAppId/admins/*", operatorAuth, operatorLimit);
-adminRoutes.use("/v1/admin/stats", operatorAuth);
-
-adminRoutes.get("/v1/admin/stats", function stats(c) {
-  c.var.audit.outcome = "stats";
-  c.header("Cache-Control", "no-store");
-  return c.json(c.var.broker.stats());
-});
-
-adminRoutes.get("/v1/admin/apps/:sdkAppId/admins", async function listAdmins(c) {
-  const app = operatorApp(c);
-  const list = await c.var.broker.admins.list(app);
-  c.var.audit.outcome = "listed";
-  return c.json(list);
-});
-
-adminRoutes.put("/v1/admin/apps/:sdkAppId/admins", async function replaceAdmins(c) {
-  const app = operatorApp(c);
-  const body = await readJson(c, adminsReplaceRequest);
-  const list = await c.var.broker.admins.replace(app, body.userIds);
-  c.var.audit.outcome = "replaced";
-  return c.json(list);
-});
-
-adminRoutes.put("/v1/admin/apps/:sdkAppId/admins/:userId", async function addAdmin(c) {
-  const app = operatorApp(c);
-  const userId = pathUserId(c);
-  c.var.audit.userId = userId;
-  const { list, added } = await c.var.broker.admins.add(app, userId);
-  c.var.audit.outcome = added ? "added" : "unchanged";
-  return c.json(list, added ? 201 : 200);
-});
-
-adminRoutes.delete("/v1/admin/apps/:sdkAppId/admins/:userId", async function removeAdmin(c) {
-  const app = operatorApp(c);
-  const userId = pathUserId(c);
-  c.var.audit.userId = userId;
-  await c.var.broker.admins.remove(app, userId);
-  c.var.audit.outcome = "removed";
-  return c.body(null, 204);
-});
 
 function operatorApp(c: BrokerContext): LoadedApp {
   const app = appFromPath(c.var.brokerConfig, c.req.param("sdkAppId") ?? "");

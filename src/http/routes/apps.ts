@@ -5,32 +5,32 @@
  * action). Never API key hashes, admins, identity providers, lifetimes, rooms or origins.
  */
 
-import { Hono } from "hono";
-import type { BrokerHono } from "../context.js";
+import type { BrokerApp } from "../context.js";
 import type { AppsResponse, PublicApp } from "../responses.js";
 
-export const appsRoutes = new Hono<BrokerHono>();
-
-appsRoutes.get("/v1/apps", function listApps(c) {
-  const apps: PublicApp[] = [];
-  for (const { config } of c.var.brokerConfig.apps.values()) {
-    const { enabled, turnstile } = config.guests;
-    apps.push({
-      sdkAppId: config.sdkAppId,
-      ...(config.name !== undefined ? { name: config.name } : {}),
-      guests: {
-        enabled,
-        ...(enabled && turnstile
-          ? {
-              turnstileSiteKey: turnstile.siteKey,
-              ...(turnstile.action !== undefined ? { turnstileAction: turnstile.action } : {}),
-            }
-          : {}),
-      },
-    });
-  }
-  c.var.audit.outcome = "listed";
-  // Changes only with the configuration; a minute of staleness is harmless.
-  c.header("Cache-Control", "public, max-age=60");
-  return c.json({ apps } satisfies AppsResponse);
-});
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function appsRoutes(routes: BrokerApp): void {
+  routes.get("/v1/apps", function listApps(c) {
+    const apps: PublicApp[] = [];
+    for (const { config } of c.var.brokerConfig.apps.values()) {
+      const { enabled, turnstile } = config.guests;
+      apps.push({
+        sdkAppId: config.sdkAppId,
+        ...(config.name !== undefined ? { name: config.name } : {}),
+        guests: {
+          enabled,
+          ...(enabled && turnstile
+            ? {
+                turnstileSiteKey: turnstile.siteKey,
+                ...(turnstile.action !== undefined ? { turnstileAction: turnstile.action } : {}),
+              }
+            : {}),
+        },
+      });
+    }
+    c.var.audit.outcome = "listed";
+    // Changes only with the configuration; a minute of staleness is harmless.
+    c.header("Cache-Control", "public, max-age=60");
+    return c.json({ apps } satisfies AppsResponse);
+  });
+}

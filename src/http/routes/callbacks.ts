@@ -10,27 +10,27 @@
  * the room and the decision; never the key, the token or the signature.
  */
 
-import { Hono } from "hono";
 import { readRawBody } from "../body.js";
-import type { AuditRecord, BrokerContext, BrokerHono } from "../context.js";
+import type { AuditRecord, BrokerApp, BrokerContext } from "../context.js";
 
-export const callbackRoutes = new Hono<BrokerHono>();
-
-callbackRoutes.post("/v1/callbacks/trtc", async function trtcCallback(c) {
-  const body = await readRawBody(c);
-  const answered = await c.var.broker.callbacks.trtc({
-    sdkAppId: c.req.header("SdkAppId") ?? null,
-    sign: c.req.header("Sign") ?? null,
-    body,
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function callbackRoutes(routes: BrokerApp): void {
+  routes.post("/v1/callbacks/trtc", async function trtcCallback(c) {
+    const body = await readRawBody(c);
+    const answered = await c.var.broker.callbacks.trtc({
+      sdkAppId: c.req.header("SdkAppId") ?? null,
+      sign: c.req.header("Sign") ?? null,
+      body,
+    });
+    return answer(c, answered);
   });
-  return answer(c, answered);
-});
 
-callbackRoutes.post("/v1/callbacks/chat", async function chatCallback(c) {
-  const body = await readRawBody(c);
-  const answered = await c.var.broker.callbacks.chat({ query: new URL(c.req.url).searchParams, body });
-  return answer(c, answered);
-});
+  routes.post("/v1/callbacks/chat", async function chatCallback(c) {
+    const body = await readRawBody(c);
+    const answered = await c.var.broker.callbacks.chat({ query: new URL(c.req.url).searchParams, body });
+    return answer(c, answered);
+  });
+}
 
 function answer<A extends object>(c: BrokerContext, answered: { sdkAppId: number; answer: A; audit: AuditRecord }) {
   Object.assign(c.var.audit, { app: answered.sdkAppId, ...answered.audit });

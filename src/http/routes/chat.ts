@@ -10,17 +10,14 @@
  * never the URL (its query carries the admin sig).
  */
 
-import { Hono } from "hono";
 import { sdkAppId as sdkAppIdSchema } from "../bodies.js";
 import { readJsonObjectText } from "../body.js";
 import { requireApiKey } from "../caller.js";
-import type { BrokerHono } from "../context.js";
+import type { BrokerApp } from "../context.js";
 import { badRequest } from "../errors.js";
 import { pathChatCommand } from "../path.js";
 import { enforceRateLimit } from "../ratelimit.js";
 import { pickApp } from "../select-app.js";
-
-export const chatRoutes = new Hono<BrokerHono>();
 
 /** `?sdkAppId=`: a plain decimal integer (not "1e9", "0x…", " 1" or "": Number() would take those). */
 function queryAppId(raw: string | undefined): number | undefined {
@@ -30,18 +27,21 @@ function queryAppId(raw: string | undefined): number | undefined {
   return parsed.data;
 }
 
-chatRoutes.post("/v1/chat/:service/:command", async function chatGateway(c) {
-  const { service, command } = pathChatCommand(c);
-  const app = pickApp(c.var.brokerConfig, queryAppId(c.req.query("sdkAppId")));
-  c.var.audit.app = app.config.sdkAppId;
-  const key = await requireApiKey(c, app);
-  await enforceRateLimit(c, app, "chat", { kind: "apiKey", key });
-  // The allow-list (src/tencent/gateway.ts) and the app's Chat target, before the body is read.
-  const call = c.var.broker.gateway.open(app, key, service, command);
-  const answer = await call.forward(await readJsonObjectText(c));
-  Object.assign(c.var.audit, { tencentErrorCode: answer.errorCode, outcome: "forwarded" });
-  return new Response(answer.text, {
-    status: 200,
-    headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function chatRoutes(routes: BrokerApp): void {
+  routes.post("/v1/chat/:service/:command", async function chatGateway(c) {
+    const { service, command } = pathChatCommand(c);
+    const app = pickApp(c.var.brokerConfig, queryAppId(c.req.query("sdkAppId")));
+    c.var.audit.app = app.config.sdkAppId;
+    const key = await requireApiKey(c, app);
+    await enforceRateLimit(c, app, "chat", { kind: "apiKey", key });
+    // The allow-list (src/tencent/gateway.ts) and the app's Chat target, before the body is read.
+    const call = c.var.broker.gateway.open(app, key, service, command);
+    const answer = await call.forward(await readJsonObjectText(c));
+    Object.assign(c.var.audit, { tencentErrorCode: answer.errorCode, outcome: "forwarded" });
+    return new Response(answer.text, {
+      status: 200,
+      headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+    });
   });
-});
+}

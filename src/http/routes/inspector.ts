@@ -14,15 +14,12 @@
  * BROKER_CONFIG is broken (the CSP then simply leaves Turnstile out).
  */
 
-import { Hono } from "hono";
 import { fetchAsset } from "../assets.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import type { BrokerApp, BrokerContext } from "../context.js";
 import { RequestError } from "../errors.js";
 import { problemResponse, toProblem } from "../problem.js";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
-
-export const inspectorRoutes = new Hono<BrokerHono>();
 
 /** The page's CSP: only its own origin, plus Turnstile when some app's guests need it. */
 export function inspectorCsp(turnstile: boolean): string {
@@ -82,37 +79,40 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
     .some((tag) => tag === "*" || tag === etag);
 }
 
-inspectorRoutes.get("/", async (c) => {
-  const { turnstile } = await c.var.broker.inspector();
-  return serve(
-    c,
-    "index.html",
-    "text/html; charset=utf-8",
-    {
-      "Content-Security-Policy": inspectorCsp(turnstile),
-      "X-Frame-Options": "DENY",
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    },
-    // The CSP depends on the config, so it is part of the page's validator.
-    (etag) => (turnstile ? etag.replace(/"$/, '-t"') : etag),
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function inspectorRoutes(routes: BrokerApp): void {
+  routes.get("/", async (c) => {
+    const { turnstile } = await c.var.broker.inspector();
+    return serve(
+      c,
+      "index.html",
+      "text/html; charset=utf-8",
+      {
+        "Content-Security-Policy": inspectorCsp(turnstile),
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+      },
+      // The CSP depends on the config, so it is part of the page's validator.
+      (etag) => (turnstile ? etag.replace(/"$/, '-t"') : etag),
+    );
+  });
+
+  routes.get("/inspector.js", (c) =>
+    serve(c, "inspector.js", "text/javascript; charset=utf-8", {
+      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    }),
   );
-});
 
-inspectorRoutes.get("/inspector.js", (c) =>
-  serve(c, "inspector.js", "text/javascript; charset=utf-8", {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-  }),
-);
+  routes.get("/inspector.css", (c) =>
+    serve(c, "inspector.css", "text/css; charset=utf-8", {
+      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    }),
+  );
 
-inspectorRoutes.get("/inspector.css", (c) =>
-  serve(c, "inspector.css", "text/css; charset=utf-8", {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-  }),
-);
-
-inspectorRoutes.get("/favicon.svg", (c) =>
-  serve(c, "favicon.svg", "image/svg+xml", {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  }),
-);
+  routes.get("/favicon.svg", (c) =>
+    serve(c, "favicon.svg", "image/svg+xml", {
+      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    }),
+  );
+}

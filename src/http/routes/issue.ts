@@ -5,35 +5,35 @@
  * the admin guard, bans, ticket) and signs.
  */
 
-import { Hono } from "hono";
 import type { Caller, IssueHooks, LoadedApp } from "../../services/broker.js";
 import { privateMapKeyRequest, usersigRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import type { BrokerApp, BrokerContext } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { clientAddressTrusted, enforceRateLimit, reserveNewGuest } from "../ratelimit.js";
 import { pickApp } from "../select-app.js";
 
-export const issueRoutes = new Hono<BrokerHono>();
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function issueRoutes(routes: BrokerApp): void {
+  routes.post("/v1/usersig", async function issueUserSig(c) {
+    const body = await readJson(c, usersigRequest);
+    const { app, caller } = await admit(c, body.sdkAppId, "usersig");
+    const answer = await c.var.broker.issue.userSig(app, caller, body, hooks(c, app));
+    c.var.audit.outcome = "issued";
+    c.header("Cache-Control", "no-store");
+    return c.json(answer);
+  });
 
-issueRoutes.post("/v1/usersig", async function issueUserSig(c) {
-  const body = await readJson(c, usersigRequest);
-  const { app, caller } = await admit(c, body.sdkAppId, "usersig");
-  const answer = await c.var.broker.issue.userSig(app, caller, body, hooks(c, app));
-  c.var.audit.outcome = "issued";
-  c.header("Cache-Control", "no-store");
-  return c.json(answer);
-});
-
-issueRoutes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
-  const body = await readJson(c, privateMapKeyRequest);
-  const { app, caller } = await admit(c, body.sdkAppId, "privatemapkey");
-  const answer = await c.var.broker.issue.privateMapKey(app, caller, body, hooks(c, app));
-  c.var.audit.outcome = "issued";
-  c.header("Cache-Control", "no-store");
-  return c.json(answer);
-});
+  routes.post("/v1/privatemapkey", async function issuePrivateMapKey(c) {
+    const body = await readJson(c, privateMapKeyRequest);
+    const { app, caller } = await admit(c, body.sdkAppId, "privatemapkey");
+    const answer = await c.var.broker.issue.privateMapKey(app, caller, body, hooks(c, app));
+    c.var.audit.outcome = "issued";
+    c.header("Cache-Control", "no-store");
+    return c.json(answer);
+  });
+}
 
 /** The app (a browser only from its origins), the caller, and its rate limit (the issuance's reads started beside it). */
 async function admit(

@@ -14,66 +14,66 @@
  * admit their moderator with the same `moderator`.
  */
 
-import { Hono } from "hono";
 import type { LoadedApp } from "../../services/broker.js";
 import { banRequest } from "../bodies.js";
 import { readJson } from "../body.js";
 import { identifyCaller } from "../caller.js";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import type { BrokerApp, BrokerContext } from "../context.js";
 import { enforceOrigin } from "../cors.js";
 import { pathTargetUserId } from "../path.js";
 import { enforceOperatorLimit, enforceRateLimit } from "../ratelimit.js";
 import { appFromPath } from "../select-app.js";
 
-export const moderationRoutes = new Hono<BrokerHono>();
-
-moderationRoutes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban(c) {
-  const { app, actor } = await moderator(c);
-  const userId = pathTargetUserId(c, app, { rule: true });
-  const body = await readJson(c, banRequest);
-  const result = await c.var.broker.bans.ban(app, userId, body, actor);
-  const { created, ...answer } = result;
-  Object.assign(c.var.audit, {
-    outcome: created ? "banned" : "ban-updated",
-    kicked: result.kicked,
-    muted: result.muted,
-    removedRooms: result.removedFrom.length,
-    ...tencentCode(result),
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function moderationRoutes(routes: BrokerApp): void {
+  routes.put("/v1/admin/apps/:sdkAppId/bans/:userId", async function ban(c) {
+    const { app, actor } = await moderator(c);
+    const userId = pathTargetUserId(c, app, { rule: true });
+    const body = await readJson(c, banRequest);
+    const result = await c.var.broker.bans.ban(app, userId, body, actor);
+    const { created, ...answer } = result;
+    Object.assign(c.var.audit, {
+      outcome: created ? "banned" : "ban-updated",
+      kicked: result.kicked,
+      muted: result.muted,
+      removedRooms: result.removedFrom.length,
+      ...tencentCode(result),
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(answer, created ? 201 : 200);
   });
-  c.header("Cache-Control", "no-store");
-  return c.json(answer, created ? 201 : 200);
-});
 
-moderationRoutes.delete("/v1/admin/apps/:sdkAppId/bans/:userId", async function unban(c) {
-  const { app } = await moderator(c);
-  const userId = pathTargetUserId(c, app, { rule: false });
-  const { unmuted } = await c.var.broker.bans.unban(app, userId);
-  c.var.audit.outcome = "unbanned";
-  c.var.audit.unmuted = unmuted.every(({ step }) => step.ok);
-  return c.body(null, 204);
-});
-
-moderationRoutes.get("/v1/admin/apps/:sdkAppId/bans", async function listBans(c) {
-  const { app } = await moderator(c);
-  const bans = await c.var.broker.bans.list(app);
-  c.var.audit.outcome = "listed";
-  c.header("Cache-Control", "no-store");
-  return c.json({ bans });
-});
-
-moderationRoutes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async function kick(c) {
-  const { app } = await moderator(c);
-  const userId = pathTargetUserId(c, app, { rule: true });
-  const report = await c.var.broker.bans.kick(app, userId);
-  Object.assign(c.var.audit, {
-    outcome: report.kicked ? "kicked" : "kick-failed",
-    kicked: report.kicked,
-    removedRooms: report.removedFrom.length,
-    ...tencentCode(report),
+  routes.delete("/v1/admin/apps/:sdkAppId/bans/:userId", async function unban(c) {
+    const { app } = await moderator(c);
+    const userId = pathTargetUserId(c, app, { rule: false });
+    const { unmuted } = await c.var.broker.bans.unban(app, userId);
+    c.var.audit.outcome = "unbanned";
+    c.var.audit.unmuted = unmuted.every(({ step }) => step.ok);
+    return c.body(null, 204);
   });
-  c.header("Cache-Control", "no-store");
-  return c.json(report);
-});
+
+  routes.get("/v1/admin/apps/:sdkAppId/bans", async function listBans(c) {
+    const { app } = await moderator(c);
+    const bans = await c.var.broker.bans.list(app);
+    c.var.audit.outcome = "listed";
+    c.header("Cache-Control", "no-store");
+    return c.json({ bans });
+  });
+
+  routes.post("/v1/admin/apps/:sdkAppId/users/:userId/kick", async function kick(c) {
+    const { app } = await moderator(c);
+    const userId = pathTargetUserId(c, app, { rule: true });
+    const report = await c.var.broker.bans.kick(app, userId);
+    Object.assign(c.var.audit, {
+      outcome: report.kicked ? "kicked" : "kick-failed",
+      kicked: report.kicked,
+      removedRooms: report.removedFrom.length,
+      ...tencentCode(report),
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(report);
+  });
+}
 
 /**
  * The app in the path and who is asking (src/bans/moderators.ts: `X-Api-Key` with allowModeration;

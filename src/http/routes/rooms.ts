@@ -11,41 +11,41 @@
  * is never removed (the object refuses it: 409).
  */
 
-import { Hono } from "hono";
-import type { BrokerContext, BrokerHono } from "../context.js";
+import type { BrokerApp, BrokerContext } from "../context.js";
 import { pathRoom, pathTargetUserId } from "../path.js";
 import { moderator } from "./moderation.js";
 
-export const roomRoutes = new Hono<BrokerHono>();
+/** Registers these routes on the app (app.ts `createApp`, in its order). */
+export function roomRoutes(routes: BrokerApp): void {
+  routes.post("/v1/admin/apps/:sdkAppId/rooms/:roomId/users/:userId/remove", async function removeFromRoom(c) {
+    const { app } = await moderator(c);
+    const room = pathRoom(c);
+    const userId = pathTargetUserId(c, app, { rule: true });
+    const removal = await c.var.broker.bans.removeFromRoom(app, userId, room);
+    noteStep(c, removal, "removed", "remove-failed");
+    c.header("Cache-Control", "no-store");
+    return c.json({ userId, room, removal });
+  });
 
-roomRoutes.post("/v1/admin/apps/:sdkAppId/rooms/:roomId/users/:userId/remove", async function removeFromRoom(c) {
-  const { app } = await moderator(c);
-  const room = pathRoom(c);
-  const userId = pathTargetUserId(c, app, { rule: true });
-  const removal = await c.var.broker.bans.removeFromRoom(app, userId, room);
-  noteStep(c, removal, "removed", "remove-failed");
-  c.header("Cache-Control", "no-store");
-  return c.json({ userId, room, removal });
-});
+  routes.post("/v1/admin/apps/:sdkAppId/rooms/:roomId/dismiss", async function dismissRoom(c) {
+    const { app } = await moderator(c);
+    const room = pathRoom(c);
+    const dismissal = await c.var.broker.bans.dismissRoom(app, room);
+    noteStep(c, dismissal, "dismissed", "dismiss-failed");
+    c.header("Cache-Control", "no-store");
+    return c.json({ room, dismissal });
+  });
 
-roomRoutes.post("/v1/admin/apps/:sdkAppId/rooms/:roomId/dismiss", async function dismissRoom(c) {
-  const { app } = await moderator(c);
-  const room = pathRoom(c);
-  const dismissal = await c.var.broker.bans.dismissRoom(app, room);
-  noteStep(c, dismissal, "dismissed", "dismiss-failed");
-  c.header("Cache-Control", "no-store");
-  return c.json({ room, dismissal });
-});
-
-roomRoutes.get("/v1/admin/apps/:sdkAppId/users/:userId", async function user(c) {
-  const { app } = await moderator(c);
-  // A look-up, like an unban: any valid UserID, whatever the app's pattern says now.
-  const userId = pathTargetUserId(c, app, { rule: false });
-  const found = await c.var.broker.bans.user(app, userId);
-  c.var.audit.outcome = "looked-up";
-  c.header("Cache-Control", "no-store");
-  return c.json(found);
-});
+  routes.get("/v1/admin/apps/:sdkAppId/users/:userId", async function user(c) {
+    const { app } = await moderator(c);
+    // A look-up, like an unban: any valid UserID, whatever the app's pattern says now.
+    const userId = pathTargetUserId(c, app, { rule: false });
+    const found = await c.var.broker.bans.user(app, userId);
+    c.var.audit.outcome = "looked-up";
+    c.header("Cache-Control", "no-store");
+    return c.json(found);
+  });
+}
 
 /** The audit line: whether Tencent confirmed the step, and when not, the object's fixed reason and Tencent's code. */
 function noteStep(

@@ -340,45 +340,54 @@ ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n"
 
 /**
  * What the generated validators are made of: one small function per kind of schema and of check,
- * each doing what zod's parse does, on zod's payload ({ value, issues }); an issue carries zod's
- * fields, which the locale words (zod's \`core/schemas.js\` and \`core/checks.js\`, read for 4.6.7).
+ * each doing what zod's parse does, on a value and the list its issues go to (zod's payload,
+ * unwrapped); an issue carries zod's fields, which the locale words (zod's \`core/schemas.js\` and
+ * \`core/checks.js\`, read for 4.6.7).
  */
 const RUNTIME = String.raw`
 const none = [];
 const localeError = en().localeError;
 
-/** zod's util.aborted: an issue that does not let the checks after it run. */
-function aborted(p, from) {
-  for (let i = from; i < p.issues.length; i++) if (p.issues[i].continue !== true) return true;
+// A validator takes a value and the list its issues go to, (x, iss) => the value as parsed; what it
+// adds to iss from the length iss had when it was called is its payload's issues in zod's terms
+// (a validator is always called before anything is added for the value it checks). No payload
+// object and no issue list per value: a cold isolate's first config check allocates and calls less.
+
+/** zod's util.aborted: an issue (from "from" on) that does not let the checks after it run. */
+function aborted(iss, from) {
+  for (let i = from; i < iss.length; i++) if (iss[i].continue !== true) return true;
+  return false;
+}
+function fatal(iss, from) {
+  for (let i = from; i < iss.length; i++) if (iss[i].continue === false) return true;
   return false;
 }
 const hasLength = (x) => x != null && x.length !== undefined;
-/** zod's runChecks: a size check runs unless explicitly aborted (and on anything with a length). */
-function run(p, checks) {
-  let stop = aborted(p, 0);
+/** zod's runChecks on the value whose issues start at "start": a size check runs unless explicitly aborted (and on anything with a length). */
+function run(x, iss, start, checks) {
+  if (checks.length === 0) return x;
+  let stop = aborted(iss, start);
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i];
     if (check.sized) {
-      if (p.issues.some((issue) => issue.continue === false) || !hasLength(p.value)) continue;
+      if (fatal(iss, start) || !hasLength(x)) continue;
     } else if (stop) continue;
-    const before = p.issues.length;
-    check(p);
-    if (!stop && p.issues.length !== before) stop = aborted(p, before);
+    const before = iss.length;
+    x = check(x, iss);
+    if (!stop && iss.length !== before) stop = aborted(iss, before);
   }
-  return p;
+  return x;
 }
-/** An issue about the payload's value (its words come from zod's locale when it has none). */
-function raise(p, issue) {
-  issue.input = p.value;
+/** An issue about the value x (its words come from zod's locale when it has none). */
+function raise(x, iss, issue) {
+  issue.input = x;
   issue.path ??= [];
-  p.issues.push(issue);
+  iss.push(issue);
 }
-const prefixed = (p, key, issues) => {
-  for (const issue of issues) {
-    issue.path.unshift(key);
-    p.issues.push(issue);
-  }
-};
+/** The issues from "from" on are about the element or field "key". */
+function prefix(iss, from, key) {
+  for (let i = from; i < iss.length; i++) iss[i].path.unshift(key);
+}
 
 /** A string's length in code points (as zod counts it). */
 function codePoints(x) {
@@ -389,133 +398,145 @@ function codePoints(x) {
 const origin = (x) => (Array.isArray(x) ? "array" : typeof x === "string" ? "string" : "unknown");
 const sized = (check) => ((check.sized = true), check);
 const minSize = (n) =>
-  sized((p) => {
-    const x = p.value;
+  sized((x, iss) => {
     const units = x.length;
     const length = typeof x === "string" && units >= n && units < 2 * n ? codePoints(x) : units;
-    if (length < n) raise(p, { code: "too_small", origin: origin(x), minimum: n, inclusive: true, continue: true });
+    if (length < n) raise(x, iss, { code: "too_small", origin: origin(x), minimum: n, inclusive: true, continue: true });
+    return x;
   });
 const maxSize = (n) =>
-  sized((p) => {
-    const x = p.value;
+  sized((x, iss) => {
     const length = typeof x === "string" && x.length > n ? codePoints(x) : x.length;
-    if (length > n) raise(p, { code: "too_big", origin: origin(x), maximum: n, inclusive: true, continue: true });
+    if (length > n) raise(x, iss, { code: "too_big", origin: origin(x), maximum: n, inclusive: true, continue: true });
+    return x;
   });
-const bound = (code, key, inclusive, test) => (n) => (p) => {
-  if (!test(p.value, n)) raise(p, { code, origin: "number", [key]: n, inclusive, continue: true });
+const bound = (code, key, inclusive, test) => (n) => (x, iss) => {
+  if (!test(x, n)) raise(x, iss, { code, origin: "number", [key]: n, inclusive, continue: true });
+  return x;
 };
 const atLeast = bound("too_small", "minimum", true, (x, n) => x >= n);
 const above = bound("too_small", "minimum", false, (x, n) => x > n);
 const atMost = bound("too_big", "maximum", true, (x, n) => x <= n);
 const below = bound("too_big", "maximum", false, (x, n) => x < n);
-const matches = (pattern) => (p) => {
-  if (!pattern.test(p.value)) {
-    raise(p, { code: "invalid_format", origin: "string", format: "regex", pattern: String(pattern), continue: true });
+const matches = (pattern) => (x, iss) => {
+  if (!pattern.test(x)) {
+    raise(x, iss, { code: "invalid_format", origin: "string", format: "regex", pattern: String(pattern), continue: true });
   }
+  return x;
 };
-const lowerCase = (p) => {
-  p.value = p.value.toLowerCase();
-};
+const lowerCase = (x) => x.toLowerCase();
 /** z.url()'s own check: the trimmed string must parse; the value is trimmed, tabs and newlines dropped. */
-const urlFormat = (p) => {
-  const trimmed = p.value.trim();
-  if (URL.canParse(trimmed)) p.value = trimmed.replace(/[\t\n\r]/g, "");
-  else raise(p, { code: "invalid_format", format: "url", continue: true });
+const urlFormat = (x, iss) => {
+  const trimmed = x.trim();
+  if (URL.canParse(trimmed)) return trimmed.replace(/[\t\n\r]/g, "");
+  raise(x, iss, { code: "invalid_format", format: "url", continue: true });
+  return x;
 };
 /** z.int()'s own check (the safeint format). */
-const safeInt = (p) => {
-  const x = p.value;
-  if (!Number.isInteger(x)) raise(p, { code: "invalid_type", expected: "int", format: "safeint", continue: false });
+const safeInt = (x, iss) => {
+  if (!Number.isInteger(x)) raise(x, iss, { code: "invalid_type", expected: "int", format: "safeint", continue: false });
   else if (x > Number.MAX_SAFE_INTEGER)
-    raise(p, { code: "too_big", origin: "int", maximum: Number.MAX_SAFE_INTEGER, inclusive: true, continue: true });
+    raise(x, iss, { code: "too_big", origin: "int", maximum: Number.MAX_SAFE_INTEGER, inclusive: true, continue: true });
   else if (x < Number.MIN_SAFE_INTEGER)
-    raise(p, { code: "too_small", origin: "int", minimum: Number.MIN_SAFE_INTEGER, inclusive: true, continue: true });
+    raise(x, iss, { code: "too_small", origin: "int", minimum: Number.MIN_SAFE_INTEGER, inclusive: true, continue: true });
+  return x;
 };
 /** A check with its own message, for the issues it raises. */
 const said = (check, message) => {
-  const worded = (p) => {
-    const before = p.issues.length;
-    check(p);
-    for (let i = before; i < p.issues.length; i++) p.issues[i].message ??= message;
+  const worded = (x, iss) => {
+    const before = iss.length;
+    x = check(x, iss);
+    for (let i = before; i < iss.length; i++) iss[i].message ??= message;
+    return x;
   };
   worded.sized = check.sized;
   return worded;
 };
-const refine = (rule, message, path = none) => (p) => {
-  if (!rule(p.value)) raise(p, { code: "custom", message: message ?? undefined, path: [...path], continue: true });
+const refine = (rule, message, path = none) => (x, iss) => {
+  if (!rule(x)) raise(x, iss, { code: "custom", message: message ?? undefined, path: [...path], continue: true });
+  return x;
 };
 /** A cross-field rule (a z.superRefine's): each issue it adds, as zod's ctx.addIssue takes it. */
-const crossRule = (rule) => (p) => {
-  rule(p.value, {
+const crossRule = (rule) => (x, iss) => {
+  rule(x, {
     addIssue(issue) {
-      const copy = { code: "custom", input: p.value, continue: true, ...issue };
+      const copy = { code: "custom", input: x, continue: true, ...issue };
       copy.path = [...(issue.path ?? none)];
-      p.issues.push(copy);
+      iss.push(copy);
     },
   });
+  return x;
 };
 
-const type = (expected, test) => (checks) => (p) => {
-  if (!test(p.value)) raise(p, { code: "invalid_type", expected });
-  return run(p, checks);
+const type = (expected, test) => (checks) => (x, iss) => {
+  const start = iss.length;
+  if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
+  return run(x, iss, start, checks);
 };
 const string = type("string", (x) => typeof x === "string");
 const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
 const boolean = type("boolean", (x) => typeof x === "boolean");
-const unknown = (checks) => (p) => run(p, checks);
-const oneOf = (values, checks) => (p) => {
-  if (!values.includes(p.value)) raise(p, { code: "invalid_value", values });
-  return run(p, checks);
+const unknown = (checks) => (x, iss) => run(x, iss, iss.length, checks);
+const oneOf = (values, checks) => (x, iss) => {
+  const start = iss.length;
+  if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
+  return run(x, iss, start, checks);
 };
-const pipe = (inner, checks) => (p) => run(inner(p), checks);
-const optional = (inner, checks) => (p) => run(p.value === undefined ? p : inner(p), checks);
-const withDefault = (inner, make, checks) => (p) => {
-  if (p.value === undefined) {
-    p.value = make();
-    return run(p, checks);
-  }
-  p = inner(p);
-  if (p.value === undefined) p.value = make();
-  return run(p, checks);
+const pipe = (inner, checks) => (x, iss) => {
+  const start = iss.length;
+  return run(inner(x, iss), iss, start, checks);
 };
-const withPrefault = (inner, make, checks) => (p) => {
-  if (p.value === undefined) p.value = make();
-  return run(inner(p), checks);
+const optional = (inner, checks) => (x, iss) => {
+  const start = iss.length;
+  return run(x === undefined ? x : inner(x, iss), iss, start, checks);
 };
-const fresh = (value) => ({ value, issues: [] });
+const withDefault = (inner, make, checks) => (x, iss) => {
+  const start = iss.length;
+  if (x === undefined) return run(make(), iss, start, checks);
+  x = inner(x, iss);
+  return run(x === undefined ? make() : x, iss, start, checks);
+};
+const withPrefault = (inner, make, checks) => (x, iss) => {
+  const start = iss.length;
+  return run(inner(x === undefined ? make() : x, iss), iss, start, checks);
+};
 /** zod's union: the first option without issues; else the only one not aborted; else invalid_union. */
-const union = (options, checks) => (p) => {
-  if (options.length === 1) return run(options[0](p), checks);
+const union = (options, checks) => (x, iss) => {
+  const start = iss.length;
+  if (options.length === 1) return run(options[0](x, iss), iss, start, checks);
   const results = [];
   for (const option of options) {
-    const r = option(fresh(p.value));
-    if (r.issues.length === 0) return run(r, checks);
-    results.push(r);
+    const own = [];
+    const value = option(x, own);
+    if (own.length === 0) return run(value, iss, start, checks);
+    results.push({ value, own });
   }
-  const open = results.filter((r) => !aborted(r, 0));
-  if (open.length === 1) return run(open[0], checks);
-  raise(p, { code: "invalid_union" });
-  return run(p, checks);
+  const open = results.filter((r) => !aborted(r.own, 0));
+  if (open.length === 1) {
+    for (const issue of open[0].own) iss.push(issue);
+    return run(open[0].value, iss, start, checks);
+  }
+  raise(x, iss, { code: "invalid_union" });
+  return run(x, iss, start, checks);
 };
 /** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
-const array = (element, cap, checks) => (p) => {
-  const x = p.value;
+const array = (element, cap, checks) => (x, iss) => {
+  const start = iss.length;
   if (!Array.isArray(x)) {
-    raise(p, { code: "invalid_type", expected: "array" });
-    return run(p, checks);
+    raise(x, iss, { code: "invalid_type", expected: "array" });
+    return run(x, iss, start, checks);
   }
   if (cap >= 0 && x.length > cap) {
-    raise(p, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
-    return p;
+    raise(x, iss, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
+    return x;
   }
   const out = new Array(x.length);
-  p.value = out;
   for (let i = 0; i < x.length; i++) {
-    const r = element(fresh(x[i]));
-    if (r.issues.length) prefixed(p, i, r.issues);
-    out[i] = r.value;
+    const before = iss.length;
+    out[i] = element(x[i], iss);
+    if (iss.length !== before) prefix(iss, before, i);
   }
-  return run(p, checks);
+  return run(out, iss, start, checks);
 };
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
@@ -526,25 +547,24 @@ function isPlainObject(x) {
   return Object.prototype.hasOwnProperty.call(proto, "isPrototypeOf");
 }
 /** A record with string keys (zod's: own enumerable keys, __proto__ dropped). */
-const record = (value, checks) => (p) => {
-  const x = p.value;
+const record = (value, checks) => (x, iss) => {
+  const start = iss.length;
   if (!isPlainObject(x)) {
-    raise(p, { code: "invalid_type", expected: "record" });
-    return run(p, checks);
+    raise(x, iss, { code: "invalid_type", expected: "record" });
+    return run(x, iss, start, checks);
   }
   const out = {};
-  p.value = out;
   for (const key of Reflect.ownKeys(x)) {
     if (key === "__proto__" || !Object.prototype.propertyIsEnumerable.call(x, key)) continue;
     if (typeof key !== "string") {
-      p.issues.push({ code: "invalid_key", origin: "record", input: key, path: [key] });
+      iss.push({ code: "invalid_key", origin: "record", input: key, path: [key] });
       continue;
     }
-    const r = value(fresh(x[key]));
-    if (r.issues.length) prefixed(p, key, r.issues);
-    out[key] = r.value;
+    const before = iss.length;
+    out[key] = value(x[key], iss);
+    if (iss.length !== before) prefix(iss, before, key);
   }
-  return run(p, checks);
+  return run(out, iss, start, checks);
 };
 /**
  * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
@@ -552,44 +572,46 @@ const record = (value, checks) => (p) => {
  */
 const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
-  return (p) => {
-    const x = p.value;
+  return (x, iss) => {
+    const start = iss.length;
     if (typeof x !== "object" || x === null || Array.isArray(x)) {
-      raise(p, { code: "invalid_type", expected: "object" });
-      return run(p, checks);
+      raise(x, iss, { code: "invalid_type", expected: "object" });
+      return run(x, iss, start, checks);
     }
     const out = {};
-    p.value = out;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const key = field[0];
       const mode = field[2];
       const present = key in x;
       if (mode === 1 && !present) continue;
-      const r = field[1](fresh(x[key]));
-      if (r.issues.length) prefixed(p, key, r.issues);
+      const before = iss.length;
+      const value = field[1](x[key], iss);
+      const failed = iss.length !== before;
+      if (failed) prefix(iss, before, key);
       if (mode === 0 && !present) {
-        if (!r.issues.length) p.issues.push({ code: "invalid_type", expected: "nonoptional", input: undefined, path: [key] });
+        if (!failed) iss.push({ code: "invalid_type", expected: "nonoptional", input: undefined, path: [key] });
         continue;
       }
-      if (r.value !== undefined) out[key] = r.value;
+      if (value !== undefined) out[key] = value;
       else if (present || mode === 3) out[key] = undefined;
     }
     if (strict) {
       const keys = [];
       for (const key in x) if (!known.has(key)) keys.push(key);
-      if (keys.length) raise(p, { code: "unrecognized_keys", keys, continue: true });
+      if (keys.length) raise(out, iss, { code: "unrecognized_keys", keys, continue: true });
     }
-    return run(p, checks);
+    return run(out, iss, start, checks);
   };
 };
 /** The exported form: the value, or every issue with its path and zod's English message. */
 const judge = (validate) => (input) => {
-  const p = validate(fresh(input));
-  if (p.issues.length === 0) return { ok: true, value: p.value };
+  const iss = [];
+  const value = validate(input, iss);
+  if (iss.length === 0) return { ok: true, value };
   return {
     ok: false,
-    issues: p.issues.map((issue) => ({
+    issues: iss.map((issue) => ({
       code: issue.code,
       path: issue.path,
       message: issue.message || localeError(issue) || "Invalid input",

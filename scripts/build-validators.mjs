@@ -468,20 +468,27 @@ const crossRule = (rule) => (x, iss) => {
   return x;
 };
 
-const type = (expected, test) => (checks) => (x, iss) => {
-  const start = iss.length;
-  if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
-  return run(x, iss, start, checks);
-};
+/** A validator whose first step refuses a value that \`test\` does not accept, with an aborting issue. */
+const kind = (test, validate) => ((validate.accepts = test), validate);
+const type = (expected, test) => (checks) =>
+  kind(test, (x, iss) => {
+    const start = iss.length;
+    if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
+    return run(x, iss, start, checks);
+  });
 const string = type("string", (x) => typeof x === "string");
 const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
 const boolean = type("boolean", (x) => typeof x === "boolean");
 const unknown = (checks) => (x, iss) => run(x, iss, iss.length, checks);
-const oneOf = (values, checks) => (x, iss) => {
-  const start = iss.length;
-  if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
-  return run(x, iss, start, checks);
-};
+const oneOf = (values, checks) =>
+  kind(
+    (x) => values.includes(x),
+    (x, iss) => {
+      const start = iss.length;
+      if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
+      return run(x, iss, start, checks);
+    },
+  );
 const pipe = (inner, checks) => (x, iss) => {
   const start = iss.length;
   return run(inner(x, iss), iss, start, checks);
@@ -500,18 +507,23 @@ const withPrefault = (inner, make, checks) => (x, iss) => {
   const start = iss.length;
   return run(inner(x === undefined ? make() : x, iss), iss, start, checks);
 };
-/** zod's union: the first option without issues; else the only one not aborted; else invalid_union. */
+/**
+ * zod's union: the first option without issues; else the only one not aborted; else invalid_union.
+ * An option whose kind the value is not (its "accepts") ends aborted on an invalid_type or
+ * invalid_value issue, so it is neither: it is not run (for a policy's \`false | {…}\`, no issue is
+ * made and dropped per policy).
+ */
 const union = (options, checks) => (x, iss) => {
   const start = iss.length;
   if (options.length === 1) return run(options[0](x, iss), iss, start, checks);
-  const results = [];
+  const open = [];
   for (const option of options) {
-    const own = [];
-    const value = option(x, own);
-    if (own.length === 0) return run(value, iss, start, checks);
-    results.push({ value, own });
+    if (option.accepts !== undefined && !option.accepts(x)) continue;
+    const value = option(x, iss);
+    if (iss.length === start) return run(value, iss, start, checks);
+    const own = iss.splice(start);
+    if (!aborted(own, 0)) open.push({ value, own });
   }
-  const open = results.filter((r) => !aborted(r.own, 0));
   if (open.length === 1) {
     for (const issue of open[0].own) iss.push(issue);
     return run(open[0].value, iss, start, checks);
@@ -520,7 +532,7 @@ const union = (options, checks) => (x, iss) => {
   return run(x, iss, start, checks);
 };
 /** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
-const array = (element, cap, checks) => (x, iss) => {
+const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
   const start = iss.length;
   if (!Array.isArray(x)) {
     raise(x, iss, { code: "invalid_type", expected: "array" });
@@ -537,7 +549,7 @@ const array = (element, cap, checks) => (x, iss) => {
     if (iss.length !== before) prefix(iss, before, i);
   }
   return run(out, iss, start, checks);
-};
+});
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
   const ctor = x.constructor;
@@ -547,7 +559,7 @@ function isPlainObject(x) {
   return Object.prototype.hasOwnProperty.call(proto, "isPrototypeOf");
 }
 /** A record with string keys (zod's: own enumerable keys, __proto__ dropped). */
-const record = (value, checks) => (x, iss) => {
+const record = (value, checks) => kind(isPlainObject, (x, iss) => {
   const start = iss.length;
   if (!isPlainObject(x)) {
     raise(x, iss, { code: "invalid_type", expected: "record" });
@@ -565,16 +577,17 @@ const record = (value, checks) => (x, iss) => {
     if (iss.length !== before) prefix(iss, before, key);
   }
   return run(out, iss, start, checks);
-};
+});
+const isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 /**
  * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
  * 1 optional, 3 defaulted); strict: unknown keys are one issue naming them.
  */
 const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
-  return (x, iss) => {
+  return kind(isObject, (x, iss) => {
     const start = iss.length;
-    if (typeof x !== "object" || x === null || Array.isArray(x)) {
+    if (!isObject(x)) {
       raise(x, iss, { code: "invalid_type", expected: "object" });
       return run(x, iss, start, checks);
     }
@@ -602,7 +615,7 @@ const object = (fields, strict, checks) => {
       if (keys.length) raise(out, iss, { code: "unrecognized_keys", keys, continue: true });
     }
     return run(out, iss, start, checks);
-  };
+  });
 };
 /** The exported form: the value, or every issue with its path and zod's English message. */
 const judge = (validate) => (input) => {

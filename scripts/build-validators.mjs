@@ -309,11 +309,16 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
   }
 
   const exported = [];
+  // The first target's definitions (BROKER_CONFIG's, which the first request checks) are built at
+  // module evaluation; the others' (the request bodies') when one of them first runs.
+  let eager = 0;
   for (const [exportName, path] of Object.entries(targets)) {
     const schema = path.split(".").reduce((value, part) => value?.[part], schemas);
     if (!schema?._zod) fail(exportName, `no zod schema at ${path}`);
     exported.push([exportName, fn(schema, exportName)]);
+    if (exported.length === 1) eager = definitions.length;
   }
+  const [first, ...later] = exported;
   const importLines = RULE_MODULES.map((path, i) =>
     imports[i].size === 0
       ? ""
@@ -326,12 +331,21 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
 import en from "zod/v4/locales/en.js";
 ${importLines}
 // One function around everything, so that a bundle that wraps this module for lazy initialisation
-// has nine names to hoist, not 200.
+// has nine names to hoist, not 200. The validators after the first are made on first use.
 const compiled = (() => {
 ${RUNTIME}
-${definitions.join("\n")}
+${definitions.slice(0, eager).join("\n")}
 
-return { ${exported.map(([name, value]) => `${name}: judge(${value})`).join(", ")} };
+let later;
+const made = () =>
+  (later ??= (() => {
+${definitions.slice(eager).join("\n")}
+return { ${later.map(([name, value]) => `${name}: judge(${value})`).join(", ")} };
+  })());
+return {
+  ${first[0]}: judge(${first[1]}),
+${later.map(([name]) => `  ${name}: (input) => made().${name}(input),`).join("\n")}
+};
 })();
 
 ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n")}

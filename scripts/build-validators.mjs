@@ -256,9 +256,16 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
       case "default":
         expression = `withDefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
         break;
-      case "prefault":
-        expression = `withPrefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
+      case "prefault": {
+        // An absent value parses to what the default parses to: zod's own output, computed here,
+        // so that the Worker makes it with one literal instead of checking the default (every
+        // rate-limit policy an app leaves out, on each cold start).
+        const absent = schema["~standard"].validate(undefined);
+        if (own !== "none") fail(where, "checks on a prefault");
+        if (absent instanceof Promise || absent.issues) fail(where, "a prefault whose default does not parse");
+        expression = `withPrefault(${fn(def.innerType, where)}, ${fresh(absent.value, where)})`;
         break;
+      }
       case "union":
         if (def.inclusive === false) fail(where, "an exclusive union");
         expression = `union([${def.options.map((option, i) => fn(option, `${where}|${i}`)).join(", ")}], ${own})`;
@@ -517,10 +524,8 @@ const withDefault = (inner, make, checks) => (x, iss) => {
   x = inner(x, iss);
   return run(x === undefined ? make() : x, iss, start, checks);
 };
-const withPrefault = (inner, make, checks) => (x, iss) => {
-  const start = iss.length;
-  return run(inner(x === undefined ? make() : x, iss), iss, start, checks);
-};
+/** A prefault without checks of its own; \`absent\` makes the output of its default (the compiler's zod parsed it). */
+const withPrefault = (inner, absent) => (x, iss) => (x === undefined ? absent() : inner(x, iss));
 /**
  * zod's union: the first option without issues; else the only one not aborted; else invalid_union.
  * An option whose kind the value is not (its "accepts") ends aborted on an invalid_type or

@@ -360,6 +360,9 @@ describe("the compiled validators are built from the schemas as they are now", (
     expect(() => one(z.string().check(z.refine((value) => value.length > 2)))).toThrow(/not an exported function/);
     expect(() => one(z.date())).toThrow(/the schema kind date/);
     expect(() => one(z.email())).toThrow(/string format email/);
+    expect(() => one(z.prefault(z.string().check(z.minLength(3)), "ab"))).toThrow(
+      /a prefault whose default does not parse/,
+    );
     expect(one(z.strictObject({ a: z.optional(z.string()) }))).toContain("export const s = ");
   });
 

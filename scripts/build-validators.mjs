@@ -383,15 +383,13 @@ function fatal(iss, from) {
   for (let i = from; i < iss.length; i++) if (iss[i].continue === false) return true;
   return false;
 }
-const hasLength = (x) => x != null && x.length !== undefined;
 /** zod's runChecks on the value whose issues start at "start": a size check runs unless explicitly aborted (and on anything with a length). */
 function run(x, iss, start, checks) {
-  if (checks.length === 0) return x;
-  let stop = aborted(iss, start);
+  let stop = iss.length !== start && aborted(iss, start);
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i];
     if (check.sized) {
-      if (fatal(iss, start) || !hasLength(x)) continue;
+      if ((iss.length !== start && fatal(iss, start)) || x == null || x.length === undefined) continue;
     } else if (stop) continue;
     const before = iss.length;
     x = check(x, iss);
@@ -491,41 +489,66 @@ const crossRule = (rule) => (x, iss) => {
 
 /** A validator whose first step refuses a value that \`test\` does not accept, with an aborting issue. */
 const kind = (test, validate) => ((validate.accepts = test), validate);
-const type = (expected, test) => (checks) =>
-  kind(test, (x, iss) => {
+// string, number and boolean test their type inline: one call fewer for every value.
+const notA = (x, iss, expected) => raise(x, iss, { code: "invalid_type", expected });
+const string = (checks) =>
+  kind(isString, (x, iss) => {
     const start = iss.length;
-    if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
-    return run(x, iss, start, checks);
+    if (typeof x !== "string") notA(x, iss, "string");
+    return checks === none ? x : run(x, iss, start, checks);
   });
-const string = type("string", (x) => typeof x === "string");
-const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
-const boolean = type("boolean", (x) => typeof x === "boolean");
-const unknown = (checks) => (x, iss) => run(x, iss, iss.length, checks);
+const isString = (x) => typeof x === "string";
+const number = (checks) =>
+  kind(isNumber, (x, iss) => {
+    const start = iss.length;
+    if (typeof x !== "number" || !Number.isFinite(x)) notA(x, iss, "number");
+    return checks === none ? x : run(x, iss, start, checks);
+  });
+const isNumber = (x) => typeof x === "number" && Number.isFinite(x);
+const boolean = (checks) =>
+  kind(isBoolean, (x, iss) => {
+    const start = iss.length;
+    if (typeof x !== "boolean") notA(x, iss, "boolean");
+    return checks === none ? x : run(x, iss, start, checks);
+  });
+const isBoolean = (x) => typeof x === "boolean";
+const unknown = (checks) => (x, iss) => (checks === none ? x : run(x, iss, iss.length, checks));
 const oneOf = (values, checks) =>
   kind(
     (x) => values.includes(x),
     (x, iss) => {
       const start = iss.length;
       if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
-      return run(x, iss, start, checks);
+      return checks === none ? x : run(x, iss, start, checks);
     },
   );
 const pipe = (inner, checks) => (x, iss) => {
   const start = iss.length;
-  return run(inner(x, iss), iss, start, checks);
+  const value = inner(x, iss);
+  return checks === none ? value : run(value, iss, start, checks);
 };
 const optional = (inner, checks) => (x, iss) => {
   const start = iss.length;
-  return run(x === undefined ? x : inner(x, iss), iss, start, checks);
+  const value = x === undefined ? x : inner(x, iss);
+  return checks === none ? value : run(value, iss, start, checks);
 };
-const withDefault = (inner, make, checks) => (x, iss) => {
-  const start = iss.length;
-  if (x === undefined) return run(make(), iss, start, checks);
-  x = inner(x, iss);
-  return run(x === undefined ? make() : x, iss, start, checks);
+/** A default; without checks of its own, an object makes an absent field's value with \`absent\`. */
+const withDefault = (inner, make, checks) => {
+  const validate = (x, iss) => {
+    const start = iss.length;
+    let value = x === undefined ? x : inner(x, iss);
+    if (value === undefined) value = make();
+    return checks === none ? value : run(value, iss, start, checks);
+  };
+  if (checks === none) validate.absent = make;
+  return validate;
 };
 /** A prefault without checks of its own; \`absent\` makes the output of its default (the compiler's zod parsed it). */
-const withPrefault = (inner, absent) => (x, iss) => (x === undefined ? absent() : inner(x, iss));
+const withPrefault = (inner, absent) => {
+  const validate = (x, iss) => (x === undefined ? absent() : inner(x, iss));
+  validate.absent = absent;
+  return validate;
+};
 /**
  * zod's union: the first option without issues; else the only one not aborted; else invalid_union.
  * An option whose kind the value is not (its "accepts") ends aborted on an invalid_type or
@@ -534,28 +557,31 @@ const withPrefault = (inner, absent) => (x, iss) => (x === undefined ? absent() 
  */
 const union = (options, checks) => (x, iss) => {
   const start = iss.length;
-  if (options.length === 1) return run(options[0](x, iss), iss, start, checks);
+  if (options.length === 1) {
+    const value = options[0](x, iss);
+    return checks === none ? value : run(value, iss, start, checks);
+  }
   const open = [];
   for (const option of options) {
     if (option.accepts !== undefined && !option.accepts(x)) continue;
     const value = option(x, iss);
-    if (iss.length === start) return run(value, iss, start, checks);
+    if (iss.length === start) return checks === none ? value : run(value, iss, start, checks);
     const own = iss.splice(start);
     if (!aborted(own, 0)) open.push({ value, own });
   }
   if (open.length === 1) {
     for (const issue of open[0].own) iss.push(issue);
-    return run(open[0].value, iss, start, checks);
+    return checks === none ? open[0].value : run(open[0].value, iss, start, checks);
   }
   raise(x, iss, { code: "invalid_union" });
-  return run(x, iss, start, checks);
+  return checks === none ? x : run(x, iss, start, checks);
 };
 /** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
 const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
   const start = iss.length;
   if (!Array.isArray(x)) {
     raise(x, iss, { code: "invalid_type", expected: "array" });
-    return run(x, iss, start, checks);
+    return checks === none ? x : run(x, iss, start, checks);
   }
   if (cap >= 0 && x.length > cap) {
     raise(x, iss, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
@@ -567,7 +593,7 @@ const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
     out[i] = element(x[i], iss);
     if (iss.length !== before) prefix(iss, before, i);
   }
-  return run(out, iss, start, checks);
+  return checks === none ? out : run(out, iss, start, checks);
 });
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
@@ -582,7 +608,7 @@ const record = (value, checks) => kind(isPlainObject, (x, iss) => {
   const start = iss.length;
   if (!isPlainObject(x)) {
     raise(x, iss, { code: "invalid_type", expected: "record" });
-    return run(x, iss, start, checks);
+    return checks === none ? x : run(x, iss, start, checks);
   }
   const out = {};
   for (const key of Reflect.ownKeys(x)) {
@@ -595,7 +621,7 @@ const record = (value, checks) => kind(isPlainObject, (x, iss) => {
     out[key] = value(x[key], iss);
     if (iss.length !== before) prefix(iss, before, key);
   }
-  return run(out, iss, start, checks);
+  return checks === none ? out : run(out, iss, start, checks);
 });
 const isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 /**
@@ -606,19 +632,25 @@ const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
   return kind(isObject, (x, iss) => {
     const start = iss.length;
-    if (!isObject(x)) {
+    if (typeof x !== "object" || x === null || Array.isArray(x)) {
       raise(x, iss, { code: "invalid_type", expected: "object" });
-      return run(x, iss, start, checks);
+      return checks === none ? x : run(x, iss, start, checks);
     }
     const out = {};
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const key = field[0];
       const mode = field[2];
+      const given = x[key];
+      // A defaulted field left out: its value without a call through the default's validator.
+      if (mode === 3 && given === undefined && field[1].absent !== undefined) {
+        out[key] = field[1].absent();
+        continue;
+      }
       const present = key in x;
       if (mode === 1 && !present) continue;
       const before = iss.length;
-      const value = field[1](x[key], iss);
+      const value = field[1](given, iss);
       const failed = iss.length !== before;
       if (failed) prefix(iss, before, key);
       if (mode === 0 && !present) {
@@ -633,7 +665,7 @@ const object = (fields, strict, checks) => {
       for (const key in x) if (!known.has(key)) keys.push(key);
       if (keys.length) raise(out, iss, { code: "unrecognized_keys", keys, continue: true });
     }
-    return run(out, iss, start, checks);
+    return checks === none ? out : run(out, iss, start, checks);
   });
 };
 /** The exported form: the value, or every issue with its path and zod's English message. */

@@ -367,7 +367,9 @@ ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n"
  */
 const RUNTIME = String.raw`
 const none = [];
-const localeError = en().localeError;
+/** zod's English words for an issue: the locale is made when a first issue needs it, not at module evaluation. */
+let locale;
+const localeError = (issue) => (locale ??= en()).localeError(issue);
 
 // A validator takes a value and the list its issues go to, (x, iss) => the value as parsed; what it
 // adds to iss from the length iss had when it was called is its payload's issues in zod's terms

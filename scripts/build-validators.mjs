@@ -387,6 +387,7 @@ function fatal(iss, from) {
 }
 /** zod's runChecks on the value whose issues start at "start": a size check runs unless explicitly aborted (and on anything with a length). */
 function run(x, iss, start, checks) {
+  if (checks === none) return x;
   let stop = iss.length !== start && aborted(iss, start);
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i];
@@ -491,66 +492,43 @@ const crossRule = (rule) => (x, iss) => {
 
 /** A validator whose first step refuses a value that \`test\` does not accept, with an aborting issue. */
 const kind = (test, validate) => ((validate.accepts = test), validate);
-// string, number and boolean test their type inline: one call fewer for every value.
-const notA = (x, iss, expected) => raise(x, iss, { code: "invalid_type", expected });
-const string = (checks) =>
-  kind(isString, (x, iss) => {
+const type = (expected, test) => (checks) =>
+  kind(test, (x, iss) => {
     const start = iss.length;
-    if (typeof x !== "string") notA(x, iss, "string");
-    return checks === none ? x : run(x, iss, start, checks);
+    if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
+    return run(x, iss, start, checks);
   });
-const isString = (x) => typeof x === "string";
-const number = (checks) =>
-  kind(isNumber, (x, iss) => {
-    const start = iss.length;
-    if (typeof x !== "number" || !Number.isFinite(x)) notA(x, iss, "number");
-    return checks === none ? x : run(x, iss, start, checks);
-  });
-const isNumber = (x) => typeof x === "number" && Number.isFinite(x);
-const boolean = (checks) =>
-  kind(isBoolean, (x, iss) => {
-    const start = iss.length;
-    if (typeof x !== "boolean") notA(x, iss, "boolean");
-    return checks === none ? x : run(x, iss, start, checks);
-  });
-const isBoolean = (x) => typeof x === "boolean";
-const unknown = (checks) => (x, iss) => (checks === none ? x : run(x, iss, iss.length, checks));
+const string = type("string", (x) => typeof x === "string");
+const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
+const boolean = type("boolean", (x) => typeof x === "boolean");
+const unknown = (checks) => (x, iss) => run(x, iss, iss.length, checks);
 const oneOf = (values, checks) =>
   kind(
     (x) => values.includes(x),
     (x, iss) => {
       const start = iss.length;
       if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
-      return checks === none ? x : run(x, iss, start, checks);
+      return run(x, iss, start, checks);
     },
   );
 const pipe = (inner, checks) => (x, iss) => {
   const start = iss.length;
   const value = inner(x, iss);
-  return checks === none ? value : run(value, iss, start, checks);
+  return run(value, iss, start, checks);
 };
 const optional = (inner, checks) => (x, iss) => {
   const start = iss.length;
   const value = x === undefined ? x : inner(x, iss);
-  return checks === none ? value : run(value, iss, start, checks);
+  return run(value, iss, start, checks);
 };
-/** A default; without checks of its own, an object makes an absent field's value with \`absent\`. */
-const withDefault = (inner, make, checks) => {
-  const validate = (x, iss) => {
-    const start = iss.length;
-    let value = x === undefined ? x : inner(x, iss);
-    if (value === undefined) value = make();
-    return checks === none ? value : run(value, iss, start, checks);
-  };
-  if (checks === none) validate.absent = make;
-  return validate;
+const withDefault = (inner, make, checks) => (x, iss) => {
+  const start = iss.length;
+  let value = x === undefined ? x : inner(x, iss);
+  if (value === undefined) value = make();
+  return run(value, iss, start, checks);
 };
 /** A prefault without checks of its own; \`absent\` makes the output of its default (the compiler's zod parsed it). */
-const withPrefault = (inner, absent) => {
-  const validate = (x, iss) => (x === undefined ? absent() : inner(x, iss));
-  validate.absent = absent;
-  return validate;
-};
+const withPrefault = (inner, absent) => (x, iss) => (x === undefined ? absent() : inner(x, iss));
 /**
  * zod's union: the first option without issues; else the only one not aborted; else invalid_union.
  * An option whose kind the value is not (its "accepts") ends aborted on an invalid_type or
@@ -561,29 +539,29 @@ const union = (options, checks) => (x, iss) => {
   const start = iss.length;
   if (options.length === 1) {
     const value = options[0](x, iss);
-    return checks === none ? value : run(value, iss, start, checks);
+    return run(value, iss, start, checks);
   }
   const open = [];
   for (const option of options) {
     if (option.accepts !== undefined && !option.accepts(x)) continue;
     const value = option(x, iss);
-    if (iss.length === start) return checks === none ? value : run(value, iss, start, checks);
+    if (iss.length === start) return run(value, iss, start, checks);
     const own = iss.splice(start);
     if (!aborted(own, 0)) open.push({ value, own });
   }
   if (open.length === 1) {
     for (const issue of open[0].own) iss.push(issue);
-    return checks === none ? open[0].value : run(open[0].value, iss, start, checks);
+    return run(open[0].value, iss, start, checks);
   }
   raise(x, iss, { code: "invalid_union" });
-  return checks === none ? x : run(x, iss, start, checks);
+  return run(x, iss, start, checks);
 };
 /** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
 const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
   const start = iss.length;
   if (!Array.isArray(x)) {
     raise(x, iss, { code: "invalid_type", expected: "array" });
-    return checks === none ? x : run(x, iss, start, checks);
+    return run(x, iss, start, checks);
   }
   if (cap >= 0 && x.length > cap) {
     raise(x, iss, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
@@ -595,7 +573,7 @@ const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
     out[i] = element(x[i], iss);
     if (iss.length !== before) prefix(iss, before, i);
   }
-  return checks === none ? out : run(out, iss, start, checks);
+  return run(out, iss, start, checks);
 });
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
@@ -610,7 +588,7 @@ const record = (value, checks) => kind(isPlainObject, (x, iss) => {
   const start = iss.length;
   if (!isPlainObject(x)) {
     raise(x, iss, { code: "invalid_type", expected: "record" });
-    return checks === none ? x : run(x, iss, start, checks);
+    return run(x, iss, start, checks);
   }
   const out = {};
   for (const key of Reflect.ownKeys(x)) {
@@ -623,7 +601,7 @@ const record = (value, checks) => kind(isPlainObject, (x, iss) => {
     out[key] = value(x[key], iss);
     if (iss.length !== before) prefix(iss, before, key);
   }
-  return checks === none ? out : run(out, iss, start, checks);
+  return run(out, iss, start, checks);
 });
 const isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 /**
@@ -636,23 +614,17 @@ const object = (fields, strict, checks) => {
     const start = iss.length;
     if (typeof x !== "object" || x === null || Array.isArray(x)) {
       raise(x, iss, { code: "invalid_type", expected: "object" });
-      return checks === none ? x : run(x, iss, start, checks);
+      return run(x, iss, start, checks);
     }
     const out = {};
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const key = field[0];
       const mode = field[2];
-      const given = x[key];
-      // A defaulted field left out: its value without a call through the default's validator.
-      if (mode === 3 && given === undefined && field[1].absent !== undefined) {
-        out[key] = field[1].absent();
-        continue;
-      }
       const present = key in x;
       if (mode === 1 && !present) continue;
       const before = iss.length;
-      const value = field[1](given, iss);
+      const value = field[1](x[key], iss);
       const failed = iss.length !== before;
       if (failed) prefix(iss, before, key);
       if (mode === 0 && !present) {
@@ -667,7 +639,7 @@ const object = (fields, strict, checks) => {
       for (const key in x) if (!known.has(key)) keys.push(key);
       if (keys.length) raise(out, iss, { code: "unrecognized_keys", keys, continue: true });
     }
-    return checks === none ? out : run(out, iss, start, checks);
+    return run(out, iss, start, checks);
   });
 };
 /** The exported form: the value, or every issue with its path and zod's English message. */

@@ -256,9 +256,16 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
       case "default":
         expression = `withDefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
         break;
-      case "prefault":
-        expression = `withPrefault(${fn(def.innerType, where)}, ${fresh(def.defaultValue, where)}, ${own})`;
+      case "prefault": {
+        // An absent value parses to what the default parses to: zod's own output, computed here,
+        // so that the Worker makes it with one literal instead of checking the default (every
+        // rate-limit policy an app leaves out, on each cold start).
+        const absent = schema["~standard"].validate(undefined);
+        if (own !== "none") fail(where, "checks on a prefault");
+        if (absent instanceof Promise || absent.issues) fail(where, "a prefault whose default does not parse");
+        expression = `withPrefault(${fn(def.innerType, where)}, ${fresh(absent.value, where)})`;
         break;
+      }
       case "union":
         if (def.inclusive === false) fail(where, "an exclusive union");
         expression = `union([${def.options.map((option, i) => fn(option, `${where}|${i}`)).join(", ")}], ${own})`;
@@ -309,11 +316,16 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
   }
 
   const exported = [];
+  // The first target's definitions (BROKER_CONFIG's, which the first request checks) are built at
+  // module evaluation; the others' (the request bodies') when one of them first runs.
+  let eager = 0;
   for (const [exportName, path] of Object.entries(targets)) {
     const schema = path.split(".").reduce((value, part) => value?.[part], schemas);
     if (!schema?._zod) fail(exportName, `no zod schema at ${path}`);
     exported.push([exportName, fn(schema, exportName)]);
+    if (exported.length === 1) eager = definitions.length;
   }
+  const [first, ...later] = exported;
   const importLines = RULE_MODULES.map((path, i) =>
     imports[i].size === 0
       ? ""
@@ -326,12 +338,21 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
 import en from "zod/v4/locales/en.js";
 ${importLines}
 // One function around everything, so that a bundle that wraps this module for lazy initialisation
-// has nine names to hoist, not 200.
+// has nine names to hoist, not 200. The validators after the first are made on first use.
 const compiled = (() => {
 ${RUNTIME}
-${definitions.join("\n")}
+${definitions.slice(0, eager).join("\n")}
 
-return { ${exported.map(([name, value]) => `${name}: judge(${value})`).join(", ")} };
+let later;
+const made = () =>
+  (later ??= (() => {
+${definitions.slice(eager).join("\n")}
+return { ${later.map(([name, value]) => `${name}: judge(${value})`).join(", ")} };
+  })());
+return {
+  ${first[0]}: judge(${first[1]}),
+${later.map(([name]) => `  ${name}: (input) => made().${name}(input),`).join("\n")}
+};
 })();
 
 ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n")}
@@ -340,45 +361,55 @@ ${exported.map(([name]) => `export const ${name} = compiled.${name};`).join("\n"
 
 /**
  * What the generated validators are made of: one small function per kind of schema and of check,
- * each doing what zod's parse does, on zod's payload ({ value, issues }); an issue carries zod's
- * fields, which the locale words (zod's \`core/schemas.js\` and \`core/checks.js\`, read for 4.6.7).
+ * each doing what zod's parse does, on a value and the list its issues go to (zod's payload,
+ * unwrapped); an issue carries zod's fields, which the locale words (zod's \`core/schemas.js\` and
+ * \`core/checks.js\`, read for 4.6.7).
  */
 const RUNTIME = String.raw`
 const none = [];
-const localeError = en().localeError;
+/** zod's English words for an issue: the locale is made when a first issue needs it, not at module evaluation. */
+let locale;
+const localeError = (issue) => (locale ??= en()).localeError(issue);
 
-/** zod's util.aborted: an issue that does not let the checks after it run. */
-function aborted(p, from) {
-  for (let i = from; i < p.issues.length; i++) if (p.issues[i].continue !== true) return true;
+// A validator takes a value and the list its issues go to, (x, iss) => the value as parsed; what it
+// adds to iss from the length iss had when it was called is its payload's issues in zod's terms
+// (a validator is always called before anything is added for the value it checks). No payload
+// object and no issue list per value: a cold isolate's first config check allocates and calls less.
+
+/** zod's util.aborted: an issue (from "from" on) that does not let the checks after it run. */
+function aborted(iss, from) {
+  for (let i = from; i < iss.length; i++) if (iss[i].continue !== true) return true;
   return false;
 }
-const hasLength = (x) => x != null && x.length !== undefined;
-/** zod's runChecks: a size check runs unless explicitly aborted (and on anything with a length). */
-function run(p, checks) {
-  let stop = aborted(p, 0);
+function fatal(iss, from) {
+  for (let i = from; i < iss.length; i++) if (iss[i].continue === false) return true;
+  return false;
+}
+/** zod's runChecks on the value whose issues start at "start": a size check runs unless explicitly aborted (and on anything with a length). */
+function run(x, iss, start, checks) {
+  if (checks === none) return x;
+  let stop = iss.length !== start && aborted(iss, start);
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i];
     if (check.sized) {
-      if (p.issues.some((issue) => issue.continue === false) || !hasLength(p.value)) continue;
+      if ((iss.length !== start && fatal(iss, start)) || x == null || x.length === undefined) continue;
     } else if (stop) continue;
-    const before = p.issues.length;
-    check(p);
-    if (!stop && p.issues.length !== before) stop = aborted(p, before);
+    const before = iss.length;
+    x = check(x, iss);
+    if (!stop && iss.length !== before) stop = aborted(iss, before);
   }
-  return p;
+  return x;
 }
-/** An issue about the payload's value (its words come from zod's locale when it has none). */
-function raise(p, issue) {
-  issue.input = p.value;
+/** An issue about the value x (its words come from zod's locale when it has none). */
+function raise(x, iss, issue) {
+  issue.input = x;
   issue.path ??= [];
-  p.issues.push(issue);
+  iss.push(issue);
 }
-const prefixed = (p, key, issues) => {
-  for (const issue of issues) {
-    issue.path.unshift(key);
-    p.issues.push(issue);
-  }
-};
+/** The issues from "from" on are about the element or field "key". */
+function prefix(iss, from, key) {
+  for (let i = from; i < iss.length; i++) iss[i].path.unshift(key);
+}
 
 /** A string's length in code points (as zod counts it). */
 function codePoints(x) {
@@ -389,134 +420,161 @@ function codePoints(x) {
 const origin = (x) => (Array.isArray(x) ? "array" : typeof x === "string" ? "string" : "unknown");
 const sized = (check) => ((check.sized = true), check);
 const minSize = (n) =>
-  sized((p) => {
-    const x = p.value;
+  sized((x, iss) => {
     const units = x.length;
     const length = typeof x === "string" && units >= n && units < 2 * n ? codePoints(x) : units;
-    if (length < n) raise(p, { code: "too_small", origin: origin(x), minimum: n, inclusive: true, continue: true });
+    if (length < n) raise(x, iss, { code: "too_small", origin: origin(x), minimum: n, inclusive: true, continue: true });
+    return x;
   });
 const maxSize = (n) =>
-  sized((p) => {
-    const x = p.value;
+  sized((x, iss) => {
     const length = typeof x === "string" && x.length > n ? codePoints(x) : x.length;
-    if (length > n) raise(p, { code: "too_big", origin: origin(x), maximum: n, inclusive: true, continue: true });
+    if (length > n) raise(x, iss, { code: "too_big", origin: origin(x), maximum: n, inclusive: true, continue: true });
+    return x;
   });
-const bound = (code, key, inclusive, test) => (n) => (p) => {
-  if (!test(p.value, n)) raise(p, { code, origin: "number", [key]: n, inclusive, continue: true });
+const bound = (code, key, inclusive, test) => (n) => (x, iss) => {
+  if (!test(x, n)) raise(x, iss, { code, origin: "number", [key]: n, inclusive, continue: true });
+  return x;
 };
 const atLeast = bound("too_small", "minimum", true, (x, n) => x >= n);
 const above = bound("too_small", "minimum", false, (x, n) => x > n);
 const atMost = bound("too_big", "maximum", true, (x, n) => x <= n);
 const below = bound("too_big", "maximum", false, (x, n) => x < n);
-const matches = (pattern) => (p) => {
-  if (!pattern.test(p.value)) {
-    raise(p, { code: "invalid_format", origin: "string", format: "regex", pattern: String(pattern), continue: true });
+const matches = (pattern) => (x, iss) => {
+  if (!pattern.test(x)) {
+    raise(x, iss, { code: "invalid_format", origin: "string", format: "regex", pattern: String(pattern), continue: true });
   }
+  return x;
 };
-const lowerCase = (p) => {
-  p.value = p.value.toLowerCase();
-};
+const lowerCase = (x) => x.toLowerCase();
 /** z.url()'s own check: the trimmed string must parse; the value is trimmed, tabs and newlines dropped. */
-const urlFormat = (p) => {
-  const trimmed = p.value.trim();
-  if (URL.canParse(trimmed)) p.value = trimmed.replace(/[\t\n\r]/g, "");
-  else raise(p, { code: "invalid_format", format: "url", continue: true });
+const urlFormat = (x, iss) => {
+  const trimmed = x.trim();
+  if (URL.canParse(trimmed)) return trimmed.replace(/[\t\n\r]/g, "");
+  raise(x, iss, { code: "invalid_format", format: "url", continue: true });
+  return x;
 };
 /** z.int()'s own check (the safeint format). */
-const safeInt = (p) => {
-  const x = p.value;
-  if (!Number.isInteger(x)) raise(p, { code: "invalid_type", expected: "int", format: "safeint", continue: false });
+const safeInt = (x, iss) => {
+  if (!Number.isInteger(x)) raise(x, iss, { code: "invalid_type", expected: "int", format: "safeint", continue: false });
   else if (x > Number.MAX_SAFE_INTEGER)
-    raise(p, { code: "too_big", origin: "int", maximum: Number.MAX_SAFE_INTEGER, inclusive: true, continue: true });
+    raise(x, iss, { code: "too_big", origin: "int", maximum: Number.MAX_SAFE_INTEGER, inclusive: true, continue: true });
   else if (x < Number.MIN_SAFE_INTEGER)
-    raise(p, { code: "too_small", origin: "int", minimum: Number.MIN_SAFE_INTEGER, inclusive: true, continue: true });
+    raise(x, iss, { code: "too_small", origin: "int", minimum: Number.MIN_SAFE_INTEGER, inclusive: true, continue: true });
+  return x;
 };
 /** A check with its own message, for the issues it raises. */
 const said = (check, message) => {
-  const worded = (p) => {
-    const before = p.issues.length;
-    check(p);
-    for (let i = before; i < p.issues.length; i++) p.issues[i].message ??= message;
+  const worded = (x, iss) => {
+    const before = iss.length;
+    x = check(x, iss);
+    for (let i = before; i < iss.length; i++) iss[i].message ??= message;
+    return x;
   };
   worded.sized = check.sized;
   return worded;
 };
-const refine = (rule, message, path = none) => (p) => {
-  if (!rule(p.value)) raise(p, { code: "custom", message: message ?? undefined, path: [...path], continue: true });
+const refine = (rule, message, path = none) => (x, iss) => {
+  if (!rule(x)) raise(x, iss, { code: "custom", message: message ?? undefined, path: [...path], continue: true });
+  return x;
 };
 /** A cross-field rule (a z.superRefine's): each issue it adds, as zod's ctx.addIssue takes it. */
-const crossRule = (rule) => (p) => {
-  rule(p.value, {
+const crossRule = (rule) => (x, iss) => {
+  rule(x, {
     addIssue(issue) {
-      const copy = { code: "custom", input: p.value, continue: true, ...issue };
+      const copy = { code: "custom", input: x, continue: true, ...issue };
       copy.path = [...(issue.path ?? none)];
-      p.issues.push(copy);
+      iss.push(copy);
     },
   });
+  return x;
 };
 
-const type = (expected, test) => (checks) => (p) => {
-  if (!test(p.value)) raise(p, { code: "invalid_type", expected });
-  return run(p, checks);
-};
+/** A validator whose first step refuses a value that \`test\` does not accept, with an aborting issue. */
+const kind = (test, validate) => ((validate.accepts = test), validate);
+const type = (expected, test) => (checks) =>
+  kind(test, (x, iss) => {
+    const start = iss.length;
+    if (!test(x)) raise(x, iss, { code: "invalid_type", expected });
+    return run(x, iss, start, checks);
+  });
 const string = type("string", (x) => typeof x === "string");
 const number = type("number", (x) => typeof x === "number" && Number.isFinite(x));
 const boolean = type("boolean", (x) => typeof x === "boolean");
-const unknown = (checks) => (p) => run(p, checks);
-const oneOf = (values, checks) => (p) => {
-  if (!values.includes(p.value)) raise(p, { code: "invalid_value", values });
-  return run(p, checks);
+const unknown = (checks) => (x, iss) => run(x, iss, iss.length, checks);
+const oneOf = (values, checks) =>
+  kind(
+    (x) => values.includes(x),
+    (x, iss) => {
+      const start = iss.length;
+      if (!values.includes(x)) raise(x, iss, { code: "invalid_value", values });
+      return run(x, iss, start, checks);
+    },
+  );
+const pipe = (inner, checks) => (x, iss) => {
+  const start = iss.length;
+  const value = inner(x, iss);
+  return run(value, iss, start, checks);
 };
-const pipe = (inner, checks) => (p) => run(inner(p), checks);
-const optional = (inner, checks) => (p) => run(p.value === undefined ? p : inner(p), checks);
-const withDefault = (inner, make, checks) => (p) => {
-  if (p.value === undefined) {
-    p.value = make();
-    return run(p, checks);
+const optional = (inner, checks) => (x, iss) => {
+  const start = iss.length;
+  const value = x === undefined ? x : inner(x, iss);
+  return run(value, iss, start, checks);
+};
+const withDefault = (inner, make, checks) => (x, iss) => {
+  const start = iss.length;
+  let value = x === undefined ? x : inner(x, iss);
+  if (value === undefined) value = make();
+  return run(value, iss, start, checks);
+};
+/** A prefault without checks of its own; \`absent\` makes the output of its default (the compiler's zod parsed it). */
+const withPrefault = (inner, absent) => (x, iss) => (x === undefined ? absent() : inner(x, iss));
+/**
+ * zod's union: the first option without issues; else the only one not aborted; else invalid_union.
+ * An option whose kind the value is not (its "accepts") ends aborted on an invalid_type or
+ * invalid_value issue, so it is neither: it is not run (for a policy's \`false | {…}\`, no issue is
+ * made and dropped per policy).
+ */
+const union = (options, checks) => (x, iss) => {
+  const start = iss.length;
+  if (options.length === 1) {
+    const value = options[0](x, iss);
+    return run(value, iss, start, checks);
   }
-  p = inner(p);
-  if (p.value === undefined) p.value = make();
-  return run(p, checks);
-};
-const withPrefault = (inner, make, checks) => (p) => {
-  if (p.value === undefined) p.value = make();
-  return run(inner(p), checks);
-};
-const fresh = (value) => ({ value, issues: [] });
-/** zod's union: the first option without issues; else the only one not aborted; else invalid_union. */
-const union = (options, checks) => (p) => {
-  if (options.length === 1) return run(options[0](p), checks);
-  const results = [];
+  const open = [];
   for (const option of options) {
-    const r = option(fresh(p.value));
-    if (r.issues.length === 0) return run(r, checks);
-    results.push(r);
+    if (option.accepts !== undefined && !option.accepts(x)) continue;
+    const value = option(x, iss);
+    if (iss.length === start) return run(value, iss, start, checks);
+    const own = iss.splice(start);
+    if (!aborted(own, 0)) open.push({ value, own });
   }
-  const open = results.filter((r) => !aborted(r, 0));
-  if (open.length === 1) return run(open[0], checks);
-  raise(p, { code: "invalid_union" });
-  return run(p, checks);
+  if (open.length === 1) {
+    for (const issue of open[0].own) iss.push(issue);
+    return run(open[0].value, iss, start, checks);
+  }
+  raise(x, iss, { code: "invalid_union" });
+  return run(x, iss, start, checks);
 };
 /** An array (cap: zod's capSize, its leading maximum: a longer array is refused before its items). */
-const array = (element, cap, checks) => (p) => {
-  const x = p.value;
+const array = (element, cap, checks) => kind(Array.isArray, (x, iss) => {
+  const start = iss.length;
   if (!Array.isArray(x)) {
-    raise(p, { code: "invalid_type", expected: "array" });
-    return run(p, checks);
+    raise(x, iss, { code: "invalid_type", expected: "array" });
+    return run(x, iss, start, checks);
   }
   if (cap >= 0 && x.length > cap) {
-    raise(p, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
-    return p;
+    raise(x, iss, { code: "too_big", origin: "array", maximum: cap, inclusive: true, continue: false });
+    return x;
   }
   const out = new Array(x.length);
-  p.value = out;
   for (let i = 0; i < x.length; i++) {
-    const r = element(fresh(x[i]));
-    if (r.issues.length) prefixed(p, i, r.issues);
-    out[i] = r.value;
+    const before = iss.length;
+    out[i] = element(x[i], iss);
+    if (iss.length !== before) prefix(iss, before, i);
   }
-  return run(p, checks);
-};
+  return run(out, iss, start, checks);
+});
 function isPlainObject(x) {
   if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
   const ctor = x.constructor;
@@ -526,70 +584,72 @@ function isPlainObject(x) {
   return Object.prototype.hasOwnProperty.call(proto, "isPrototypeOf");
 }
 /** A record with string keys (zod's: own enumerable keys, __proto__ dropped). */
-const record = (value, checks) => (p) => {
-  const x = p.value;
+const record = (value, checks) => kind(isPlainObject, (x, iss) => {
+  const start = iss.length;
   if (!isPlainObject(x)) {
-    raise(p, { code: "invalid_type", expected: "record" });
-    return run(p, checks);
+    raise(x, iss, { code: "invalid_type", expected: "record" });
+    return run(x, iss, start, checks);
   }
   const out = {};
-  p.value = out;
   for (const key of Reflect.ownKeys(x)) {
     if (key === "__proto__" || !Object.prototype.propertyIsEnumerable.call(x, key)) continue;
     if (typeof key !== "string") {
-      p.issues.push({ code: "invalid_key", origin: "record", input: key, path: [key] });
+      iss.push({ code: "invalid_key", origin: "record", input: key, path: [key] });
       continue;
     }
-    const r = value(fresh(x[key]));
-    if (r.issues.length) prefixed(p, key, r.issues);
-    out[key] = r.value;
+    const before = iss.length;
+    out[key] = value(x[key], iss);
+    if (iss.length !== before) prefix(iss, before, key);
   }
-  return run(p, checks);
-};
+  return run(out, iss, start, checks);
+});
+const isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 /**
  * An object's fields, as zod's object parse takes them: [key, validator, mode] (mode: 0 required,
  * 1 optional, 3 defaulted); strict: unknown keys are one issue naming them.
  */
 const object = (fields, strict, checks) => {
   const known = new Set(fields.map((field) => field[0]));
-  return (p) => {
-    const x = p.value;
+  return kind(isObject, (x, iss) => {
+    const start = iss.length;
     if (typeof x !== "object" || x === null || Array.isArray(x)) {
-      raise(p, { code: "invalid_type", expected: "object" });
-      return run(p, checks);
+      raise(x, iss, { code: "invalid_type", expected: "object" });
+      return run(x, iss, start, checks);
     }
     const out = {};
-    p.value = out;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i];
       const key = field[0];
       const mode = field[2];
       const present = key in x;
       if (mode === 1 && !present) continue;
-      const r = field[1](fresh(x[key]));
-      if (r.issues.length) prefixed(p, key, r.issues);
+      const before = iss.length;
+      const value = field[1](x[key], iss);
+      const failed = iss.length !== before;
+      if (failed) prefix(iss, before, key);
       if (mode === 0 && !present) {
-        if (!r.issues.length) p.issues.push({ code: "invalid_type", expected: "nonoptional", input: undefined, path: [key] });
+        if (!failed) iss.push({ code: "invalid_type", expected: "nonoptional", input: undefined, path: [key] });
         continue;
       }
-      if (r.value !== undefined) out[key] = r.value;
+      if (value !== undefined) out[key] = value;
       else if (present || mode === 3) out[key] = undefined;
     }
     if (strict) {
       const keys = [];
       for (const key in x) if (!known.has(key)) keys.push(key);
-      if (keys.length) raise(p, { code: "unrecognized_keys", keys, continue: true });
+      if (keys.length) raise(out, iss, { code: "unrecognized_keys", keys, continue: true });
     }
-    return run(p, checks);
-  };
+    return run(out, iss, start, checks);
+  });
 };
 /** The exported form: the value, or every issue with its path and zod's English message. */
 const judge = (validate) => (input) => {
-  const p = validate(fresh(input));
-  if (p.issues.length === 0) return { ok: true, value: p.value };
+  const iss = [];
+  const value = validate(input, iss);
+  if (iss.length === 0) return { ok: true, value };
   return {
     ok: false,
-    issues: p.issues.map((issue) => ({
+    issues: iss.map((issue) => ({
       code: issue.code,
       path: issue.path,
       message: issue.message || localeError(issue) || "Invalid input",

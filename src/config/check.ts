@@ -96,15 +96,28 @@ export function readConfigValue(value: unknown): { ok: true; json: object } | { 
 
 /** Validates a BROKER_CONFIG value (see readConfigValue) with the compiled validator. */
 export function judgeConfig(value: unknown): ConfigCheck {
+  const checked = checkConfigValue(value);
+  if (!checked.ok) return { ok: false, errors: checked.errors, secrets: [] };
+  return { ok: true, config: checked.config, secrets: secretsNeeded(checked.config), errors: [] };
+}
+
+/**
+ * judgeConfig without the list of secrets: what the Worker's loader needs (load.ts reads the
+ * secrets it needs itself), so that a cold isolate does not make a list nothing reads.
+ */
+export function checkConfigValue(
+  value: unknown,
+): { ok: true; config: BrokerConfig } | { ok: false; errors: ConfigIssue[] } {
   const read = readConfigValue(value);
-  if (!read.ok) return read.check;
+  if (!read.ok) return { ok: false, errors: read.check.errors };
   const judged = compiledConfig(read.json);
   if (!judged.ok) {
-    const errors = judged.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }));
-    return { ok: false, errors, secrets: [] };
+    return {
+      ok: false,
+      errors: judged.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message })),
+    };
   }
-  const config = judged.value as BrokerConfig;
-  return { ok: true, config, secrets: secretsNeeded(config), errors: [] };
+  return { ok: true, config: judged.value as BrokerConfig };
 }
 
 /** An issue's path as a field: `apps[0].sdkAppId` ("" for the whole value). */

@@ -1,17 +1,17 @@
 /**
- * The Worker's configuration: BROKER_CONFIG checked with judgeConfig (check.ts: the validator compiled
- * from the zod schema; zod itself only to word a problem), then the secrets it needs read from the
- * environment. Parsed once per isolate: the result is cached (in the isolate state, src/isolate.ts)
- * for the same config and secrets. A bad config fails every request with a CONFIG_ERROR naming the
- * field, and is logged once.
+ * The Worker's configuration: BROKER_CONFIG checked with checkConfigValue (check.ts: judgeConfig
+ * without its list of secrets; the validator compiled from the zod schema, zod's locale only to word
+ * a problem), then the secrets it needs read from the environment. Parsed once per isolate: the
+ * result is cached (in the isolate state, src/isolate.ts) for the same config and secrets. A bad
+ * config fails every request with a CONFIG_ERROR naming the field, and is logged once.
  */
 
 import { type AdminSet, adminSetOf } from "../admins/set.js";
 import { limits } from "../usersig/index.js";
 import {
   callbackSecretNames,
+  checkConfigValue,
   formatConfigIssue,
-  judgeConfig,
   OPERATOR_TOKEN_SECRET,
   PLACEHOLDER_SECRET_VALUES,
   secretKeyName,
@@ -93,7 +93,7 @@ export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; proble
  * (src/cli/check-config.ts), so the two cannot disagree.
  */
 export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
-  const checked = judgeConfig(env.BROKER_CONFIG);
+  const checked = checkConfigValue(env.BROKER_CONFIG);
   if (!checked.ok) {
     return {
       ok: false,

@@ -360,6 +360,25 @@ describe("the compiled validators are built from the schemas as they are now", (
     expect(() => one(z.string().check(z.refine((value) => value.length > 2)))).toThrow(/not an exported function/);
     expect(() => one(z.date())).toThrow(/the schema kind date/);
     expect(() => one(z.email())).toThrow(/string format email/);
+    expect(() => one(z.prefault(z.string().check(z.minLength(3)), "ab"))).toThrow(
+      /a prefault whose default does not parse/,
+    );
     expect(one(z.strictObject({ a: z.optional(z.string()) }))).toContain("export const s = ");
+  });
+
+  it("makes the first target's validator at module evaluation, the others' only when one first runs", () => {
+    const text = compile(
+      { schemas: { first: z.string().check(z.minLength(2)), second: z.number().check(z.maximum(5)) }, ruleModules: [] },
+      { first: "first", second: "second" },
+    );
+    const lazy = text.indexOf("let later;");
+    expect(lazy).toBeGreaterThan(0);
+    expect(text.indexOf("= [minSize(2)]")).toBeGreaterThan(0);
+    expect(text.indexOf("= [minSize(2)]")).toBeLessThan(lazy);
+    expect(text.indexOf("= [atMost(5)]")).toBeGreaterThan(lazy);
+    // BROKER_CONFIG is the first target: the request bodies' validators wait for a body.
+    const built = readFileSync(VALIDATORS_OUTFILE, "utf8");
+    expect(built.indexOf("usersigRequest: judge(")).toBeGreaterThan(built.indexOf("let later;"));
+    expect(built).toMatch(/\n {2}config: judge\(v\d+\),\n/);
   });
 });

@@ -544,9 +544,11 @@ export class IssueService {
   /**
    * Once the caller is known, before its rate limit is counted: on a cold isolate, the two reads every
    * issuance needs (the app's runtime admins from KV, its ban list from the object) start at once,
-   * beside the rate limiter's own first read, instead of one after the other. Warm: nothing.
+   * beside the rate limiter's own first read, instead of one after the other. Warm: nothing. Not for
+   * an anonymous caller of an app without guests, who is refused next at no cost (nor counted).
    */
-  prefetch(app: LoadedApp): void {
+  prefetch(app: LoadedApp, caller: Caller): void {
+    if (caller.kind === "guest" && !app.config.guests.enabled) return;
     this.#admins.prefetch(app);
     this.#bans.prefetch(app);
   }

@@ -94,7 +94,8 @@ export class RefreshingCache<K, V> {
   }
 
   /**
-   * When `key` has no value a request may serve (none yet, or past hardTtlMs) and no read is in flight:
+   * When `key` has no value a request may serve (none yet, or past hardTtlMs), no read is in flight and
+   * the store has not failed in the last FAILURE_BACKOFF_MS:
    * starts that read now, kept alive by `waitUntil` (for at most waitMs), so that the `get` to come
    * waits for less. A stale
    * or fresh value: nothing (`get` serves it and refreshes in the background itself).
@@ -102,7 +103,8 @@ export class RefreshingCache<K, V> {
   prefetch(key: K, read: () => Promise<V>, deps: RefreshDeps): void {
     const entry = this.#entries.get(key);
     const servable = entry?.value !== undefined && deps.nowMs - entry.fetchedAt < this.#options.hardTtlMs;
-    if (servable || entry?.refreshing) return;
+    // A store that just failed is not asked again from here: the get that follows reads (or not) itself.
+    if (servable || entry?.refreshing || (entry && backingOff(entry.failedAt, deps.nowMs))) return;
     // Kept alive no longer than a cold get would wait for it: a read that hangs holds nothing up.
     deps.waitUntil(bounded(this.#read(key, read, deps.nowMs), this.#options.waitMs).catch(() => undefined));
   }

@@ -360,6 +360,19 @@ describe("a cold isolate's first issuance", () => {
   });
 });
 
+describe("a cold isolate's refusals", () => {
+  it("an anonymous caller of an app without guests costs no admin-set or ban read (refused at no cost)", async () => {
+    const cfg = config(
+      { usersig: { apiKey: { windows: [{ seconds: 60, limit: 5 }] } } },
+      { guests: { enabled: false } },
+    );
+    await problem(await guest(cfg, "198.51.100.77"), 401, "UNAUTHORIZED");
+    const after = await stats();
+    expect(after.admins.kv.reads).toBe(0);
+    expect(after.bans.object.lists).toBe(0);
+  });
+});
+
 describe("IPv6 and the client IP", () => {
   it("an IPv6 /64 is one subject; the next /64 is another", async () => {
     const cfg = config({ usersig: { guest: MINUTE_AND_DAY(2, 100) } });

@@ -46,7 +46,7 @@ async function admit(
   c.var.audit.app = app.config.sdkAppId;
   enforceOrigin(c, app);
   const caller = await identifyCaller(c, app);
-  c.var.broker.issue.prefetch(app);
+  c.var.broker.issue.prefetch(app, caller);
   await enforceRateLimit(c, app, routeClass, caller);
   return { app, caller };
 }

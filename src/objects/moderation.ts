@@ -220,6 +220,9 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
       for (const entry of entries) {
         if (dismissalEnds(entry.seen_at, event.eventSeconds)) this.#deletePresence(entry.user_id, room);
       }
+      // A removal from this room still queued for the alarm (a RemoveUser that failed) has nothing left
+      // to remove: the room is gone for everyone in it.
+      this.#sql.exec("DELETE FROM tasks WHERE kind = 'remove' AND room = ?", room);
       this.#rememberExit({ ...event, userId: WHOLE_ROOM }, nowSeconds);
       return { duplicate: false };
     });

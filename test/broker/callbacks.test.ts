@@ -15,7 +15,7 @@ import {
   stateChange as stateChangeAt,
   tencentCallbacks,
 } from "../support/callbacks.js";
-import { moderatedApp, moderationEnv, setupFakes } from "../support/moderation.js";
+import { moderatedApp, moderationEnv, queuedTasks, setupFakes } from "../support/moderation.js";
 import { bearer } from "../support/requests.js";
 import { tencentCalls } from "../tencent/helpers.js";
 import { scriptTrtc, trtcCalls } from "../tencent/trtc-helpers.js";
@@ -249,6 +249,22 @@ describe("TRTC 102: a room dismissed", () => {
     await trtcCallback(roomEvent(103, A, R));
     expect((await userView(A)).rooms.sort()).toEqual([R, "lobby"].sort());
     expect(await trtcCallsFor(A)).toEqual([]);
+  });
+
+  it("drops the removals from that room still queued for the alarm (a failed RemoveUser), not another room's", async () => {
+    await trtcCallback(roomEvent(103, M, R));
+    await trtcCallback(roomEvent(103, M, R + 1));
+    clock.advance(1000);
+    // Tencent fails both removals of the ban (each tried twice): each is queued for the alarm.
+    const down = { kind: "http", status: 503 } as const;
+    await scriptTrtc(down, down, down, down);
+    await ban(M);
+    const removals = async () =>
+      (await queuedTasks(APP)).filter((task) => task.kind === "remove" && task.user_id === M).map((task) => task.room);
+    expect((await removals()).sort()).toEqual([`n:${R}`, `n:${R + 1}`].sort());
+    clock.advance(1000);
+    expect((await trtcCallback(dismissal())).status).toBe(200);
+    expect(await removals()).toEqual([`n:${R + 1}`]);
   });
 
   it("a string room's 102 clears that room only, not the numeric room of the same digits", async () => {

@@ -9,7 +9,8 @@
  * keys working through an outage.
  */
 
-import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createLocalJWKSet, decodeJwt, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { JOSEError, JWTClaimValidationFailed, JWTExpired } from "jose/errors";
 import type { AppConfig, IssuerConfig } from "../config/schema.js";
 import { Privilege } from "../usersig/index.js";
 import { AuthError, IDP_RETRY_AFTER_SECONDS, unauthorized } from "./errors.js";
@@ -120,7 +121,7 @@ export async function authenticateIdp(
  * An error that is not jose's is a bug, not an outage: it is thrown on, to the INTERNAL 500 and its log.
  */
 function toAuthError(error: unknown, issuer: string): AuthError {
-  if (!(error instanceof errors.JOSEError)) throw error;
+  if (!(error instanceof JOSEError)) throw error;
   if (isJwksUnavailable(error)) {
     const reason = error.code;
     return new AuthError(
@@ -132,8 +133,7 @@ function toAuthError(error: unknown, issuer: string): AuthError {
       },
     );
   }
-  const claim =
-    error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired ? ` ${error.claim}` : "";
+  const claim = error instanceof JWTClaimValidationFailed || error instanceof JWTExpired ? ` ${error.claim}` : "";
   return unauthorized("Bearer", `idp ${issuer}: ${error.code}${claim}`);
 }
 

@@ -14,11 +14,13 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
-  errors,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
   jwksCache,
 } from "jose";
+// The error classes by name, not jose's `errors` namespace: the namespace object keeps every class
+// (the JWE ones too) in the upload; named imports let the bundler drop the ones never used.
+import { JOSEError, JWKSInvalid, JWKSNoMatchingKey, JWKSTimeout } from "jose/errors";
 
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
@@ -34,10 +36,10 @@ const JWKS_STALE_MAX_MS = 24 * 3_600_000;
  */
 export function isJwksUnavailable(error: unknown): boolean {
   return (
-    error instanceof errors.JWKSTimeout ||
-    error instanceof errors.JWKSInvalid ||
+    error instanceof JWKSTimeout ||
+    error instanceof JWKSInvalid ||
     // jose reports a JWKS endpoint answering non-200 or non-JSON with a bare JOSEError.
-    (error instanceof errors.JOSEError && error.code === errors.JOSEError.code)
+    (error instanceof JOSEError && error.code === JOSEError.code)
   );
 }
 
@@ -46,7 +48,7 @@ function fetchJwks(url: string, init: RequestInit): Promise<Response> {
   return fetch(url, init).catch((error: unknown) => {
     // jose turns a TimeoutError into JWKSTimeout itself.
     if (error instanceof Error && error.name === "TimeoutError") throw error;
-    throw new errors.JOSEError("the JWKS endpoint could not be reached", { cause: error });
+    throw new JOSEError("the JWKS endpoint could not be reached", { cause: error });
   });
 }
 
@@ -77,7 +79,7 @@ export function resilientRemoteJwks(url: URL): RemoteJwks {
       return await stale.set(...args);
     } catch (error) {
       // An unknown kid while the IdP cannot be asked: maybe a new key, so "unavailable", not "invalid".
-      throw error instanceof errors.JWKSNoMatchingKey ? outage : error;
+      throw error instanceof JWKSNoMatchingKey ? outage : error;
     }
   };
 
@@ -85,7 +87,7 @@ export function resilientRemoteJwks(url: URL): RemoteJwks {
     at: (nowMs) =>
       async function resolveKey(...args) {
         if (nowMs - failedAt < JWKS_RETRY_AFTER_FAILURE_MS) {
-          return fromLastGood(nowMs, new errors.JOSEError("the JWKS endpoint failed moments ago"), ...args);
+          return fromLastGood(nowMs, new JOSEError("the JWKS endpoint failed moments ago"), ...args);
         }
         try {
           return await remote(...args);

@@ -188,9 +188,9 @@ const app = new Hono();
 app.get("/healthz", (c) => c.json({ ok: true }));
 export default app;`,
     // src/auth/{idp,jwks,guest}.ts: the functions and the error classes by name (not jose's `errors` namespace).
-    "jose: the functions src imports": `import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, jwksCache, jwtVerify, SignJWT } from "jose";
+    "jose: the functions src imports": `import { CompactSign, createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, jwksCache, jwtVerify } from "jose";
 import { JOSEError, JWKSInvalid, JWKSNoMatchingKey, JWKSTimeout, JWTClaimValidationFailed, JWTExpired } from "jose/errors";
-const used = [createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, jwksCache, jwtVerify, SignJWT, JOSEError, JWKSInvalid, JWKSNoMatchingKey, JWKSTimeout, JWTClaimValidationFailed, JWTExpired];
+const used = [CompactSign, createLocalJWKSet, createRemoteJWKSet, customFetch, decodeJwt, jwksCache, jwtVerify, JOSEError, JWKSInvalid, JWKSNoMatchingKey, JWKSTimeout, JWTClaimValidationFailed, JWTExpired];
 ${respond("used.length")}`,
     "zod/mini alone, one small schema parsed": `import * as z from ${src("src/config/zod.ts")};
 const schema = z.strictObject({ ok: z.optional(z.boolean()) });

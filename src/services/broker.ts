@@ -214,11 +214,6 @@ export class AdminsService {
     this.#scope.state.admins.prefetch(app.config.sdkAppId, this.#cacheDeps);
   }
 
-  /** Whether `userId`, or a case or compatibility variant of it, is an admin identity of the app. */
-  async isAdmin(app: LoadedApp, userId: string): Promise<boolean> {
-    return isAdminLike(userId, await this.setsFor(app));
-  }
-
   list(app: LoadedApp): Promise<AdminsList> {
     return listAdmins(app, this.#editDeps(app));
   }

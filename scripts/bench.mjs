@@ -10,6 +10,8 @@
 //   npm run bench -- --only=issuance   # one section: core (this file), ratelimit, issuance
 //                                      # (scripts/bench/*.mjs, load on the whole Worker), startup
 //                                      # (scripts/bench/startup.mjs: upload size, cold start),
+//                                      # direct (scripts/bench/direct.mjs: cold start, workerd
+//                                      # without Miniflare; BENCH_DIRECT_CALLGRIND=1 counts instructions),
 //                                      # moderation (scripts/bench/moderation.mjs); a,b for two
 //
 
@@ -468,8 +470,8 @@ function printReport(cfg, node, workerd, versions, failures, seconds, loadBefore
 
 // ---------------------------------------------------------------------------------------------
 
-/** `--only=core|ratelimit|issuance|startup` (a comma-separated list too; or BENCH_ONLY): just these sections. */
-const SECTIONS = ["core", "ratelimit", "issuance", "startup", "moderation"];
+/** `--only=core|ratelimit|issuance|startup|direct|moderation` (a comma-separated list too; or BENCH_ONLY): just these sections. */
+const SECTIONS = ["core", "ratelimit", "issuance", "startup", "direct", "moderation"];
 
 function sections() {
   const flag = process.argv.find((arg) => arg.startsWith("--only="));
@@ -537,6 +539,15 @@ async function main() {
     console.log(startup.report);
     for (const failure of startup.failures) console.log(`Start-up FAILED: ${failure}`);
     ok &&= startup.failures.length === 0;
+  }
+  if (only.has("direct")) {
+    // Cold start with workerd run directly (scripts/bench/direct.mjs): no Miniflare, steadier; callgrind optional.
+    const { benchDirect } = await import("./bench/direct.mjs");
+    console.log("\nCold start, workerd run directly ...");
+    const direct = await benchDirect({ root: ROOT });
+    console.log(direct.report);
+    for (const failure of direct.failures) console.log(`Direct start-up FAILED: ${failure}`);
+    ok &&= direct.failures.length === 0;
   }
   if (only.has("moderation")) {
     // Bans through the app's Durable Object (scripts/bench/moderation.mjs): PUT -> removals, callback decisions.

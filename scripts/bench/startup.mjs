@@ -170,7 +170,7 @@ export function exportTree(root, ref, outdir) {
 }
 
 /** exportTree, built like the checkout. */
-function exportAndBuild(root, ref, outdir) {
+export function exportAndBuild(root, ref, outdir) {
   const tree = exportTree(root, ref, outdir);
   mkdirSync(join(outdir, "baseline-out"), { recursive: true });
   return buildLikeDeploy(tree, join(outdir, "baseline-out"), join(root, "node_modules/wrangler/bin/wrangler.js"));

@@ -102,6 +102,29 @@ describe("a bad app fails its own requests only", () => {
   });
 });
 
+describe("Tencent's callbacks pick their app by the SdkAppId header", () => {
+  it("a bad app's callback is its CONFIG_ERROR; the good app's is judged on its signature", async () => {
+    const KEY = "TrtcCallbackKey0123456789abcdefG";
+    const cfg = brokerConfig([
+      guestApp(GOOD, { callbacks: { trtc: true } }),
+      guestApp(BAD, { callbacks: { trtc: true } }),
+    ]);
+    // app 2's callback key is missing: its part is bad, app 1's is not
+    const both = brokerClient(cfg, { ...secrets, [`TRTC_CALLBACK_KEY_${GOOD}`]: KEY });
+    const callback = (sdkAppId: number) =>
+      both.send("/v1/callbacks/trtc", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", SdkAppId: String(sdkAppId), Sign: "bm90LXRoZS1zaWdu" },
+        body: "{}",
+      });
+    const bad = await problem(await callback(BAD), 500, "CONFIG_ERROR");
+    expect(bad.detail).toMatch(new RegExp(`^TRTC_CALLBACK_KEY_${BAD} is not set`));
+    // app 1's key was found (its part loaded): the wrong signature is what is refused
+    expect((await callback(GOOD)).status).toBe(401);
+    expect((await callback(1400009299)).status).toBe(404);
+  });
+});
+
 describe("GET /healthz checks the top level only", () => {
   it("is 200 with a bad app, and checks no app (nothing is logged)", async () => {
     const response = await broker.get("/healthz");

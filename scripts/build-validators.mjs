@@ -42,8 +42,13 @@ const RULE_MODULES = [
 ];
 
 /** What is compiled: export name → how the generator's bundle reaches the zod schema. */
+// BROKER_CONFIG in its two parts (src/config/schema.ts): the top level, which a cold isolate's first
+// request checks (the first target: made at module evaluation), and one app, checked when a request
+// first needs that app (made with the request bodies' validators, on first use). The whole config is
+// the two composed (src/config/check.ts `composeConfig`), so it has no validator of its own.
 const TARGETS = {
-  config: "configSchema",
+  configTop: "configTopSchema",
+  app: "appSchema",
   usersigRequest: "requests.usersigRequest",
   privateMapKeyRequest: "requests.privateMapKeyRequest",
   verifyRequest: "requests.verifyRequest",
@@ -58,10 +63,10 @@ const TARGETS = {
 async function loadSchemas(esbuild) {
   const src = (path) => JSON.stringify(fileURLToPath(new URL(path, root)));
   const entry = [
-    `import { configSchema } from ${src("src/config/schema.ts")};`,
+    `import { appSchema, configTopSchema } from ${src("src/config/schema.ts")};`,
     `import { requestFields, requestSchemas } from ${src("src/http/schemas.ts")};`,
     ...RULE_MODULES.map((path, i) => `import * as rules${i} from ${src(path)};`),
-    "export const schemas = { configSchema, requests: requestSchemas(), fields: requestFields() };",
+    "export const schemas = { configTopSchema, appSchema, requests: requestSchemas(), fields: requestFields() };",
     `export const ruleModules = [${RULE_MODULES.map((_, i) => `rules${i}`).join(", ")}];`,
   ].join("\n");
   return importBundled(esbuild, { stdin: { contents: entry, resolveDir: fileURLToPath(root), loader: "ts" } });
@@ -316,8 +321,8 @@ export function compile({ schemas, ruleModules }, targets = TARGETS) {
   }
 
   const exported = [];
-  // The first target's definitions (BROKER_CONFIG's, which the first request checks) are built at
-  // module evaluation; the others' (the request bodies') when one of them first runs.
+  // The first target's definitions (BROKER_CONFIG's top level, which the first request checks) are
+  // built at module evaluation; the others' (an app's, the request bodies') when one of them first runs.
   let eager = 0;
   for (const [exportName, path] of Object.entries(targets)) {
     const schema = path.split(".").reduce((value, part) => value?.[part], schemas);

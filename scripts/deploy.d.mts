@@ -6,3 +6,5 @@ export interface KvNamespace {
 export function kvNamespaces(toml: string): KvNamespace[];
 export function placeholderNamespaces(toml: string): KvNamespace[];
 export function setsTestSwitch(toml: string): boolean;
+export function secretsFileOf(args: string[]): string | undefined;
+export function judgeSecretsFileConfig(path: string): Promise<{ ok: boolean; problems: string } | undefined>;

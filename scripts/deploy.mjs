@@ -4,6 +4,10 @@
 // would fail on its first KV access (rate limits, admin identities), or, worse, bind to whatever
 // namespace happens to have that id. With `--dry-run` (nothing is uploaded) the check only warns.
 // Nor one that sets the workerd tests' switch TEST_ONLY_OBJECT_VARS (src/env.ts), dry run or not.
+// Nor, dry run or not, a BROKER_CONFIG in `--secrets-file` (README, Deploying, step 6) that
+// `usersig-broker check-config` refuses: the whole judgement, the top level and every app. The
+// Worker checks an app only when a request first needs it (and GET /healthz checks none), so a bad
+// app would otherwise reach production and be seen only by its first caller.
 //
 // Create the namespaces and put their ids in wrangler.toml (README, Deploying):
 //   npx wrangler kv namespace create RATE_LIMITS
@@ -42,6 +46,46 @@ export function setsTestSwitch(toml) {
   return toml.split("\n").some((line) => /\bTEST_ONLY_OBJECT_VARS\b/.test(line.replace(/#.*$/, "")));
 }
 
+/** The value of wrangler deploy's `--secrets-file PATH` (or `--secrets-file=PATH`), or undefined. */
+export function secretsFileOf(args) {
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--secrets-file") return args[i + 1];
+    if (arg.startsWith("--secrets-file=")) return arg.slice("--secrets-file=".length);
+  }
+  return undefined;
+}
+
+/**
+ * BROKER_CONFIG of a secrets file (JSON: name → value), judged whole by `usersig-broker
+ * check-config` (the same parts the Worker checks, composed): undefined when the file has none, else
+ * `{ ok, problems }` with the CLI's words (never a secret: the config holds none, and only it is read).
+ */
+export async function judgeSecretsFileConfig(path) {
+  let secrets;
+  try {
+    secrets = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return { ok: false, problems: `${path} is not a JSON file of secrets` };
+  }
+  const config = secrets?.BROKER_CONFIG;
+  if (config === undefined) return undefined;
+  if (typeof config !== "string") return { ok: false, problems: "BROKER_CONFIG must be a string (the config as JSON)" };
+  const cli = spawn(process.execPath, [join(root, "bin/usersig-broker.mjs"), "check-config", "-"], {
+    cwd: root,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let problems = "";
+  cli.stderr.setEncoding("utf8").on("data", (chunk) => {
+    problems += chunk;
+  });
+  cli.stdin.end(config);
+  const code = await new Promise((resolve, reject) => {
+    cli.on("error", reject);
+    cli.on("close", resolve);
+  });
+  return { ok: code === 0, problems: problems.trim() };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const dryRun = args.includes("--dry-run");
@@ -51,6 +95,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (setsTestSwitch(toml)) {
     console.error(
       "npm run deploy: not deploying: wrangler.toml sets TEST_ONLY_OBJECT_VARS, the workerd tests' switch (src/env.ts, docs/moderation.md): remove it.",
+    );
+    process.exit(1);
+  }
+  const secretsFile = secretsFileOf(args);
+  const judged = secretsFile === undefined ? undefined : await judgeSecretsFileConfig(secretsFile);
+  if (judged && !judged.ok) {
+    console.error(
+      `npm run deploy: not deploying: the BROKER_CONFIG of ${secretsFile} is refused by check-config (every app checked; the Worker would answer that app's requests with 500 CONFIG_ERROR):\n${judged.problems}`,
     );
     process.exit(1);
   }

@@ -198,10 +198,12 @@ ${respond("schema.safeParse({ ok: true }).success")}`,
     "zod + every schema module, loaded (schemas not built)": `import { configSchema } from ${src("src/config/schema.ts")};
 import * as schemas from ${src("src/http/schemas.ts")};
 ${respond("typeof configSchema + Object.keys(schemas).length")}`,
-    "compiled validators, demo config validated (what the broker runs)": `import { config } from ${src("build/validators/index.js")};
+    "compiled validators, demo config's top level and its apps validated (what the broker runs)": `import { app, configTop } from ${src("build/validators/index.js")};
 export default {
   fetch(_request, env) {
-    return new Response("ok", { status: config(JSON.parse(env.BROKER_CONFIG)).ok ? 200 : 500 });
+    const json = JSON.parse(env.BROKER_CONFIG);
+    const ok = configTop(json).ok && json.apps.every((entry) => app(entry).ok);
+    return new Response("ok", { status: ok ? 200 : 500 });
   },
 };`,
     "zod + every schema built, demo config parsed (what it replaced)": `import { configSchema } from ${src("src/config/schema.ts")};

@@ -81,7 +81,7 @@ async function reportEnvironment(vars: Record<string, string>, args: ParsedArgs,
   if (!judged.ok) {
     const n = judged.problems.length;
     io.stderr(
-      `invalid: ${n === 1 ? "1 problem" : `${n} problems`} (the Worker answers every request with 500 CONFIG_ERROR):\n${judged.problems
+      `invalid: ${n === 1 ? "1 problem" : `${n} problems`} (the Worker answers the requests that need a bad part with 500 CONFIG_ERROR):\n${judged.problems
         .map((p) => `  ${p.detail}\n`)
         .join("")}`,
     );

@@ -3,14 +3,20 @@
  * its field path, and the Worker secrets the configuration needs. The Worker's loader (load.ts) and
  * the CLI's `check-config` both use it, so they cannot disagree.
  *
- * The Worker judges with the validator compiled from the zod schema at build time
- * (scripts/build-validators.mjs): no zod in the Worker. It reports zod's own issues, worded by
- * zod's English locale; the CLI and the tests judge with zod itself (explain.ts), and
- * test/node/validators.test.ts holds the two to the same issues.
+ * The config is checked in two kinds of part (schema.ts): its top level (configTopSchema: the JSON,
+ * `inspector`, `apps` a list of 1 or more, each app's `sdkAppId` valid and unique) and each app
+ * (appSchema). The Worker checks the top level on its first request and an app when a request first
+ * needs it (load.ts); the whole judgement (`composeConfig`) is the top level and every app, composed
+ * from the same parts.
+ *
+ * The Worker judges with the validators compiled from the zod schemas at build time
+ * (scripts/build-validators.mjs): no zod in the Worker. They report zod's own issues, worded by
+ * zod's English locale; the CLI and the tests judge with zod itself (explain.ts, the same parts
+ * composed the same way), and test/node/validators.test.ts holds the two to the same issues.
  */
 
-import { config as compiledConfig } from "../../build/validators/index.js";
-import type { BrokerConfig } from "./schema.js";
+import { app as compiledApp, configTop as compiledTop } from "../../build/validators/index.js";
+import type { AppConfig, BrokerConfig } from "./schema.js";
 
 /** One thing wrong with the config. `field` is a path such as `apps[0].sdkAppId`; "" is the whole value. */
 export interface ConfigIssue {
@@ -94,30 +100,127 @@ export function readConfigValue(value: unknown): { ok: true; json: object } | { 
   return { ok: true, json };
 }
 
-/** Validates a BROKER_CONFIG value (see readConfigValue) with the compiled validator. */
+/** Validates a BROKER_CONFIG value (see readConfigValue) with the compiled validators: the whole judgement. */
 export function judgeConfig(value: unknown): ConfigCheck {
   const checked = checkConfigValue(value);
   if (!checked.ok) return { ok: false, errors: checked.errors, secrets: [] };
   return { ok: true, config: checked.config, secrets: secretsNeeded(checked.config), errors: [] };
 }
 
+/** A part's validator: the compiled one (the Worker's) or zod's (explain.ts), as the composition reads it. */
+export type PartValidator = (
+  input: unknown,
+) => { ok: true; value: unknown } | { ok: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+
+/** The validators of BROKER_CONFIG's parts: its top level (configTopSchema) and one app (appSchema). */
+export interface ConfigParts {
+  top: PartValidator;
+  app: PartValidator;
+}
+
+const COMPILED_PARTS: ConfigParts = { top: compiledTop, app: compiledApp };
+
+/** BROKER_CONFIG's top level, checked: what a request needs before it knows its app. */
+export interface ConfigTop {
+  inspector: boolean | undefined;
+  /** Each app's SDKAppID (valid, no two alike), in the config's order. */
+  sdkAppIds: readonly number[];
+  /** Each app's entry as written, in the same order: its part, for checkAppPart. */
+  rawApps: readonly unknown[];
+}
+
+export type TopCheck = { ok: true; top: ConfigTop } | { ok: false; errors: ConfigIssue[] };
+export type AppCheck = { ok: true; config: AppConfig } | { ok: false; errors: ConfigIssue[] };
+
+/** The top level of a BROKER_CONFIG value (see readConfigValue): its own fields and each app's SDKAppID. */
+export function checkConfigTop(value: unknown, parts: ConfigParts = COMPILED_PARTS): TopCheck {
+  const read = readConfigValue(value);
+  if (!read.ok) return { ok: false, errors: read.check.errors };
+  return topOf(read.json, parts);
+}
+
+function topOf(json: object, parts: ConfigParts): TopCheck {
+  const judged = parts.top(json);
+  if (!judged.ok) return { ok: false, errors: issuesOf(judged.issues, []) };
+  const value = judged.value as { inspector?: boolean; apps: { sdkAppId: number }[] };
+  return {
+    ok: true,
+    top: {
+      inspector: value.inspector,
+      sdkAppIds: value.apps.map((app) => app.sdkAppId),
+      rawApps: (json as { apps: unknown[] }).apps,
+    },
+  };
+}
+
+/** App `index` of BROKER_CONFIG (its entry as written): its fields and their rules; fields named `apps[index]…`. */
+export function checkAppPart(raw: unknown, index: number, parts: ConfigParts = COMPILED_PARTS): AppCheck {
+  const judged = parts.app(raw);
+  if (judged.ok) return { ok: true, config: judged.value as AppConfig };
+  return { ok: false, errors: issuesOf(judged.issues, ["apps", index]) };
+}
+
 /**
- * judgeConfig without the list of secrets: what the Worker's loader needs (load.ts reads the
- * secrets it needs itself), so that a cold isolate does not make a list nothing reads.
+ * Every part of a BROKER_CONFIG value, each checked: the top level, and each entry of `apps` (when
+ * it is a list, even if the top level failed), with an app's problems that the top level already
+ * names (its SDKAppID, an entry that is not an object) left out of the app's.
+ */
+export function checkEveryPart(
+  value: unknown,
+  parts: ConfigParts = COMPILED_PARTS,
+): { top: TopCheck; apps: AppCheck[] } {
+  const read = readConfigValue(value);
+  if (!read.ok) return { top: { ok: false, errors: read.check.errors }, apps: [] };
+  const top = topOf(read.json, parts);
+  const listed = new Set(top.ok ? [] : top.errors.map(issueKey));
+  const rawApps = (read.json as { apps?: unknown }).apps;
+  const apps = Array.isArray(rawApps) ? rawApps.map((raw, i) => checkAppPart(raw, i, parts)) : [];
+  return {
+    top,
+    apps: apps.map((app) =>
+      app.ok || listed.size === 0
+        ? app
+        : { ok: false, errors: app.errors.filter((issue) => !listed.has(issueKey(issue))) },
+    ),
+  };
+}
+
+/**
+ * The whole judgement of a BROKER_CONFIG value: the top level's problems, then each app's in order
+ * (an app whose SDKAppID the top level refused is still checked: its other problems are listed too,
+ * the SDKAppID's only once). The value is the config as zod's configSchema would parse it.
+ */
+export function composeConfig(
+  value: unknown,
+  parts: ConfigParts = COMPILED_PARTS,
+): { ok: true; config: BrokerConfig } | { ok: false; errors: ConfigIssue[] } {
+  const { top, apps } = checkEveryPart(value, parts);
+  const errors = [...(top.ok ? [] : top.errors), ...apps.flatMap((app) => (app.ok ? [] : app.errors))];
+  if (!top.ok || errors.length > 0) return { ok: false, errors };
+  const configs = apps.map((app) => (app as AppCheck & { ok: true }).config);
+  const inspector = top.top.inspector;
+  return { ok: true, config: inspector === undefined ? { apps: configs } : { inspector, apps: configs } };
+}
+
+/**
+ * judgeConfig without the list of secrets: the whole judgement with the compiled validators (the
+ * Worker's judgeEnvironment reads the secrets it needs itself).
  */
 export function checkConfigValue(
   value: unknown,
 ): { ok: true; config: BrokerConfig } | { ok: false; errors: ConfigIssue[] } {
-  const read = readConfigValue(value);
-  if (!read.ok) return { ok: false, errors: read.check.errors };
-  const judged = compiledConfig(read.json);
-  if (!judged.ok) {
-    return {
-      ok: false,
-      errors: judged.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message })),
-    };
-  }
-  return { ok: true, config: judged.value as BrokerConfig };
+  return composeConfig(value, COMPILED_PARTS);
+}
+
+function issuesOf(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  under: readonly PropertyKey[],
+): ConfigIssue[] {
+  return issues.map((issue) => ({ field: fieldOf([...under, ...issue.path]), message: issue.message }));
+}
+
+function issueKey(issue: ConfigIssue): string {
+  return `${issue.field}\n${issue.message}`;
 }
 
 /** An issue's path as a field: `apps[0].sdkAppId` ("" for the whole value). */

@@ -1,23 +1,35 @@
 /**
- * BROKER_CONFIG judged by its zod schema itself: every problem, each with its field path and zod's
- * English words (which name the expected shape and never echo a value). For the CLI and the tests:
- * the Worker judges with the validator compiled from the same schema (check.ts `judgeConfig`),
- * which reports the same issues (test/node/validators.test.ts).
+ * BROKER_CONFIG judged by its zod schemas themselves: every problem, each with its field path and
+ * zod's English words (which name the expected shape and never echo a value). For the CLI and the
+ * tests: the Worker judges with the validators compiled from the same schemas (check.ts
+ * `judgeConfig`), which report the same issues (test/node/validators.test.ts). Both judge the same
+ * parts, the top level (configTopSchema) and each app (appSchema), composed the same way (check.ts
+ * `composeConfig`).
  */
 
-import { type ConfigCheck, type ConfigIssue, fieldOf, readConfigValue, secretsNeeded } from "./check.js";
-import { configSchema } from "./schema.js";
+import { type ConfigCheck, type ConfigParts, composeConfig, type PartValidator, secretsNeeded } from "./check.js";
+import { appSchema, configTopSchema } from "./schema.js";
+
+/** A zod schema as a part's validator (any zod flavour: only `path` and `message` of an issue are read). */
+function zodPart(schema: {
+  safeParse(
+    input: unknown,
+  ):
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}): PartValidator {
+  return (input) => {
+    const parsed = schema.safeParse(input);
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, issues: parsed.error.issues };
+  };
+}
+
+/** BROKER_CONFIG's parts, judged by zod. */
+export const ZOD_PARTS: ConfigParts = { top: zodPart(configTopSchema), app: zodPart(appSchema) };
 
 /** Validates a BROKER_CONFIG value: a JSON string, or the object itself (a `[vars]` table). */
 export function checkConfig(value: unknown): ConfigCheck {
-  const read = readConfigValue(value);
-  if (!read.ok) return read.check;
-  const parsed = configSchema.safeParse(read.json);
-  if (!parsed.success) return { ok: false, errors: issuesOf(parsed.error), secrets: [] };
-  return { ok: true, config: parsed.data, secrets: secretsNeeded(parsed.data), errors: [] };
-}
-
-/** zod's issues (any zod flavour: only `path` and `message` are read). */
-function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): ConfigIssue[] {
-  return error.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }));
+  const checked = composeConfig(value, ZOD_PARTS);
+  if (!checked.ok) return { ok: false, errors: checked.errors, secrets: [] };
+  return { ok: true, config: checked.config, secrets: secretsNeeded(checked.config), errors: [] };
 }

@@ -1,16 +1,23 @@
 /**
- * The Worker's configuration: BROKER_CONFIG checked with checkConfigValue (check.ts: judgeConfig
- * without its list of secrets; the validator compiled from the zod schema, zod's locale only to word
- * a problem), then the secrets it needs read from the environment. Parsed once per isolate: the
- * result is cached (in the isolate state, src/isolate.ts) for the same config and secrets. A bad
- * config fails every request with a CONFIG_ERROR naming the field, and is logged once.
+ * The Worker's configuration, checked once per isolate in parts (check.ts): on first use its top
+ * level (the JSON, `inspector`, `apps` a list of 1 or more, each app's `sdkAppId` valid and unique,
+ * ADMIN_API_TOKEN not a placeholder), and each app (its fields, its rules, its secrets) when a
+ * request first needs that app. Each part's result is cached (in the isolate state, src/isolate.ts)
+ * for the same config and secrets. A bad top level fails every request (GET /healthz too) with a
+ * CONFIG_ERROR naming the field; a bad app fails the requests that need it, and no other; each bad
+ * part is logged once. The whole judgement (every part: judgeEnvironment, and so the CLI's
+ * `check-config`) is composed from the same parts.
  */
 
 import { type AdminSet, adminSetOf } from "../admins/set.js";
 import { limits } from "../usersig/index.js";
 import {
+  type ConfigIssue,
+  type ConfigTop,
   callbackSecretNames,
-  checkConfigValue,
+  checkAppPart,
+  checkConfigTop,
+  checkEveryPart,
   formatConfigIssue,
   OPERATOR_TOKEN_SECRET,
   PLACEHOLDER_SECRET_VALUES,
@@ -18,7 +25,7 @@ import {
   trtcSecretNames,
 } from "./check.js";
 import { ConfigError } from "./errors.js";
-import type { AppConfig, BrokerConfig } from "./schema.js";
+import type { AppConfig } from "./schema.js";
 
 /**
  * The environment as this module reads it: the Worker's BrokerEnv (src/env.ts), or a `.dev.vars`
@@ -45,20 +52,39 @@ export interface LoadedApp {
   configAdmins: AdminSet;
 }
 
+/**
+ * The config whose top level passed. An app is checked (its fields, its rules, its secrets) when
+ * first asked for, once per isolate; a method that needs an app whose part is bad throws that
+ * part's CONFIG_ERROR (the same problem the whole judgement names first for it).
+ */
 export interface LoadedConfig {
-  apps: ReadonlyMap<number, LoadedApp>;
-  /** The only app, when exactly one is configured (then `sdkAppId` may be omitted). */
-  single: LoadedApp | undefined;
-  /** Every origin any app allows (a preflight does not say which app it is for). */
-  allOrigins: ReadonlySet<string>;
+  /** Every app's SDKAppID, in the config's order (checked at the top level). */
+  readonly sdkAppIds: readonly number[];
+  /** The app with this SDKAppID, undefined when none is configured; throws its CONFIG_ERROR when its part is bad. */
+  app(sdkAppId: number): LoadedApp | undefined;
+  /** The only app, when exactly one is configured (then `sdkAppId` may be omitted); throws as `app`. */
+  single(): LoadedApp | undefined;
+  /** Every app, each checked: throws the CONFIG_ERROR of the first bad one (GET /v1/apps lists them all). */
+  apps(): ReadonlyMap<number, LoadedApp>;
+  /** The apps whose parts pass, each checked; a bad one is left out (and logged once). */
+  usableApps(): readonly LoadedApp[];
+  /**
+   * Every origin a usable app allows (a preflight does not say which app it is for): a bad app's
+   * origins are not in it, so its preflights are refused while the other apps' pass.
+   */
+  allOrigins(): ReadonlySet<string>;
   /** The operator API's bearer token; undefined when unset (that API is then off). */
-  operatorToken: string | undefined;
+  readonly operatorToken: string | undefined;
 }
 
 export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; error: ConfigError };
+type AppResult = { ok: true; app: LoadedApp } | { ok: false; error: ConfigError };
 
 export interface ConfigCache {
-  /** The config for this environment: parsed on first use, then again only when it or a secret changes. */
+  /**
+   * The config's top level for this environment: checked on first use, then again only when the
+   * config or a secret changes (and with it every app's part, each again on first use).
+   */
   load(env: EnvVars): Promise<LoadResult>;
 }
 
@@ -70,9 +96,18 @@ export function createConfigCache(): ConfigCache {
       // The parsed config holds secret values (the apps' keys), so the cache is valid only for the
       // same config and the same secrets: a handful of string comparisons per request.
       if (cache && cache.raw === raw && sameSecrets(cache.secrets, env)) return cache.result;
-      const result = await loadConfig(env);
-      if (!result.ok) console.error(JSON.stringify({ event: "config_error", detail: result.error.detail }));
-      cache = { raw, secrets: stringEntries(env), result };
+      const secrets = stringEntries(env);
+      // The apps' parts read their secrets from this copy: the strings this cache entry is for.
+      const vars: EnvVars = Object.fromEntries(secrets);
+      const result = loadTop(env.BROKER_CONFIG, vars, (top, operatorToken) =>
+        configOf(top.sdkAppIds, operatorToken, (i) => {
+          const loaded = loadAppPart(top.rawApps[i], i, vars);
+          if (!loaded.ok) logConfigError(loaded.error);
+          return loaded;
+        }),
+      );
+      if (!result.ok) logConfigError(result.error);
+      cache = { raw, secrets, result };
       return result;
     },
   };
@@ -88,112 +123,208 @@ export interface ConfigProblem {
 export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] };
 
 /**
- * The Worker's one judgement of an environment (BROKER_CONFIG and the secrets it needs): every
- * problem, or the loaded config. Pure. The CLI's `check-config` judges a `.dev.vars` file with it
- * (src/cli/check-config.ts), so the two cannot disagree.
+ * The Worker's whole judgement of an environment (BROKER_CONFIG and the secrets it needs): every
+ * problem of every part, or the loaded config with every app checked. The same parts as the
+ * Worker's cache, composed (check.ts checkEveryPart): the top level's problems (its fields, else
+ * ADMIN_API_TOKEN), then each app's (its fields, else its secrets), so its first problem is the one
+ * the Worker answers its first request with. Pure. The CLI's `check-config` judges
+ * a `.dev.vars` file with it (src/cli/check-config.ts), so the two cannot disagree.
  */
 export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
-  const checked = checkConfigValue(env.BROKER_CONFIG);
-  if (!checked.ok) {
+  const { top, apps } = checkEveryPart(env.BROKER_CONFIG);
+  const problems: ConfigProblem[] = [];
+  let token: string | undefined;
+  if (!top.ok) problems.push(...top.errors.map(problemOf));
+  else {
+    const read = operatorToken(env);
+    if (read.ok) token = read.token;
+    else problems.push(read.problem);
+  }
+  const results = apps.map((app): AppResult => {
+    const built = app.ok ? buildApp(app.config, env) : { ok: false as const, problems: app.errors.map(problemOf) };
+    if (built.ok) return { ok: true, app: built.app };
+    problems.push(...built.problems);
+    return { ok: false, error: configError(built.problems) };
+  });
+  if (!top.ok || problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: configOf(top.top.sdkAppIds, token, (i) => results[i] as AppResult) };
+}
+
+/** The top level: its check and ADMIN_API_TOKEN; `make` builds the config from them. */
+function loadTop(
+  value: unknown,
+  env: EnvVars,
+  make: (top: ConfigTop, operatorToken: string | undefined) => LoadedConfig,
+): LoadResult {
+  const top = checkConfigTop(value);
+  if (!top.ok) return { ok: false, error: configError(top.errors.map(problemOf)) };
+  const token = operatorToken(env);
+  if (!token.ok) return { ok: false, error: configError([token.problem]) };
+  return { ok: true, config: make(top.top, token.token) };
+}
+
+/** App `index`'s part: its fields and rules (check.ts checkAppPart), then its secrets. */
+function loadAppPart(raw: unknown, index: number, env: EnvVars): AppResult {
+  const checked = checkAppPart(raw, index);
+  if (!checked.ok) return { ok: false, error: configError(checked.errors.map(problemOf)) };
+  const built = buildApp(checked.config, env);
+  return built.ok ? { ok: true, app: built.app } : { ok: false, error: configError(built.problems) };
+}
+
+/** A LoadedConfig over app `i`'s part (`part(i)`: called at most once per app). */
+function configOf(
+  sdkAppIds: readonly number[],
+  operatorToken: string | undefined,
+  part: (index: number) => AppResult,
+): LoadedConfig {
+  const parts: (AppResult | undefined)[] = [];
+  const partAt = (i: number): AppResult => {
+    let result = parts[i];
+    if (result === undefined) {
+      result = part(i);
+      parts[i] = result;
+    }
+    return result;
+  };
+  const appAt = (i: number): LoadedApp => {
+    const result = partAt(i);
+    if (!result.ok) throw result.error;
+    return result.app;
+  };
+  const indexOf = new Map(sdkAppIds.map((sdkAppId, i) => [sdkAppId, i]));
+  let all: ReadonlyMap<number, LoadedApp> | undefined;
+  let usable: readonly LoadedApp[] | undefined;
+  let origins: ReadonlySet<string> | undefined;
+  const config: LoadedConfig = {
+    sdkAppIds,
+    operatorToken,
+    app(sdkAppId) {
+      const i = indexOf.get(sdkAppId);
+      return i === undefined ? undefined : appAt(i);
+    },
+    single: () => (sdkAppIds.length === 1 ? appAt(0) : undefined),
+    apps() {
+      all ??= new Map(sdkAppIds.map((sdkAppId, i) => [sdkAppId, appAt(i)]));
+      return all;
+    },
+    usableApps() {
+      usable ??= sdkAppIds.flatMap((_, i) => {
+        const result = partAt(i);
+        return result.ok ? [result.app] : [];
+      });
+      return usable;
+    },
+    allOrigins() {
+      origins ??= new Set(config.usableApps().flatMap((app) => app.config.cors.origins));
+      return origins;
+    },
+  };
+  return config;
+}
+
+/** One app's secrets, read and checked, or every problem with them (never a value). */
+function buildApp(
+  app: AppConfig,
+  env: EnvVars,
+): { ok: true; app: LoadedApp } | { ok: false; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const name = secretKeyName(app.sdkAppId);
+  const secretKey = env[name];
+  if (typeof secretKey !== "string" || secretKey.length === 0) {
     return {
       ok: false,
-      problems: checked.errors.map((issue) => ({ detail: formatConfigIssue(issue), field: issue.field })),
+      problems: [
+        { detail: `${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).` },
+      ],
     };
   }
-  return build(checked.config, env);
-}
-
-/** Parses and checks the config and its secrets, uncached. */
-async function loadConfig(env: EnvVars): Promise<LoadResult> {
-  const judged = await judgeEnvironment(env);
-  if (judged.ok) return judged;
-  const [first] = judged.problems;
-  const more = judged.problems.length > 1 ? ` (and ${judged.problems.length - 1} more problem(s))` : "";
-  return fail(`${first ? first.detail : "BROKER_CONFIG is not valid."}${more}`, first?.field || undefined);
-}
-
-function build(config: BrokerConfig, env: EnvVars): Judgement {
-  const apps = new Map<number, LoadedApp>();
-  const allOrigins = new Set<string>();
-  const problems: ConfigProblem[] = [];
-  for (const app of config.apps) {
-    const name = secretKeyName(app.sdkAppId);
-    const secretKey = env[name];
-    if (typeof secretKey !== "string" || secretKey.length === 0) {
-      problems.push({
-        detail: `${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).`,
-      });
-      continue;
-    }
-    if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
-      problems.push({
-        detail: `${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`,
-      });
-      continue;
-    }
-    if (isPlaceholder(secretKey)) {
-      problems.push(placeholder(name));
-      continue;
-    }
-    const loaded: LoadedApp = {
-      config: app,
-      secretKey,
-      userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
-      configAdmins: adminSetOf(app.admins),
-      callbackSecrets: {},
+  if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
+    return {
+      ok: false,
+      problems: [
+        { detail: `${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.` },
+      ],
     };
-    const turnstile = app.guests.turnstile;
-    if (app.guests.enabled && turnstile) {
-      const secret = env[turnstile.secretName];
-      if (typeof secret !== "string" || secret.length === 0) {
-        problems.push({ detail: `${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.` });
-      } else if (isPlaceholder(secret)) {
-        problems.push(placeholder(turnstile.secretName));
-      } else {
-        loaded.turnstileSecret = secret;
-      }
-    }
-    if (app.trtc) {
-      const names = trtcSecretNames(app.sdkAppId);
-      const secretId = env[names.secretId];
-      const secretKey = env[names.secretKey];
-      let usable = true;
-      for (const [name, value] of [
-        [names.secretId, secretId],
-        [names.secretKey, secretKey],
-      ] as const) {
-        if (typeof value !== "string" || value.length === 0) {
-          problems.push({
-            detail: `${name} is not set: the TRTC Cloud API key of app ${app.sdkAppId} (wrangler secret put ${name}).`,
-          });
-          usable = false;
-        } else if (isPlaceholder(value)) {
-          problems.push(placeholder(name));
-          usable = false;
-        }
-      }
-      if (usable) loaded.trtcCredentials = { secretId: secretId as string, secretKey: secretKey as string };
-    }
-    const callbackNames = callbackSecretNames(app.sdkAppId);
-    if (app.callbacks?.trtc) {
-      const key = callbackSecret(env, callbackNames.trtcKey, TRTC_CALLBACK_KEY, problems);
-      if (key !== undefined) loaded.callbackSecrets.trtcKey = key;
-    }
-    if (app.callbacks?.chat) {
-      const token = callbackSecret(env, callbackNames.chatToken, CHAT_CALLBACK_TOKEN, problems);
-      if (token !== undefined) loaded.callbackSecrets.chatToken = token;
-    }
-    for (const origin of app.cors.origins) allOrigins.add(origin);
-    apps.set(app.sdkAppId, loaded);
   }
-  const token = env[OPERATOR_TOKEN_SECRET];
-  if (typeof token === "string" && isPlaceholder(token)) problems.push(placeholder(OPERATOR_TOKEN_SECRET));
-  if (problems.length > 0) return { ok: false, problems };
-  const single = apps.size === 1 ? apps.values().next().value : undefined;
-  return {
-    ok: true,
-    config: { apps, single, allOrigins, operatorToken: typeof token === "string" && token !== "" ? token : undefined },
+  if (isPlaceholder(secretKey)) return { ok: false, problems: [placeholder(name)] };
+  const loaded: LoadedApp = {
+    config: app,
+    secretKey,
+    userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
+    configAdmins: adminSetOf(app.admins),
+    callbackSecrets: {},
   };
+  const turnstile = app.guests.turnstile;
+  if (app.guests.enabled && turnstile) {
+    const secret = env[turnstile.secretName];
+    if (typeof secret !== "string" || secret.length === 0) {
+      problems.push({ detail: `${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.` });
+    } else if (isPlaceholder(secret)) {
+      problems.push(placeholder(turnstile.secretName));
+    } else {
+      loaded.turnstileSecret = secret;
+    }
+  }
+  if (app.trtc) {
+    const names = trtcSecretNames(app.sdkAppId);
+    const secretId = env[names.secretId];
+    const secretKey = env[names.secretKey];
+    let usable = true;
+    for (const [name, value] of [
+      [names.secretId, secretId],
+      [names.secretKey, secretKey],
+    ] as const) {
+      if (typeof value !== "string" || value.length === 0) {
+        problems.push({
+          detail: `${name} is not set: the TRTC Cloud API key of app ${app.sdkAppId} (wrangler secret put ${name}).`,
+        });
+        usable = false;
+      } else if (isPlaceholder(value)) {
+        problems.push(placeholder(name));
+        usable = false;
+      }
+    }
+    if (usable) loaded.trtcCredentials = { secretId: secretId as string, secretKey: secretKey as string };
+  }
+  const callbackNames = callbackSecretNames(app.sdkAppId);
+  if (app.callbacks?.trtc) {
+    const key = callbackSecret(env, callbackNames.trtcKey, TRTC_CALLBACK_KEY, problems);
+    if (key !== undefined) loaded.callbackSecrets.trtcKey = key;
+  }
+  if (app.callbacks?.chat) {
+    const token = callbackSecret(env, callbackNames.chatToken, CHAT_CALLBACK_TOKEN, problems);
+    if (token !== undefined) loaded.callbackSecrets.chatToken = token;
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, app: loaded };
+}
+
+/** ADMIN_API_TOKEN: a top-level secret (the operator API needs no app). */
+function operatorToken(env: EnvVars): { ok: true; token: string | undefined } | { ok: false; problem: ConfigProblem } {
+  const token = env[OPERATOR_TOKEN_SECRET];
+  if (typeof token !== "string" || token === "") return { ok: true, token: undefined };
+  if (isPlaceholder(token)) return { ok: false, problem: placeholder(OPERATOR_TOKEN_SECRET) };
+  return { ok: true, token };
+}
+
+function problemOf(issue: ConfigIssue): ConfigProblem {
+  return { detail: formatConfigIssue(issue), field: issue.field };
+}
+
+/** A part's CONFIG_ERROR: its first problem (and how many more), with that problem's field. */
+function configError(problems: readonly ConfigProblem[]): ConfigError {
+  const [first] = problems;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : "";
+  const field = first?.field || undefined;
+  return new ConfigError(
+    "CONFIG_ERROR",
+    `${first ? first.detail : "BROKER_CONFIG is not valid."}${more}`,
+    field ? { data: { field } } : {},
+  );
+}
+
+/** Each bad part once per isolate (per cache entry): its problem, never a secret's value. */
+function logConfigError(error: ConfigError): void {
+  console.error(JSON.stringify({ event: "config_error", detail: error.detail }));
 }
 
 /** The key set in the TRTC console: "up to 32 uppercase and lowercase letters and digits" (https://trtc.io/document/39558). */
@@ -245,10 +376,6 @@ function placeholder(name: string): ConfigProblem {
   return {
     detail: `${name} still holds the placeholder from .dev.vars.example: set a real value (wrangler secret put ${name}, or .dev.vars locally).`,
   };
-}
-
-function fail(detail: string, field?: string): LoadResult {
-  return { ok: false, error: new ConfigError("CONFIG_ERROR", detail, field ? { data: { field } } : {}) };
 }
 
 function stringEntries(env: EnvVars): Map<string, string> {

@@ -268,9 +268,12 @@ const origin = () =>
       z.refine(isOrigin, "must be an origin like https://app.example.com (scheme, host, optional port; no path, no *)"),
     );
 
+/** An app's SDKAppID: the key every request picks its app by (checked at the config's top level too). */
+const sdkAppIdField = () => intIn(1, limits.SDKAPPID_MAX);
+
 function appFields() {
   return z.strictObject({
-    sdkAppId: intIn(1, limits.SDKAPPID_MAX),
+    sdkAppId: sdkAppIdField(),
     /** A label for logs. */
     name: z.optional(z.string().check(z.maxLength(LABEL_MAX_CHARS))),
     /** A regular expression every issued UserID must match in full (anchored for you). */
@@ -370,18 +373,43 @@ function buildAppSchema() {
   return appFields().check(crossCheck(checkApp));
 }
 
-function buildConfigSchema() {
+/**
+ * BROKER_CONFIG's own fields, with `app` for each entry of `apps`: the whole config with
+ * appSchema, its top level with appHeadSchema. One definition, so the two cannot drift apart.
+ */
+function topFields<App extends z.ZodMiniType<{ sdkAppId: number }>>(app: App) {
   return z.strictObject({
     /** `false`: no inspector page at GET / (backend-only deployments). */
     inspector: z.optional(z.boolean()),
-    apps: z.array(appSchema).check(z.minLength(1), crossCheck(uniqueSdkAppIds)),
+    apps: z.array(app).check(z.minLength(1), crossCheck(uniqueSdkAppIds)),
   });
 }
 
-/** One app of BROKER_CONFIG. Built on first use (z.lazy), like configSchema. */
+/**
+ * What the top level reads of an app: its SDKAppID, which requests pick it by (the other fields
+ * are its own part, appSchema, checked when a request first needs the app). Not strict, and its
+ * output keeps only `sdkAppId`: an unknown key is the app's part's problem.
+ */
+function buildAppHeadSchema() {
+  return z.object({ sdkAppId: sdkAppIdField() });
+}
+
+/** One app of BROKER_CONFIG: a part of its own (src/config/load.ts checks it on first use). Built on first use (z.lazy). */
 export const appSchema = z.lazy(buildAppSchema);
-/** BROKER_CONFIG. Built on its first parse: a cold isolate pays for it with its first request. */
-export const configSchema = z.lazy(buildConfigSchema);
+/** An app as the top level checks it: its SDKAppID only. */
+export const appHeadSchema = z.lazy(buildAppHeadSchema);
+/**
+ * BROKER_CONFIG's top level: it parses, `apps` is a list of 1 or more entries, each with a valid
+ * SDKAppID, no two alike; `inspector`. The Worker checks this on its first request, and each app
+ * (appSchema) when a request first needs it; the whole judgement is the two composed
+ * (src/config/check.ts `composeConfig`).
+ */
+export const configTopSchema = z.lazy(() => topFields(appHeadSchema));
+/**
+ * BROKER_CONFIG as one zod schema (the same fields as configTopSchema, with appSchema for each app):
+ * its type, and what the tests hold the composed judgement to.
+ */
+export const configSchema = z.lazy(() => topFields(appSchema));
 
 export type BrokerConfig = z.output<typeof configSchema>;
 export type AppConfig = z.output<typeof appSchema>;

@@ -32,7 +32,7 @@ export function preflight(methods: readonly string[] = ["POST"]): Handler<Broker
       .filter(Boolean);
     const allowed =
       origin !== undefined &&
-      (isSameOrigin(c, origin) || c.var.brokerConfig.allOrigins.has(origin)) &&
+      (isSameOrigin(c, origin) || c.var.brokerConfig.allOrigins().has(origin)) &&
       methods.includes(c.req.header("Access-Control-Request-Method") ?? "") &&
       requestedHeaders.every((h) => ALLOWED_HEADERS.includes(h));
     if (!allowed) {
@@ -77,7 +77,7 @@ export function publicCors(): MiddlewareHandler<BrokerHono> {
     const app = c.var.app;
     const allowed =
       isSameOrigin(c, origin) ||
-      (app ? app.config.cors.origins.includes(origin) : c.var.brokerConfig.allOrigins.has(origin));
+      (app ? app.config.cors.origins.includes(origin) : c.var.brokerConfig.allOrigins().has(origin));
     if (allowed) {
       c.res.headers.set("Access-Control-Allow-Origin", origin);
       c.res.headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);

@@ -391,6 +391,8 @@ export function buildOpenApiDocument(): Json {
       "/healthz": {
         get: {
           summary: "Liveness.",
+          description:
+            "200 when the configuration's top level is sound (the JSON, `inspector`, `apps` and each `sdkAppId`, ADMIN_API_TOKEN); 500 CONFIG_ERROR when it is not. No app is checked here: an app's own problems fail that app's requests only. `usersig-broker check-config` judges the whole configuration.",
           security: [],
           responses: { "200": { description: "OK", content: json("Health") } },
         },

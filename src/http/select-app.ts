@@ -7,10 +7,11 @@ const SDKAPPID_PATH = /^[1-9][0-9]{0,9}$/;
 
 export function pickApp(config: LoadedConfig, sdkAppId: number | undefined): LoadedApp {
   if (sdkAppId === undefined) {
-    if (config.single) return config.single;
+    const single = config.single();
+    if (single) return single;
     throw badRequest("sdkAppId is required: this broker serves several apps.", "sdkAppId");
   }
-  const app = config.apps.get(sdkAppId);
+  const app = config.app(sdkAppId);
   if (!app) throw new RequestError("UNKNOWN_SDKAPPID", "This broker does not serve that sdkAppId.");
   return app;
 }

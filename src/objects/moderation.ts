@@ -702,7 +702,7 @@ export class ModerationObject extends DurableObject<BrokerEnv> {
     const seam = this.env.TEST_ONLY_OBJECT_VARS === true && vars !== undefined;
     const loaded = await this.#state.config.load(seam ? { ...this.env, ...vars } : this.env);
     if (!loaded.ok) throw loaded.error;
-    const app = loaded.config.apps.get(sdkAppId);
+    const app = loaded.config.app(sdkAppId);
     if (!app) throw new BansError("BANS_STORE_UNAVAILABLE", "This app is not configured.");
     return app;
   }

@@ -167,7 +167,7 @@ export class Broker {
     if (!inspectorEnabled(env.BROKER_CONFIG)) return { enabled: false, turnstile: false };
     const loaded = await state.config.load(env);
     if (!loaded.ok) return { enabled: true, turnstile: false };
-    for (const app of loaded.config.apps.values()) {
+    for (const app of loaded.config.usableApps()) {
       if (app.config.guests.enabled && app.config.guests.turnstile) return { enabled: true, turnstile: true };
     }
     return { enabled: true, turnstile: false };

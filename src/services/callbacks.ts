@@ -43,11 +43,11 @@ export class CallbacksService {
     const config = await this.#config();
     const event = await verifyTrtcCallback(
       input,
-      (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.trtcKey,
+      (sdkAppId) => config.app(sdkAppId)?.callbackSecrets.trtcKey,
       this.#scope.nowMs,
     );
     // Verified: keyFor found the app's key, so the app is configured.
-    const app = config.apps.get(event.sdkAppId) as LoadedApp;
+    const app = config.app(event.sdkAppId) as LoadedApp;
     return { sdkAppId: event.sdkAppId, ...(await decideTrtc(event, this.#ports(app))) };
   }
 
@@ -56,11 +56,11 @@ export class CallbacksService {
     const config = await this.#config();
     const event = await verifyChatCallback(
       input,
-      (sdkAppId) => config.apps.get(sdkAppId)?.callbackSecrets.chatToken,
+      (sdkAppId) => config.app(sdkAppId)?.callbackSecrets.chatToken,
       this.#scope.nowMs,
     );
     // Verified: tokenFor found the app's token, so the app is configured.
-    const app = config.apps.get(event.sdkAppId) as LoadedApp;
+    const app = config.app(event.sdkAppId) as LoadedApp;
     const refuseCode = app.config.callbacks?.beforeSendRefuseCode ?? 1;
     return { sdkAppId: event.sdkAppId, ...(await decideChat(event, this.#ports(app), refuseCode)) };
   }

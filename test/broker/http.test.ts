@@ -195,15 +195,18 @@ describe("config errors", () => {
     expect(body.detail).toMatch(/not valid JSON/);
   });
 
-  it("a bad field is 500 whose detail names the path", async () => {
+  it("a bad field is 500 whose detail names the path (on the app's requests: GET /healthz checks the top level only)", async () => {
     const bad = { apps: [plain(1400000103, { lifetimes: { guest: { max: 0 } } })] };
-    const body = await problem(await call(bad, "/healthz", {}, secretsFor(1400000103)), 500, "CONFIG_ERROR");
+    const response = await call(bad, "/v1/usersig", { method: "POST" }, secretsFor(1400000103));
+    const body = await problem(response, 500, "CONFIG_ERROR");
     expect(body.detail).toMatch(/^BROKER_CONFIG\.apps\[0\]\.lifetimes\.guest\.max: /);
+    expect((await call(bad, "/healthz", {}, secretsFor(1400000103))).status).toBe(200);
   });
 
   it("an unknown config field is 500 naming it", async () => {
     const bad = { apps: [plain(1400000103, { corsOrigins: [ORIGIN] })] };
-    const body = await problem(await call(bad, "/healthz", {}, secretsFor(1400000103)), 500, "CONFIG_ERROR");
+    const response = await call(bad, "/v1/usersig", { method: "POST" }, secretsFor(1400000103));
+    const body = await problem(response, 500, "CONFIG_ERROR");
     expect(body.detail).toMatch(/^BROKER_CONFIG\.apps\[0\]/);
     expect(body.detail).toMatch(/corsOrigins/);
   });

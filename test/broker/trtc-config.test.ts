@@ -61,7 +61,7 @@ describe("the Worker with trtc", () => {
   const trtc = config({ region: "ap-singapore" });
 
   it("runs with both secrets set", async () => {
-    const response = await call(trtc, "/healthz", {}, { ...secretsFor(APP), ...TRTC_SECRETS });
+    const response = await call(trtc, "/v1/usersig", { method: "POST" }, { ...secretsFor(APP), ...TRTC_SECRETS });
     expect(response.status).toBe(200);
   });
 
@@ -70,7 +70,7 @@ describe("the Worker with trtc", () => {
       const secrets: Record<string, string> = { ...TRTC_SECRETS };
       delete secrets[missing];
       const body = await problem(
-        await call(trtc, "/healthz", {}, { ...secretsFor(APP), ...secrets }),
+        await call(trtc, "/v1/usersig", { method: "POST" }, { ...secretsFor(APP), ...secrets }),
         500,
         "CONFIG_ERROR",
       );
@@ -85,8 +85,8 @@ describe("the Worker with trtc", () => {
     const name = `TRTC_SECRET_KEY_${APP}`;
     const response = await call(
       trtc,
-      "/healthz",
-      {},
+      "/v1/usersig",
+      { method: "POST" },
       {
         ...secretsFor(APP),
         ...TRTC_SECRETS,

@@ -68,7 +68,7 @@ describe("the callback secrets, as the Worker loads them", () => {
       { trtc: true, chat: true },
       { [`TRTC_CALLBACK_KEY_${APP}`]: TRTC_KEY, [`CHAT_CALLBACK_TOKEN_${APP}`]: CHAT_TOKEN },
     );
-    expect(judged.ok && judged.config.apps.get(APP)?.callbackSecrets).toEqual({
+    expect(judged.ok && judged.config.app(APP)?.callbackSecrets).toEqual({
       trtcKey: TRTC_KEY,
       chatToken: CHAT_TOKEN,
     });
@@ -79,7 +79,7 @@ describe("the callback secrets, as the Worker loads them", () => {
       { chat: true },
       { [`TRTC_CALLBACK_KEY_${APP}`]: TRTC_KEY, [`CHAT_CALLBACK_TOKEN_${APP}`]: CHAT_TOKEN },
     );
-    expect(judged.ok && judged.config.apps.get(APP)?.callbackSecrets).toEqual({ chatToken: CHAT_TOKEN });
+    expect(judged.ok && judged.config.app(APP)?.callbackSecrets).toEqual({ chatToken: CHAT_TOKEN });
   });
 
   it("missing: a problem naming the secret", async () => {

@@ -962,7 +962,7 @@ describe.concurrent("check-config", SLOW, () => {
     // Not JSON: a .dev.vars file, judged as the Worker judges its environment.
     const noConfig = await cli(["check-config"], { input: "apps: []" });
     expect(noConfig.stderr).toMatch(
-      /^invalid: 1 problem \(the Worker answers every request with 500 CONFIG_ERROR\):\n {2}BROKER_CONFIG is not set\./,
+      /^invalid: 1 problem \(the Worker answers the requests that need a bad part with 500 CONFIG_ERROR\):\n {2}BROKER_CONFIG is not set\./,
     );
     const missing = await cli(["check-config", "no-such-file.json"]);
     expect(missing).toEqual({

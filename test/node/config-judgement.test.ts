@@ -15,6 +15,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLACEHOLDER_SECRET_VALUES } from "../../src/config/check.js";
 import { parseDotenv } from "../../src/config/dotenv.js";
+import { ConfigError } from "../../src/config/errors.js";
 import { createConfigCache } from "../../src/config/load.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -116,6 +117,22 @@ async function wranglerEnv(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * The Worker's verdict on every part: its cache's top level, then every app (LoadedConfig.apps(),
+ * what GET /v1/apps needs), each checked as a request for it would check it.
+ */
+async function everyPart(env: Record<string, unknown>): Promise<{ ok: true } | { ok: false; error: ConfigError }> {
+  const loaded = await createConfigCache().load(env);
+  if (!loaded.ok) return loaded;
+  try {
+    loaded.config.apps();
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, error };
+    throw error;
+  }
+}
+
 describe("check-config and the Worker judge a .dev.vars file the same way", { timeout: 120_000 }, () => {
   let dir: string;
   beforeAll(() => {
@@ -131,7 +148,7 @@ describe("check-config and the Worker judge a .dev.vars file the same way", { ti
       // The CLI reads the file as wrangler does.
       const vars = parseDotenv(file.text);
       for (const [key, value] of Object.entries(vars)) expect(env[key], key).toBe(value);
-      const worker = await createConfigCache().load(env);
+      const worker = await everyPart(env);
       const cli = await runCli(join(dir, ".dev.vars"));
       expect(worker.ok).toBe(file.valid);
       expect(cli.code, cli.stderr).toBe(file.valid ? 0 : 1);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { kvNamespaces, placeholderNamespaces, setsTestSwitch } from "../../scripts/deploy.mjs";
+import { kvNamespaces, placeholderNamespaces, secretsFileOf, setsTestSwitch } from "../../scripts/deploy.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -117,6 +117,38 @@ describe("npm run deploy", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("never deploys a BROKER_CONFIG of --secrets-file that check-config refuses: every app is checked", async () => {
+    expect(secretsFileOf(["--dry-run", "--secrets-file", "s.json"])).toBe("s.json");
+    expect(secretsFileOf(["--secrets-file=t.json"])).toBe("t.json");
+    expect(secretsFileOf(["--dry-run"])).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), "deploy-config-"));
+    const secretsFile = (apps: unknown[]) => {
+      const path = join(dir, "secrets.json");
+      writeFileSync(path, JSON.stringify({ BROKER_CONFIG: JSON.stringify({ apps }), SECRET_KEY_1400000001: "k" }));
+      return path;
+    };
+    try {
+      // app 2 is bad: the Worker's GET /healthz would still answer 200 (it checks the top level only)
+      const bad = secretsFile([{ sdkAppId: 1400000001 }, { sdkAppId: 1400000002, userIdPattern: "(" }]);
+      for (const args of [["--dry-run", "--secrets-file", bad], [`--secrets-file=${bad}`]]) {
+        const result = await run("scripts/deploy.mjs", args);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toMatch(
+          /^npm run deploy: not deploying: the BROKER_CONFIG of .* is refused by check-config/,
+        );
+        expect(result.stderr).toContain("BROKER_CONFIG.apps[1].userIdPattern: must be a valid regular expression");
+      }
+      // a sound config passes this check, and the next one (the placeholder KV ids) refuses
+      const good = secretsFile([{ sdkAppId: 1400000001 }, { sdkAppId: 1400000002 }]);
+      const result = await run("scripts/deploy.mjs", ["--secrets-file", good]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^npm run deploy: not deploying: wrangler\.toml still has the placeholder KV/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("refuses to deploy with them, naming the bindings and the fix (nothing reaches wrangler)", async () => {
     const result = await run("scripts/deploy.mjs", []);

@@ -11,7 +11,9 @@ import * as z from "zod/mini";
 import * as compiled from "../../build/validators/index.js";
 import { largeConfig } from "../../scripts/bench/large-config.mjs";
 import { buildValidators, compile, VALIDATORS_OUTFILE } from "../../scripts/build-validators.mjs";
-import { configSchema } from "../../src/config/schema.js";
+import { type ConfigIssue, checkConfigValue, fieldOf } from "../../src/config/check.js";
+import { checkConfig } from "../../src/config/explain.js";
+import { appSchema, configSchema, configTopSchema } from "../../src/config/schema.js";
 import { requestFields, requestSchemas } from "../../src/http/schemas.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -156,29 +158,33 @@ const SAMPLE_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb9
 const requests = requestSchemas();
 const fields = requestFields();
 
-const PAIRS: Pair[] = [
+/** Whole configurations: the top level's bases, and (their apps) the app part's. */
+const CONFIGS: Json[] = [
+  demo as Json,
+  largeConfig(SAMPLE_KEY).config as Json,
+  { apps: [{ sdkAppId: 1400000001 }] },
   {
-    name: "BROKER_CONFIG",
-    zod: configSchema,
-    validate: compiled.config,
-    bases: [
-      demo as Json,
-      largeConfig(SAMPLE_KEY).config as Json,
-      { apps: [{ sdkAppId: 1400000001 }] },
+    inspector: false,
+    apps: [
       {
-        inspector: false,
-        apps: [
-          {
-            sdkAppId: 1400000002,
-            userIdPattern: "[a-z]{1,8}",
-            admins: [],
-            guests: { enabled: true, userIdPrefix: "" },
-            rateLimits: { enabled: false, usersig: false, newGuests: false },
-            privateMapKey: { apiKey: { rooms: "any" }, guest: { enabled: true, rooms: [1, "r"] } },
-          },
-        ],
+        sdkAppId: 1400000002,
+        userIdPattern: "[a-z]{1,8}",
+        admins: [],
+        guests: { enabled: true, userIdPrefix: "" },
+        rateLimits: { enabled: false, usersig: false, newGuests: false },
+        privateMapKey: { apiKey: { rooms: "any" }, guest: { enabled: true, rooms: [1, "r"] } },
       },
     ],
+  },
+];
+
+const PAIRS: Pair[] = [
+  { name: "BROKER_CONFIG top level", zod: configTopSchema, validate: compiled.configTop, bases: CONFIGS },
+  {
+    name: "BROKER_CONFIG app",
+    zod: appSchema,
+    validate: compiled.app,
+    bases: CONFIGS.flatMap((config) => (config as { apps: Json[] }).apps),
   },
   {
     name: "usersigRequest",
@@ -256,13 +262,12 @@ describe("compiled validators agree with zod", () => {
         fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
           agree(pair, mutated(pair.bases[which % pair.bases.length] as Json, mutations));
         }),
-        { numRuns: pair.name === "BROKER_CONFIG" ? 3000 : 800, seed: 17 },
+        { numRuns: pair.name.startsWith("BROKER_CONFIG") ? 3000 : 800, seed: 17 },
       );
     });
   }
 
   it("BROKER_CONFIG: a few inputs the mutations may not reach", () => {
-    const config = PAIRS[0] as Pair;
     const app = (extra: Record<string, Json>) => ({ apps: [{ sdkAppId: 1400000001, ...extra }] });
     for (const input of [
       app({ apiKeys: [{ name: "k", sha256: "A".repeat(64) }] }),
@@ -272,13 +277,82 @@ describe("compiled validators agree with zod", () => {
       app({ lifetimes: { guest: { default: 7201, max: 7200 } } }),
       app({ chat: { apiBaseUrl: "https://console.tim.qq.com" } }),
       app({ chat: { apiBaseUrl: "https://console.tim.qq.com" }, admins: [] }),
+      app({ extra: 1 }),
       { apps: [{ sdkAppId: 1 }, { sdkAppId: 1 }] },
+      { apps: [{ sdkAppId: 0, name: 7 }, "x", { sdkAppId: 2, admins: "a" }], extra: true },
       { apps: [] },
       [],
       "{}",
     ]) {
-      agree(config, input);
+      agree(PAIRS[0] as Pair, input);
+      for (const entry of Array.isArray((input as { apps?: unknown }).apps) ? (input as { apps: Json[] }).apps : []) {
+        agree(PAIRS[1] as Pair, entry);
+      }
+      composedAgrees(input);
     }
+  });
+});
+
+/**
+ * The whole judgement, composed from the parts (check.ts composeConfig: the top level's problems,
+ * then each app's), against zod's configSchema, the config as one schema: the same verdict and value;
+ * every problem zod finds, and no other but one: zod skips the duplicate-sdkAppId rule when any app
+ * has a problem that aborts (a wrong type anywhere in it), the top level checks it whatever the
+ * apps' other fields hold.
+ */
+function composedAgrees(input: unknown): void {
+  const byZod = configSchema.safeParse(input);
+  const json = typeof input === "object" && input !== null && !Array.isArray(input) ? input : undefined;
+  const composed = checkConfigValue(json ?? input);
+  const byZodParts = checkConfig(json ?? input);
+  const where = JSON.stringify(input);
+  // the compiled parts and zod's parts, composed the same way, agree exactly
+  expect(composed, where).toStrictEqual(
+    byZodParts.ok ? { ok: true, config: byZodParts.config } : { ok: false, errors: byZodParts.errors },
+  );
+  if (json === undefined) return;
+  expect(composed.ok, where).toBe(byZod.success);
+  if (composed.ok && byZod.success) expect(composed.config).toStrictEqual(byZod.data);
+  if (!composed.ok && !byZod.success) {
+    const key = (issue: ConfigIssue) => `${issue.field} ${issue.message}`;
+    const zodIssues = byZod.error.issues.map((issue) => ({ field: fieldOf(issue.path), message: issue.message }));
+    const mine = new Set(composed.errors.map(key));
+    for (const issue of zodIssues) expect(mine.has(key(issue)), `${where}: ${key(issue)}`).toBe(true);
+    const theirs = new Set(zodIssues.map(key));
+    for (const issue of composed.errors) {
+      if (!theirs.has(key(issue))) expect(issue.message, `${where}: ${key(issue)}`).toBe("duplicate sdkAppId");
+    }
+    expect(composed.errors.length, where).toBe(new Set(composed.errors.map(key)).size);
+  }
+}
+
+describe("the whole judgement, composed from the parts, agrees with zod's configSchema", () => {
+  it("on the configurations and mutations of them", () => {
+    for (const config of CONFIGS) composedAgrees(config);
+    fc.assert(
+      fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
+        composedAgrees(mutated(CONFIGS[which % CONFIGS.length] as Json, mutations));
+      }),
+      { numRuns: 1500, seed: 17 },
+    );
+  });
+
+  it("lists the top level's problems first, then each app's, an app's SDKAppID problem once", () => {
+    const judged = checkConfigValue({
+      apps: [
+        { sdkAppId: 0, name: 7 },
+        { sdkAppId: 2, admins: "a" },
+      ],
+      extra: true,
+    });
+    expect(judged.ok).toBe(false);
+    if (judged.ok) return;
+    expect(judged.errors.map((issue) => issue.field)).toEqual([
+      "apps[0].sdkAppId",
+      "",
+      "apps[0].name",
+      "apps[1].admins",
+    ]);
   });
 });
 
@@ -305,14 +379,14 @@ describe("the words the wire shows, from the compiled validators", () => {
       message: 'Unrecognized key: "userid"',
       keys: ["userid"],
     });
-    expect(first(compiled.config, { apps: [{}] })).toEqual({
+    expect(first(compiled.configTop, { apps: [{}] })).toEqual({
       code: "invalid_type",
       path: ["apps", 0, "sdkAppId"],
       message: "Invalid input: expected number, received undefined",
     });
-    expect(first(compiled.config, { apps: [{ sdkAppId: 1, trtc: { region: "mars" } }] })).toEqual({
+    expect(first(compiled.app, { sdkAppId: 1, trtc: { region: "mars" } })).toEqual({
       code: "invalid_value",
-      path: ["apps", 0, "trtc", "region"],
+      path: ["trtc", "region"],
       message: 'Invalid option: expected one of "ap-beijing"|"ap-guangzhou"|"ap-singapore"',
     });
   });
@@ -376,9 +450,11 @@ describe("the compiled validators are built from the schemas as they are now", (
     expect(text.indexOf("= [minSize(2)]")).toBeGreaterThan(0);
     expect(text.indexOf("= [minSize(2)]")).toBeLessThan(lazy);
     expect(text.indexOf("= [atMost(5)]")).toBeGreaterThan(lazy);
-    // BROKER_CONFIG is the first target: the request bodies' validators wait for a body.
+    // BROKER_CONFIG's top level is the first target: an app's and the request bodies' validators
+    // wait for a request that needs them.
     const built = readFileSync(VALIDATORS_OUTFILE, "utf8");
     expect(built.indexOf("usersigRequest: judge(")).toBeGreaterThan(built.indexOf("let later;"));
-    expect(built).toMatch(/\n {2}config: judge\(v\d+\),\n/);
+    expect(built.indexOf("app: judge(")).toBeGreaterThan(built.indexOf("let later;"));
+    expect(built).toMatch(/\n {2}configTop: judge\(v\d+\),\n/);
   });
 });

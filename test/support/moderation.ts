@@ -87,7 +87,7 @@ export function scene(testEnv: Json): Scene {
     async app(sdkAppId) {
       const loaded = await state.config.load(testEnv);
       if (!loaded.ok) throw loaded.error;
-      const app = loaded.config.apps.get(sdkAppId);
+      const app = loaded.config.app(sdkAppId);
       if (!app) throw new Error(`no app ${sdkAppId}`);
       return app;
     },

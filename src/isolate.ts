@@ -55,18 +55,47 @@ export interface IsolateOptions {
 
 export function createIsolateState(options: IsolateOptions = {}): IsolateState {
   const clock = options.clock ?? (() => Date.now());
+  // The caches a cold isolate's first request may not need (GET /healthz needs none of them) are
+  // made on first use: each is a class or closure set whose code V8 would otherwise compile at start.
+  let idpKeys: IdpKeySets | undefined;
+  let admins: AdminCache | undefined;
+  let adminSigs: AdminSigCache | undefined;
+  let keys: Keyring | undefined;
+  let limiter: Limiter | undefined;
+  let bans: BanCache | undefined;
   return {
     clock,
     config: createConfigCache(),
-    idpKeys: createIdpKeySets(),
-    admins: createAdminCache(),
-    adminSigs: createAdminSigCache(),
-    keys: createKeyring(),
-    limiter: createLimiter(),
+    get idpKeys() {
+      idpKeys ??= createIdpKeySets();
+      return idpKeys;
+    },
+    set idpKeys(value) {
+      idpKeys = value;
+    },
+    get admins() {
+      admins ??= createAdminCache();
+      return admins;
+    },
+    get adminSigs() {
+      adminSigs ??= createAdminSigCache();
+      return adminSigs;
+    },
+    get keys() {
+      keys ??= createKeyring();
+      return keys;
+    },
+    get limiter() {
+      limiter ??= createLimiter();
+      return limiter;
+    },
     rateLimitKv: newRateLimitKvStats(),
     requests: { count: 0 },
     loggedOnce: new Set(),
-    bans: new BanCache({ fold: foldUserId, ...options.banCache }),
+    get bans() {
+      bans ??= new BanCache({ fold: foldUserId, ...options.banCache });
+      return bans;
+    },
     chat: {
       fetch: (request) => fetch(request),
       random: () => (crypto.getRandomValues(new Uint32Array(1))[0] as number) / 0x1_0000_0000,

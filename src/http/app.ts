@@ -7,6 +7,7 @@
  * callbacks (routes/callbacks.ts) take the same path: no CORS (no browser sends them), 64 KiB bodies.
  */
 
+import type { MiddlewareHandler } from "hono";
 import { HonoBase } from "hono/hono-base";
 import type { Router } from "hono/router";
 import type { H, RouterRoute } from "hono/types";
@@ -110,12 +111,17 @@ export function createApp(state: IsolateState = createIsolateState(), router?: A
   }
 
   // The Chat REST gateway forwards Tencent's request bodies and Tencent's callbacks send theirs (up
-  // to 64 KiB); every other body is small.
-  const smallBodies = boundedBody();
-  const tencentBodies = boundedBody(CHAT_BODY_MAX_BYTES);
+  // to 64 KiB); every other body is small. Each bound is made on its first request (a cold
+  // isolate's first /healthz needs neither).
+  let smallBodies: MiddlewareHandler<BrokerHono> | undefined;
+  let tencentBodies: MiddlewareHandler<BrokerHono> | undefined;
   app.use("/v1/*", function bodies(c, next) {
-    const tencent = c.req.path.startsWith("/v1/chat/") || c.req.path.startsWith("/v1/callbacks/");
-    return (tencent ? tencentBodies : smallBodies)(c, next);
+    if (c.req.path.startsWith("/v1/chat/") || c.req.path.startsWith("/v1/callbacks/")) {
+      tencentBodies ??= boundedBody(CHAT_BODY_MAX_BYTES);
+      return tencentBodies(c, next);
+    }
+    smallBodies ??= boundedBody();
+    return smallBodies(c, next);
   });
 
   // RateLimit-Policy and RateLimit on every response of a request that went through a rate-limit check.

@@ -62,7 +62,8 @@ export function adminSetOf(ids: Iterable<string>): AdminSet {
   return { ids: set, folded: new Set([...set].map(foldUserId)) };
 }
 
-export const NO_ADMINS: AdminSet = adminSetOf([]);
+/** Pure, so that a bundle that never uses it (the Worker's) drops it: no call at load. */
+export const NO_ADMINS: AdminSet = /* @__PURE__ */ adminSetOf([]);
 
 /** Whether `userId` is an admin of any of the sets, or a case or compatibility variant of one. */
 export function isAdminLike(userId: string, sets: readonly AdminSet[]): boolean {

@@ -44,7 +44,11 @@ export function distinctWindowSeconds(policy: { windows: readonly WindowPolicy[]
   return new Set(policy.windows.map((w) => w.seconds)).size === policy.windows.length;
 }
 
-const perMinuteAndDay = (perMinute: number, perDay: number, mode: FailMode): Policy => ({
+/**
+ * Without side effects: DEFAULT_POLICIES is for the schema (the build) and the tests, and a bundle
+ * that never reads it (the Worker's) drops it instead of building it at load.
+ */
+const perMinuteAndDay = /* @__NO_SIDE_EFFECTS__ */ (perMinute: number, perDay: number, mode: FailMode): Policy => ({
   windows: [
     { seconds: MINUTE_SECONDS, limit: perMinute },
     { seconds: DAY_SECONDS, limit: perDay },

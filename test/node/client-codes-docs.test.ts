@@ -1,6 +1,6 @@
 // docs/client.md lists every `code` the broker answers with, and what a front-end does with it.
-// WIRE_CODES is typed `satisfies Record<ProblemCode, …>` (ProblemCode is derived from the PROBLEMS
-// table in src/http/problem.ts): a code added to or removed from the table fails `npm run typecheck`
+// WIRE_CODES is typed `satisfies Record<ProblemCode, …>` (ProblemCode is derived from problemTable()
+// in src/http/problem.ts): a code added to or removed from the table fails `npm run typecheck`
 // until it is added here, and this test fails until docs/client.md lists it.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";

@@ -1,10 +1,10 @@
 // The one error registry (src/http/problem.ts): every BrokerError class in src/ is listed in
-// DOMAIN_ERRORS, so none can silently become a 500; the codes PROBLEMS maps are derived from that
+// DOMAIN_ERRORS, so none can silently become a 500; the codes problemTable() maps are derived from that
 // list (a missing mapping fails typecheck). Runs under plain Node (reads the source files).
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AdminsError } from "../../src/admins/errors.js";
 import { BansError } from "../../src/bans/errors.js";
 import { RequestError } from "../../src/http/errors.js";
@@ -58,5 +58,27 @@ describe("the error registry", () => {
     const problem = toProblem(new TypeError("secret-looking message"));
     expect(problem).toMatchObject({ status: 500, code: "INTERNAL", detail: "Something went wrong on our side." });
     expect(JSON.stringify(problem)).not.toContain("secret-looking");
+  });
+
+  it("the first answer of a fresh module is fully mapped (the table is built on first use, not at load)", async () => {
+    vi.resetModules();
+    const fresh = await import("../../src/http/problem.js");
+    const { RequestError: FreshRequestError } = await import("../../src/http/errors.js");
+    const { PolicyError: FreshPolicyError } = await import("../../src/issue/errors.js");
+    const first = fresh.toProblem(new FreshRequestError("UNSUPPORTED_MEDIA_TYPE", "Send JSON."));
+    expect(first).toMatchObject({
+      status: 415,
+      code: "UNSUPPORTED_MEDIA_TYPE",
+      title: "Unsupported media type",
+      detail: "Send JSON.",
+      headers: { Accept: "application/json" },
+    });
+    expect(fresh.toProblem(new FreshRequestError("UNSUPPORTED_MEDIA_TYPE", "Send JSON."))).toEqual(first);
+    // A code whose wire code and detail come from the table, not from the error.
+    expect(fresh.toProblem(new FreshPolicyError("GUESTS_DISABLED", "no guests"))).toMatchObject({
+      status: 401,
+      code: "UNAUTHORIZED",
+      detail: "The credentials are missing or not valid.",
+    });
   });
 });

@@ -102,7 +102,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const judged = secretsFile === undefined ? undefined : await judgeSecretsFileConfig(secretsFile);
   if (judged && !judged.ok) {
     console.error(
-      `npm run deploy: not deploying: the BROKER_CONFIG of ${secretsFile} is refused by check-config (every app checked; the Worker would answer that app's requests with 500 CONFIG_ERROR):\n${judged.problems}`,
+      `npm run deploy: not deploying: the BROKER_CONFIG of ${secretsFile} is refused by check-config (every app checked; the Worker would answer with 500 CONFIG_ERROR: every request for a problem of the top level, that app's requests for an app's):\n${judged.problems}`,
     );
     process.exit(1);
   }

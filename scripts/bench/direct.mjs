@@ -4,7 +4,8 @@
 // /healthz reads neither) and `workerd serve` on it, timed from the spawn to the first 200 of GET
 // /healthz. Without Miniflare's own Workers and its Node side in the way the figures are steadier, and
 // they split the cost: the one-line Worker; the broker's script beside it, never imported (what
-// compiling its bytes costs: workerd compiles every module it is given); the broker; each with the
+// compiling its bytes costs, as the instruction counts show: workerd compiles every module it is
+// given; a few timed runs may not order it below the broker); the broker; each with the
 // demo configuration and with the large one (scripts/bench/large-config.mjs), each against a
 // one-line Worker with the same bindings.
 //

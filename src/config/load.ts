@@ -126,8 +126,9 @@ export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; proble
  * The Worker's whole judgement of an environment (BROKER_CONFIG and the secrets it needs): every
  * problem of every part, or the loaded config with every app checked. The same parts as the
  * Worker's cache, composed (check.ts checkEveryPart): the top level's problems (its fields, else
- * ADMIN_API_TOKEN), then each app's (its fields, else its secrets), so its first problem is the one
- * the Worker answers its first request with. Pure. The CLI's `check-config` judges
+ * ADMIN_API_TOKEN), then each app's (its fields, else its secrets; its secrets only when the top
+ * level passes), so a top-level problem is the one every request of the Worker answers with, and
+ * otherwise each app's first problem is the one its requests answer with. Pure. The CLI's `check-config` judges
  * a `.dev.vars` file with it (src/cli/check-config.ts), so the two cannot disagree.
  */
 export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
@@ -141,7 +142,15 @@ export async function judgeEnvironment(env: EnvVars): Promise<Judgement> {
     else problems.push(read.problem);
   }
   const results = apps.map((app): AppResult => {
-    const built = app.ok ? buildApp(app.config, env) : { ok: false as const, problems: app.errors.map(problemOf) };
+    // A bad top level fails every request before any app's secrets are read: only the apps' own
+    // fields are judged then (listing their secrets would name problems the Worker never reaches,
+    // twice for an sdkAppId listed twice).
+    const readSecrets = top.ok;
+    const built = !app.ok
+      ? { ok: false as const, problems: app.errors.map(problemOf) }
+      : readSecrets
+        ? buildApp(app.config, env)
+        : { ok: false as const, problems: [] };
     if (built.ok) return { ok: true, app: built.app };
     problems.push(...built.problems);
     return { ok: false, error: configError(built.problems) };

@@ -1,7 +1,7 @@
 // BROKER_CONFIG checked in parts (src/config/load.ts): the top level on the first request, an app
 // when a request first needs it. A bad app fails its own requests with the CONFIG_ERROR the whole
-// config would have named first (the same detail and field as when the config was checked whole),
-// and no other app's; GET /healthz checks the top level only; a preflight and GET /v1/apps need
+// config would have named first for it (here the same detail and field as when the config was
+// checked whole; a top-level problem now comes before any app's), and no other app's; GET /healthz checks the top level only; a preflight and GET /v1/apps need
 // every app; each part is checked once per isolate, and again when the config or a secret changes.
 import { beforeEach, describe, expect, it } from "vitest";
 import { fieldOf, formatConfigIssue } from "../../src/config/check.js";
@@ -169,6 +169,20 @@ describe("what needs every app", () => {
       GOOD,
       BAD,
     ]);
+  });
+});
+
+describe("the inspector page (GET /) uses the apps that pass", () => {
+  it("is served with a bad app, its CSP allowing Turnstile for the good app that uses it", async () => {
+    const turnstileApp = guestApp(GOOD, {
+      guests: { enabled: true, turnstile: { siteKey: "1x00000000000000000000AA", secretName: "TURNSTILE_PARTS_TEST" } },
+    });
+    const page = await brokerClient(brokerConfig([turnstileApp, bad]), {
+      ...secrets,
+      TURNSTILE_PARTS_TEST: "1x0000000000000000000000000000000AA",
+    }).get("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("Content-Security-Policy")).toContain("https://challenges.cloudflare.com");
   });
 });
 

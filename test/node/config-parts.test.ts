@@ -178,3 +178,21 @@ describe("the whole judgement is the parts composed", () => {
     if (judged.ok) expect([...judged.config.apps().keys()]).toEqual([A, C]);
   });
 });
+
+describe("the whole judgement with a bad top level", () => {
+  it("names the top level's problem and the apps' own fields, never secrets the Worker does not reach", async () => {
+    // An sdkAppId listed twice, and no SECRET_KEY for it: every request fails on the top level first.
+    const twice = { BROKER_CONFIG: JSON.stringify({ apps: [{ sdkAppId: 5 }, { sdkAppId: 5 }] }) };
+    const judged = await judgeEnvironment(twice);
+    expect(judged.ok).toBe(false);
+    if (judged.ok) return;
+    expect(judged.problems.map((p) => p.field)).toEqual(["apps[1].sdkAppId"]);
+    expect(judged.problems.some((p) => p.detail.includes("SECRET_KEY_5"))).toBe(false);
+
+    // An app's own field problem is still listed beside the top level's.
+    const both = await judgeEnvironment(env([{ ...appB }, { sdkAppId: 0 }]));
+    expect(both.ok).toBe(false);
+    if (both.ok) return;
+    expect(both.problems.map((p) => p.field)).toEqual(["apps[1].sdkAppId", "apps[0].userIdPattern"]);
+  });
+});

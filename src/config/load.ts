@@ -64,10 +64,15 @@ export interface LoadedConfig {
   app(sdkAppId: number): LoadedApp | undefined;
   /** The only app, when exactly one is configured (then `sdkAppId` may be omitted); throws as `app`. */
   single(): LoadedApp | undefined;
-  /** Every app, each checked: throws the CONFIG_ERROR of the first bad one (GET /v1/apps lists them all). */
+  /** Every app, each checked: throws the CONFIG_ERROR of the first bad one. */
   apps(): ReadonlyMap<number, LoadedApp>;
   /** The apps whose parts pass, each checked; a bad one is left out (and logged once). */
   usableApps(): readonly LoadedApp[];
+  /**
+   * What GET /v1/apps lists: the usable apps, so one bad app does not hide the others from a page;
+   * throws the first app's CONFIG_ERROR when none passes (an empty list would read as "no apps").
+   */
+  listedApps(): readonly LoadedApp[];
   /**
    * Every origin a usable app allows (a preflight does not say which app it is for): a bad app's
    * origins are not in it, so its preflights are refused while the other apps' pass.
@@ -222,6 +227,11 @@ function configOf(
         return result.ok ? [result.app] : [];
       });
       return usable;
+    },
+    listedApps() {
+      const listed = config.usableApps();
+      if (listed.length === 0) appAt(0);
+      return listed;
     },
     allOrigins() {
       origins ??= new Set(config.usableApps().flatMap((app) => app.config.cors.origins));

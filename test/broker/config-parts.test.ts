@@ -1,8 +1,8 @@
 // BROKER_CONFIG checked in parts (src/config/load.ts): the top level on the first request, an app
 // when a request first needs it. A bad app fails its own requests with the CONFIG_ERROR the whole
 // config would have named first for it (here the same detail and field as when the config was
-// checked whole; a top-level problem now comes before any app's), and no other app's; GET /healthz checks the top level only; a preflight and GET /v1/apps need
-// every app; each part is checked once per isolate, and again when the config or a secret changes.
+// checked whole; a top-level problem now comes before any app's), and no other app's; GET /healthz checks the top level only; a preflight and GET /v1/apps use
+// the apps that pass (GET /v1/apps fails only when none does); each part is checked once per isolate, and again when the config or a secret changes.
 import { beforeEach, describe, expect, it } from "vitest";
 import { fieldOf, formatConfigIssue } from "../../src/config/check.js";
 import { configSchema } from "../../src/config/schema.js";
@@ -159,16 +159,18 @@ describe("what needs every app", () => {
     expect(passes.status).toBe(204);
   });
 
-  it("GET /v1/apps lists every app, so a bad one is its CONFIG_ERROR", async () => {
-    const body = await problem(await broker.get("/v1/apps"), 500, "CONFIG_ERROR");
-    expect(body.detail).toBe(wholeJudgement(config).detail);
-    expect(body.field).toBe("apps[1].idp.issuers[0].jwksUri");
+  it("GET /v1/apps lists the apps that pass, without the bad one; with none passing, the first one's CONFIG_ERROR", async () => {
+    const listed = await broker.get("/v1/apps");
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { apps: { sdkAppId: number }[] }).apps.map((app) => app.sdkAppId)).toEqual([GOOD]);
     const fine = await brokerClient(brokerConfig([good, guestApp(BAD)]), secrets).get("/v1/apps");
     expect(fine.status).toBe(200);
     expect(((await fine.json()) as { apps: { sdkAppId: number }[] }).apps.map((app) => app.sdkAppId)).toEqual([
       GOOD,
       BAD,
     ]);
+    const none = await problem(await brokerClient(brokerConfig([bad]), secrets).get("/v1/apps"), 500, "CONFIG_ERROR");
+    expect(none.field).toBe("apps[0].idp.issuers[0].jwksUri");
   });
 });
 

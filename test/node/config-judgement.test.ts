@@ -118,8 +118,8 @@ async function wranglerEnv(dir: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * The Worker's verdict on every part: its cache's top level, then every app (LoadedConfig.apps(),
- * what GET /v1/apps needs), each checked as a request for it would check it.
+ * The Worker's verdict on every part: its cache's top level, then every app (LoadedConfig.apps()),
+ * each checked as a request for it would check it.
  */
 async function everyPart(env: Record<string, unknown>): Promise<{ ok: true } | { ok: false; error: ConfigError }> {
   const loaded = await createConfigCache().load(env);

@@ -137,6 +137,13 @@ describe("what needs every app", () => {
     const fine = await loaded(env([appA, appC]));
     expect([...fine.apps().keys()]).toEqual([A, C]);
   });
+
+  it("listedApps() (GET /v1/apps) is the usable apps; with none usable, the first app's error", async () => {
+    const config = await loaded(env([appA, appB, appC]));
+    expect(config.listedApps().map((app) => app.config.sdkAppId)).toEqual([A, C]);
+    const onlyBad = await loaded(env([appB, { ...appC, userIdPattern: "[" }]));
+    expect(thrown(() => onlyBad.listedApps()).data).toEqual({ field: "apps[0].userIdPattern" });
+  });
 });
 
 describe("the whole judgement is the parts composed", () => {

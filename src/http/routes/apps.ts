@@ -12,7 +12,7 @@ import type { AppsResponse, PublicApp } from "../responses.js";
 export function appsRoutes(routes: BrokerApp): void {
   routes.get("/v1/apps", function listApps(c) {
     const apps: PublicApp[] = [];
-    for (const { config } of c.var.brokerConfig.apps().values()) {
+    for (const { config } of c.var.brokerConfig.listedApps()) {
       const { enabled, turnstile } = config.guests;
       apps.push({
         sdkAppId: config.sdkAppId,

@@ -28,25 +28,50 @@ export interface AdminSet {
 
 /** Enough for any string: each round only shortens or settles it after the second. */
 const FOLD_ROUNDS_MAX = 4;
+/** Printable ASCII: its only White_Space character is U+0020, and none is default-ignorable. */
 const ASCII_ONLY = /^[\x20-\x7e]*$/;
-const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
-const EDGE_SPACE =
-  /^[\p{White_Space}\p{Default_Ignorable_Code_Point}]|[\p{White_Space}\p{Default_Ignorable_Code_Point}]$/u;
-const EDGE_WHITE_SPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+
+/**
+ * The Unicode property patterns, made on their first use by a UserID that is not printable ASCII.
+ * Written as literals they cost every cold isolate an ICU property lookup while V8 parses the script
+ * (it checks each literal's syntax then, used or not): about 2.6M instructions, 2% of a cold start
+ * (BENCHMARKS.md, run S-13). `String.raw`, so the patterns read as they would as literals.
+ */
+interface UnicodePatterns {
+  invisible: RegExp;
+  edgeSpace: RegExp;
+  edgeWhiteSpace: RegExp;
+}
+let unicodePatterns: UnicodePatterns | undefined;
+function patterns(): UnicodePatterns {
+  // biome-ignore-start lint/complexity/useRegexLiterals: a literal is what this avoids (above; test/node/cold-start.test.ts).
+  unicodePatterns ??= {
+    invisible: new RegExp(String.raw`\p{Default_Ignorable_Code_Point}`, "gu"),
+    edgeSpace: new RegExp(
+      String.raw`^[\p{White_Space}\p{Default_Ignorable_Code_Point}]|[\p{White_Space}\p{Default_Ignorable_Code_Point}]$`,
+      "u",
+    ),
+    edgeWhiteSpace: new RegExp(String.raw`^\p{White_Space}+|\p{White_Space}+$`, "gu"),
+  };
+  // biome-ignore-end lint/complexity/useRegexLiterals: see above.
+  return unicodePatterns;
+}
 
 /** Whether `id` begins or ends with white space or an invisible character: not a valid UserID. */
 export function hasEdgeSpace(id: string): boolean {
-  return EDGE_SPACE.test(id);
+  if (ASCII_ONLY.test(id)) return id.startsWith(" ") || id.endsWith(" ");
+  return patterns().edgeSpace.test(id);
 }
 
 export function foldUserId(id: string): string {
   if (ASCII_ONLY.test(id)) return id.trim().toLowerCase();
+  const { invisible, edgeWhiteSpace } = patterns();
   let folded = id;
   for (let round = 0; round < FOLD_ROUNDS_MAX; round++) {
     const next = folded
       .normalize("NFKC")
-      .replace(INVISIBLE, "")
-      .replace(EDGE_WHITE_SPACE, "")
+      .replace(invisible, "")
+      .replace(edgeWhiteSpace, "")
       .toUpperCase()
       .toLowerCase()
       .replaceAll("i\u0307", "i")

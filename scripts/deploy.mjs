@@ -4,10 +4,15 @@
 // would fail on its first KV access (rate limits, admin identities), or, worse, bind to whatever
 // namespace happens to have that id. With `--dry-run` (nothing is uploaded) the check only warns.
 // Nor one that sets the workerd tests' switch TEST_ONLY_OBJECT_VARS (src/env.ts), dry run or not.
-// Nor, dry run or not, a BROKER_CONFIG in `--secrets-file` (README, Deploying, step 6) that
-// `usersig-broker check-config` refuses: the whole judgement, the top level and every app. The
-// Worker checks an app only when a request first needs it (and GET /healthz checks none), so a bad
-// app would otherwise reach production and be seen only by its first caller.
+// Nor, dry run or not, a `--secrets-file` (README, Deploying, step 6) that `usersig-broker
+// check-config --secrets-file` refuses: its BROKER_CONFIG, the whole judgement (the top level and
+// every app), and each secret value it sets that the Worker reads, judged by the Worker's own rule
+// for that secret (src/config/load.ts judgeSecretValues: e.g. ADMIN_API_TOKEN or SECRET_KEY_<id>
+// still holding a placeholder of .dev.vars.example, a callback key in the wrong format). A secret
+// the file leaves out is not judged (it may be set already with `wrangler secret put`); no value is
+// ever printed, and this script reads none (the CLI reads the file). The Worker checks an app and
+// its secrets only when a request first needs it (and GET /healthz checks none), so a bad one would
+// otherwise reach production and be seen only by its first caller.
 //
 // Create the namespaces and put their ids in wrangler.toml (README, Deploying):
 //   npx wrangler kv namespace create RATE_LIMITS
@@ -56,29 +61,25 @@ export function secretsFileOf(args) {
 }
 
 /**
- * BROKER_CONFIG of a secrets file (JSON: name → value), judged whole by `usersig-broker
- * check-config` (the same parts the Worker checks, composed): undefined when the file has none, else
- * `{ ok, problems }` with the CLI's words (never a secret: the config holds none, and only it is read).
+ * A secrets file (wrangler's `--secrets-file`: JSON of name → value, or dotenv) judged by `usersig-broker
+ * check-config --secrets-file`: its BROKER_CONFIG whole (the same parts the Worker checks, composed),
+ * and each secret value it sets that the Worker reads, by the Worker's own rule for it
+ * (judgeSecretValues, src/config/load.ts: a placeholder of .dev.vars.example, a value in the wrong
+ * format). `{ ok, problems }` with the CLI's words, which name a secret, never its value: this
+ * script reads no value itself, the CLI reads the file.
  */
-export async function judgeSecretsFileConfig(path) {
-  let secrets;
-  try {
-    secrets = JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return { ok: false, problems: `${path} is not a JSON file of secrets` };
-  }
-  const config = secrets?.BROKER_CONFIG;
-  if (config === undefined) return undefined;
-  if (typeof config !== "string") return { ok: false, problems: "BROKER_CONFIG must be a string (the config as JSON)" };
-  const cli = spawn(process.execPath, [join(root, "bin/usersig-broker.mjs"), "check-config", "-"], {
-    cwd: root,
-    stdio: ["pipe", "ignore", "pipe"],
-  });
+export async function judgeSecretsFile(path) {
+  const cli = spawn(
+    process.execPath,
+    [join(root, "bin/usersig-broker.mjs"), "check-config", `--secrets-file=${path}`],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let problems = "";
   cli.stderr.setEncoding("utf8").on("data", (chunk) => {
     problems += chunk;
   });
-  cli.stdin.end(config);
   const code = await new Promise((resolve, reject) => {
     cli.on("error", reject);
     cli.on("close", resolve);
@@ -99,10 +100,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(1);
   }
   const secretsFile = secretsFileOf(args);
-  const judged = secretsFile === undefined ? undefined : await judgeSecretsFileConfig(secretsFile);
+  const judged = secretsFile === undefined ? undefined : await judgeSecretsFile(secretsFile);
   if (judged && !judged.ok) {
     console.error(
-      `npm run deploy: not deploying: the BROKER_CONFIG of ${secretsFile} is refused by check-config (every app checked; the Worker would answer with 500 CONFIG_ERROR: every request for a problem of the top level, that app's requests for an app's):\n${judged.problems}`,
+      `npm run deploy: not deploying: ${secretsFile} is refused by \`usersig-broker check-config --secrets-file\` (its BROKER_CONFIG judged whole, every app, and each secret value it sets by the Worker's own rule; deployed like this, the Worker would answer 500 CONFIG_ERROR to the requests that need a refused part):\n${judged.problems}`,
     );
     process.exit(1);
   }

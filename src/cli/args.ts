@@ -134,7 +134,8 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): ParsedArgs 
       continue;
     }
     if (token.value === undefined) throw usageError(`${rawName} needs a value`);
-    if (!token.inlineValue && token.value.startsWith("-")) {
+    // A lone "-" is a value (stdin, as for `check-config --secrets-file -`), not an option.
+    if (!token.inlineValue && token.value.startsWith("-") && token.value !== "-") {
       throw usageError(`${rawName} needs a value (write ${rawName}=VALUE for a value that starts with "-")`);
     }
     parsed.strings.set(name, token.value);

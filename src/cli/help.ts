@@ -196,6 +196,7 @@ ${EXIT_CODES}
 `;
 
 const CHECK_CONFIG_HELP = `Usage: usersig-broker check-config [file | -]
+       usersig-broker check-config --secrets-file <file | ->
 
 Validates a BROKER_CONFIG offline with the Worker's own schema, and lists the Worker secrets it
 needs (SECRET_KEY_<sdkAppId> per app, the Turnstile secret of apps whose guests use it,
@@ -204,12 +205,20 @@ or a .dev.vars file: read as wrangler dev reads it (quoted values may span lines
 its secrets exactly as the Worker judges its environment, placeholders included. "-" or no
 argument reads stdin.
 
+With --secrets-file, the file is one for \`wrangler deploy --secrets-file\` (JSON of name to string,
+or KEY=value lines), as \`npm run deploy\` checks it: its BROKER_CONFIG, if it has one, is judged
+whole, and each secret value it sets that the Worker reads is judged by the Worker's own rule for
+that secret (a placeholder of .dev.vars.example, a callback key's format, an empty Tencent key). A
+secret left out of the file is not judged (it may be set already). No value is ever printed.
+
 Options:
+  --secrets-file <f>   judge a wrangler secrets file, "-" for stdin (instead of a config)
 ${COMMON}
 
 Exit 0 when valid (the secrets on stdout), 1 when not (every error, with its field, on stderr).
 JSON: {"valid": true, "apps", "secrets": [{"name", "required", "purpose"}]} or
-      {"valid": false, "errors": [{"field", "message"}]}
+      {"valid": false, "errors": [{"field", "message"}]}; with --secrets-file also
+      "secretErrors": [{"secret", "message"}] (and "apps", "secrets" when its BROKER_CONFIG passes)
 
 Example:
   usersig-broker check-config .dev.vars

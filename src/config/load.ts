@@ -25,7 +25,7 @@ import {
   trtcSecretNames,
 } from "./check.js";
 import { ConfigError } from "./errors.js";
-import type { AppConfig } from "./schema.js";
+import type { AppConfig, BrokerConfig } from "./schema.js";
 
 /**
  * The environment as this module reads it: the Worker's BrokerEnv (src/env.ts), or a `.dev.vars`
@@ -123,6 +123,8 @@ export interface ConfigProblem {
   detail: string;
   /** The BROKER_CONFIG field (`apps[0].sdkAppId`), for a problem in the config itself. */
   field?: string;
+  /** The secret's name (`ADMIN_API_TOKEN`), for a problem with a secret's value or its absence. */
+  secret?: string;
 }
 
 export type Judgement = { ok: true; config: LoadedConfig } | { ok: false; problems: ConfigProblem[] };
@@ -241,88 +243,178 @@ function configOf(
   return config;
 }
 
+/**
+ * How the Worker reads one secret: its name; what an unset or empty value is (`unset`: the words of
+ * the problem, or undefined for a secret that may be unset: ADMIN_API_TOKEN, which only turns the
+ * operator API on); and a rule a value that is set must also follow, after the placeholder check
+ * (`format`: the words of the problem when it does not). Every secret the Worker reads is read
+ * through readSecret with its rule, and judgeSecretValues judges a secrets file with the same rules.
+ */
+interface SecretRule {
+  name: string;
+  unset: string | undefined;
+  format?: (value: string) => string | undefined;
+}
+
+/** The rules of the secrets one app reads, each present when the app's config uses that secret. */
+interface AppSecretRules {
+  secretKey: SecretRule;
+  turnstile?: SecretRule;
+  trtcSecretId?: SecretRule;
+  trtcSecretKey?: SecretRule;
+  trtcCallbackKey?: SecretRule;
+  chatCallbackToken?: SecretRule;
+}
+
+/** What of an app needs a secret: the Turnstile secret's name (guests behind a challenge), `trtc`, `callbacks`. */
+interface SecretUses {
+  turnstileSecretName?: string | undefined;
+  trtc: boolean;
+  trtcCallbacks: boolean;
+  chatCallbacks: boolean;
+}
+
+const OPERATOR_TOKEN_RULE: SecretRule = { name: OPERATOR_TOKEN_SECRET, unset: undefined };
+
+function appSecretRules(app: AppConfig): AppSecretRules {
+  const turnstile = app.guests.enabled ? app.guests.turnstile : undefined;
+  return secretRulesOf(app.sdkAppId, {
+    turnstileSecretName: turnstile?.secretName,
+    trtc: Boolean(app.trtc),
+    trtcCallbacks: Boolean(app.callbacks?.trtc),
+    chatCallbacks: Boolean(app.callbacks?.chat),
+  });
+}
+
+function secretRulesOf(sdkAppId: number, uses: SecretUses): AppSecretRules {
+  const key = secretKeyName(sdkAppId);
+  const rules: AppSecretRules = {
+    secretKey: {
+      name: key,
+      unset: `${key} is not set: add it with \`wrangler secret put ${key}\` (or in .dev.vars locally).`,
+      format: (value) =>
+        value.length > limits.SECRET_KEY_MAX_CHARS
+          ? `${key} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.`
+          : undefined,
+    },
+  };
+  if (uses.turnstileSecretName !== undefined) {
+    const name = uses.turnstileSecretName;
+    rules.turnstile = { name, unset: `${name} is not set: the Turnstile secret of app ${sdkAppId}.` };
+  }
+  if (uses.trtc) {
+    const names = trtcSecretNames(sdkAppId);
+    const trtcKey = (name: string): SecretRule => ({
+      name,
+      unset: `${name} is not set: the TRTC Cloud API key of app ${sdkAppId} (wrangler secret put ${name}).`,
+    });
+    rules.trtcSecretId = trtcKey(names.secretId);
+    rules.trtcSecretKey = trtcKey(names.secretKey);
+  }
+  const callbacks = callbackSecretNames(sdkAppId);
+  if (uses.trtcCallbacks) rules.trtcCallbackKey = callbackRule(callbacks.trtcKey, TRTC_CALLBACK_KEY);
+  if (uses.chatCallbacks) rules.chatCallbackToken = callbackRule(callbacks.chatToken, CHAT_CALLBACK_TOKEN);
+  return rules;
+}
+
+function callbackRule(name: string, format: { rule: RegExp; what: string }): SecretRule {
+  return {
+    name,
+    unset: `${name} is not set: ${format.what} (wrangler secret put ${name}).`,
+    format: (value) => (format.rule.test(value) ? undefined : `${name} is not ${format.what}.`),
+  };
+}
+
+/** One secret, read by its rule: its value (undefined: unset, and allowed to be), or its problem (never the value). */
+function readSecret(
+  env: EnvVars,
+  rule: SecretRule,
+): { ok: true; value: string | undefined } | { ok: false; problem: ConfigProblem } {
+  const value = env[rule.name];
+  if (typeof value !== "string" || value.length === 0) {
+    if (rule.unset === undefined) return { ok: true, value: undefined };
+    return { ok: false, problem: { detail: rule.unset, secret: rule.name } };
+  }
+  if (isPlaceholder(value)) return { ok: false, problem: placeholder(rule.name) };
+  const wrong = rule.format?.(value);
+  if (wrong !== undefined) return { ok: false, problem: { detail: wrong, secret: rule.name } };
+  return { ok: true, value };
+}
+
 /** One app's secrets, read and checked, or every problem with them (never a value). */
 function buildApp(
   app: AppConfig,
   env: EnvVars,
 ): { ok: true; app: LoadedApp } | { ok: false; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  const name = secretKeyName(app.sdkAppId);
-  const secretKey = env[name];
-  if (typeof secretKey !== "string" || secretKey.length === 0) {
-    return {
-      ok: false,
-      problems: [
-        { detail: `${name} is not set: add it with \`wrangler secret put ${name}\` (or in .dev.vars locally).` },
-      ],
-    };
-  }
-  if (secretKey.length > limits.SECRET_KEY_MAX_CHARS) {
-    return {
-      ok: false,
-      problems: [
-        { detail: `${name} is longer than ${limits.SECRET_KEY_MAX_CHARS} characters: not a Tencent secret key.` },
-      ],
-    };
-  }
-  if (isPlaceholder(secretKey)) return { ok: false, problems: [placeholder(name)] };
+  const rules = appSecretRules(app);
+  const key = readSecret(env, rules.secretKey);
+  if (!key.ok) return { ok: false, problems: [key.problem] };
   const loaded: LoadedApp = {
     config: app,
-    secretKey,
+    secretKey: key.value as string,
     userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
     configAdmins: adminSetOf(app.admins),
     callbackSecrets: {},
   };
-  const turnstile = app.guests.turnstile;
-  if (app.guests.enabled && turnstile) {
-    const secret = env[turnstile.secretName];
-    if (typeof secret !== "string" || secret.length === 0) {
-      problems.push({ detail: `${turnstile.secretName} is not set: the Turnstile secret of app ${app.sdkAppId}.` });
-    } else if (isPlaceholder(secret)) {
-      problems.push(placeholder(turnstile.secretName));
-    } else {
-      loaded.turnstileSecret = secret;
-    }
-  }
-  if (app.trtc) {
-    const names = trtcSecretNames(app.sdkAppId);
-    const secretId = env[names.secretId];
-    const secretKey = env[names.secretKey];
-    let usable = true;
-    for (const [name, value] of [
-      [names.secretId, secretId],
-      [names.secretKey, secretKey],
-    ] as const) {
-      if (typeof value !== "string" || value.length === 0) {
-        problems.push({
-          detail: `${name} is not set: the TRTC Cloud API key of app ${app.sdkAppId} (wrangler secret put ${name}).`,
-        });
-        usable = false;
-      } else if (isPlaceholder(value)) {
-        problems.push(placeholder(name));
-        usable = false;
-      }
-    }
-    if (usable) loaded.trtcCredentials = { secretId: secretId as string, secretKey: secretKey as string };
-  }
-  const callbackNames = callbackSecretNames(app.sdkAppId);
-  if (app.callbacks?.trtc) {
-    const key = callbackSecret(env, callbackNames.trtcKey, TRTC_CALLBACK_KEY, problems);
-    if (key !== undefined) loaded.callbackSecrets.trtcKey = key;
-  }
-  if (app.callbacks?.chat) {
-    const token = callbackSecret(env, callbackNames.chatToken, CHAT_CALLBACK_TOKEN, problems);
-    if (token !== undefined) loaded.callbackSecrets.chatToken = token;
-  }
+  const problems: ConfigProblem[] = [];
+  const read = (rule: SecretRule | undefined): string | undefined => {
+    if (rule === undefined) return undefined;
+    const result = readSecret(env, rule);
+    if (result.ok) return result.value;
+    problems.push(result.problem);
+    return undefined;
+  };
+  const turnstileSecret = read(rules.turnstile);
+  if (turnstileSecret !== undefined) loaded.turnstileSecret = turnstileSecret;
+  const secretId = read(rules.trtcSecretId);
+  const secretKey = read(rules.trtcSecretKey);
+  if (secretId !== undefined && secretKey !== undefined) loaded.trtcCredentials = { secretId, secretKey };
+  const trtcKey = read(rules.trtcCallbackKey);
+  if (trtcKey !== undefined) loaded.callbackSecrets.trtcKey = trtcKey;
+  const chatToken = read(rules.chatCallbackToken);
+  if (chatToken !== undefined) loaded.callbackSecrets.chatToken = chatToken;
   return problems.length > 0 ? { ok: false, problems } : { ok: true, app: loaded };
 }
 
 /** ADMIN_API_TOKEN: a top-level secret (the operator API needs no app). */
 function operatorToken(env: EnvVars): { ok: true; token: string | undefined } | { ok: false; problem: ConfigProblem } {
-  const token = env[OPERATOR_TOKEN_SECRET];
-  if (typeof token !== "string" || token === "") return { ok: true, token: undefined };
-  if (isPlaceholder(token)) return { ok: false, problem: placeholder(OPERATOR_TOKEN_SECRET) };
-  return { ok: true, token };
+  const read = readSecret(env, OPERATOR_TOKEN_RULE);
+  return read.ok ? { ok: true, token: read.value } : read;
+}
+
+/**
+ * The secrets a file sets (wrangler's `--secrets-file`, judged before a deploy: scripts/deploy.mjs,
+ * through the CLI's `check-config --secrets-file`), each secret the Worker reads judged by the rule
+ * the Worker reads it with (readSecret: a placeholder, a value in the wrong format, an empty value
+ * where one is needed): every problem, each naming its secret, never a value. A secret the file
+ * does not set is not judged: it may be set already (`wrangler secret put`). Which secrets the Worker
+ * reads: with `config` (the file's BROKER_CONFIG, checked), ADMIN_API_TOKEN and those its apps use;
+ * without one, ADMIN_API_TOKEN and every name an app of any SDKAppID may use (a Turnstile secret,
+ * named by the config, is then not known). Pure.
+ */
+export function judgeSecretValues(secrets: Readonly<Record<string, string>>, config?: BrokerConfig): ConfigProblem[] {
+  const rules = new Map<string, SecretRule>();
+  const add = (rule: SecretRule | undefined) => {
+    if (rule !== undefined && !rules.has(rule.name)) rules.set(rule.name, rule);
+  };
+  add(OPERATOR_TOKEN_RULE);
+  if (config) for (const app of config.apps) Object.values(appSecretRules(app)).forEach(add);
+  else for (const name of Object.keys(secrets)) add(anyAppRule(name));
+  const problems: ConfigProblem[] = [];
+  for (const [name, rule] of rules) {
+    if (!Object.hasOwn(secrets, name)) continue;
+    const read = readSecret(secrets, rule);
+    if (!read.ok) problems.push(read.problem);
+  }
+  return problems;
+}
+
+/** The rule of `name` when it is a secret some app would read (`SECRET_KEY_1400000000`, ...): any app, every secret it may use. */
+function anyAppRule(name: string): SecretRule | undefined {
+  const id = /_([1-9][0-9]{0,15})$/.exec(name)?.[1];
+  if (id === undefined) return undefined;
+  const rules = secretRulesOf(Number(id), { trtc: true, trtcCallbacks: true, chatCallbacks: true });
+  return Object.values(rules).find((rule) => rule.name === name);
 }
 
 function problemOf(issue: ConfigIssue): ConfigProblem {
@@ -357,26 +449,6 @@ const CHAT_CALLBACK_TOKEN = {
   what: "the Chat callback token (1 to 128 characters, as set in the Chat console)",
 };
 
-/** A callback secret the config needs, or undefined with the problem recorded (never its value). */
-function callbackSecret(
-  env: EnvVars,
-  name: string,
-  format: { rule: RegExp; what: string },
-  problems: ConfigProblem[],
-): string | undefined {
-  const value = env[name];
-  if (typeof value !== "string" || value.length === 0) {
-    problems.push({ detail: `${name} is not set: ${format.what} (wrangler secret put ${name}).` });
-  } else if (isPlaceholder(value)) {
-    problems.push(placeholder(name));
-  } else if (!format.rule.test(value)) {
-    problems.push({ detail: `${name} is not ${format.what}.` });
-  } else {
-    return value;
-  }
-  return undefined;
-}
-
 /** BROKER_CONFIG as the cache compares it: the string, or a `[vars]` table serialized. */
 function rawConfig(value: unknown): string | undefined {
   if (value === undefined || typeof value === "string") return value;
@@ -393,6 +465,7 @@ function isPlaceholder(value: string): boolean {
 
 function placeholder(name: string): ConfigProblem {
   return {
+    secret: name,
     detail: `${name} still holds the placeholder from .dev.vars.example: set a real value (wrangler secret put ${name}, or .dev.vars locally).`,
   };
 }

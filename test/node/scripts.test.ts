@@ -1,6 +1,6 @@
 // The operator's scripts, run as `npm start` and `npm run deploy` run them: scripts/start.mjs refusing
-// a busy port in one line, and scripts/deploy.mjs refusing wrangler.toml's placeholder KV ids and the
-// workerd tests' switch.
+// a busy port in one line, and scripts/deploy.mjs refusing wrangler.toml's placeholder KV ids, the
+// workerd tests' switch, and a --secrets-file whose config or secret values the Worker would refuse.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -11,6 +11,12 @@ import { describe, expect, it } from "vitest";
 import { kvNamespaces, placeholderNamespaces, secretsFileOf, setsTestSwitch } from "../../scripts/deploy.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+/** The first line of `npm run deploy` refusing a --secrets-file. */
+const REFUSED =
+  /^npm run deploy: not deploying: .*secrets\.json is refused by `usersig-broker check-config --secrets-file`/;
+const PLACEHOLDER_TOKEN = "replace-with-a-long-random-token";
+const GOOD_TOKEN = "a-real-operator-token-0123456789abcdef";
+const GOOD_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 
 function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(root, script), ...args], {
@@ -135,9 +141,8 @@ describe("npm run deploy", () => {
         const result = await run("scripts/deploy.mjs", args);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe("");
-        expect(result.stderr).toMatch(
-          /^npm run deploy: not deploying: the BROKER_CONFIG of .* is refused by check-config/,
-        );
+        expect(result.stderr).toMatch(REFUSED);
+        expect(result.stderr).toContain("the BROKER_CONFIG of");
         expect(result.stderr).toContain("BROKER_CONFIG.apps[1].userIdPattern: must be a valid regular expression");
       }
       // a sound config passes this check, and the next one (the placeholder KV ids) refuses
@@ -145,6 +150,57 @@ describe("npm run deploy", () => {
       const result = await run("scripts/deploy.mjs", ["--secrets-file", good]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^npm run deploy: not deploying: wrangler\.toml still has the placeholder KV/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("never deploys a --secrets-file that sets a secret the Worker reads to a value it refuses: the names, never the values", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-secrets-"));
+    const config = JSON.stringify({ apps: [{ sdkAppId: 1400000001 }, { sdkAppId: 1400000002 }] });
+    const secretsFile = (secrets: Record<string, string>) => {
+      const path = join(dir, "secrets.json");
+      writeFileSync(path, JSON.stringify(secrets));
+      return path;
+    };
+    const refused = async (secrets: Record<string, string>, names: string[]) => {
+      const path = secretsFile(secrets);
+      for (const args of [["--dry-run", "--secrets-file", path], [`--secrets-file=${path}`]]) {
+        const result = await run("scripts/deploy.mjs", args);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe("");
+        expect(result.stderr).toMatch(REFUSED);
+        for (const name of names) expect(result.stderr).toContain(`${name} still holds the placeholder`);
+        // No value of the file is shown: not the placeholders, not the good key beside them.
+        for (const [name, value] of Object.entries(secrets)) {
+          if (name !== "BROKER_CONFIG") expect(result.stderr).not.toContain(value);
+        }
+      }
+    };
+    try {
+      await refused({ BROKER_CONFIG: config, SECRET_KEY_1400000001: GOOD_KEY, ADMIN_API_TOKEN: PLACEHOLDER_TOKEN }, [
+        "ADMIN_API_TOKEN",
+      ]);
+      await refused({ BROKER_CONFIG: config, SECRET_KEY_1400000002: " replace-with-your-secret-key " }, [
+        "SECRET_KEY_1400000002",
+      ]);
+      // Without a BROKER_CONFIG in the file (it is set already, or in wrangler.toml) the names tell.
+      await refused({ SECRET_KEY_1400000001: "replace-with-your-secret-key", ADMIN_API_TOKEN: PLACEHOLDER_TOKEN }, [
+        "SECRET_KEY_1400000001",
+        "ADMIN_API_TOKEN",
+      ]);
+      // Good values, and secrets left out of the file (SECRET_KEY_1400000002, ADMIN_API_TOKEN: put
+      // already): this check passes, and the next one (the placeholder KV ids) refuses.
+      const goodFiles: Record<string, string>[] = [
+        { BROKER_CONFIG: config, SECRET_KEY_1400000001: GOOD_KEY, ADMIN_API_TOKEN: GOOD_TOKEN },
+        { BROKER_CONFIG: config, SECRET_KEY_1400000001: GOOD_KEY },
+        { SECRET_KEY_1400000002: GOOD_KEY },
+      ];
+      for (const secrets of goodFiles) {
+        const result = await run("scripts/deploy.mjs", ["--secrets-file", secretsFile(secrets)]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^npm run deploy: not deploying: wrangler\.toml still has the placeholder KV/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -20,10 +20,11 @@
 //   BENCH_STARTUP_BASELINE=<git ref>: that commit's upload too (exported with `git archive`, built with
 //   this checkout's node_modules). Loopback only; every workerd is killed by its pid before the next.
 
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { countInstructions, firstHealthz, requireValgrind, stopChild } from "./callgrind.mjs";
 import { schedstat } from "./cpu.mjs";
 import { largeConfig } from "./large-config.mjs";
 import { shuffled } from "./report.mjs";
@@ -33,7 +34,6 @@ import { buildLikeDeploy, exportAndBuild, parseEnvFile } from "./startup.mjs";
 const ONE_LINE = 'export default { fetch() { return new Response("ok"); } };\n';
 const KV_STUB = "export default { fetch() { return new Response(null, { status: 404 }); } };\n";
 const START_TIMEOUT_MS = 15_000;
-const CALLGRIND_TIMEOUT_MS = 300_000;
 
 /** A directory holding a workerd config for `modules` (name → source, the first the main) and `bindings`. */
 function writeVariant(dir, { modules, bindings, date }) {
@@ -72,29 +72,6 @@ const kv :Workerd.Worker = (
 /** A free loopback port, below Linux's ephemeral range (a client's own port could be picked otherwise). */
 let nextPort = 10_000 + Math.floor(Math.random() * 15_000);
 
-/** GET /healthz until it answers (connection refused until workerd listens); throws on a non-200. */
-async function firstAnswer(port, startedMs, timeoutMs, pollMs, what) {
-  for (;;) {
-    if (performance.now() - startedMs > timeoutMs) throw new Error(`${what}: no answer in ${timeoutMs} ms`);
-    try {
-      const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
-      const body = await answer.text();
-      if (answer.status !== 200) throw new Error(`${what}: /healthz is ${answer.status}: ${body.slice(0, 200)}`);
-      return;
-    } catch (error) {
-      if (error?.cause?.code !== "ECONNREFUSED") throw error;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
-  }
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
-
 /** One start: spawn → first 200; the CPU of workerd's threads at that moment. */
 async function coldStart(workerd, variant) {
   const port = nextPort++;
@@ -103,46 +80,25 @@ async function coldStart(workerd, variant) {
     stdio: ["ignore", "ignore", "ignore"],
   });
   try {
-    await firstAnswer(port, startedMs, START_TIMEOUT_MS, 1, variant.name);
+    await firstHealthz(port, startedMs, START_TIMEOUT_MS, 1, variant.name);
     const wallMs = performance.now() - startedMs;
     const cpu = schedstat(child.pid);
     return { wallMs, cpuMs: cpu ? cpu.cpuNs / 1e6 : undefined };
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 
 /** Instructions workerd runs from its start to the first 200, counted by callgrind. */
-async function instructions(workerd, variant, dir) {
+function instructions(workerd, variant, dir) {
   const port = nextPort++;
-  const out = join(dir, `callgrind.${basename(variant.dir)}`);
-  const child = spawn(
-    "valgrind",
-    [
-      "--tool=callgrind",
-      "--smc-check=all-non-file",
-      `--callgrind-out-file=${out}`,
-      workerd,
-      "serve",
-      variant.config,
-      "--experimental",
-      `--socket-addr=http=127.0.0.1:${port}`,
-    ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  try {
-    await firstAnswer(port, performance.now(), CALLGRIND_TIMEOUT_MS, 20, `${variant.name} (callgrind)`);
-    // The counts so far, written now: what follows (the kill) is not counted.
-    execFileSync("callgrind_control", ["--dump", String(child.pid)], { stdio: "ignore" });
-  } finally {
-    await stop(child);
-  }
-  let total = 0;
-  for (const file of readdirSync(dir).filter((f) => f.startsWith(basename(out)))) {
-    const match = /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, file), "utf8"));
-    if (match) total += Number(match[1]);
-  }
-  return total;
+  return countInstructions({
+    workerd,
+    args: ["serve", variant.config, "--experimental", `--socket-addr=http=127.0.0.1:${port}`],
+    port,
+    out: join(dir, `callgrind.${basename(variant.dir)}`),
+    what: variant.name,
+  });
 }
 
 export async function benchDirect({ root, log = console.log }) {
@@ -201,7 +157,7 @@ export async function benchDirect({ root, log = console.log }) {
     }
     const counts = {};
     if (withCallgrind) {
-      if (spawnSync("valgrind", ["--version"]).status !== 0) throw new Error("BENCH_DIRECT_CALLGRIND=1 needs valgrind");
+      requireValgrind("BENCH_DIRECT_CALLGRIND=1");
       log("  direct: each Worker once under callgrind ...");
       for (const variant of variants) counts[variant.name] = await instructions(workerd, variant, outdir);
     }

@@ -35,18 +35,25 @@
 //    archive` into a temp dir and built the same way with this checkout's node_modules, runs in the
 //    same interleaved runs, so a before/after comparison comes from one run on the same machine noise.
 //
+// 5. With BENCH_STARTUP_CALLGRIND=1: the one-line Workers, the broker (and the baseline) with each
+//    configuration once more, counted in instructions (scripts/bench/callgrind.mjs, valgrind needed):
+//    the config Miniflare writes to workerd's stdin is captured (the spawn wrapper below) and replayed
+//    into workerd under callgrind, to the first 200 of GET /healthz. The same count on every run, so
+//    the CPU goal can be judged in it on a noisy machine (BENCHMARKS.md, runs S-11 and S-13).
+//
 //   BENCH_STARTUP_RUNS (default 9, at least 7) runs; BENCH_STARTUP_TOTAL_S (240): no new run starts
 //   after this many seconds; BENCH_STARTUP_PIECES=0 skips step 3. Only loopback: Miniflare's own
-//   server; wrangler with telemetry off.
+//   server, workerd's replay on a port of its own; wrangler with telemetry off.
 
 import childProcess, { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { countInstructions, requireValgrind } from "./callgrind.mjs";
 import { childPids, schedstatOf } from "./cpu.mjs";
 import { LARGE_APPS, LARGE_KEYS_PER_APP, largeConfig } from "./large-config.mjs";
 import { shuffled } from "./report.mjs";
@@ -284,15 +291,96 @@ function withTimeout(promise, ms, what) {
  * the moment and changes nothing else (the arguments and the child are the original's).
  */
 let lastWorkerdSpawnMs;
+/** While capturing (capturedConfig), the bytes Miniflare writes to workerd's stdin: its Cap'n Proto config. */
+let stdinCapture;
 let spawnClockInstalled = false;
 function installSpawnClock() {
   if (spawnClockInstalled) return;
   spawnClockInstalled = true;
   const original = childProcess.spawn;
   childProcess.spawn = function spawn(command, ...rest) {
-    if (/workerd/.test(String(command))) lastWorkerdSpawnMs = performance.now();
-    return original.call(this, command, ...rest);
+    const isWorkerd = /workerd/.test(String(command));
+    if (isWorkerd) lastWorkerdSpawnMs = performance.now();
+    const child = original.call(this, command, ...rest);
+    const capture = stdinCapture;
+    if (isWorkerd && capture && child.stdin) {
+      const write = child.stdin.write;
+      child.stdin.write = function captureWrite(chunk, ...args) {
+        capture.push(Buffer.from(chunk));
+        return write.call(this, chunk, ...args);
+      };
+    }
+    return child;
   };
+}
+
+/**
+ * The config Miniflare gives workerd for `worker` (the bytes `new Miniflare()` writes to its stdin, for
+ * `workerd serve --binary -`), its storage moved to directories of the replay's own: Miniflare's
+ * (`<tmpdir>/miniflare-<hash>/…`) are removed as it is disposed, and reused by the next Miniflare
+ * of the same options. Each is renamed in the config to a path of the same length, so that no
+ * length in the Cap'n Proto message changes; the replay makes them, empty, as a new Miniflare would.
+ */
+async function capturedConfig(Miniflare, worker, common) {
+  installSpawnClock();
+  const chunks = [];
+  stdinCapture = chunks;
+  const mf = new Miniflare({ ...common, ...worker.options });
+  try {
+    await withTimeout(mf.ready, REQUEST_TIMEOUT_MS * 3, `${worker.name}: ready`);
+  } finally {
+    stdinCapture = undefined;
+    await mf.dispose();
+  }
+  const captured = Buffer.concat(chunks);
+  if (captured.length === 0) throw new Error(`${worker.name}: Miniflare wrote no config to workerd`);
+  const escaped = tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const text = captured.toString("latin1");
+  const roots = [...new Set(text.match(new RegExp(`${escaped}/miniflare-[0-9a-f]{32}`, "g")) ?? [])];
+  let replaced = text;
+  const storage = [];
+  for (const root of roots) {
+    const own = join(tmpdir(), `cgreplay--${randomBytes(16).toString("hex")}`);
+    if (own.length !== root.length) throw new Error(`${worker.name}: cannot rename ${root} in the config`);
+    replaced = replaced.replaceAll(root, own);
+    storage.push(own);
+  }
+  const dirs = [...new Set(replaced.match(/[^\0]*\/cgreplay--[0-9a-f]{32}\/[\w-]+/g) ?? [])].map((path) =>
+    path.slice(path.lastIndexOf(tmpdir())),
+  );
+  return { config: Buffer.from(replaced, "latin1"), storage, dirs };
+}
+
+/**
+ * The instructions workerd runs on Miniflare's own config for `worker`, from its start to the first
+ * 200 of GET /healthz (callgrind). Miniflare's entry Worker, its storage Workers and the Worker itself,
+ * as `npm run bench -- --only=startup` starts them, minus Node: the config is replayed into workerd
+ * with a port of its own and the loopback service (Node's side, which /healthz does not use) pointed
+ * at a closed port.
+ */
+async function startupInstructions(Miniflare, worker, common, { workerd, outdir, index }) {
+  const { config, storage, dirs } = await capturedConfig(Miniflare, worker, common);
+  for (const dir of dirs) mkdirSync(dir, { recursive: true });
+  const port = 10_000 + Math.floor(Math.random() * 15_000);
+  try {
+    return await countInstructions({
+      workerd,
+      args: [
+        "serve",
+        "--binary",
+        "--experimental",
+        `--socket-addr=entry=127.0.0.1:${port}`,
+        "--external-addr=loopback=127.0.0.1:9",
+        "-",
+      ],
+      stdin: config,
+      port,
+      out: join(outdir, `callgrind.startup-${index}`),
+      what: worker.name,
+    });
+  } finally {
+    for (const dir of storage) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -357,6 +445,7 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
   const runs = Math.max(7, envInt("BENCH_STARTUP_RUNS", 9));
   const totalMs = envInt("BENCH_STARTUP_TOTAL_S", 240) * 1000;
   const withPieces = process.env.BENCH_STARTUP_PIECES !== "0";
+  const withCallgrind = process.env.BENCH_STARTUP_CALLGRIND === "1";
   const started = performance.now();
   const loadBefore = loadavg();
   const failures = [];
@@ -526,6 +615,20 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
       }
     }
 
+    // Instructions, in Miniflare's own config: the figure a change of 1% shows in (BENCHMARKS.md, S-11).
+    const counts = {};
+    if (withCallgrind) {
+      requireValgrind("BENCH_STARTUP_CALLGRIND=1");
+      const counted = ["one-line", "broker", "one-line, large bindings", "broker, large config"];
+      if (baseline) counted.push("baseline", "baseline, large config");
+      log(`  startup: ${counted.length} Workers once each under callgrind, on the config Miniflare writes ...`);
+      const workerd = join(root, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
+      for (const [index, name] of counted.entries()) {
+        const worker = workers.find((w) => w.name === name);
+        counts[name] = await startupInstructions(Miniflare, worker, common, { workerd, outdir, index });
+      }
+    }
+
     const stat = (name, field) => median(samples[name].map((s) => s[field]).filter(Number.isFinite));
     const ratio = (field, name = "broker", base = "one-line") => stat(name, field) / stat(base, field);
     const startRatio = ratio("startMs");
@@ -562,7 +665,13 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
     const sha = (text) => createHash("sha256").update(text).digest("hex").slice(0, 16);
     const inputs = [
       "Inputs:",
-      `  command: ${["BENCH_STARTUP_RUNS", "BENCH_STARTUP_TOTAL_S", "BENCH_STARTUP_PIECES", "BENCH_STARTUP_BASELINE"]
+      `  command: ${[
+        "BENCH_STARTUP_RUNS",
+        "BENCH_STARTUP_TOTAL_S",
+        "BENCH_STARTUP_PIECES",
+        "BENCH_STARTUP_BASELINE",
+        "BENCH_STARTUP_CALLGRIND",
+      ]
         .filter((name) => process.env[name] !== undefined)
         .map((name) => `${name}=${process.env[name]} `)
         .join("")}node ${process.argv
@@ -609,6 +718,31 @@ export async function benchStartup({ root, Miniflare, log = console.log }) {
       "",
       table(["start-up, large configuration", "broker", "one-line Worker", "ratio", "difference"], largeRows),
       `Large configuration: start-up ratio ${goal(largeStartRatio, GOAL_WALL_RATIO)}; from workerd's spawn ${goal(largeSpawnRatio, GOAL_WALL_RATIO)}; workerd CPU ratio ${goal(largeCpuRatio, GOAL_CPU_RATIO)}; range of the wall start-up: broker ${spreadOf("broker, large config")}, one-line ${spreadOf("one-line, large bindings")}`,
+      ...(withCallgrind
+        ? [
+            "",
+            table(
+              [
+                "instructions, workerd spawn → first 200 of /healthz (callgrind, Miniflare's config)",
+                "count",
+                "ratio to its one-line Worker",
+                "goal (the CPU ratio's)",
+              ],
+              Object.entries(counts).map(([name, count]) => {
+                const base = /large/.test(name) ? "one-line, large bindings" : "one-line";
+                const value = count / counts[base];
+                return [
+                  name,
+                  `${(count / 1e6).toFixed(2)}M`,
+                  `${value.toFixed(3)}x`,
+                  name.startsWith("one-line")
+                    ? ""
+                    : `<= ${GOAL_CPU_RATIO.toFixed(2)}: ${value <= GOAL_CPU_RATIO ? "reached" : "NOT reached"}`,
+                ];
+              }),
+            ),
+          ]
+        : []),
       ...(baseline
         ? [
             "",

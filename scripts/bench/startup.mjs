@@ -334,9 +334,9 @@ async function capturedConfig(Miniflare, worker, common) {
   }
   const captured = Buffer.concat(chunks);
   if (captured.length === 0) throw new Error(`${worker.name}: Miniflare wrote no config to workerd`);
-  const escaped = tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const asPattern = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const text = captured.toString("latin1");
-  const roots = [...new Set(text.match(new RegExp(`${escaped}/miniflare-[0-9a-f]{32}`, "g")) ?? [])];
+  const roots = [...new Set(text.match(new RegExp(`${asPattern(tmpdir())}/miniflare-[0-9a-f]{32}`, "g")) ?? [])];
   let replaced = text;
   const storage = [];
   for (const root of roots) {
@@ -345,9 +345,10 @@ async function capturedConfig(Miniflare, worker, common) {
     replaced = replaced.replaceAll(root, own);
     storage.push(own);
   }
-  const dirs = [...new Set(replaced.match(/[^\0]*\/cgreplay--[0-9a-f]{32}\/[\w-]+/g) ?? [])].map((path) =>
-    path.slice(path.lastIndexOf(tmpdir())),
-  );
+  // The directories Miniflare's storage Workers use under each root: made before the replay.
+  const dirs = [
+    ...new Set(storage.flatMap((own) => replaced.match(new RegExp(`${asPattern(own)}/[\\w-]+`, "g")) ?? [])),
+  ];
   return { config: Buffer.from(replaced, "latin1"), storage, dirs };
 }
 

@@ -250,15 +250,16 @@ function configOf(
  * (`format`: the words of the problem when it does not). Every secret the Worker reads is read
  * through readSecret with its rule, and judgeSecretValues judges a secrets file with the same rules.
  */
-interface SecretRule {
+interface SecretRule<Unset extends string | undefined = string | undefined> {
   name: string;
-  unset: string | undefined;
+  /** The problem when the secret is unset; undefined: it may be unset. */
+  unset: Unset;
   format?: (value: string) => string | undefined;
 }
 
 /** The rules of the secrets one app reads, each present when the app's config uses that secret. */
 interface AppSecretRules {
-  secretKey: SecretRule;
+  secretKey: SecretRule<string>;
   turnstile?: SecretRule;
   trtcSecretId?: SecretRule;
   trtcSecretKey?: SecretRule;
@@ -274,7 +275,7 @@ interface SecretUses {
   chatCallbacks: boolean;
 }
 
-const OPERATOR_TOKEN_RULE: SecretRule = { name: OPERATOR_TOKEN_SECRET, unset: undefined };
+const OPERATOR_TOKEN_RULE: SecretRule<undefined> = { name: OPERATOR_TOKEN_SECRET, unset: undefined };
 
 function appSecretRules(app: AppConfig): AppSecretRules {
   const turnstile = app.guests.enabled ? app.guests.turnstile : undefined;
@@ -325,11 +326,15 @@ function callbackRule(name: string, format: { rule: RegExp; what: string }): Sec
   };
 }
 
-/** One secret, read by its rule: its value (undefined: unset, and allowed to be), or its problem (never the value). */
-function readSecret(
-  env: EnvVars,
-  rule: SecretRule,
-): { ok: true; value: string | undefined } | { ok: false; problem: ConfigProblem } {
+type SecretRead<Value> = { ok: true; value: Value } | { ok: false; problem: ConfigProblem };
+
+/**
+ * One secret, read by its rule: its value (undefined: unset, and allowed to be), or its problem
+ * (never the value). A rule that names the problem of an unset secret always reads a string.
+ */
+function readSecret(env: EnvVars, rule: SecretRule<string>): SecretRead<string>;
+function readSecret(env: EnvVars, rule: SecretRule): SecretRead<string | undefined>;
+function readSecret(env: EnvVars, rule: SecretRule): SecretRead<string | undefined> {
   const value = env[rule.name];
   if (typeof value !== "string" || value.length === 0) {
     if (rule.unset === undefined) return { ok: true, value: undefined };
@@ -351,7 +356,7 @@ function buildApp(
   if (!key.ok) return { ok: false, problems: [key.problem] };
   const loaded: LoadedApp = {
     config: app,
-    secretKey: key.value as string,
+    secretKey: key.value,
     userIdRule: new RegExp(`^(?:${app.userIdPattern})$`, "u"),
     configAdmins: adminSetOf(app.admins),
     callbackSecrets: {},
